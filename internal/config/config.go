@@ -1,0 +1,192 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Mode is development (demo data, development sign-in) or production.
+type Mode string
+
+// Modes.
+const (
+	Development Mode = "development"
+	Production  Mode = "production"
+)
+
+// Config is everything the atigip binary can be told. Zero values are
+// never used: Default fills them, FromEnv overrides them.
+type Config struct {
+	Mode Mode
+	// Addr is the listen address of `atigip serve`.
+	Addr string
+	// DataDir holds the embedded database, the search index and the
+	// development token secret.
+	DataDir string
+	// DatabaseURL selects PostgreSQL when set; otherwise SQLite in DataDir.
+	DatabaseURL string
+	// SeedOnStart seeds the demo data set when the store is empty.
+	SeedOnStart bool
+	SeedScale   float64
+	SeedValue   uint64
+	// DevTokens accepts signed development tokens; always on in
+	// development, refused in production unless explicitly enabled.
+	DevTokens   bool
+	TokenSecret string
+	// OIDC: ProConnect for professionals, FranceConnect for people.
+	OIDCIssuer    string
+	OIDCClientID  string
+	OIDCRoleClaim string
+	// BasemapURL is an XYZ raster tile template for the map's background;
+	// empty leaves only our own boundaries layer (works offline).
+	BasemapURL string
+	// PMTilesPath serves a prebuilt archive instead of live public tiles.
+	PMTilesPath string
+	// MaxBodyBytes limits request bodies.
+	MaxBodyBytes int
+	LogLevel     string
+	// ShutdownTimeout bounds graceful shutdown.
+	ShutdownTimeout time.Duration
+}
+
+// Default returns the configuration `make run` uses.
+func Default() Config {
+	return Config{
+		Mode:            Development,
+		Addr:            ":8080",
+		DataDir:         "./var",
+		SeedOnStart:     true,
+		SeedScale:       1,
+		SeedValue:       1,
+		OIDCRoleClaim:   "atigip_role",
+		BasemapURL:      "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+		MaxBodyBytes:    1 << 20,
+		LogLevel:        "info",
+		ShutdownTimeout: 10 * time.Second,
+	}
+}
+
+// FromEnv returns Default overridden by ATIGIP_* variables read through getenv.
+func FromEnv(getenv func(string) string) (Config, error) {
+	c := Default()
+	var errs []string
+	str := func(name string, dst *string) {
+		if v, ok := lookup(getenv, name); ok {
+			*dst = v
+		}
+	}
+	boolean := func(name string, dst *bool) {
+		if v, ok := lookup(getenv, name); ok {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				errs = append(errs, fmt.Sprintf("%s: %q is not a boolean", name, v))
+				return
+			}
+			*dst = b
+		}
+	}
+	var mode string
+	str("ATIGIP_ENV", &mode)
+	if mode != "" {
+		c.Mode = Mode(mode)
+		if c.Mode == Production {
+			// Production starts from safe defaults: no demo data, no
+			// third-party basemap unless configured.
+			c.SeedOnStart = false
+		}
+	}
+	str("ATIGIP_ADDR", &c.Addr)
+	str("ATIGIP_DATA_DIR", &c.DataDir)
+	str("ATIGIP_DATABASE_URL", &c.DatabaseURL)
+	boolean("ATIGIP_SEED_ON_START", &c.SeedOnStart)
+	if v, ok := lookup(getenv, "ATIGIP_SEED_SCALE"); ok {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("ATIGIP_SEED_SCALE: %q is not a number", v))
+		}
+		c.SeedScale = f
+	}
+	boolean("ATIGIP_DEV_TOKENS", &c.DevTokens)
+	str("ATIGIP_TOKEN_SECRET", &c.TokenSecret)
+	str("ATIGIP_OIDC_ISSUER", &c.OIDCIssuer)
+	str("ATIGIP_OIDC_CLIENT_ID", &c.OIDCClientID)
+	str("ATIGIP_OIDC_ROLE_CLAIM", &c.OIDCRoleClaim)
+	str("ATIGIP_BASEMAP_URL", &c.BasemapURL)
+	str("ATIGIP_PMTILES", &c.PMTilesPath)
+	if v, ok := lookup(getenv, "ATIGIP_MAX_BODY_BYTES"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("ATIGIP_MAX_BODY_BYTES: %q is not an integer", v))
+		}
+		c.MaxBodyBytes = n
+	}
+	str("ATIGIP_LOG_LEVEL", &c.LogLevel)
+	if c.Mode == Development {
+		c.DevTokens = true
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("config: %s", strings.Join(errs, "; "))
+	}
+	return c, c.Validate()
+}
+
+// lookup treats an empty variable as unset, as shells and Makefiles often
+// export empty values.
+func lookup(getenv func(string) string, name string) (string, bool) {
+	v := strings.TrimSpace(getenv(name))
+	return v, v != ""
+}
+
+// Validate reports the first inconsistent settings.
+func (c Config) Validate() error {
+	var errs []string
+	if c.Mode != Development && c.Mode != Production {
+		errs = append(errs, fmt.Sprintf("ATIGIP_ENV must be development or production, not %q", c.Mode))
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Sprintf("ATIGIP_ADDR %q: %v", c.Addr, err))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, "ATIGIP_DATA_DIR is empty")
+	}
+	if c.DatabaseURL != "" {
+		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			errs = append(errs, "ATIGIP_DATABASE_URL must be a postgres:// URL")
+		}
+	}
+	if c.SeedScale <= 0 || c.SeedScale > 10 {
+		errs = append(errs, "ATIGIP_SEED_SCALE must be in (0, 10]")
+	}
+	if c.Mode == Production && c.DevTokens && len(c.TokenSecret) < 32 {
+		errs = append(errs, "ATIGIP_DEV_TOKENS in production needs ATIGIP_TOKEN_SECRET of at least 32 characters")
+	}
+	if (c.OIDCIssuer == "") != (c.OIDCClientID == "") {
+		errs = append(errs, "ATIGIP_OIDC_ISSUER and ATIGIP_OIDC_CLIENT_ID go together")
+	}
+	if c.Mode == Production && !c.DevTokens && c.OIDCIssuer == "" {
+		errs = append(errs, "production needs a sign-in: set ATIGIP_OIDC_ISSUER and ATIGIP_OIDC_CLIENT_ID")
+	}
+	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 64<<20 {
+		errs = append(errs, "ATIGIP_MAX_BODY_BYTES must be between 1 KiB and 64 MiB")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Sprintf("ATIGIP_LOG_LEVEL %q: debug, info, warn or error", c.LogLevel))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("config: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// SQLitePath is the embedded database file.
+func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, "atigip.db") }
+
+// SearchIndexPath is the bleve index folder.
+func (c Config) SearchIndexPath() string { return filepath.Join(c.DataDir, "search.bleve") }

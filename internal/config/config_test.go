@@ -1,0 +1,58 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestFromEnv(t *testing.T) {
+	tests := []struct {
+		name    string
+		vars    map[string]string
+		wantErr string
+		check   func(t *testing.T, c Config)
+	}{
+		{name: "defaults", vars: nil, check: func(t *testing.T, c Config) {
+			if c.Addr != ":8080" || c.DataDir != "./var" || c.Mode != Development || !c.DevTokens || !c.SeedOnStart {
+				t.Errorf("unexpected defaults: %+v", c)
+			}
+		}},
+		{name: "postgres", vars: map[string]string{"ATIGIP_DATABASE_URL": "postgres://u@h/db"}, check: func(t *testing.T, c Config) {
+			if c.DatabaseURL != "postgres://u@h/db" {
+				t.Errorf("DatabaseURL = %q", c.DatabaseURL)
+			}
+		}},
+		{name: "bad database url", vars: map[string]string{"ATIGIP_DATABASE_URL": "mysql://x"}, wantErr: "postgres://"},
+		{name: "bad bool", vars: map[string]string{"ATIGIP_SEED_ON_START": "perhaps"}, wantErr: "not a boolean"},
+		{name: "bad scale", vars: map[string]string{"ATIGIP_SEED_SCALE": "0"}, wantErr: "SEED_SCALE"},
+		{name: "bad addr", vars: map[string]string{"ATIGIP_ADDR": "8080"}, wantErr: "ATIGIP_ADDR"},
+		{name: "production without sign-in", vars: map[string]string{"ATIGIP_ENV": "production"}, wantErr: "production needs a sign-in"},
+		{name: "production dev tokens without secret", vars: map[string]string{"ATIGIP_ENV": "production", "ATIGIP_DEV_TOKENS": "true"}, wantErr: "ATIGIP_TOKEN_SECRET"},
+		{name: "production with oidc", vars: map[string]string{"ATIGIP_ENV": "production", "ATIGIP_OIDC_ISSUER": "https://id.example", "ATIGIP_OIDC_CLIENT_ID": "atigip"},
+			check: func(t *testing.T, c Config) {
+				if c.DevTokens || c.SeedOnStart {
+					t.Errorf("production must refuse dev tokens and demo seeding by default: %+v", c)
+				}
+			}},
+		{name: "unknown mode", vars: map[string]string{"ATIGIP_ENV": "staging"}, wantErr: "development or production"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := FromEnv(env(tt.vars))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want it to mention %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+		})
+	}
+}
