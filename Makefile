@@ -1,0 +1,41 @@
+# ATIGIP 360. `make run` serves the demo at http://localhost:8080;
+# `make test` runs every test. Both need only Go and Node.js.
+GO        ?= go
+BIN       := bin/atigip
+WEB       := internal/web
+WEB_STAMP := $(WEB)/node_modules/.atigip-built
+VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+# Benchmarks: override BENCH to pick some, e.g. make bench BENCH=Tile PKG=./tiles
+BENCH     ?= .
+PKG       ?= ./...
+
+.PHONY: run build test lint bench web clean
+
+run: build
+	./$(BIN) serve
+
+build: web
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/atigip
+
+# Front-end packages come from npm, pinned by package-lock.json; the build
+# copies what the pages load into $(WEB)/static/vendor (git-ignored).
+web: $(WEB_STAMP)
+
+$(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json
+	npm --prefix $(WEB) ci --no-audit --no-fund
+	npm --prefix $(WEB) run build
+	touch $@
+
+test: web lint
+	$(GO) test -count=1 -timeout 20m ./...
+
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+bench: web
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -timeout 60m $(PKG)
+
+clean:
+	rm -rf bin var $(WEB)/node_modules $(WEB)/static/vendor
