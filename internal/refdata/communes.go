@@ -344,24 +344,31 @@ func CommunePrefix(prefix string, n int) []Commune {
 		p = strings.Join(words, " ")
 	}
 	d := loadedCommunes()
-	lo := sort.Search(len(d.prefix), func(i int) bool { return d.prefix[i].key >= p })
-	seen := map[int32]bool{}
-	var idx []int32
-	for i := lo; i < len(d.prefix) && strings.HasPrefix(d.prefix[i].key, p); i++ {
-		if j := d.prefix[i].idx; !seen[j] {
-			seen[j] = true
-			idx = append(idx, j)
-		}
-	}
-	sort.Slice(idx, func(a, b int) bool {
-		ca, cb := &d.list[idx[a]], &d.list[idx[b]]
+	better := func(a, b int32) bool { // most populous first, then INSEE code
+		ca, cb := &d.list[a], &d.list[b]
 		if ca.Population != cb.Population {
 			return ca.Population > cb.Population
 		}
 		return ca.INSEE < cb.INSEE
-	})
-	if len(idx) > n {
-		idx = idx[:n]
+	}
+	// Keep the n best in a sorted slice rather than sorting the whole range:
+	// a one-letter prefix spans thousands of names.
+	idx := make([]int32, 0, min(n, 64))
+	lo := sort.Search(len(d.prefix), func(i int) bool { return d.prefix[i].key >= p })
+	for i := lo; i < len(d.prefix) && strings.HasPrefix(d.prefix[i].key, p); i++ {
+		j := d.prefix[i].idx
+		if len(idx) == n && !better(j, idx[n-1]) {
+			continue
+		}
+		pos := sort.Search(len(idx), func(k int) bool { return !better(idx[k], j) })
+		if pos < len(idx) && idx[pos] == j {
+			continue // same commune reached through its other name form
+		}
+		if len(idx) < n {
+			idx = append(idx, 0)
+		}
+		copy(idx[pos+1:], idx[pos:len(idx)-1])
+		idx[pos] = j
 	}
 	out := make([]Commune, len(idx))
 	for i, j := range idx {

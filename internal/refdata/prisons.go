@@ -144,8 +144,15 @@ func loadPrisons() ([]Prison, map[string]int, error) {
 	return list, byID, nil
 }
 
-// slug turns a name into a lower-case ASCII identifier joined by hyphens.
-func slug(s string) string { return strings.ReplaceAll(Normalize(s), " ", "-") }
+// slug turns a name into a lower-case ASCII identifier joined by hyphens,
+// without the arrêté's parenthesised notes ("(quartier … inclus)"), which
+// are long and one of them is not even closed.
+func slug(s string) string {
+	if i := strings.Index(s, "("); i > 0 {
+		s = s[:i]
+	}
+	return strings.ReplaceAll(Normalize(s), " ", "-")
+}
 
 // Prisons returns the 176 establishments of A44, in the order of the arrêté
 // (by SPIP, i.e. roughly by département).
