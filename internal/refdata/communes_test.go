@@ -3,6 +3,7 @@ package refdata
 import (
 	"math"
 	"sort"
+	"sync"
 	"testing"
 )
 
@@ -223,5 +224,27 @@ func TestDepartementsRegions(t *testing.T) {
 	}
 	if _, ok := DepartementByCode("20"); ok {
 		t.Error("20 is not a département since 1976")
+	}
+}
+
+// TestConcurrentFirstUse makes several goroutines hit the lazy loaders at
+// once; run with -race to check the sync.Once plumbing.
+func TestConcurrentFirstUse(t *testing.T) {
+	// Start from a cold state, as a fresh process would (no test here runs in
+	// parallel, so resetting is safe).
+	communesOnce, adminOnce, prisonsOnce, romeOnce = sync.Once{}, sync.Once{}, sync.Once{}, sync.Once{}
+	done := make(chan string, 4)
+	go func() { c, _ := Geocode("69003", "Lyon"); done <- c.INSEE }()
+	go func() { c, _ := CommuneByINSEE("69383"); done <- c.INSEE }()
+	go func() { p, _ := PrisonByID("maison-d-arret-de-fleury-merogis"); done <- p.CommuneINSEE }()
+	go func() { r, _ := ROMEByCode("A1203"); done <- r.Code }()
+	got := map[string]bool{}
+	for range 4 {
+		got[<-done] = true
+	}
+	for _, want := range []string{"69383", "91235", "A1203"} {
+		if !got[want] {
+			t.Errorf("missing %s in %v", want, got)
+		}
 	}
 }
