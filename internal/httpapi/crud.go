@@ -1,0 +1,493 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/atigip/atigip360/internal/atigip"
+	"github.com/gofiber/fiber/v2"
+)
+
+// Pagination bounds of list routes.
+const (
+	DefaultPerPage = 50
+	MaxPerPage     = 200
+)
+
+// ListPage is the body of a list response.
+type ListPage[T any] struct {
+	Items []T `json:"items"`
+	// Total is the number of entities matching the filters (all pages).
+	Total   int `json:"total"`
+	Page    int `json:"page,omitempty"` // with page/per_page
+	PerPage int `json:"per_page"`
+	Offset  int `json:"offset"`
+	// NextAfter is the id to pass as ?after= for the next keyset page.
+	NextAfter int64 `json:"next_after,omitempty"`
+}
+
+// KindPath is the URL segment of a kind: "floor_spaces" → "floor-spaces".
+func KindPath(k atigip.Kind) string { return strings.ReplaceAll(string(k), "_", "-") }
+
+// crudRoutes declares list, get, create, update and delete for every kind,
+// with the roles of its policy.
+func (s *Server) crudRoutes() []Route {
+	var routes []Route
+	for _, k := range atigip.Kinds {
+		pol, ok := policies[k]
+		if !ok {
+			// A new kind without a policy must not be served by default.
+			panic(fmt.Sprintf("httpapi: no role policy for kind %q", k))
+		}
+		base := "/api/" + KindPath(k)
+		sample := atigip.New(k)
+		tname := reflect.TypeOf(sample).Elem().Name()
+		idParam := []Param{{Name: "id", In: "path", Type: "integer", Description: "Identifiant", Required: true}}
+		routes = append(routes,
+			Route{Method: fiber.MethodGet, Path: base, Roles: pol.read, Tag: string(k),
+				Summary: "Lister (" + tname + ") avec filtres et pagination", Params: listParams(pol),
+				Response: listSample(k), Handler: s.list(pol)},
+			Route{Method: fiber.MethodGet, Path: base + "/:id", Roles: pol.read, Tag: string(k),
+				Summary: "Lire un élément (" + tname + ")", Params: idParam, Response: sample, Handler: s.get(pol)},
+			Route{Method: fiber.MethodPost, Path: base, Roles: pol.create, Tag: string(k),
+				Summary: "Créer (" + tname + ")", Body: sample, Response: sample, Handler: s.create(pol)},
+			Route{Method: fiber.MethodPut, Path: base + "/:id", Roles: pol.update, Tag: string(k),
+				Summary: "Mettre à jour (" + tname + ") : la version lue est obligatoire (409 si périmée)",
+				Params:  idParam, Body: sample, Response: sample, Handler: s.update(pol)},
+			Route{Method: fiber.MethodDelete, Path: base + "/:id", Roles: pol.remove, Tag: string(k),
+				Summary: "Supprimer (" + tname + ") à la version donnée",
+				Params: append(idParam, Param{Name: "version", In: "query", Type: "integer", Required: true,
+					Description: "Version lue (409 si périmée)"}),
+				Handler: s.remove(pol)},
+		)
+	}
+	return routes
+}
+
+// listSample returns a ListPage value of the kind's type, for OpenAPI.
+func listSample(k atigip.Kind) any {
+	switch k {
+	case atigip.KindOrganisation:
+		return ListPage[*atigip.Organisation]{}
+	case atigip.KindPost:
+		return ListPage[*atigip.Post]{}
+	case atigip.KindPrison:
+		return ListPage[*atigip.Prison]{}
+	case atigip.KindFloorSpace:
+		return ListPage[*atigip.FloorSpace]{}
+	case atigip.KindOffer:
+		return ListPage[*atigip.Offer]{}
+	case atigip.KindPerson:
+		return ListPage[*atigip.Person]{}
+	case atigip.KindMeasure:
+		return ListPage[*atigip.Measure]{}
+	case atigip.KindApplication:
+		return ListPage[*atigip.Application]{}
+	}
+	return ListPage[any]{}
+}
+
+func listParams(pol policy) []Param {
+	ps := []Param{
+		{Name: "page", Type: "integer", Description: "Numéro de page (1 par défaut)"},
+		{Name: "per_page", Type: "integer", Description: "Éléments par page (50 par défaut, 200 au plus)"},
+		{Name: "limit", Type: "integer", Description: "Alternative à per_page"},
+		{Name: "offset", Type: "integer", Description: "Alternative à page : éléments à sauter"},
+		{Name: "after", Type: "integer", Description: "Pagination par curseur : identifiants strictement supérieurs"},
+		{Name: "departement", Type: "string", Description: "Code INSEE du département (69, 2A, 971)"},
+		{Name: "commune", Type: "string", Description: "Code INSEE de la commune"},
+		{Name: "status", Type: "string", Description: "Statut ou état ; plusieurs séparés par des virgules"},
+		{Name: "rome", Type: "string", Description: "Code ROME (A1203) ou lettre de domaine (A)"},
+	}
+	if pol.parent != "" {
+		ps = append(ps, Param{Name: pol.parent, Type: "integer", Description: "Identifiant du parent"})
+	}
+	if pol.kind == atigip.KindApplication {
+		ps = append(ps, Param{Name: "person_id", Type: "integer", Description: "Candidatures d'une personne"})
+	}
+	return ps
+}
+
+// listQuery is a parsed list request.
+type listQuery struct {
+	filter   atigip.ListFilter
+	page     int // 0 when offset/limit were used
+	perPage  int
+	personID int64 // applications only: filtered after the store
+}
+
+func invalidParam(name, format string, args ...any) error {
+	return &atigip.Error{Code: atigip.EINVALID, Message: "Paramètre de requête invalide.",
+		Fields: []atigip.FieldError{{Field: name, Message: fmt.Sprintf(format, args...)}}}
+}
+
+func parseListQuery(c *fiber.Ctx, pol policy) (listQuery, error) {
+	var q listQuery
+	allowed := map[string]bool{"page": true, "per_page": true, "limit": true, "offset": true, "after": true,
+		"departement": true, "commune": true, "status": true, "rome": true}
+	if pol.parent != "" {
+		allowed[pol.parent] = true
+	}
+	if pol.kind == atigip.KindApplication {
+		allowed["person_id"] = true
+	}
+	var err error
+	c.Context().QueryArgs().VisitAll(func(k, _ []byte) {
+		if err == nil && !allowed[string(k)] {
+			err = invalidParam(string(k), "Paramètre inconnu pour cette liste.")
+		}
+	})
+	if err != nil {
+		return q, err
+	}
+	num := func(name string, min, max int64) (int64, bool, error) {
+		v := c.Query(name)
+		if v == "" {
+			return 0, false, nil
+		}
+		n, perr := strconv.ParseInt(v, 10, 64)
+		if perr != nil || n < min || n > max {
+			return 0, false, invalidParam(name, "Nombre entier attendu entre %d et %d.", min, max)
+		}
+		return n, true, nil
+	}
+	page, hasPage, err := num("page", 1, 1<<31)
+	if err != nil {
+		return q, err
+	}
+	perPage, hasPer, err := num("per_page", 1, MaxPerPage)
+	if err != nil {
+		return q, err
+	}
+	limit, hasLimit, err := num("limit", 1, MaxPerPage)
+	if err != nil {
+		return q, err
+	}
+	offset, hasOffset, err := num("offset", 0, 1<<40)
+	if err != nil {
+		return q, err
+	}
+	after, _, err := num("after", 0, 1<<62)
+	if err != nil {
+		return q, err
+	}
+	if (hasPage || hasPer) && (hasLimit || hasOffset) {
+		return q, invalidParam("page", "Utilisez soit page et per_page, soit limit et offset.")
+	}
+	q.perPage = DefaultPerPage
+	switch {
+	case hasLimit || hasOffset:
+		if hasLimit {
+			q.perPage = int(limit)
+		}
+		q.filter.Offset = int(offset)
+	default:
+		if hasPer {
+			q.perPage = int(perPage)
+		}
+		q.page = 1
+		if hasPage {
+			q.page = int(page)
+		}
+		q.filter.Offset = (q.page - 1) * q.perPage
+	}
+	q.filter.Limit = q.perPage
+	q.filter.AfterID = after
+
+	if d := c.Query("departement"); d != "" {
+		if !validDepartementCode(d) {
+			return q, invalidParam("departement", "Code de département invalide (01 à 95, 2A, 2B, 971 à 976).")
+		}
+		q.filter.Departement = d
+	}
+	if cm := c.Query("commune"); cm != "" {
+		if len(cm) != 5 {
+			return q, invalidParam("commune", "Code INSEE de commune invalide (5 caractères).")
+		}
+		q.filter.Commune = cm
+	}
+	if st := c.Query("status"); st != "" {
+		for _, v := range strings.Split(st, ",") {
+			if v = strings.TrimSpace(v); v != "" {
+				q.filter.Status = append(q.filter.Status, v)
+			}
+		}
+	}
+	if r := strings.ToUpper(c.Query("rome")); r != "" {
+		if !atigip.ValidROME(r) && !(len(r) == 1 && r[0] >= 'A' && r[0] <= 'N') {
+			return q, invalidParam("rome", "Code ROME (A1203) ou lettre de domaine (A à N) attendu.")
+		}
+		q.filter.ROME = r
+	}
+	if pol.parent != "" {
+		if q.filter.Parent, _, err = num(pol.parent, 1, 1<<62); err != nil {
+			return q, err
+		}
+	}
+	if pol.kind == atigip.KindApplication {
+		if q.personID, _, err = num("person_id", 1, 1<<62); err != nil {
+			return q, err
+		}
+	}
+	return q, nil
+}
+
+func validDepartementCode(s string) bool {
+	switch len(s) {
+	case 2:
+		if s == "2A" || s == "2B" {
+			return true
+		}
+		return s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9' && s != "00" && s != "20" && s <= "95"
+	case 3:
+		return s >= "971" && s <= "976"
+	}
+	return false
+}
+
+func parseID(c *fiber.Ctx) (int64, error) {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, invalidParam("id", "Identifiant entier positif attendu.")
+	}
+	return id, nil
+}
+
+func (s *Server) list(pol policy) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		q, err := parseListQuery(c, pol)
+		if err != nil {
+			return s.Problem(c, err)
+		}
+		p := s.Principal(c)
+		ctx := c.UserContext()
+		out := ListPage[atigip.Entity]{Items: []atigip.Entity{}, Page: q.page, PerPage: q.perPage, Offset: q.filter.Offset}
+		empty := pol.scope != nil && pol.scope(p, &q.filter)
+		if !empty {
+			var items []atigip.Entity
+			var total int
+			if pred := postFilter(pol, p, q); pred != nil {
+				items, total, err = s.scanPage(c, pol.kind, q.filter, pred)
+			} else {
+				items, total, err = s.store.Entities(pol.kind).List(ctx, q.filter)
+			}
+			if err != nil {
+				return s.Problem(c, err)
+			}
+			for _, e := range items {
+				if pol.redact != nil {
+					e = pol.redact(p, e)
+				}
+				out.Items = append(out.Items, e)
+			}
+			out.Total = total
+		}
+		if n := len(out.Items); n > 0 && n == q.perPage {
+			out.NextAfter = out.Items[n-1].GetMeta().ID
+		}
+		if pol.kind.Sensitive() {
+			if err := s.Audit(c, "list", pol.kind, 0, len(out.Items)); err != nil {
+				return s.Problem(c, err)
+			}
+		}
+		return c.JSON(out)
+	}
+}
+
+// postFilter returns a predicate for filters the store cannot express
+// (applications of one person: their parent key is the offer), or nil.
+func postFilter(pol policy, p atigip.Principal, q listQuery) func(atigip.Entity) bool {
+	if pol.kind != atigip.KindApplication {
+		return nil
+	}
+	want := q.personID
+	if p.Role == atigip.RolePerson {
+		if want != 0 && want != p.PersonID {
+			return func(atigip.Entity) bool { return false }
+		}
+		want = p.PersonID
+		if want == 0 {
+			return func(atigip.Entity) bool { return false }
+		}
+	}
+	if want == 0 {
+		return nil
+	}
+	return func(e atigip.Entity) bool { return e.(*atigip.Application).PersonID == want }
+}
+
+// scanPage pages through a streamed scan filtered by pred.
+func (s *Server) scanPage(c *fiber.Ctx, k atigip.Kind, f atigip.ListFilter, pred func(atigip.Entity) bool) ([]atigip.Entity, int, error) {
+	offset, limit := f.Offset, f.Limit
+	f.Offset, f.Limit = 0, 0
+	var items []atigip.Entity
+	total := 0
+	err := s.store.Entities(k).Scan(c.UserContext(), f, func(e atigip.Entity) error {
+		if !pred(e) {
+			return nil
+		}
+		if total >= offset && len(items) < limit {
+			items = append(items, e)
+		}
+		total++
+		return nil
+	})
+	return items, total, err
+}
+
+func (s *Server) get(pol policy) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, err := parseID(c)
+		if err != nil {
+			return s.Problem(c, err)
+		}
+		p := s.Principal(c)
+		e, err := s.store.Entities(pol.kind).Get(c.UserContext(), id)
+		if err == nil && pol.visible != nil && !pol.visible(p, e) {
+			err = notFound(pol.kind)
+		}
+		if pol.kind.Sensitive() {
+			// Attempts are audited too, found or not.
+			if aerr := s.Audit(c, "read", pol.kind, id, 0); aerr != nil {
+				return s.Problem(c, aerr)
+			}
+		}
+		if err != nil {
+			return s.Problem(c, err)
+		}
+		if pol.redact != nil {
+			e = pol.redact(p, e)
+		}
+		return c.JSON(e)
+	}
+}
+
+func notFound(k atigip.Kind) error {
+	return atigip.Errorf(atigip.ENOTFOUND, "Élément introuvable (%s).", KindPath(k))
+}
+
+func (s *Server) create(pol policy) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		e := atigip.New(pol.kind)
+		if err := s.Decode(c, e); err != nil {
+			return s.Problem(c, err)
+		}
+		m := e.GetMeta()
+		*m = atigip.Meta{} // the store assigns id, version and timestamps
+		if pol.writable != nil {
+			if err := pol.writable(s.Principal(c), nil, e); err != nil {
+				return s.Problem(c, err)
+			}
+		}
+		err := s.write(c, pol.kind, "create", func(ctx context.Context, ents atigip.Entities) (int64, error) {
+			err := ents.Create(ctx, e)
+			return m.ID, err
+		})
+		if err != nil {
+			return s.Problem(c, err)
+		}
+		c.Location("/api/" + KindPath(pol.kind) + "/" + strconv.FormatInt(m.ID, 10))
+		return c.Status(fiber.StatusCreated).JSON(e)
+	}
+}
+
+func (s *Server) update(pol policy) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, err := parseID(c)
+		if err != nil {
+			return s.Problem(c, err)
+		}
+		e := atigip.New(pol.kind)
+		if err := s.Decode(c, e); err != nil {
+			return s.Problem(c, err)
+		}
+		m := e.GetMeta()
+		if m.ID != 0 && m.ID != id {
+			return s.Problem(c, invalidParam("id", "L'identifiant du corps (%d) diffère de celui de l'adresse (%d).", m.ID, id))
+		}
+		if m.Version <= 0 {
+			return s.Problem(c, invalidParam("version", "La version lue est obligatoire pour une mise à jour."))
+		}
+		m.ID = id
+		p := s.Principal(c)
+		ents := s.store.Entities(pol.kind)
+		if pol.writable != nil || pol.visible != nil {
+			old, err := ents.Get(c.UserContext(), id)
+			if err == nil && pol.visible != nil && !pol.visible(p, old) {
+				err = notFound(pol.kind)
+			}
+			if err == nil && pol.writable != nil {
+				err = pol.writable(p, old, e)
+			}
+			if err != nil {
+				return s.Problem(c, err)
+			}
+		}
+		// A concurrent change between the read above and this write bumps
+		// the version, so the store refuses it (ECONFLICT).
+		err = s.write(c, pol.kind, "update", func(ctx context.Context, ents atigip.Entities) (int64, error) {
+			return id, ents.Update(ctx, e)
+		})
+		if err != nil {
+			return s.Problem(c, err)
+		}
+		return c.JSON(e)
+	}
+}
+
+func (s *Server) remove(pol policy) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, err := parseID(c)
+		if err != nil {
+			return s.Problem(c, err)
+		}
+		version, err := strconv.ParseInt(c.Query("version"), 10, 64)
+		if err != nil || version <= 0 {
+			return s.Problem(c, invalidParam("version", "La version lue est obligatoire pour une suppression (?version=)."))
+		}
+		p := s.Principal(c)
+		ents := s.store.Entities(pol.kind)
+		if pol.writable != nil || pol.visible != nil {
+			old, err := ents.Get(c.UserContext(), id)
+			if err == nil && pol.visible != nil && !pol.visible(p, old) {
+				err = notFound(pol.kind)
+			}
+			if err == nil && pol.writable != nil {
+				err = pol.writable(p, old, nil)
+			}
+			if err != nil {
+				return s.Problem(c, err)
+			}
+		}
+		err = s.write(c, pol.kind, "delete", func(ctx context.Context, ents atigip.Entities) (int64, error) {
+			return id, ents.Delete(ctx, id, version)
+		})
+		if err != nil {
+			return s.Problem(c, err)
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	}
+}
+
+// write runs fn; for sensitive kinds it runs in one transaction with the
+// audit entry, so that no change to a person's data goes unrecorded.
+func (s *Server) write(c *fiber.Ctx, k atigip.Kind, action string, fn func(context.Context, atigip.Entities) (int64, error)) error {
+	ctx := c.UserContext()
+	if !k.Sensitive() {
+		_, err := fn(ctx, s.store.Entities(k))
+		return err
+	}
+	p := s.Principal(c)
+	return s.store.InTx(ctx, func(tx atigip.Tx) error {
+		id, err := fn(ctx, tx.Entities(k))
+		if err != nil {
+			return err
+		}
+		return tx.Audit(ctx, atigip.AuditEntry{At: time.Now().UTC(), Subject: p.Subject, Role: p.Role,
+			Action: action, Kind: k, EntityID: id})
+	})
+}
