@@ -94,8 +94,10 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 		if !fromHeader {
 			return c.Next()
 		}
-		code := atigip.ErrorCode(err)
-		if code != atigip.EUNAVAILABLE {
+		switch atigip.ErrorCode(err) {
+		case atigip.EUNAVAILABLE, atigip.EFORBIDDEN:
+			// Provider down (retry later), or a valid token without habilitation.
+		default:
 			// Any other failure means the token is not accepted.
 			err = &atigip.Error{Code: atigip.EUNAUTHORIZED, Message: "Jeton d'accès invalide ou expiré.", Err: err}
 		}
