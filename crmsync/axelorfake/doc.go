@@ -1,0 +1,25 @@
+// Package axelorfake is a fake Axelor Open Platform server (an
+// http.Handler for httptest) written from the protocol facts of
+// shared/specs/axelor-rest.md, to test the CRM sync without a real CRM.
+//
+// It keeps Axelor's envelopes and quirks: application errors in HTTP 200
+// with status -1, top-level criteria OR-ed unless an operator is given,
+// archived rows hidden only when "data" is present, a missing limit
+// returning every row, value/type mismatches swallowed into an answer
+// without "total", updates without "version" silently doing nothing,
+// versions compared only when a value changes, updatedOn null on new
+// records, date-times in ZonedDateTime#toString form (minute-only when
+// seconds are zero), decimals as strings at scale 18, mainAddress rewritten
+// from partnerAddressList by the partner save hook, session expiry, CSRF,
+// XHR detection by exact header equality, API-KEY and basic auth.
+//
+// Faults can be injected at a rate or queued one by one: 500, 502, 503 and
+// 429 with Retry-After (seconds or HTTP date), slow answers, connection
+// resets before or after the write is committed, session expiry, a login
+// page in a 200, maintenance mode, and concurrent edits by another user.
+//
+// Seed fills it with generated partners: French organisation names, real
+// communes with their postcodes and centroids (communes.csv, the 600 most
+// populated communes from shared/data/communes-fr, INSEE / La Poste / IGN),
+// categories, Luhn-valid SIRETs, some partners without coordinates.
+package axelorfake

@@ -1,0 +1,253 @@
+package axelorfake
+
+import (
+	_ "embed"
+	"encoding/csv"
+	"fmt"
+	mrand "math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+)
+
+//go:embed communes.csv
+var communesCSV string
+
+// Commune is one row of communes.csv.
+type Commune struct {
+	Insee, Name, Postcode, Dep string
+	Lat, Lng                   float64
+}
+
+// Communes returns the communes the fake uses as cities (real INSEE
+// codes, postcodes and centroids).
+func Communes() []Commune {
+	r := csv.NewReader(strings.NewReader(communesCSV))
+	rows, err := r.ReadAll()
+	if err != nil {
+		panic(fmt.Sprintf("axelorfake: communes.csv: %v", err))
+	}
+	out := make([]Commune, 0, len(rows)-1)
+	for _, row := range rows[1:] {
+		lat, _ := strconv.ParseFloat(row[3], 64)
+		lng, _ := strconv.ParseFloat(row[4], 64)
+		out = append(out, Commune{Insee: row[0], Name: row[1], Postcode: row[2], Lat: lat, Lng: lng, Dep: row[5]})
+	}
+	return out
+}
+
+// Categories are the partner categories of the fake (code → name).
+var Categories = []struct{ Code, Name string }{
+	{"ASSO", "Association"},
+	{"COLL", "Collectivité territoriale"},
+	{"EPUB", "Établissement public"},
+	{"HOSP", "Établissement de santé"},
+	{"ESS", "Entreprise de l'économie sociale et solidaire"},
+	{"ENTR", "Entreprise"},
+	{"PROS", "Prospect"},
+}
+
+func (s *Server) initReference() {
+	d := s.d
+	t0 := time.Date(2021, 3, 1, 8, 0, 0, 0, time.UTC)
+	c := &country{audit: audit{ID: d.newID(mCountry), CreatedOn: t0}, Name: "France", Alpha2: "FR"}
+	d.countries[c.ID] = c
+	for _, cat := range Categories {
+		k := &category{audit: audit{ID: d.newID(mCategory), CreatedOn: t0}, Code: cat.Code, Name: cat.Name}
+		d.categories[k.ID] = k
+	}
+	for _, cm := range Communes() {
+		ct := &city{audit: audit{ID: d.newID(mCity), CreatedOn: t0}, Name: cm.Name, Zip: cm.Postcode,
+			Insee: cm.Insee, Lat: cm.Lat, Lng: cm.Lng}
+		d.cities[ct.ID] = ct
+	}
+}
+
+var (
+	surnames = []string{"Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois",
+		"Moreau", "Laurent", "Simon", "Michel", "Lefebvre", "Leroy", "Roux", "David", "Bertrand", "Morel",
+		"Fournier", "Girard", "Bonnet", "Dupont", "Lambert", "Fontaine", "Rousseau", "Vincent", "Muller",
+		"Lefèvre", "Faure", "André", "Mercier", "Blanc", "Guérin", "Boyer", "Garnier", "Chevalier"}
+	firstNames = []string{"Camille", "Léa", "Manon", "Chloé", "Inès", "Jade", "Louise", "Nathalie", "Sophie",
+		"Lucas", "Hugo", "Louis", "Gabriel", "Arthur", "Jules", "Thomas", "Nicolas", "Julien", "Céline"}
+	streets = []string{"rue de la République", "avenue Jean Jaurès", "rue Victor Hugo", "boulevard Gambetta",
+		"place de l'Hôtel de Ville", "rue Pasteur", "avenue du Général de Gaulle", "rue des Lilas",
+		"chemin des Vignes", "rue de la Gare", "allée des Tilleuls", "rue Émile Zola", "quai de la Loire",
+		"rue Jules Ferry", "impasse des Acacias", "rue du Moulin", "avenue de la Libération", "rue Nationale",
+		"rue de l'Église", "boulevard de la Liberté", "rue Jean Moulin", "place du Marché"}
+	assoNames = []string{"Les Restos du Cœur", "Emmaüs", "Secours populaire français", "Les Amis du Parc",
+		"Jardins de Cocagne", "La Ressourcerie", "Croix-Rouge française", "Banque alimentaire",
+		"Régie de quartier", "Compagnons Bâtisseurs", "Maison des jeunes et de la culture", "Le Relais",
+		"Habitat et Humanisme", "Les Petits Frères des Pauvres", "Association sportive", "Amicale laïque"}
+	publicNames = []string{"Office national des forêts, agence de %s", "Office public de l'habitat de %s",
+		"Lycée professionnel Jean Moulin de %s", "Collège Victor Hugo de %s", "Médiathèque de %s",
+		"Voies navigables de France, subdivision de %s", "Muséum d'histoire naturelle de %s"}
+	hospNames = []string{"Centre hospitalier de %s", "EHPAD Les Tilleuls de %s", "Clinique Saint-Joseph de %s",
+		"Centre de soins de suite de %s"}
+	essNames = []string{"Atelier chantier d'insertion %s", "Entreprise d'insertion Tremplin %s",
+		"SCOP Les Artisans de %s", "Recyclerie solidaire de %s", "ESAT Les Ateliers de %s"}
+	collNames = []string{"Mairie de %s", "Centre communal d'action sociale de %s",
+		"Communauté d'agglomération de %s", "Services techniques de la ville de %s"}
+)
+
+// luhnKey returns the digit that makes digits+key Luhn-valid.
+func luhnKey(digits string) byte {
+	sum := 0
+	double := true // the key is appended at the right, so the last digit here is doubled
+	for i := len(digits) - 1; i >= 0; i-- {
+		d := int(digits[i] - '0')
+		if double {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+		double = !double
+	}
+	return byte('0' + (10-sum%10)%10)
+}
+
+// siret builds a SIRET whose SIREN (9 digits) and whole number (14
+// digits) are both Luhn-valid.
+func siret(rng *mrand.Rand) string {
+	b := make([]byte, 0, 14)
+	b = append(b, byte('1'+rng.IntN(9)))
+	for len(b) < 8 {
+		b = append(b, byte('0'+rng.IntN(10)))
+	}
+	b = append(b, luhnKey(string(b)))
+	for len(b) < 13 {
+		b = append(b, byte('0'+rng.IntN(10)))
+	}
+	b = append(b, luhnKey(string(b)))
+	return string(b)
+}
+
+func slug(s string) string {
+	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	out, _, _ := transform.String(t, strings.ToLower(s))
+	var b strings.Builder
+	dash := false
+	for _, r := range out {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	return strings.Trim(b.String(), "-")
+}
+
+// varyPrecision gives timestamps the precisions a real server shows:
+// microseconds, milliseconds, whole seconds and whole minutes.
+func varyPrecision(rng *mrand.Rand, t time.Time) time.Time {
+	switch rng.IntN(10) {
+	case 0:
+		return t.Truncate(time.Minute)
+	case 1:
+		return t.Truncate(time.Second)
+	case 2:
+		return t.Truncate(time.Millisecond)
+	}
+	return t.Truncate(time.Microsecond)
+}
+
+// Seed adds n generated partners (deterministic for a given seed):
+// about 5 % contact persons, 3 % archived, 15 % without coordinates,
+// 25 % never updated (updatedOn null), 5 % without SIRET.
+func (s *Server) Seed(n int, seed uint64) {
+	rng := mrand.New(mrand.NewPCG(seed, seed+1))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.d
+	now := s.now()
+	ncity := int(d.nextID[mCity])
+	var orgs []int64
+	for i := 0; i < n; i++ {
+		ct := d.cities[int64(1+rng.IntN(ncity))]
+		created := varyPrecision(rng, now.Add(-time.Duration(rng.Int64N(int64(3*365*24*time.Hour)))))
+		var updated *time.Time
+		version := int64(0)
+		if rng.IntN(4) != 0 {
+			u := varyPrecision(rng, created.Add(time.Duration(rng.Int64N(int64(now.Sub(created))))))
+			updated = &u
+			version = 1 + rng.Int64N(5)
+		}
+		p := &partner{audit: audit{ID: d.newID(mPartner), Version: version, CreatedOn: created, UpdatedOn: updated},
+			PartnerTypeSelect: 1, IsProspect: rng.IntN(3) == 0}
+		p.PartnerSeq = fmt.Sprintf("P%05d", p.ID)
+		isContact := len(orgs) > 0 && rng.IntN(20) == 0
+		if isContact {
+			p.IsContact, p.PartnerTypeSelect = true, 2
+			p.Name, p.FirstName = surnames[rng.IntN(len(surnames))], firstNames[rng.IntN(len(firstNames))]
+			p.MainPartID = orgs[rng.IntN(len(orgs))]
+			p.MobilePhone = fmt.Sprintf("06 %02d %02d %02d %02d", rng.IntN(100), rng.IntN(100), rng.IntN(100), rng.IntN(100))
+		} else {
+			cat := 1 + rng.IntN(len(Categories))
+			p.CategoryID = int64(cat)
+			p.Name = orgName(rng, Categories[cat-1].Code, ct.Name)
+			if rng.IntN(20) != 0 {
+				p.RegistrationCode = siret(rng)
+				p.Siren, p.Nic = p.RegistrationCode[:9], p.RegistrationCode[9:]
+			}
+			p.FixedPhone = fmt.Sprintf("0%d %02d %02d %02d %02d", 1+rng.IntN(5), rng.IntN(100), rng.IntN(100), rng.IntN(100), rng.IntN(100))
+			orgs = append(orgs, p.ID)
+		}
+		if rng.IntN(5) != 0 {
+			e := &email{audit: audit{ID: d.newID(mEmail), CreatedOn: created},
+				Address: fmt.Sprintf("contact.%d@%s.fr", p.ID, slug(ct.Name)), PartnerID: p.ID}
+			d.emails[e.ID] = e
+			p.EmailID = e.ID
+		}
+		if rng.IntN(10) == 0 {
+			attrs := `{"suiviReferent":"premier contact"}`
+			p.PartnerAttrs = &attrs
+		}
+		if rng.IntN(33) == 0 {
+			t := true
+			p.Archived = &t
+		}
+		a := &address{audit: audit{ID: d.newID(mAddress), CreatedOn: created},
+			L4: fmt.Sprintf("%d %s", 1+rng.IntN(180), streets[rng.IntN(len(streets))]),
+			L6: ct.Zip + " " + strings.ToUpper(ct.Name), Zip: ct.Zip, Insee: ct.Insee, CityID: ct.ID, CountryID: 1}
+		if rng.IntN(7) != 0 {
+			la, _ := scaleDecimal(strconv.FormatFloat(ct.Lat+(rng.Float64()-0.5)*0.02, 'f', 6, 64))
+			lo, _ := scaleDecimal(strconv.FormatFloat(ct.Lng+(rng.Float64()-0.5)*0.02, 'f', 6, 64))
+			a.Latit, a.Longit = &la, &lo
+		}
+		a.FullName = addressFullName(a)
+		d.addresses[a.ID] = a
+		p.Addresses = []partnerAddress{{ID: d.newID(mPAddress), Default: true, Invoicing: true, Delivery: true, AddressID: a.ID}}
+		p.MainAddressID = a.ID
+		d.partners[p.ID] = p
+		d.order = append(d.order, p.ID)
+	}
+}
+
+func orgName(rng *mrand.Rand, code, cityName string) string {
+	pick := func(l []string) string { return l[rng.IntN(len(l))] }
+	switch code {
+	case "ASSO":
+		return pick(assoNames) + " – " + cityName
+	case "COLL":
+		return fmt.Sprintf(pick(collNames), cityName)
+	case "EPUB":
+		return fmt.Sprintf(pick(publicNames), cityName)
+	case "HOSP":
+		return fmt.Sprintf(pick(hospNames), cityName)
+	case "ESS":
+		return fmt.Sprintf(pick(essNames), cityName)
+	case "ENTR":
+		s := pick(surnames)
+		return pick([]string{"SARL " + s + " Espaces verts", "SAS " + s + " Bâtiment", s + " et Fils", "Boulangerie " + s}) + " (" + cityName + ")"
+	}
+	return "Prospect " + pick(surnames) + " – " + cityName
+}
