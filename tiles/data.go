@@ -1,0 +1,337 @@
+package tiles
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
+
+	"github.com/atigip/atigip360/internal/atigip"
+)
+
+// Data is what an engine draws: the store's organisations, posts, prisons
+// and floor spaces. Engines never modify it.
+type Data struct {
+	Organisations []*atigip.Organisation
+	Posts         []*atigip.Post
+	Prisons       []*atigip.Prison
+	FloorSpaces   []*atigip.FloorSpace
+}
+
+// Load reads Data from the store and returns the change-feed position it
+// covers: changes after seq are applied by Engine.Follow. seq is read first
+// so that a change committed during the scan is applied again, harmlessly,
+// rather than missed.
+func Load(ctx context.Context, s atigip.Store) (Data, int64, error) {
+	var d Data
+	seq, err := s.LastSeq(ctx)
+	if err != nil {
+		return d, 0, fmt.Errorf("tiles: load: last seq: %w", err)
+	}
+	if d.Organisations, err = atigip.Of[*atigip.Organisation](s).All(ctx, atigip.ListFilter{}); err != nil {
+		return d, 0, fmt.Errorf("tiles: load organisations: %w", err)
+	}
+	if d.Posts, err = atigip.Of[*atigip.Post](s).All(ctx, atigip.ListFilter{}); err != nil {
+		return d, 0, fmt.Errorf("tiles: load posts: %w", err)
+	}
+	if d.Prisons, err = atigip.Of[*atigip.Prison](s).All(ctx, atigip.ListFilter{}); err != nil {
+		return d, 0, fmt.Errorf("tiles: load prisons: %w", err)
+	}
+	if d.FloorSpaces, err = atigip.Of[*atigip.FloorSpace](s).All(ctx, atigip.ListFilter{}); err != nil {
+		return d, 0, fmt.Errorf("tiles: load floor spaces: %w", err)
+	}
+	return d, seq, nil
+}
+
+// audience indexes: records keep one property set per audience.
+const (
+	audPublic  = 0
+	audJustice = 1
+)
+
+var audiences = [2]atigip.Audience{atigip.AudiencePublic, atigip.AudienceJustice}
+
+func audIndex(a atigip.Audience) int {
+	if a == atigip.AudienceJustice {
+		return audJustice
+	}
+	return audPublic
+}
+
+// PostVisible says whether a post is on the map of audience a: registered,
+// open or full posts (never drafts nor closed ones) of an active host
+// organisation; posts reserved to justice only for the justice audience.
+func PostVisible(p *atigip.Post, org *atigip.Organisation, a atigip.Audience) bool {
+	switch p.Status {
+	case atigip.PostRegistered, atigip.PostOpen, atigip.PostFull:
+	default:
+		return false
+	}
+	if org == nil || !org.Active || p.Location.IsZero() || !p.Location.Valid() {
+		return false
+	}
+	return p.Visibility == atigip.VisibilityPublic || a == atigip.AudienceJustice
+}
+
+// postRec is a post ready to draw.
+type postRec struct {
+	id      int64
+	orgID   int64
+	x, y    float64 // normalised Web Mercator
+	qk      uint64
+	loc     atigip.Point
+	visible [2]bool
+	props   [2]geojson.Properties // whitelisted, per audience; read-only
+
+	minors, weekends, wheelchair, transport bool
+	domains                                 uint16 // bit i: ROME domain 'A'+i
+	placesLeft                              int
+}
+
+var dayNames = [8]string{"", "lun", "mar", "mer", "jeu", "ven", "sam", "dim"}
+
+func scheduleText(s atigip.Schedule) string {
+	var b strings.Builder
+	for i, sl := range s.Slots {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if sl.Day >= 1 && sl.Day <= 7 {
+			b.WriteString(dayNames[sl.Day])
+			b.WriteByte(' ')
+		}
+		b.WriteString(sl.Start)
+		b.WriteString("–")
+		b.WriteString(sl.End)
+	}
+	return b.String()
+}
+
+// excerpt cuts s to at most n runes on a word boundary.
+func excerpt(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)[:n]
+	cut := string(r)
+	if i := strings.LastIndexByte(cut, ' '); i > n/2 {
+		cut = cut[:i]
+	}
+	return cut + "…"
+}
+
+func domainBits(codes []string) uint16 {
+	var d uint16
+	for _, c := range codes {
+		if c != "" && c[0] >= 'A' && c[0] <= 'N' {
+			d |= 1 << (c[0] - 'A')
+		}
+	}
+	return d
+}
+
+func domainString(d uint16) string {
+	var b []byte
+	for i := 0; i < 14; i++ {
+		if d&(1<<i) != 0 {
+			b = append(b, byte('A'+i))
+		}
+	}
+	return string(b)
+}
+
+func round1(v float64) float64 { return math.Round(v*10) / 10 }
+
+// whitelist keeps only the fields audience a may see on layer: the one
+// guard between the domain and a tile.
+func whitelist(layer string, a atigip.Audience, all geojson.Properties) geojson.Properties {
+	allowed := fieldAllowed[a][layer]
+	out := make(geojson.Properties, len(all))
+	for k, v := range all {
+		if allowed[k] {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func newPostRec(p *atigip.Post, org *atigip.Organisation) *postRec {
+	r := &postRec{id: p.ID, orgID: p.OrganisationID, loc: p.Location}
+	for i, a := range audiences {
+		r.visible[i] = PostVisible(p, org, a)
+	}
+	if !r.visible[audPublic] && !r.visible[audJustice] {
+		return r
+	}
+	r.x, r.y = pointMercator(p.Location)
+	r.qk = quadkey(r.x, r.y)
+	r.minors, r.weekends = p.MinorsAccepted, p.Schedule.Weekends()
+	r.wheelchair, r.transport = p.WheelchairAccess, p.PublicTransport
+	r.domains = domainBits(p.ROMECodes)
+	r.placesLeft = p.PlacesLeft()
+	all := geojson.Properties{
+		"cluster":                 false,
+		"point_count":             1,
+		"point_count_abbreviated": "1",
+		"title":                   p.Title,
+		"rome":                    strings.Join(p.ROMECodes, ","),
+		"domains":                 domainString(r.domains),
+		"city":                    p.Address.City,
+		"commune":                 p.Address.Commune,
+		"departement":             p.Address.Departement,
+		"hours_per_week":          round1(p.Schedule.HoursPerWeek()),
+		"schedule":                scheduleText(p.Schedule),
+		"weekends":                r.weekends,
+		"minors_accepted":         p.MinorsAccepted,
+		"wheelchair_access":       p.WheelchairAccess,
+		"public_transport":        p.PublicTransport,
+		"medical_check":           p.MedicalCheck || p.Risky || p.CareSetting,
+		"status":                  string(p.Status),
+		"visibility":              string(p.Visibility),
+		"places":                  p.Places,
+		"places_left":             r.placesLeft,
+	}
+	if t := excerpt(p.Description, 280); t != "" {
+		all["tasks"] = t
+	}
+	if addr := strings.TrimSpace(strings.Join(nonEmpty(p.Address.Street, p.Address.Postcode+" "+p.Address.City), ", ")); addr != "" {
+		all["address"] = addr
+	}
+	if org != nil {
+		all["organisation"] = org.Name
+		all["organisation_kind"] = atigip.OrganisationKinds[org.OrgKind]
+		if len(org.Contacts) > 0 {
+			c := org.Contacts[0]
+			setNonEmpty(all, "contact_name", c.Name)
+			setNonEmpty(all, "contact_role", c.Role)
+			setNonEmpty(all, "contact_email", c.Email)
+			setNonEmpty(all, "contact_phone", c.Phone)
+		}
+	}
+	for i, a := range audiences {
+		if r.visible[i] {
+			r.props[i] = whitelist(LayerPosts, a, all)
+		}
+	}
+	return r
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func setNonEmpty(p geojson.Properties, k, v string) {
+	if v != "" {
+		p[k] = v
+	}
+}
+
+// pointRec is a prison, drawn the same for both audiences but for the
+// contact's name.
+type pointRec struct {
+	id    int64
+	x, y  float64
+	qk    uint64
+	props [2]geojson.Properties
+}
+
+func newPrisonRec(p *atigip.Prison, floorSpaces int) *pointRec {
+	r := &pointRec{id: p.ID}
+	r.x, r.y = pointMercator(p.Location)
+	r.qk = quadkey(r.x, r.y)
+	all := geojson.Properties{
+		"name":         p.Name,
+		"type":         string(p.Type),
+		"type_label":   atigip.PrisonTypes[p.Type],
+		"disp":         p.DISP,
+		"spip":         p.SPIP,
+		"city":         p.Address.City,
+		"departement":  p.Address.Departement,
+		"capacity":     p.Capacity,
+		"floor_spaces": floorSpaces,
+	}
+	setNonEmpty(all, "location_precision", p.LocationPrecision)
+	if c := p.Contact; c != nil {
+		setNonEmpty(all, "contact_name", c.Name)
+		setNonEmpty(all, "contact_role", c.Role)
+		setNonEmpty(all, "contact_email", c.Email)
+		setNonEmpty(all, "contact_phone", c.Phone)
+	}
+	for i, a := range audiences {
+		r.props[i] = whitelist(LayerPrisons, a, all)
+	}
+	return r
+}
+
+// polyRec is a polygon feature (floor space or boundary) in normalised
+// Web Mercator, simplified once per zoom.
+type polyRec struct {
+	id    int64
+	bound orb.Bound // normalised Web Mercator
+	// geoms[z] is the geometry simplified for zoom z, up to len-1; deeper
+	// zooms use the last one.
+	geoms []orb.MultiPolygon
+	props geojson.Properties // public fields only: same for both audiences
+	minZ  int
+}
+
+func (r *polyRec) geomAt(z int) orb.MultiPolygon {
+	return r.geoms[min(z, len(r.geoms)-1)]
+}
+
+func floorSpaceProps(f *atigip.FloorSpace, prisonName string) geojson.Properties {
+	all := geojson.Properties{
+		"name":             f.Name,
+		"prison_id":        f.PrisonID,
+		"area_m2":          round1(f.AreaM2),
+		"use":              string(f.Use),
+		"use_label":        atigip.FloorUses[f.Use],
+		"ceiling_height_m": round1(f.CeilingHeightM),
+		"loading_dock":     f.LoadingDock,
+		"power_kva":        round1(f.PowerKVA),
+		"status":           string(f.Status),
+		"status_label":     atigip.FloorStatuses[f.Status],
+	}
+	setNonEmpty(all, "prison", prisonName)
+	if f.AvailableFrom != nil {
+		all["available_from"] = f.AvailableFrom.Format("2006-01-02")
+	}
+	return whitelist(LayerFloorSpaces, atigip.AudiencePublic, all)
+}
+
+// polygonMercator converts a domain polygon to normalised Web Mercator.
+func polygonMercator(p atigip.Polygon) orb.Polygon {
+	out := make(orb.Polygon, 0, len(p))
+	for _, ring := range p {
+		r := make(orb.Ring, len(ring))
+		for i, pt := range ring {
+			x, y := pointMercator(pt)
+			r[i] = orb.Point{x, y}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func abbreviate(n int) string {
+	switch {
+	case n >= 10000:
+		return strconv.Itoa((n+500)/1000) + "k"
+	case n >= 1000:
+		s := strconv.FormatFloat(math.Round(float64(n)/100)/10, 'f', 1, 64)
+		return strings.Replace(strings.TrimSuffix(s, ".0"), ".", ",", 1) + "k"
+	}
+	return strconv.Itoa(n)
+}

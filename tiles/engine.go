@@ -1,0 +1,438 @@
+package tiles
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/geojson"
+
+	"github.com/atigip/atigip360/internal/atigip"
+)
+
+// Tile is one generated tile.
+type Tile struct {
+	// Data is the uncompressed MVT; nil when Empty.
+	Data []byte
+	// ETag is a strong entity tag, quoted, ready for an HTTP header.
+	ETag string
+	// Empty is true when the tile has no feature in any layer.
+	Empty bool
+	e     *entry
+}
+
+// Gzip returns Data gzip-compressed, computed once per cached tile.
+func (t Tile) Gzip() []byte {
+	if t.e == nil {
+		return nil
+	}
+	return t.e.gzipped()
+}
+
+// Engine draws the map tiles from an in-memory copy of the store. It is
+// safe for concurrent use.
+type Engine struct {
+	opts   Options
+	log    *slog.Logger
+	store  atigip.Store
+	bounds *boundarySet
+
+	gen   atomic.Uint64
+	snap  atomic.Pointer[snapshot]
+	cache *cache
+
+	mu    sync.Mutex // serialises updates of the state below
+	seq   int64
+	state *state
+}
+
+// state is the domain data the snapshot was drawn from, kept for updates.
+type state struct {
+	orgs        map[int64]*atigip.Organisation
+	posts       map[int64]*atigip.Post
+	prisons     map[int64]*atigip.Prison
+	floors      map[int64]*atigip.FloorSpace
+	postsOfOrg  map[int64]map[int64]bool
+	floorsOfPri map[int64]map[int64]bool
+}
+
+// snapshot is an immutable drawing of the data: requests read it without
+// locks, updates replace it whole.
+type snapshot struct {
+	gen     uint64
+	postRec map[int64]*postRec
+	posts   [2]*pyramid
+	prisons []*pointRec // sorted by qk
+	prisRec map[int64]*pointRec
+	floors  map[int64]*polyRec
+	floorLs []*polyRec
+}
+
+// New loads the store and builds an engine; call Follow to keep it live.
+func New(ctx context.Context, s atigip.Store, opts Options) (*Engine, error) {
+	d, seq, err := Load(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	e, err := Build(d, opts)
+	if err != nil {
+		return nil, err
+	}
+	e.store, e.seq = s, seq
+	return e, nil
+}
+
+// Build makes an engine from plain data, without a store (exports, tests).
+func Build(d Data, opts Options) (*Engine, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	b, err := loadBoundaries(o.Extent)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{opts: o, log: o.Logger, bounds: b}
+	e.cache = newCache(o.CacheBytes, &e.gen)
+	st := &state{orgs: map[int64]*atigip.Organisation{}, posts: map[int64]*atigip.Post{},
+		prisons: map[int64]*atigip.Prison{}, floors: map[int64]*atigip.FloorSpace{},
+		postsOfOrg: map[int64]map[int64]bool{}, floorsOfPri: map[int64]map[int64]bool{}}
+	for _, o := range d.Organisations {
+		st.orgs[o.ID] = o
+	}
+	for _, p := range d.Posts {
+		st.setPost(p)
+	}
+	for _, p := range d.Prisons {
+		st.prisons[p.ID] = p
+	}
+	for _, f := range d.FloorSpaces {
+		st.setFloor(f)
+	}
+	e.state = st
+	e.snap.Store(e.draw(st, nil, nil))
+	return e, nil
+}
+
+func (st *state) setPost(p *atigip.Post) {
+	if old := st.posts[p.ID]; old != nil && old.OrganisationID != p.OrganisationID {
+		delete(st.postsOfOrg[old.OrganisationID], p.ID)
+	}
+	st.posts[p.ID] = p
+	if st.postsOfOrg[p.OrganisationID] == nil {
+		st.postsOfOrg[p.OrganisationID] = map[int64]bool{}
+	}
+	st.postsOfOrg[p.OrganisationID][p.ID] = true
+}
+
+func (st *state) deletePost(id int64) {
+	if old := st.posts[id]; old != nil {
+		delete(st.postsOfOrg[old.OrganisationID], id)
+		delete(st.posts, id)
+	}
+}
+
+func (st *state) setFloor(f *atigip.FloorSpace) {
+	if old := st.floors[f.ID]; old != nil && old.PrisonID != f.PrisonID {
+		delete(st.floorsOfPri[old.PrisonID], f.ID)
+	}
+	st.floors[f.ID] = f
+	if st.floorsOfPri[f.PrisonID] == nil {
+		st.floorsOfPri[f.PrisonID] = map[int64]bool{}
+	}
+	st.floorsOfPri[f.PrisonID][f.ID] = true
+}
+
+func (st *state) deleteFloor(id int64) {
+	if old := st.floors[id]; old != nil {
+		delete(st.floorsOfPri[old.PrisonID], id)
+		delete(st.floors, id)
+	}
+}
+
+// draw builds a snapshot from st. With prev set, only the records of the
+// dirty ids are rebuilt (nil dirty sets mean "all").
+func (e *Engine) draw(st *state, prev *snapshot, dirty *dirtySet) *snapshot {
+	s := &snapshot{gen: e.gen.Add(1)}
+	// Posts.
+	if prev == nil || dirty.posts != nil {
+		s.postRec = make(map[int64]*postRec, len(st.posts))
+		for id, p := range st.posts {
+			if prev != nil && !dirty.posts[id] {
+				if r, ok := prev.postRec[id]; ok {
+					s.postRec[id] = r
+					continue
+				}
+			}
+			s.postRec[id] = newPostRec(p, st.orgs[p.OrganisationID])
+		}
+		recs := make([]*postRec, 0, len(s.postRec))
+		for _, r := range s.postRec {
+			recs = append(recs, r)
+		}
+		if prev != nil {
+			// An audience is redrawn only if a changed post was or is in it.
+			for id := range dirty.posts {
+				old, nw := prev.postRec[id], s.postRec[id]
+				for a := range audiences {
+					if (old != nil && old.visible[a]) || (nw != nil && nw.visible[a]) {
+						dirty.audience[a] = true
+					}
+				}
+			}
+		}
+		for a := range audiences {
+			if prev != nil && !dirty.audience[a] {
+				s.posts[a] = prev.posts[a]
+				continue
+			}
+			s.posts[a] = buildPyramid(recs, a, e.opts.ClusterBelow, e.opts.ClusterRadius)
+		}
+	} else {
+		s.postRec, s.posts = prev.postRec, prev.posts
+	}
+	// Prisons and floor spaces.
+	if prev == nil || dirty.prisons != nil || dirty.floors != nil {
+		s.floors = make(map[int64]*polyRec, len(st.floors))
+		for id, f := range st.floors {
+			if prev != nil && !dirty.floors[id] {
+				if r, ok := prev.floors[id]; ok {
+					s.floors[id] = r
+					continue
+				}
+			}
+			if r := e.newFloorRec(f, st.prisons[f.PrisonID]); r != nil {
+				s.floors[id] = r
+			}
+		}
+		s.floorLs = make([]*polyRec, 0, len(s.floors))
+		for _, r := range s.floors {
+			s.floorLs = append(s.floorLs, r)
+		}
+		s.prisRec = make(map[int64]*pointRec, len(st.prisons))
+		for id, p := range st.prisons {
+			if prev != nil && !dirty.prisons[id] {
+				if r, ok := prev.prisRec[id]; ok {
+					s.prisRec[id] = r
+					continue
+				}
+			}
+			if p.Location.IsZero() || !p.Location.Valid() {
+				continue
+			}
+			s.prisRec[id] = newPrisonRec(p, availableFloors(st, id))
+		}
+		s.prisons = make([]*pointRec, 0, len(s.prisRec))
+		for _, r := range s.prisRec {
+			s.prisons = append(s.prisons, r)
+		}
+		sortPoints(s.prisons)
+	} else {
+		s.floors, s.floorLs, s.prisRec, s.prisons = prev.floors, prev.floorLs, prev.prisRec, prev.prisons
+	}
+	return s
+}
+
+func availableFloors(st *state, prisonID int64) int {
+	n := 0
+	for id := range st.floorsOfPri[prisonID] {
+		if f := st.floors[id]; f != nil && f.Status == atigip.FloorAvailable {
+			n++
+		}
+	}
+	return n
+}
+
+// floorDetailZoom is the last zoom with its own simplification of floor
+// spaces: buildings are sub-metre detail beyond it.
+const floorDetailZoom = 18
+
+func (e *Engine) newFloorRec(f *atigip.FloorSpace, prison *atigip.Prison) *polyRec {
+	if len(f.Geometry) == 0 {
+		return nil
+	}
+	mp := orb.MultiPolygon{polygonMercator(f.Geometry)}
+	name := ""
+	if prison != nil {
+		name = prison.Name
+	}
+	return &polyRec{id: f.ID, bound: mp.Bound(), props: floorSpaceProps(f, name),
+		geoms: simplifyLevels(mp, floorDetailZoom, e.opts.Extent, 1)}
+}
+
+func sortPoints(ps []*pointRec) {
+	slices.SortFunc(ps, func(a, b *pointRec) int {
+		switch {
+		case a.qk < b.qk:
+			return -1
+		case a.qk > b.qk:
+			return 1
+		}
+		return int(a.id - b.id)
+	})
+}
+
+// Options returns the engine's options with defaults applied.
+func (e *Engine) Options() Options { return e.opts }
+
+// CheckTile validates a tile address: tileset known and readable by
+// audience, z in 0..MaxZoom, x and y in 0..2^z-1. Errors are coded
+// (ENOTFOUND, EFORBIDDEN, EINVALID) with French messages.
+func (e *Engine) CheckTile(a atigip.Audience, tileset string, z, x, y int) (atigip.Audience, error) {
+	ta, err := e.tilesetAudience(a, tileset)
+	if err != nil {
+		return "", err
+	}
+	var pr atigip.Problems
+	if z < 0 || z > e.opts.MaxZoom {
+		pr.Add("z", "Le niveau de zoom doit être compris entre 0 et %d.", e.opts.MaxZoom)
+	} else {
+		n := 1 << z
+		pr.Check(x < 0 || x >= n, "x", "La colonne x doit être comprise entre 0 et %d au zoom %d.", n-1, z)
+		pr.Check(y < 0 || y >= n, "y", "La ligne y doit être comprise entre 0 et %d au zoom %d.", n-1, z)
+	}
+	if err := pr.Err("Adresse de tuile"); err != nil {
+		return "", err
+	}
+	return ta, nil
+}
+
+func (e *Engine) tilesetAudience(a atigip.Audience, tileset string) (atigip.Audience, error) {
+	ta, ok := Tilesets[tileset]
+	if !ok {
+		return "", atigip.Errorf(atigip.ENOTFOUND, "Jeu de tuiles inconnu : %q (public ou justice).", tileset)
+	}
+	if ta == atigip.AudienceJustice && a != atigip.AudienceJustice {
+		return "", atigip.Errorf(atigip.EFORBIDDEN, "Ce jeu de tuiles est réservé aux professionnels de la justice.")
+	}
+	return ta, nil
+}
+
+// Tile returns tile (z, x, y) of tileset for a viewer of audience a, from
+// the cache or freshly generated.
+func (e *Engine) Tile(ctx context.Context, a atigip.Audience, tileset string, z, x, y int) (Tile, error) {
+	ta, err := e.CheckTile(a, tileset, z, x, y)
+	if err != nil {
+		return Tile{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return Tile{}, fmt.Errorf("tiles: tile: %w", err)
+	}
+	aud := audIndex(ta)
+	k := cacheKey{aud: uint8(aud), z: uint8(z), x: uint32(x), y: uint32(y)}
+	if en := e.cache.get(k); en != nil {
+		return en.tile(), nil
+	}
+	s := e.snap.Load()
+	data, err := e.render(s, aud, z, uint32(x), uint32(y))
+	if err != nil {
+		return Tile{}, err
+	}
+	en := newEntry(tileset, data)
+	e.cache.put(k, en, s.gen)
+	return en.tile(), nil
+}
+
+func newEntry(tileset string, data []byte) *entry {
+	h := fnv.New64a()
+	h.Write(data)
+	en := &entry{data: data, empty: len(data) == 0}
+	en.etag = `"` + tileset[:1] + strconv.FormatUint(h.Sum64(), 36) + `"`
+	return en
+}
+
+func (en *entry) tile() Tile {
+	return Tile{Data: en.data, ETag: en.etag, Empty: en.empty, e: en}
+}
+
+// render encodes tile (z, x, y) of audience aud from snapshot s; it returns
+// nil for a tile without features.
+func (e *Engine) render(s *snapshot, aud int, z int, x, y uint32) ([]byte, error) {
+	ext, buf := e.opts.Extent, e.opts.Buffer
+	tb := newTileBounds(z, x, y, ext)
+	var layers mvt.Layers
+	addLayer := func(name string, fs []*geojson.Feature) {
+		if len(fs) > 0 {
+			layers = append(layers, &mvt.Layer{Name: name, Version: 2, Extent: uint32(ext), Features: fs})
+		}
+	}
+	// Boundaries: régions at every zoom, départements from DepartementsFrom.
+	var fs []*geojson.Feature
+	polys := func(recs []*polyRec) {
+		for _, r := range recs {
+			if !intersectsTile(r.bound, tb, ext, buf) {
+				continue
+			}
+			if g := tilePolygons(r.geomAt(z), tb, ext, buf); len(g) > 0 {
+				f := &geojson.Feature{ID: uint64(r.id), Properties: r.props}
+				if len(g) == 1 {
+					f.Geometry = g[0]
+				} else {
+					f.Geometry = g
+				}
+				fs = append(fs, f)
+			}
+		}
+	}
+	polys(e.bounds.regions)
+	if z >= e.opts.DepartementsFrom {
+		polys(e.bounds.departements)
+	}
+	addLayer(LayerBoundaries, fs)
+	fs = nil
+	polys(s.floorLs)
+	addLayer(LayerFloorSpaces, fs)
+
+	fs = nil
+	lo, hi := quadRange(z, x, y)
+	i := searchPoints(s.prisons, lo)
+	for ; i < len(s.prisons) && s.prisons[i].qk < hi; i++ {
+		p := s.prisons[i]
+		fs = append(fs, &geojson.Feature{ID: uint64(p.id), Geometry: pointInTile(tb, p.x, p.y, ext), Properties: p.props[aud]})
+	}
+	addLayer(LayerPrisons, fs)
+
+	fs = nil
+	for _, it := range itemsIn(s.posts[aud].at(z), z, x, y) {
+		fs = append(fs, &geojson.Feature{ID: it.featureID, Geometry: pointInTile(tb, it.x, it.y, ext), Properties: it.props})
+	}
+	addLayer(LayerPosts, fs)
+
+	if len(layers) == 0 {
+		return nil, nil
+	}
+	data, err := mvt.Marshal(layers)
+	if err != nil {
+		return nil, fmt.Errorf("tiles: encode %d/%d/%d: %w", z, x, y, err)
+	}
+	return data, nil
+}
+
+// pointInTile is the point's tile coordinate, floored so that a point
+// belongs to the one tile its quadkey names (never the neighbour's edge).
+func pointInTile(tb tileBounds, x, y float64, ext int) orb.Point {
+	px, py := tb.toTile(x, y)
+	fx := float64(min(ext-1, max(0, int(px))))
+	fy := float64(min(ext-1, max(0, int(py))))
+	return orb.Point{fx, fy}
+}
+
+func searchPoints(ps []*pointRec, qk uint64) int {
+	lo, hi := 0, len(ps)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ps[m].qk < qk {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}

@@ -1,0 +1,220 @@
+package tiles
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"github.com/atigip/atigip360/internal/atigip"
+)
+
+// dirtySet names what a batch of changes touched. A nil map means that
+// kind did not change.
+type dirtySet struct {
+	posts, prisons, floors map[int64]bool
+	audience               [2]bool // filled by draw
+}
+
+func mark(m *map[int64]bool, id int64) {
+	if *m == nil {
+		*m = map[int64]bool{}
+	}
+	(*m)[id] = true
+}
+
+// Follow applies the store's change feed until ctx ends: a committed
+// change shows in the tiles within the store's signal latency (Options.Poll
+// at worst). It returns ctx's error or the first store error.
+func (e *Engine) Follow(ctx context.Context) error {
+	if e.store == nil {
+		return errors.New("tiles: follow: engine built without a store")
+	}
+	e.mu.Lock()
+	from := e.seq
+	e.mu.Unlock()
+	return atigip.Follow(ctx, e.store, from, 1000, e.opts.Poll, func(cs []atigip.Change) error {
+		_, err := e.Apply(ctx, cs)
+		return err
+	})
+}
+
+// Seq is the last change-feed position applied.
+func (e *Engine) Seq() int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.seq
+}
+
+// Apply reloads the entities named by cs from the store, redraws what they
+// touch and invalidates exactly the cached tiles whose content changed. It
+// returns the number of cache entries dropped.
+func (e *Engine) Apply(ctx context.Context, cs []atigip.Change) (int, error) {
+	if e.store == nil {
+		return 0, errors.New("tiles: apply: engine built without a store")
+	}
+	start := time.Now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	st := e.state
+	var d dirtySet
+	type kid struct {
+		k  atigip.Kind
+		id int64
+	}
+	done := map[kid]bool{}
+	for _, c := range cs {
+		if done[kid{c.Kind, c.ID}] {
+			continue
+		}
+		done[kid{c.Kind, c.ID}] = true
+		switch c.Kind {
+		case atigip.KindOrganisation:
+			o, err := atigip.Of[*atigip.Organisation](e.store).Get(ctx, c.ID)
+			if gone, err := missing(err); err != nil {
+				return 0, fmt.Errorf("tiles: apply organisation %d: %w", c.ID, err)
+			} else if gone {
+				delete(st.orgs, c.ID)
+			} else {
+				st.orgs[c.ID] = o
+			}
+			for id := range st.postsOfOrg[c.ID] {
+				mark(&d.posts, id)
+			}
+		case atigip.KindPost:
+			p, err := atigip.Of[*atigip.Post](e.store).Get(ctx, c.ID)
+			if gone, err := missing(err); err != nil {
+				return 0, fmt.Errorf("tiles: apply post %d: %w", c.ID, err)
+			} else if gone {
+				st.deletePost(c.ID)
+			} else {
+				st.setPost(p)
+			}
+			mark(&d.posts, c.ID)
+		case atigip.KindPrison:
+			p, err := atigip.Of[*atigip.Prison](e.store).Get(ctx, c.ID)
+			if gone, err := missing(err); err != nil {
+				return 0, fmt.Errorf("tiles: apply prison %d: %w", c.ID, err)
+			} else if gone {
+				delete(st.prisons, c.ID)
+			} else {
+				st.prisons[c.ID] = p
+			}
+			mark(&d.prisons, c.ID)
+			for id := range st.floorsOfPri[c.ID] {
+				mark(&d.floors, id) // they carry the prison's name
+			}
+		case atigip.KindFloorSpace:
+			if old := st.floors[c.ID]; old != nil {
+				mark(&d.prisons, old.PrisonID) // its count of available spaces
+			}
+			f, err := atigip.Of[*atigip.FloorSpace](e.store).Get(ctx, c.ID)
+			if gone, err := missing(err); err != nil {
+				return 0, fmt.Errorf("tiles: apply floor space %d: %w", c.ID, err)
+			} else if gone {
+				st.deleteFloor(c.ID)
+			} else {
+				st.setFloor(f)
+				mark(&d.prisons, f.PrisonID)
+			}
+			mark(&d.floors, c.ID)
+		}
+		if c.Seq > e.seq {
+			e.seq = c.Seq
+		}
+	}
+	if d.posts == nil && d.prisons == nil && d.floors == nil {
+		return 0, nil
+	}
+	prev := e.snap.Load()
+	next := e.draw(st, prev, &d)
+	e.snap.Store(next)
+	// Invalidate after the swap: a tile rendered from prev and put after
+	// this point is refused by the cache's generation check.
+	n := e.invalidate(prev, next, &d)
+	e.log.Debug("tiles: changes applied", "changes", len(cs), "invalidated", n, "took", time.Since(start))
+	return n, nil
+}
+
+func missing(err error) (bool, error) {
+	switch {
+	case err == nil:
+		return false, nil
+	case atigip.ErrorCode(err) == atigip.ENOTFOUND:
+		return true, nil
+	}
+	return false, err
+}
+
+func (e *Engine) invalidate(prev, next *snapshot, d *dirtySet) int {
+	n := 0
+	del := func(aud, z int, x, y float64) {
+		tx, ty := tileOf(x, y, z)
+		if e.cache.delete(cacheKey{aud: uint8(aud), z: uint8(z), x: tx, y: ty}) {
+			n++
+		}
+	}
+	for a := range audiences {
+		if !d.audience[a] {
+			continue
+		}
+		for z := 0; z < e.opts.ClusterBelow; z++ {
+			diffLevels(prev.posts[a].levels[z], next.posts[a].levels[z], func(it *item) { del(a, z, it.x, it.y) })
+		}
+		diffLevels(prev.posts[a].leaves, next.posts[a].leaves, func(it *item) {
+			for z := e.opts.ClusterBelow; z <= e.opts.MaxZoom; z++ {
+				del(a, z, it.x, it.y)
+			}
+		})
+	}
+	for id := range d.prisons {
+		for _, r := range []*pointRec{prev.prisRec[id], next.prisRec[id]} {
+			if r == nil {
+				continue
+			}
+			for z := 0; z <= e.opts.MaxZoom; z++ {
+				for a := range audiences {
+					del(a, z, r.x, r.y)
+				}
+			}
+		}
+	}
+	for id := range d.floors {
+		for _, r := range []*polyRec{prev.floors[id], next.floors[id]} {
+			if r != nil {
+				n += e.invalidateBound(r.bound)
+			}
+		}
+	}
+	return n
+}
+
+// invalidateBound drops, at every zoom and for both audiences, the cached
+// tiles whose buffered extent meets b (normalised Web Mercator).
+func (e *Engine) invalidateBound(b orb.Bound) int {
+	n := 0
+	for z := 0; z <= e.opts.MaxZoom; z++ {
+		scale := float64(e.opts.Extent) * float64(uint64(1)<<z)
+		pad := float64(e.opts.Buffer) / scale
+		x0, y0 := tileOf(clamp01(b.Min[0]-pad), clamp01(b.Min[1]-pad), z)
+		x1, y1 := tileOf(clamp01(b.Max[0]+pad), clamp01(b.Max[1]+pad), z)
+		if count := uint64(x1-x0+1) * uint64(y1-y0+1); count > 4096 {
+			n += e.cache.deleteWhere(func(k cacheKey) bool {
+				return int(k.z) == z && k.x >= x0 && k.x <= x1 && k.y >= y0 && k.y <= y1
+			})
+			continue
+		}
+		for x := x0; x <= x1; x++ {
+			for y := y0; y <= y1; y++ {
+				for a := range audiences {
+					if e.cache.delete(cacheKey{aud: uint8(a), z: uint8(z), x: x, y: y}) {
+						n++
+					}
+				}
+			}
+		}
+	}
+	return n
+}
