@@ -1,10 +1,110 @@
 package httpapi
 
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/atigip/atigip360/internal/atigip"
+	"github.com/atigip/atigip360/internal/web/signin"
+	"github.com/gofiber/fiber/v2"
+)
+
 // devRoutes are the development sign-in routes; they exist only when
-// Options.Dev is set and a DevIssuer is given.
+// Options.Dev is set and a DevIssuer is given, so in production the paths
+// answer 404.
 func (s *Server) devRoutes() []Route {
 	if !s.opts.Dev || s.opts.DevIssuer == nil {
 		return nil
 	}
-	return nil
+	const html = "text/html; charset=utf-8"
+	return []Route{
+		{Method: fiber.MethodGet, Path: "/dev/signin", Tag: "développement", Produces: html,
+			Summary: "Page de connexion de démonstration (développement uniquement)", Handler: s.signinPage},
+		{Method: fiber.MethodPost, Path: "/dev/signin", Tag: "développement", Produces: html,
+			Summary: "Connexion de démonstration : choisit un rôle, pose le cookie de session", Handler: s.signin},
+		{Method: fiber.MethodPost, Path: "/dev/signout", Tag: "développement", Produces: html,
+			Summary: "Déconnexion (efface le cookie de session)", Handler: s.signout},
+	}
+}
+
+func (s *Server) renderSignin(c *fiber.Ctx, pg signin.Page) error {
+	pg.Roles = signin.Roles()
+	if pg.Current == nil {
+		if p := s.Principal(c); p.Subject != atigip.Anonymous.Subject {
+			pg.Current = &p
+		}
+	}
+	if pg.Current != nil {
+		pg.CurrentLabel = roleLabel(pg.Current.Role)
+	}
+	pg.Origin = c.BaseURL()
+	pg.TTL = humanTTL(s.opts.DevTokenTTL)
+	var b bytes.Buffer
+	if err := signin.Render(&b, pg); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Send(b.Bytes())
+}
+
+func humanTTL(d time.Duration) string {
+	if d >= time.Hour && d%time.Hour == 0 {
+		return strconv.Itoa(int(d/time.Hour)) + " heures"
+	}
+	return strconv.Itoa(int(d/time.Minute)) + " minutes"
+}
+
+func (s *Server) signinPage(c *fiber.Ctx) error { return s.renderSignin(c, signin.Page{}) }
+
+func (s *Server) signin(c *fiber.Ctx) error {
+	role := atigip.Role(c.FormValue("role"))
+	if !role.Valid() {
+		c.Status(fiber.StatusBadRequest)
+		return s.renderSignin(c, signin.Page{Error: "Choisissez un rôle dans la liste."})
+	}
+	p := atigip.Principal{Subject: "dev:" + string(role), Role: role, Name: roleLabel(role) + " (démonstration)"}
+	var bad []string
+	id := func(field, label string) int64 {
+		v := strings.TrimSpace(c.FormValue(field))
+		if v == "" {
+			return 0
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			bad = append(bad, label)
+		}
+		return n
+	}
+	p.OrganisationID = id("organisation_id", "structure d'accueil")
+	p.PrisonID = id("prison_id", "établissement pénitentiaire")
+	p.PersonID = id("person_id", "personne suivie")
+	if d := strings.ToUpper(strings.TrimSpace(c.FormValue("departement"))); d != "" {
+		if !validDepartementCode(d) {
+			bad = append(bad, "département")
+		}
+		p.Departement = d
+	}
+	if len(bad) > 0 {
+		c.Status(fiber.StatusBadRequest)
+		return s.renderSignin(c, signin.Page{Error: "Rattachement invalide : " + strings.Join(bad, ", ") + "."})
+	}
+	if p.PersonID != 0 {
+		p.Subject += ":" + strconv.FormatInt(p.PersonID, 10)
+	}
+	tok, err := s.opts.DevIssuer.Issue(p, s.opts.DevTokenTTL)
+	if err != nil {
+		return s.Problem(c, err)
+	}
+	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: tok, Path: "/", HTTPOnly: true,
+		SameSite: fiber.CookieSameSiteLaxMode, Secure: !s.opts.Dev, Expires: time.Now().Add(s.opts.DevTokenTTL)})
+	return s.renderSignin(c, signin.Page{Current: &p, Token: tok})
+}
+
+func (s *Server) signout(c *fiber.Ctx) error {
+	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: "", Path: "/", HTTPOnly: true,
+		SameSite: fiber.CookieSameSiteLaxMode, Expires: time.Unix(1, 0), MaxAge: -1})
+	return c.Redirect("/dev/signin", fiber.StatusSeeOther)
 }

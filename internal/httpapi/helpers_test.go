@@ -1,0 +1,163 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/atigip/atigip360/internal/atigip"
+	"github.com/atigip/atigip360/internal/auth"
+	"github.com/atigip/atigip360/internal/store/storetest"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+var testSecret = []byte("test-secret-test-secret-test-secret!")
+
+// syncBuffer collects log output written from request goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type testEnv struct {
+	t     testing.TB
+	srv   *Server
+	store atigip.Store
+	dev   *auth.DevTokens
+	logs  *syncBuffer
+}
+
+func newEnv(t testing.TB, store atigip.Store, mutate ...func(*Options)) *testEnv {
+	t.Helper()
+	dev, err := auth.NewDevTokens(testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	opts := Options{Store: store, Auth: dev, DevIssuer: dev, Dev: true, MaxBody: 64 << 10,
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Registry: prometheus.NewRegistry()}
+	for _, m := range mutate {
+		m(&opts)
+	}
+	srv, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testEnv{t: t, srv: srv, store: store, dev: dev, logs: logs}
+}
+
+func (e *testEnv) token(p atigip.Principal) string {
+	e.t.Helper()
+	if p.Subject == "" {
+		p.Subject = "test:" + string(p.Role)
+	}
+	tok, err := e.dev.Issue(p, time.Hour)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return tok
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+func (r response) problem(t testing.TB) ProblemDetails {
+	t.Helper()
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, ContentTypeProblem) {
+		t.Fatalf("content type %q, want problem+json; body %s", ct, r.body)
+	}
+	var p ProblemDetails
+	r.json(t, &p)
+	return p
+}
+
+// do sends a request; token "" means anonymous; body may be a string,
+// []byte or any value encoded as JSON.
+func (e *testEnv) do(method, target, token string, body any) response {
+	e.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		buf, err := json.Marshal(b)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		rd = bytes.NewReader(buf)
+	}
+	req := httptest.NewRequest(method, target, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return e.send(req)
+}
+
+func (e *testEnv) send(req *http.Request) response {
+	e.t.Helper()
+	res, err := e.srv.App().Test(req, 10_000)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+// seed creates e in the store directly and returns it.
+func seed[T atigip.Entity](t testing.TB, s atigip.Store, e T) T {
+	t.Helper()
+	if err := s.Entities(e.Kind()).Create(t.Context(), e); err != nil {
+		t.Fatalf("seed %s: %v", e.Kind(), err)
+	}
+	return e
+}
+
+func sample[T atigip.Entity](k atigip.Kind, i int) T { return storetest.Sample(k, i).(T) }
+
+func mustJSON(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
