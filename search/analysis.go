@@ -1,0 +1,128 @@
+package search
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/blevesearch/bleve/v2/analysis"
+	_ "github.com/blevesearch/bleve/v2/analysis/analyzer/custom" // registers the "custom" analyzer type
+	"github.com/blevesearch/bleve/v2/analysis/char/asciifolding"
+	"github.com/blevesearch/bleve/v2/analysis/lang/fr"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/token/stop"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/registry"
+)
+
+// Names under which the French analysis chain is registered in bleve's
+// global registry: the mapping stored with an index refers to them by
+// name, so they must exist before any index is opened.
+const (
+	analyzerName = "atigip_fr"
+	foldName     = "atigip_fold"
+	stopName     = "atigip_stop_fr"
+)
+
+// foldFilter removes accents from each token. It is a token filter rather
+// than bleve's asciifolding char filter because a char filter shortens the
+// text before tokenizing, which shifts the byte offsets the highlighter
+// uses to cut snippets out of the original (accented) text.
+type foldFilter struct{ f *asciifolding.AsciiFoldingFilter }
+
+func (f foldFilter) Filter(in analysis.TokenStream) analysis.TokenStream {
+	for _, t := range in {
+		if !isASCII(t.Term) {
+			t.Term = f.f.Filter(t.Term)
+		}
+	}
+	return in
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// stopWords is the snowball French stop list, both as written and folded,
+// because the filter runs after accent folding ("été" → "ete", "où" → "ou").
+func stopWords() analysis.TokenMap {
+	m := analysis.NewTokenMap()
+	if err := m.LoadBytes(fr.FrenchStopWords); err != nil {
+		panic(fmt.Sprintf("search: French stop words: %v", err))
+	}
+	fold := asciifolding.New()
+	for w := range m {
+		m.AddToken(string(fold.Filter([]byte(w))))
+	}
+	return m
+}
+
+func init() {
+	mustRegister(registry.RegisterTokenFilter(foldName, func(map[string]any, *registry.Cache) (analysis.TokenFilter, error) {
+		return foldFilter{asciifolding.New()}, nil
+	}))
+	mustRegister(registry.RegisterTokenFilter(stopName, func(map[string]any, *registry.Cache) (analysis.TokenFilter, error) {
+		return stop.NewStopTokensFilter(stopWords()), nil
+	}))
+}
+
+func mustRegister(err error) {
+	if err != nil {
+		panic(fmt.Sprintf("search: register analysis component: %v", err))
+	}
+}
+
+// addAnalyzer declares the French analyzer on m: Unicode word segmentation,
+// lower case, elision ("l'écurie" → "écurie"), accent folding, French stop
+// words, then the light (Savoy) stemmer that mostly strips plurals and
+// feminine endings ("écuries", "ÉCURIE", "ecurie" → "ecuri").
+func addAnalyzer(m *mapping.IndexMappingImpl) error {
+	return m.AddCustomAnalyzer(analyzerName, map[string]any{
+		"type":      "custom",
+		"tokenizer": unicode.Name,
+		"token_filters": []any{
+			lowercase.Name,
+			fr.ElisionName,
+			foldName,
+			stopName,
+			fr.LightStemmerName,
+		},
+	})
+}
+
+var (
+	standaloneOnce     sync.Once
+	standaloneAnalyzer analysis.Analyzer
+)
+
+// frAnalyzer returns the French analyzer outside any index, for query
+// parsing and the ROME synonym table, so that both see the exact tokens the
+// index holds.
+func frAnalyzer() analysis.Analyzer {
+	standaloneOnce.Do(func() {
+		m, err := newMapping()
+		if err != nil {
+			panic(fmt.Sprintf("search: build mapping: %v", err))
+		}
+		standaloneAnalyzer = m.AnalyzerNamed(analyzerName)
+		if standaloneAnalyzer == nil {
+			panic("search: French analyzer missing from the mapping")
+		}
+	})
+	return standaloneAnalyzer
+}
+
+// Tokens returns the terms the index stores for text.
+func Tokens(text string) []string {
+	ts := frAnalyzer().Analyze([]byte(text))
+	out := make([]string, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, string(t.Term))
+	}
+	return out
+}

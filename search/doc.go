@@ -1,0 +1,25 @@
+// Package search is the French full-text search of ATIGIP 360 over TIG
+// posts, prison work and training offers, host organisations and floor
+// spaces, built on bleve.
+//
+// One bleve index holds every searchable type, told apart by a type field.
+// Text goes through a French analyzer (elision, accent folding, stop words,
+// light stemming), so "écurie", "ecurie" and "ÉCURIES" meet. Query words
+// that are job titles of the ROME referential expand to the ROME codes of
+// those titles, matched against each document's codes: "jardinier" finds
+// posts coded A1203 whose text never says it. Words of five letters or more
+// tolerate one typo, of eight or more two.
+//
+// Every search is cut for the audience of the role asking: the public sees
+// public posts and habilitated organisations, justice professionals see
+// justice-only posts and places left too. Person profiles, measures and
+// applications are never indexed.
+//
+// The index follows the store's change feed (Index.Follow) and keeps the
+// last applied change Seq and its mapping version in bleve's internal
+// storage: a restart catches up from that Seq, and an index that is
+// corrupt or from an older mapping is rebuilt rather than trusted.
+//
+// The package takes and returns plain Go values; internal/httpapi adapts
+// it to HTTP.
+package search

@@ -1,0 +1,433 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/atigip/atigip360/internal/atigip"
+)
+
+// Live indexing tunables.
+const (
+	changeBatch  = 1000                   // changes read from the feed at once
+	pollInterval = 500 * time.Millisecond // fallback when a store signal is lost
+	buildBatch   = 2000                   // documents per segment in a rebuild
+	retryDelay   = time.Second            // after a failed batch in Follow
+)
+
+// kindsInBuildOrder lists what a rebuild scans: organisations and prisons
+// first, since posts, offers and floor spaces show their parent's name.
+var kindsInBuildOrder = []atigip.Kind{
+	atigip.KindOrganisation, atigip.KindPrison, atigip.KindPost,
+	atigip.KindFloorSpace, atigip.KindOffer,
+}
+
+// ReindexStats describes a rebuild.
+type ReindexStats struct {
+	Docs     int           // documents indexed
+	Seq      int64         // change feed position the index starts from
+	Duration time.Duration // wall time
+}
+
+// Reindex rebuilds the whole index from the store and swaps it in; searches
+// keep answering from the old index meanwhile. progress, when not nil,
+// receives a progress bar. Changes committed during the rebuild are applied
+// by the next CatchUp or Follow, since the index records the feed
+// position read before the scan.
+func (ix *Index) Reindex(ctx context.Context, store atigip.Store, progress io.Writer) (ReindexStats, error) {
+	start := time.Now()
+	seq, err := store.LastSeq(ctx)
+	if err != nil {
+		return ReindexStats{}, fmt.Errorf("search: reindex: last seq: %w", err)
+	}
+	var bar *progressbar.ProgressBar
+	if progress != nil {
+		total := 0
+		for _, k := range kindsInBuildOrder {
+			if !indexed(k) {
+				continue
+			}
+			_, n, err := store.Entities(k).List(ctx, atigip.ListFilter{Limit: 1})
+			if err != nil {
+				return ReindexStats{}, fmt.Errorf("search: reindex: count %s: %w", k, err)
+			}
+			total += n
+		}
+		bar = progressbar.NewOptions(total,
+			progressbar.OptionSetWriter(progress),
+			progressbar.OptionSetDescription("Indexation"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("documents"),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(progress) }),
+		)
+	}
+
+	var sink docSink
+	var tmp string
+	if ix.path == "" {
+		sink, err = newBatchSink("")
+	} else {
+		tmp = ix.path + ".building"
+		if err := os.RemoveAll(tmp); err != nil {
+			return ReindexStats{}, fmt.Errorf("search: reindex: %w", err)
+		}
+		sink, err = newBuilderSink(tmp)
+	}
+	if err != nil {
+		return ReindexStats{}, err
+	}
+	n, err := fill(ctx, store, sink, bar)
+	if err != nil {
+		sink.abort()
+		if tmp != "" {
+			_ = os.RemoveAll(tmp)
+		}
+		return ReindexStats{}, err
+	}
+	fresh, err := sink.finish(seq)
+	if err != nil {
+		if tmp != "" {
+			_ = os.RemoveAll(tmp)
+		}
+		return ReindexStats{}, err
+	}
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	if err := ix.swap(fresh, tmp); err != nil {
+		return ReindexStats{}, err
+	}
+	ix.seq.Store(seq)
+	ix.written.Add(int64(n))
+	return ReindexStats{Docs: n, Seq: seq, Duration: time.Since(start)}, nil
+}
+
+// fill streams every indexed entity of the store into sink.
+func fill(ctx context.Context, store atigip.Store, sink docSink, bar *progressbar.ProgressBar) (int, error) {
+	ps := newParents(store)
+	n := 0
+	for _, k := range kindsInBuildOrder {
+		err := store.Entities(k).Scan(ctx, atigip.ListFilter{}, func(e atigip.Entity) error {
+			// Remember parents as they stream by: the children that follow
+			// then never hit the store for them.
+			switch v := e.(type) {
+			case *atigip.Organisation:
+				ps.orgs[v.ID] = v
+			case *atigip.Prison:
+				ps.prisons[v.ID] = v
+			}
+			d, ok, err := buildDocument(ctx, e, ps)
+			if err != nil || !ok {
+				return err
+			}
+			if err := sink.index(docID(k, e.GetMeta().ID), d); err != nil {
+				return err
+			}
+			n++
+			if bar != nil {
+				_ = bar.Add(1)
+			}
+			return nil
+		})
+		if err != nil {
+			return n, fmt.Errorf("search: reindex %s: %w", k, err)
+		}
+	}
+	return n, nil
+}
+
+// docSink receives the documents of a rebuild: bleve's offline builder on
+// disk (much faster than batches: no merging while loading), batches in
+// memory.
+type docSink interface {
+	index(id string, d document) error
+	// finish records the feed position and returns the opened index.
+	finish(seq int64) (bleve.Index, error)
+	abort()
+}
+
+type builderSink struct {
+	path string
+	b    bleve.Builder
+}
+
+func newBuilderSink(path string) (*builderSink, error) {
+	m, err := newMapping()
+	if err != nil {
+		return nil, fmt.Errorf("search: mapping: %w", err)
+	}
+	b, err := bleve.NewBuilder(path, m, map[string]any{
+		"batchSize":       buildBatch,
+		"buildPathPrefix": os.TempDir(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("search: reindex: builder: %w", err)
+	}
+	return &builderSink{path: path, b: b}, nil
+}
+
+func (s *builderSink) index(id string, d document) error {
+	if err := s.b.Index(id, d); err != nil {
+		return fmt.Errorf("search: reindex: index %s: %w", id, err)
+	}
+	return nil
+}
+
+func (s *builderSink) finish(seq int64) (bleve.Index, error) {
+	if err := s.b.Close(); err != nil {
+		return nil, fmt.Errorf("search: reindex: build: %w", err)
+	}
+	idx, err := bleve.Open(s.path)
+	if err != nil {
+		return nil, fmt.Errorf("search: reindex: open built index: %w", err)
+	}
+	if err := setMarks(idx, seq); err != nil {
+		_ = idx.Close()
+		return nil, err
+	}
+	return idx, nil
+}
+
+func (s *builderSink) abort() { _ = s.b.Close() }
+
+type batchSink struct {
+	idx   bleve.Index
+	batch *bleve.Batch
+}
+
+func newBatchSink(path string) (*batchSink, error) {
+	idx, err := newBleve(path)
+	if err != nil {
+		return nil, err
+	}
+	return &batchSink{idx: idx, batch: idx.NewBatch()}, nil
+}
+
+func (s *batchSink) index(id string, d document) error {
+	if err := s.batch.Index(id, d); err != nil {
+		return fmt.Errorf("search: reindex: index %s: %w", id, err)
+	}
+	if s.batch.Size() >= buildBatch {
+		if err := s.idx.Batch(s.batch); err != nil {
+			return fmt.Errorf("search: reindex: batch: %w", err)
+		}
+		s.batch.Reset()
+	}
+	return nil
+}
+
+func (s *batchSink) finish(seq int64) (bleve.Index, error) {
+	s.batch.SetInternal(keyVersion, []byte(MappingVersion))
+	s.batch.SetInternal(keySeq, []byte(strconv.FormatInt(seq, 10)))
+	if err := s.idx.Batch(s.batch); err != nil {
+		_ = s.idx.Close()
+		return nil, fmt.Errorf("search: reindex: batch: %w", err)
+	}
+	return s.idx, nil
+}
+
+func (s *batchSink) abort() { _ = s.idx.Close() }
+
+// setMarks writes the mapping version and the feed position, last: an
+// index without them is an unfinished build and is not trusted by Open.
+func setMarks(idx bleve.Index, seq int64) error {
+	b := idx.NewBatch()
+	b.SetInternal(keyVersion, []byte(MappingVersion))
+	b.SetInternal(keySeq, []byte(strconv.FormatInt(seq, 10)))
+	if err := idx.Batch(b); err != nil {
+		return fmt.Errorf("search: write index marks: %w", err)
+	}
+	return nil
+}
+
+// swap replaces the live index by fresh, built at tmp (empty in memory).
+func (ix *Index) swap(fresh bleve.Index, tmp string) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.idx != nil {
+		if err := ix.idx.Close(); err != nil {
+			ix.logger.Warn("search: close replaced index", "err", err)
+		}
+		ix.idx = nil
+	}
+	if tmp == "" {
+		ix.idx = fresh
+		return nil
+	}
+	// Files can only be moved closed; reopen after the rename.
+	if err := fresh.Close(); err != nil {
+		return fmt.Errorf("search: reindex: close built index: %w", err)
+	}
+	old := ix.path + ".old"
+	if err := os.RemoveAll(old); err != nil {
+		return fmt.Errorf("search: reindex: %w", err)
+	}
+	if err := os.Rename(ix.path, old); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("search: reindex: move old index: %w", err)
+	}
+	if err := os.Rename(tmp, ix.path); err != nil {
+		return fmt.Errorf("search: reindex: move new index: %w", err)
+	}
+	_ = os.RemoveAll(old)
+	idx, err := bleve.Open(ix.path)
+	if err != nil {
+		return fmt.Errorf("search: reindex: reopen: %w", err)
+	}
+	ix.idx = idx
+	ix.reason = ""
+	return nil
+}
+
+// CatchUp brings the index up to the store: a full rebuild when the index
+// NeedsRebuild, else the changes after its last applied Seq. It returns the
+// number of documents written.
+func (ix *Index) CatchUp(ctx context.Context, store atigip.Store) (int, error) {
+	before := ix.written.Load()
+	if ix.NeedsRebuild() {
+		if _, err := ix.Reindex(ctx, store, nil); err != nil {
+			return 0, err
+		}
+	}
+	for {
+		cs, err := store.Changes(ctx, ix.seq.Load(), changeBatch)
+		if err != nil {
+			return int(ix.written.Load() - before), fmt.Errorf("search: catch up: %w", err)
+		}
+		if len(cs) == 0 {
+			return int(ix.written.Load() - before), nil
+		}
+		if err := ix.Apply(ctx, store, cs); err != nil {
+			return int(ix.written.Load() - before), err
+		}
+	}
+}
+
+// Follow catches up, then applies every store change as it is committed
+// (woken by the store's signal, polling as a fallback) until ctx ends,
+// when it returns nil. A failing batch is retried after a pause rather
+// than stopping the index.
+func (ix *Index) Follow(ctx context.Context, store atigip.Store) error {
+	for {
+		err := ix.follow(ctx, store)
+		if ctx.Err() != nil {
+			return nil
+		}
+		ix.logger.Error("search: follow changes", "err", err, "seq", ix.seq.Load())
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(retryDelay):
+		}
+	}
+}
+
+func (ix *Index) follow(ctx context.Context, store atigip.Store) error {
+	if _, err := ix.CatchUp(ctx, store); err != nil {
+		return err
+	}
+	return atigip.Follow(ctx, store, ix.seq.Load(), changeBatch, pollInterval, func(cs []atigip.Change) error {
+		return ix.Apply(ctx, store, cs)
+	})
+}
+
+type entityRef struct {
+	kind atigip.Kind
+	id   int64
+}
+
+// Apply writes the documents touched by changes, and the Seq of the last
+// one, in one bleve batch: after a crash the index holds either the whole
+// batch and its position or neither. A renamed organisation or prison
+// re-indexes its posts, offers and floor spaces, which show its name.
+func (ix *Index) Apply(ctx context.Context, store atigip.Store, cs []atigip.Change) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	var order []entityRef
+	seen := map[entityRef]bool{}
+	touch := func(r entityRef) {
+		if !seen[r] {
+			seen[r] = true
+			order = append(order, r)
+		}
+	}
+	for _, c := range cs {
+		switch {
+		case indexed(c.Kind):
+			touch(entityRef{c.Kind, c.ID})
+		case c.Kind == atigip.KindPrison:
+		default:
+			continue // people, measures, applications: never indexed
+		}
+		if c.Op == atigip.OpCreate {
+			continue // a new parent has no children yet
+		}
+		var children []atigip.Kind
+		switch c.Kind {
+		case atigip.KindOrganisation:
+			children = []atigip.Kind{atigip.KindPost}
+		case atigip.KindPrison:
+			children = []atigip.Kind{atigip.KindOffer, atigip.KindFloorSpace}
+		}
+		for _, k := range children {
+			err := store.Entities(k).Scan(ctx, atigip.ListFilter{Parent: c.ID}, func(e atigip.Entity) error {
+				touch(entityRef{k, e.GetMeta().ID})
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("search: apply: children of %s %d: %w", c.Kind, c.ID, err)
+			}
+		}
+	}
+
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.idx == nil {
+		return errors.New("search: apply: index closed")
+	}
+	b := ix.idx.NewBatch()
+	ps := newParents(store)
+	n := 0
+	for _, r := range order {
+		if !indexed(r.kind) {
+			continue
+		}
+		n++
+		id := docID(r.kind, r.id)
+		e, err := store.Entities(r.kind).Get(ctx, r.id)
+		if atigip.ErrorCode(err) == atigip.ENOTFOUND {
+			b.Delete(id)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("search: apply: get %s: %w", id, err)
+		}
+		d, ok, err := buildDocument(ctx, e, ps)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if err := b.Index(id, d); err != nil {
+				return fmt.Errorf("search: apply: index %s: %w", id, err)
+			}
+		}
+	}
+	last := cs[len(cs)-1].Seq
+	b.SetInternal(keySeq, []byte(strconv.FormatInt(last, 10)))
+	if err := ix.idx.Batch(b); err != nil {
+		return fmt.Errorf("search: apply batch: %w", err)
+	}
+	ix.seq.Store(last)
+	ix.written.Add(int64(n))
+	return nil
+}

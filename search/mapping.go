@@ -1,0 +1,134 @@
+package search
+
+import (
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/mapping"
+)
+
+// MappingVersion identifies the index layout: the mapping below and the way
+// documents are built from entities. Change it whenever either changes, so
+// that an index written by an older binary is rebuilt rather than trusted.
+const MappingVersion = "atigip-search-3"
+
+// Field names of an indexed document.
+const (
+	fType        = "type"
+	fSubtype     = "subtype"
+	fAudience    = "audience"
+	fTitle       = "title"
+	fBody        = "body"
+	fParent      = "parent"
+	fPlace       = "place"
+	fCity        = "city"
+	fROME        = "rome"
+	fROMEDomain  = "rome_domain"
+	fROMELabel   = "rome_label"
+	fDepartement = "departement"
+	fRegion      = "region"
+	fCommune     = "commune"
+	fLocation    = "location"
+	fLat         = "lat"
+	fLon         = "lon"
+	fMinors      = "minors"
+	fWeekends    = "weekends"
+	fWheelchair  = "wheelchair"
+	fAvailable   = "available"
+	fPlacesLeft  = "places_left"
+	fStatus      = "status"
+	fUpdated     = "updated"
+)
+
+// Text fields searched by user words and the relative weight of a match in
+// each: a word in the title says more than the same word deep in a
+// description; the ROME label is a generic job name shared by many posts.
+var textFields = []struct {
+	name  string
+	boost float64
+}{
+	{fTitle, 3},
+	{fBody, 1},
+	{fParent, 1.5},
+	{fPlace, 2},
+	{fROMELabel, 1},
+}
+
+func newMapping() (*mapping.IndexMappingImpl, error) {
+	m := bleve.NewIndexMapping()
+	if err := addAnalyzer(m); err != nil {
+		return nil, err
+	}
+	m.DefaultAnalyzer = analyzerName
+	m.StoreDynamic = false
+	m.IndexDynamic = false
+	m.DocValuesDynamic = false
+
+	keywordField := func(store bool) *mapping.FieldMapping {
+		f := bleve.NewKeywordFieldMapping()
+		f.Analyzer = keyword.Name
+		f.Store = store
+		f.IncludeInAll = false
+		f.IncludeTermVectors = false
+		return f
+	}
+	textField := func(store bool) *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Analyzer = analyzerName
+		f.Store = store
+		// Term vectors (positions) serve phrases and highlighting.
+		f.IncludeTermVectors = store
+		f.IncludeInAll = false
+		f.DocValues = false
+		return f
+	}
+	storedOnly := func(f *mapping.FieldMapping) *mapping.FieldMapping {
+		f.Index = false
+		f.Store = true
+		f.IncludeInAll = false
+		f.DocValues = false
+		return f
+	}
+	boolField := func() *mapping.FieldMapping {
+		f := bleve.NewBooleanFieldMapping()
+		f.Store = false
+		f.IncludeInAll = false
+		return f
+	}
+
+	doc := bleve.NewDocumentStaticMapping()
+	doc.AddFieldMappingsAt(fType, keywordField(true))
+	doc.AddFieldMappingsAt(fSubtype, keywordField(true))
+	doc.AddFieldMappingsAt(fAudience, keywordField(false))
+	doc.AddFieldMappingsAt(fTitle, textField(true))
+	doc.AddFieldMappingsAt(fBody, textField(true))
+	doc.AddFieldMappingsAt(fParent, textField(true))
+	doc.AddFieldMappingsAt(fPlace, textField(false))
+	doc.AddFieldMappingsAt(fCity, storedOnly(bleve.NewTextFieldMapping()))
+	doc.AddFieldMappingsAt(fROME, keywordField(true))
+	doc.AddFieldMappingsAt(fROMEDomain, keywordField(false))
+	doc.AddFieldMappingsAt(fROMELabel, textField(false))
+	doc.AddFieldMappingsAt(fDepartement, keywordField(true))
+	doc.AddFieldMappingsAt(fRegion, keywordField(false))
+	doc.AddFieldMappingsAt(fCommune, keywordField(false))
+	geo := bleve.NewGeoPointFieldMapping()
+	geo.Store = false
+	geo.IncludeInAll = false
+	doc.AddFieldMappingsAt(fLocation, geo)
+	doc.AddFieldMappingsAt(fLat, storedOnly(bleve.NewNumericFieldMapping()))
+	doc.AddFieldMappingsAt(fLon, storedOnly(bleve.NewNumericFieldMapping()))
+	doc.AddFieldMappingsAt(fMinors, boolField())
+	doc.AddFieldMappingsAt(fWeekends, boolField())
+	doc.AddFieldMappingsAt(fWheelchair, boolField())
+	doc.AddFieldMappingsAt(fAvailable, boolField())
+	doc.AddFieldMappingsAt(fPlacesLeft, storedOnly(bleve.NewNumericFieldMapping()))
+	doc.AddFieldMappingsAt(fStatus, keywordField(true))
+	updated := bleve.NewDateTimeFieldMapping()
+	updated.Store = true
+	updated.IncludeInAll = false
+	doc.AddFieldMappingsAt(fUpdated, updated)
+
+	m.DefaultMapping = doc
+	m.DefaultType = "doc"
+	m.TypeField = "_doctype"
+	return m, nil
+}

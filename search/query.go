@@ -1,0 +1,460 @@
+package search
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/atigip/atigip360/internal/atigip"
+	"github.com/atigip/atigip360/internal/refdata"
+)
+
+// Sort orders.
+const (
+	SortRelevance = "relevance"
+	SortDistance  = "distance"
+	SortDate      = "date"
+)
+
+// Limits of a request. MaxWindow bounds how deep pagination may go: bleve
+// collects page×per_page hits to return the last page, so a deep page
+// costs memory and time for nobody (nobody reads the 10,001st result).
+const (
+	DefaultPerPage = 20
+	MaxPerPage     = 100
+	MaxWindow      = 10000
+	MaxQueryLen    = 200 // characters
+	MaxWords       = 16
+	MaxRadiusKm    = 1000
+)
+
+// Request is a search. Zero fields do not filter.
+type Request struct {
+	// Query is the user's text: words, and "phrases in quotes" (straight
+	// or French « » quotes). It is parsed here, never handed to bleve's
+	// query-string syntax, so no character has a special meaning.
+	Query       string
+	Types       []Type
+	Near        *atigip.Point // centre of the radius filter and the distance sort
+	RadiusKm    float64       // needs Near
+	Departement string        // INSEE code
+	Region      string        // INSEE code
+	Commune     string        // INSEE code
+	ROME        []string      // ROME codes ("A1203") or domains ("A"), any of
+	Minors      *bool
+	Weekends    *bool
+	Wheelchair  *bool
+	// Available keeps documents that can be taken now (open post or offer
+	// with places left, available floor space). Places left are
+	// professional information: the filter is refused to the public.
+	Available *bool
+	Status    []string // any of
+	Sort      string   // SortRelevance (default), SortDistance or SortDate
+	Page      int      // from 1 (0 means 1)
+	PerPage   int      // 1..MaxPerPage (0 means DefaultPerPage)
+	// Explain asks for the score explanation of each hit; professionals only.
+	Explain bool
+	// Role is who searches: its audience decides which documents exist.
+	Role atigip.Role
+}
+
+// statuses lists every status value of the indexed types.
+var statuses = func() map[string]bool {
+	m := map[string]bool{}
+	for s := range atigip.PostStatuses {
+		m[string(s)] = true
+	}
+	for s := range atigip.OfferStatuses {
+		m[string(s)] = true
+	}
+	for s := range atigip.HabilitationStatuses {
+		m[string(s)] = true
+	}
+	for s := range atigip.FloorStatuses {
+		m[string(s)] = true
+	}
+	return m
+}()
+
+// normalize validates r, fills defaults and returns the parsed query text.
+// Every problem is reported at once, in French, as an EINVALID error.
+func (r *Request) normalize() (parsedQuery, error) {
+	var p atigip.Problems
+	if !r.Role.Valid() {
+		r.Role = atigip.RolePublic
+	}
+	if r.Explain && !r.Role.Professional() {
+		return parsedQuery{}, atigip.Errorf(atigip.EFORBIDDEN, "L'explication du score est réservée aux professionnels de la justice et de l'administration pénitentiaire.")
+	}
+	pq, err := parseQuery(r.Query)
+	if err != nil {
+		p.Add("q", "%s", err.Error())
+	}
+	for _, t := range r.Types {
+		if _, ok := Types[t]; !ok {
+			p.Add("type", "Type inconnu : %q (attendu : post, offer, organisation ou floor_space).", t)
+		}
+	}
+	if r.Near != nil && (!r.Near.Valid() || r.Near.IsZero()) {
+		p.Add("near", "Point invalide : longitude entre -180 et 180, latitude entre -90 et 90.")
+	}
+	switch {
+	case math.IsNaN(r.RadiusKm) || r.RadiusKm < 0 || r.RadiusKm > MaxRadiusKm:
+		p.Add("radius_km", "Le rayon doit être compris entre 0 et %d km.", MaxRadiusKm)
+	case r.RadiusKm > 0 && r.Near == nil:
+		p.Add("radius_km", "Un rayon exige un point de départ (near=longitude,latitude).")
+	}
+	if r.Departement != "" {
+		if _, ok := refdata.DepartementByCode(r.Departement); !ok {
+			p.Add("departement", "Département inconnu : %q.", r.Departement)
+		}
+	}
+	if r.Region != "" {
+		if _, ok := refdata.RegionByCode(r.Region); !ok {
+			p.Add("region", "Région inconnue : %q.", r.Region)
+		}
+	}
+	if r.Commune != "" {
+		if _, ok := refdata.CommuneByINSEE(r.Commune); !ok {
+			p.Add("commune", "Commune inconnue : code INSEE %q.", r.Commune)
+		}
+	}
+	for i, c := range r.ROME {
+		c = strings.ToUpper(strings.TrimSpace(c))
+		r.ROME[i] = c
+		if !atigip.ValidROME(c) && !(len(c) == 1 && c[0] >= 'A' && c[0] <= 'N') {
+			p.Add("rome", "Code ROME invalide : %q (un code comme A1203 ou un domaine de A à N).", c)
+		}
+	}
+	for _, s := range r.Status {
+		if !statuses[s] {
+			p.Add("status", "Statut inconnu : %q.", s)
+		}
+	}
+	if r.Available != nil && r.Role.Audience() != atigip.AudienceJustice {
+		p.Add("available", "Le filtre des places disponibles est réservé aux professionnels de la justice.")
+	}
+	switch r.Sort {
+	case "":
+		r.Sort = SortRelevance
+	case SortRelevance, SortDate:
+	case SortDistance:
+		if r.Near == nil {
+			p.Add("sort", "Le tri par distance exige un point de départ (near=longitude,latitude).")
+		}
+	default:
+		p.Add("sort", "Tri inconnu : %q (attendu : relevance, distance ou date).", r.Sort)
+	}
+	if r.Page == 0 {
+		r.Page = 1
+	}
+	if r.PerPage == 0 {
+		r.PerPage = DefaultPerPage
+	}
+	switch {
+	case r.Page < 1:
+		p.Add("page", "La page doit être un entier positif.")
+	case r.PerPage < 1 || r.PerPage > MaxPerPage:
+		p.Add("per_page", "Le nombre de résultats par page doit être compris entre 1 et %d.", MaxPerPage)
+	case r.Page > MaxWindow/r.PerPage:
+		p.Add("page", "Page hors limites : seuls les %d premiers résultats sont consultables ; affinez la recherche.", MaxWindow)
+	}
+	return pq, p.Err("Recherche")
+}
+
+// parsedQuery is the user's text split into free words and quoted phrases.
+type parsedQuery struct {
+	words   []string
+	phrases []string
+}
+
+func (q parsedQuery) empty() bool { return len(q.words) == 0 && len(q.phrases) == 0 }
+
+type queryError string
+
+func (e queryError) Error() string { return string(e) }
+
+// parseQuery splits text into words and phrases. Quotes are the only
+// syntax; every other character is text.
+func parseQuery(text string) (parsedQuery, error) {
+	var q parsedQuery
+	if !utf8.ValidString(text) {
+		return q, queryError("La recherche contient des caractères invalides.")
+	}
+	if n := utf8.RuneCountInString(text); n > MaxQueryLen {
+		return q, queryError(fmt.Sprintf("La recherche dépasse %d caractères (%d).", MaxQueryLen, n))
+	}
+	var cur strings.Builder
+	var closing rune // the quote that ends the current phrase, 0 outside one
+	flushWord := func() {
+		if w := strings.TrimFunc(cur.String(), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }); w != "" {
+			q.words = append(q.words, w)
+		}
+		cur.Reset()
+	}
+	for _, r := range text {
+		switch {
+		case closing == 0 && (r == '"' || r == '«' || r == '“'):
+			flushWord()
+			closing = map[rune]rune{'"': '"', '«': '»', '“': '”'}[r]
+		case closing != 0 && r == closing:
+			if p := strings.TrimSpace(cur.String()); p != "" {
+				q.phrases = append(q.phrases, p)
+			}
+			cur.Reset()
+			closing = 0
+		case closing == 0 && (r == '»' || r == '”'):
+			return q, queryError("Guillemet fermant sans guillemet ouvrant dans la recherche.")
+		case closing == 0 && unicode.IsSpace(r):
+			flushWord()
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	if closing != 0 {
+		return q, queryError("Guillemet non fermé dans la recherche : fermez l'expression entre guillemets.")
+	}
+	flushWord()
+	if len(q.words)+len(q.phrases) > MaxWords {
+		return q, queryError(fmt.Sprintf("La recherche compte plus de %d mots ou expressions.", MaxWords))
+	}
+	return q, nil
+}
+
+// fuzziness is the number of typos tolerated in a word, by its length.
+func fuzziness(word string) int {
+	switch n := utf8.RuneCountInString(word); {
+	case n >= 8:
+		return 2
+	case n >= 5:
+		return 1
+	}
+	return 0
+}
+
+// Relative weights of the query parts (tuned on the relevance suite).
+const (
+	boostFuzzy      = 0.35 // a fuzzy match, relative to the exact one
+	boostSynonym    = 2.0  // a ROME code reached through a job title
+	boostWholeJob   = 3.0  // every query word in one job title
+	fuzzyPrefixLen  = 1    // typos rarely hit the first letter; keeps fuzzy cheap
+	minShouldFactor = 0.75 // share of the words a document must match
+)
+
+// buildTextQuery turns the parsed text into a bleve query, or nil when
+// there is no text (browse by filters only).
+func buildTextQuery(pq parsedQuery) query.Query {
+	if pq.empty() {
+		return nil
+	}
+	syn := romeSynonyms()
+	var clauses []query.Query
+	var all []string
+	for _, w := range pq.words {
+		toks := Tokens(w)
+		if len(toks) == 0 {
+			continue // a stop word: "de", "la", "à"
+		}
+		all = append(all, toks...)
+		f := fuzziness(w)
+		var parts []query.Query
+		for _, t := range toks {
+			parts = append(parts, tokenQuery(t, f, syn))
+		}
+		if len(parts) == 1 {
+			clauses = append(clauses, parts[0])
+		} else {
+			clauses = append(clauses, query.NewConjunctionQuery(parts))
+		}
+	}
+	var must []query.Query
+	for _, ph := range pq.phrases {
+		var alts []query.Query
+		for _, f := range textFields[:3] {
+			mq := query.NewMatchPhraseQuery(ph)
+			mq.SetField(f.name)
+			mq.SetBoost(f.boost)
+			alts = append(alts, mq)
+		}
+		must = append(must, query.NewDisjunctionQuery(alts))
+		all = append(all, Tokens(ph)...)
+	}
+	if len(clauses) > 0 {
+		words := query.NewDisjunctionQuery(clauses)
+		words.SetMin(float64(minShould(len(clauses))))
+		// A query that is a job title as a whole ("agent d'entretien des
+		// espaces verts") also matches the codes of that title directly.
+		if len(all) > 1 {
+			if job := romeQuery(syn.expand(all), boostWholeJob); job != nil {
+				words = query.NewDisjunctionQuery([]query.Query{words, job})
+			}
+		}
+		must = append(must, words)
+	}
+	if len(must) == 0 {
+		return query.NewMatchNoneQuery() // only stop words
+	}
+	if len(must) == 1 {
+		return must[0]
+	}
+	return query.NewConjunctionQuery(must)
+}
+
+// minShould is how many of n words a document must match: all of one or
+// two words, and one may be missing from three on ("poste jardinier
+// espaces verts Rennes").
+func minShould(n int) int {
+	if n <= 2 {
+		return n
+	}
+	return int(math.Ceil(float64(n) * minShouldFactor))
+}
+
+// tokenQuery matches one analyzed token in the text fields, with typos,
+// and through the job titles it appears in.
+func tokenQuery(t string, fuzz int, syn *synonyms) query.Query {
+	var alts []query.Query
+	for _, f := range textFields {
+		tq := query.NewTermQuery(t)
+		tq.SetField(f.name)
+		tq.SetBoost(f.boost)
+		alts = append(alts, tq)
+		if fuzz > 0 && f.name != fROMELabel {
+			fq := query.NewFuzzyQuery(t)
+			fq.SetField(f.name)
+			fq.SetFuzziness(fuzz)
+			fq.SetPrefix(fuzzyPrefixLen)
+			fq.SetBoost(f.boost * boostFuzzy)
+			alts = append(alts, fq)
+		}
+	}
+	codes := syn.expand([]string{t})
+	if codes == nil && fuzz > 0 {
+		// A misspelt job: expand its closest job-title words.
+		var toks []string
+		for _, c := range syn.correct(t, min(fuzz, 1)) {
+			toks = append(toks, c)
+		}
+		for _, c := range toks {
+			codes = mergeCodes(codes, syn.expand([]string{c}))
+		}
+	}
+	if q := romeQuery(codes, boostSynonym); q != nil {
+		alts = append(alts, q)
+	}
+	return query.NewDisjunctionQuery(alts)
+}
+
+func mergeCodes(a, b []codeWeight) []codeWeight {
+	for _, c := range b {
+		found := false
+		for i := range a {
+			if a[i].Code == c.Code {
+				a[i].Weight = max(a[i].Weight, c.Weight)
+				found = true
+			}
+		}
+		if !found && len(a) < maxExpansion {
+			a = append(a, c)
+		}
+	}
+	return a
+}
+
+func romeQuery(codes []codeWeight, boost float64) query.Query {
+	if len(codes) == 0 {
+		return nil
+	}
+	alts := make([]query.Query, 0, len(codes))
+	for _, c := range codes {
+		tq := query.NewTermQuery(c.Code)
+		tq.SetField(fROME)
+		// Weight between half and all of boost: the best code of the job
+		// title counts more than one sharing a single title with it.
+		tq.SetBoost(boost * (0.5 + 0.5*c.Weight))
+		alts = append(alts, tq)
+	}
+	return query.NewDisjunctionQuery(alts)
+}
+
+// buildFilter returns the filters of r as one non-scoring query, always
+// including the audience cut.
+func buildFilter(r *Request) query.Query {
+	var fs []query.Query
+	term := func(field, v string) query.Query {
+		q := query.NewTermQuery(v)
+		q.SetField(field)
+		return q
+	}
+	anyOf := func(field string, vs []string) {
+		if len(vs) == 0 {
+			return
+		}
+		alts := make([]query.Query, len(vs))
+		for i, v := range vs {
+			alts[i] = term(field, v)
+		}
+		fs = append(fs, query.NewDisjunctionQuery(alts))
+	}
+	boolean := func(field string, v *bool) {
+		if v != nil {
+			q := query.NewBoolFieldQuery(*v)
+			q.SetField(field)
+			fs = append(fs, q)
+		}
+	}
+	if r.Role.Audience() != atigip.AudienceJustice {
+		fs = append(fs, term(fAudience, audPublic))
+	}
+	types := make([]string, len(r.Types))
+	for i, t := range r.Types {
+		types[i] = string(t)
+	}
+	anyOf(fType, types)
+	if r.Departement != "" {
+		d, _ := refdata.DepartementByCode(r.Departement)
+		fs = append(fs, term(fDepartement, d.Code))
+	}
+	if r.Region != "" {
+		fs = append(fs, term(fRegion, r.Region))
+	}
+	if r.Commune != "" {
+		fs = append(fs, term(fCommune, r.Commune))
+	}
+	var codes, domains []string
+	for _, c := range r.ROME {
+		if len(c) == 1 {
+			domains = append(domains, c)
+		} else {
+			codes = append(codes, c)
+		}
+	}
+	if len(codes)+len(domains) > 0 {
+		var alts []query.Query
+		for _, c := range codes {
+			alts = append(alts, term(fROME, c))
+		}
+		for _, d := range domains {
+			alts = append(alts, term(fROMEDomain, d))
+		}
+		fs = append(fs, query.NewDisjunctionQuery(alts))
+	}
+	boolean(fMinors, r.Minors)
+	boolean(fWeekends, r.Weekends)
+	boolean(fWheelchair, r.Wheelchair)
+	boolean(fAvailable, r.Available)
+	anyOf(fStatus, r.Status)
+	if r.Near != nil && r.RadiusKm > 0 {
+		g := query.NewGeoDistanceQuery(r.Near.Lon, r.Near.Lat, fmt.Sprintf("%gkm", r.RadiusKm))
+		g.SetField(fLocation)
+		fs = append(fs, g)
+	}
+	if len(fs) == 1 {
+		return fs[0]
+	}
+	return query.NewConjunctionQuery(fs)
+}

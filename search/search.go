@@ -1,0 +1,269 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	bsearch "github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/highlight/highlighter/html"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/atigip/atigip360/internal/atigip"
+	"github.com/atigip/atigip360/internal/refdata"
+)
+
+// Result is one page of hits with the facet counts of all matches.
+type Result struct {
+	Total   uint64                  `json:"total"`
+	Page    int                     `json:"page"`
+	PerPage int                     `json:"per_page"`
+	Hits    []Hit                   `json:"hits"`
+	Facets  map[string][]FacetCount `json:"facets"`
+	Took    time.Duration           `json:"-"`
+}
+
+// Hit is one matching document, with only what its audience may see.
+type Hit struct {
+	ID          int64         `json:"id"`
+	Type        Type          `json:"type"`
+	Subtype     string        `json:"subtype,omitempty"` // organisation kind, offer kind, floor use
+	Title       string        `json:"title"`
+	Parent      string        `json:"parent,omitempty"` // organisation or prison name
+	City        string        `json:"city,omitempty"`
+	Departement string        `json:"departement,omitempty"`
+	ROME        []string      `json:"rome,omitempty"`
+	Status      string        `json:"status"`
+	Location    *atigip.Point `json:"location,omitempty"`
+	DistanceKm  *float64      `json:"distance_km,omitempty"`
+	// PlacesLeft is shown to justice professionals only.
+	PlacesLeft *int      `json:"places_left,omitempty"`
+	Updated    time.Time `json:"updated"`
+	Score      float64   `json:"score"`
+	// Highlights are fragments of title, body or parent where the query
+	// matched, HTML-escaped, with <mark> around the matches.
+	Highlights  map[string][]string `json:"highlights,omitempty"`
+	Explanation *Explanation        `json:"explanation,omitempty"`
+}
+
+// Explanation is how a score was computed, as a tree.
+type Explanation struct {
+	Value    float64        `json:"value"`
+	Message  string         `json:"message"`
+	Children []*Explanation `json:"children,omitempty"`
+}
+
+// FacetCount is the number of matches with one value of a facet.
+type FacetCount struct {
+	Value string `json:"value"`
+	Label string `json:"label"`
+	Count int    `json:"count"`
+}
+
+var facetSizes = map[string]int{
+	fType: 4, fDepartement: 110, fRegion: 20, fROMEDomain: 14, fStatus: 20,
+	fMinors: 2, fWeekends: 2, fWheelchair: 2, fAvailable: 2,
+}
+
+var storedFields = []string{fType, fSubtype, fTitle, fParent, fCity, fDepartement, fROME,
+	fStatus, fLat, fLon, fPlacesLeft, fUpdated}
+
+// Search runs r. Invalid requests fail with EINVALID (French messages),
+// an explanation asked by a non-professional with EFORBIDDEN.
+func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
+	start := time.Now()
+	pq, err := r.normalize()
+	if err != nil {
+		return nil, err
+	}
+	bq := query.NewBooleanQuery(nil, nil, nil)
+	if tq := buildTextQuery(pq); tq != nil {
+		bq.AddMust(tq)
+	} else {
+		bq.AddMust(query.NewMatchAllQuery())
+	}
+	bq.AddFilter(buildFilter(&r))
+
+	req := bleve.NewSearchRequestOptions(bq, r.PerPage, (r.Page-1)*r.PerPage, r.Explain)
+	req.Fields = storedFields
+	justice := r.Role.Audience() == atigip.AudienceJustice
+	for f, n := range facetSizes {
+		if f == fAvailable && !justice {
+			continue
+		}
+		req.AddFacet(f, bleve.NewFacetRequest(f, n))
+	}
+	if !pq.empty() {
+		req.Highlight = bleve.NewHighlightWithStyle(html.Name)
+		req.Highlight.Fields = []string{fTitle, fBody, fParent}
+	}
+	switch r.Sort {
+	case SortDistance:
+		geo, err := bsearch.NewSortGeoDistance(fLocation, "km", r.Near.Lon, r.Near.Lat, false)
+		if err != nil {
+			return nil, fmt.Errorf("search: distance sort: %w", err)
+		}
+		req.SortByCustom(bsearch.SortOrder{geo, &bsearch.SortField{Field: fUpdated, Desc: true}, &bsearch.SortDocID{}})
+	case SortDate:
+		req.SortBy([]string{"-" + fUpdated, "_id"})
+	default:
+		if pq.empty() {
+			req.SortBy([]string{"-" + fUpdated, "_id"})
+		} else {
+			req.SortBy([]string{"-_score", "-" + fUpdated, "_id"})
+		}
+	}
+
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.idx == nil {
+		return nil, atigip.Errorf(atigip.EUNAVAILABLE, "L'index de recherche est fermé.")
+	}
+	sr, err := ix.idx.SearchInContext(ctx, req)
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return nil, &atigip.Error{Code: atigip.EUNAVAILABLE, Message: "La recherche a été interrompue.", Err: err}
+		}
+		return nil, fmt.Errorf("search: query: %w", err)
+	}
+	res := &Result{Total: sr.Total, Page: r.Page, PerPage: r.PerPage, Hits: make([]Hit, 0, len(sr.Hits)),
+		Facets: map[string][]FacetCount{}}
+	for _, h := range sr.Hits {
+		res.Hits = append(res.Hits, toHit(h, &r, justice))
+	}
+	for name, fr := range sr.Facets {
+		res.Facets[name] = facetCounts(name, fr)
+	}
+	res.Took = time.Since(start)
+	return res, nil
+}
+
+func toHit(h *bsearch.DocumentMatch, r *Request, justice bool) Hit {
+	t, id, _ := parseDocID(h.ID)
+	out := Hit{ID: id, Type: t, Score: h.Score, Highlights: h.Fragments}
+	str := func(f string) string { s, _ := h.Fields[f].(string); return s }
+	num := func(f string) (float64, bool) { v, ok := h.Fields[f].(float64); return v, ok }
+	out.Subtype, out.Title, out.Parent = str(fSubtype), str(fTitle), str(fParent)
+	out.City, out.Departement, out.Status = str(fCity), str(fDepartement), str(fStatus)
+	switch v := h.Fields[fROME].(type) {
+	case string:
+		out.ROME = []string{v}
+	case []any:
+		for _, x := range v {
+			if s, ok := x.(string); ok {
+				out.ROME = append(out.ROME, s)
+			}
+		}
+	}
+	if lat, ok := num(fLat); ok {
+		if lon, ok := num(fLon); ok {
+			out.Location = &atigip.Point{Lon: lon, Lat: lat}
+			if r.Near != nil {
+				d := atigip.DistanceKm(*r.Near, *out.Location)
+				out.DistanceKm = &d
+			}
+		}
+	}
+	if n, ok := num(fPlacesLeft); ok && justice {
+		left := int(n)
+		out.PlacesLeft = &left
+	}
+	if s := str(fUpdated); s != "" {
+		out.Updated, _ = time.Parse(time.RFC3339, s)
+	}
+	if h.Expl != nil {
+		out.Explanation = toExplanation(h.Expl, 0)
+	}
+	return out
+}
+
+// toExplanation copies bleve's tree, cut at a depth that still shows each
+// query part's contribution without the per-term arithmetic of fuzzy
+// expansions, which can run to thousands of nodes.
+func toExplanation(e *bsearch.Explanation, depth int) *Explanation {
+	out := &Explanation{Value: e.Value, Message: e.Message}
+	if depth >= 6 {
+		return out
+	}
+	for _, c := range e.Children {
+		if c != nil {
+			out.Children = append(out.Children, toExplanation(c, depth+1))
+		}
+	}
+	return out
+}
+
+func facetCounts(name string, fr *bsearch.FacetResult) []FacetCount {
+	out := []FacetCount{}
+	if fr == nil || fr.Terms == nil {
+		return out
+	}
+	for _, t := range fr.Terms.Terms() {
+		v := t.Term
+		if name == fMinors || name == fWeekends || name == fWheelchair || name == fAvailable {
+			switch v {
+			case "T":
+				v = "true"
+			case "F":
+				v = "false"
+			}
+		}
+		out = append(out, FacetCount{Value: v, Label: facetLabel(name, v), Count: t.Count})
+	}
+	sort.SliceStable(out, func(a, b int) bool {
+		if out[a].Count != out[b].Count {
+			return out[a].Count > out[b].Count
+		}
+		return out[a].Value < out[b].Value
+	})
+	return out
+}
+
+var statusLabels = func() map[string]string {
+	m := map[string]string{}
+	for s, l := range atigip.FloorStatuses {
+		m[string(s)] = l
+	}
+	for s, l := range atigip.HabilitationStatuses {
+		m[string(s)] = l
+	}
+	for s, l := range atigip.OfferStatuses {
+		m[string(s)] = l
+	}
+	for s, l := range atigip.PostStatuses { // posts win for shared values ("open")
+		m[string(s)] = l
+	}
+	return m
+}()
+
+func facetLabel(name, v string) string {
+	switch name {
+	case fType:
+		return Types[Type(v)]
+	case fDepartement:
+		if d, ok := refdata.DepartementByCode(v); ok {
+			return d.NameWithArticle
+		}
+	case fRegion:
+		if r, ok := refdata.RegionByCode(v); ok {
+			return r.NameWithArticle
+		}
+	case fROMEDomain:
+		for _, g := range refdata.GrandDomaines() {
+			if g.Code == v {
+				return g.Label
+			}
+		}
+	case fStatus:
+		return statusLabels[v]
+	case fMinors, fWeekends, fWheelchair, fAvailable:
+		if v == "true" {
+			return "Oui"
+		}
+		return "Non"
+	}
+	return v
+}
