@@ -28,7 +28,9 @@ const (
 // than bleve's asciifolding char filter because a char filter shortens the
 // text before tokenizing, which shifts the byte offsets the highlighter
 // uses to cut snippets out of the original (accented) text.
-type foldFilter struct{ f *asciifolding.AsciiFoldingFilter }
+type foldFilter struct {
+	f *asciifolding.AsciiFoldingFilter
+}
 
 func (f foldFilter) Filter(in analysis.TokenStream) analysis.TokenStream {
 	for _, t := range in {
