@@ -2,9 +2,11 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -44,6 +46,7 @@ type testEnv struct {
 	store atigip.Store
 	dev   *auth.DevTokens
 	logs  *syncBuffer
+	url   string // of the real listener, once started
 }
 
 func newEnv(t testing.TB, store atigip.Store, mutate ...func(*Options)) *testEnv {
@@ -160,4 +163,39 @@ func mustJSON(t testing.TB, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// real sends the request over a real TCP connection to a served copy of
+// the server (started on first use, stopped at the end of the test).
+func (e *testEnv) real(method, target, token, body string) response {
+	e.t.Helper()
+	if e.url == "" {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- e.srv.Serve(ctx, ln) }()
+		e.t.Cleanup(func() { cancel(); <-done })
+		e.url = "http://" + ln.Addr().String()
+	}
+	req, err := http.NewRequest(method, e.url+target, strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return response{status: res.StatusCode, header: res.Header, body: b}
 }
