@@ -234,23 +234,23 @@ var (
 // most 10 h a day.
 var prisonWorkSchedules = []atigip.Schedule{
 	weekSchedule(monFri, [2]string{"07:30", "11:30"}, [2]string{"13:00", "16:00"}), // 35 h
-	weekSchedule(monFri, [2]string{"07:30", "11:30"}),                               // 20 h
-	weekSchedule(monFri, [2]string{"13:30", "17:00"}),                               // 17.5 h
-	weekSchedule(monThu, [2]string{"07:30", "12:00"}, [2]string{"13:00", "16:30"}),  // 32 h
-	weekSchedule([]int{1, 2, 3, 4, 5, 6}, [2]string{"06:30", "13:30"}),              // 42 h, kitchens
-	weekSchedule([]int{1, 3, 5}, [2]string{"08:00", "12:00"}),                       // 12 h
+	weekSchedule(monFri, [2]string{"07:30", "11:30"}),                              // 20 h
+	weekSchedule(monFri, [2]string{"13:30", "17:00"}),                              // 17.5 h
+	weekSchedule(monThu, [2]string{"07:30", "12:00"}, [2]string{"13:00", "16:30"}), // 32 h
+	weekSchedule([]int{1, 2, 3, 4, 5, 6}, [2]string{"06:30", "13:30"}),             // 42 h, kitchens
+	weekSchedule([]int{1, 3, 5}, [2]string{"08:00", "12:00"}),                      // 12 h
 }
 
 var trainingSchedules = []atigip.Schedule{
 	weekSchedule(monFri, [2]string{"08:30", "12:00"}, [2]string{"13:30", "16:30"}), // 32.5 h
-	weekSchedule(monThu, [2]string{"08:30", "12:00"}),                               // 14 h
-	weekSchedule(monFri, [2]string{"08:30", "12:00"}),                               // 17.5 h
+	weekSchedule(monThu, [2]string{"08:30", "12:00"}),                              // 14 h
+	weekSchedule(monFri, [2]string{"08:30", "12:00"}),                              // 17.5 h
 }
 
 var releaseSchedules = []atigip.Schedule{
 	weekSchedule(monFri, [2]string{"08:00", "12:00"}, [2]string{"13:00", "16:00"}), // 35 h
-	weekSchedule(monThu, [2]string{"08:00", "14:00"}),                               // 24 h
-	weekSchedule(monFri, [2]string{"06:00", "13:00"}),                               // 35 h, early shift
+	weekSchedule(monThu, [2]string{"08:00", "14:00"}),                              // 24 h
+	weekSchedule(monFri, [2]string{"06:00", "13:00"}),                              // 35 h, early shift
 }
 
 var concessionNames = []string{"Conditionnement", "Sous-traitance industrielle", "Emballages", "Assemblage", "Routage", "Logistique"}
