@@ -1,6 +1,7 @@
 package search
 
 import (
+	"bytes"
 	"fmt"
 	"sync"
 
@@ -21,6 +22,7 @@ import (
 const (
 	analyzerName = "atigip_fr"
 	foldName     = "atigip_fold"
+	feminineName = "atigip_fr_feminine"
 	stopName     = "atigip_stop_fr"
 )
 
@@ -50,6 +52,26 @@ func isASCII(b []byte) bool {
 	return true
 }
 
+// feminineFilter turns the feminine "-ère(s)" of job names into the
+// masculine "-er(s)" before stemming: the light stemmer reduces
+// "jardinier" to "jardini" but leaves "jardiniere" as "jardinier", so job
+// titles written "Jardinier / Jardinière" would not meet otherwise. Short
+// words ("mère", "frère") are left alone so as not to become "mer", "frer".
+type feminineFilter struct{}
+
+func (feminineFilter) Filter(in analysis.TokenStream) analysis.TokenStream {
+	for _, t := range in {
+		n := len(t.Term)
+		switch {
+		case n > 6 && bytes.HasSuffix(t.Term, []byte("eres")):
+			t.Term = append(t.Term[:n-2], 's')
+		case n > 5 && bytes.HasSuffix(t.Term, []byte("ere")):
+			t.Term = t.Term[:n-1]
+		}
+	}
+	return in
+}
+
 // stopWords is the snowball French stop list, both as written and folded,
 // because the filter runs after accent folding ("été" → "ete", "où" → "ou").
 func stopWords() analysis.TokenMap {
@@ -68,6 +90,9 @@ func init() {
 	mustRegister(registry.RegisterTokenFilter(foldName, func(map[string]any, *registry.Cache) (analysis.TokenFilter, error) {
 		return foldFilter{asciifolding.New()}, nil
 	}))
+	mustRegister(registry.RegisterTokenFilter(feminineName, func(map[string]any, *registry.Cache) (analysis.TokenFilter, error) {
+		return feminineFilter{}, nil
+	}))
 	mustRegister(registry.RegisterTokenFilter(stopName, func(map[string]any, *registry.Cache) (analysis.TokenFilter, error) {
 		return stop.NewStopTokensFilter(stopWords()), nil
 	}))
@@ -81,8 +106,9 @@ func mustRegister(err error) {
 
 // addAnalyzer declares the French analyzer on m: Unicode word segmentation,
 // lower case, elision ("l'écurie" → "écurie"), accent folding, French stop
-// words, then the light (Savoy) stemmer that mostly strips plurals and
-// feminine endings ("écuries", "ÉCURIE", "ecurie" → "ecuri").
+// words, feminine job endings, then the light (Savoy) stemmer that mostly
+// strips plurals and feminine endings ("écuries", "ÉCURIE", "ecurie" →
+// "ecur").
 func addAnalyzer(m *mapping.IndexMappingImpl) error {
 	return m.AddCustomAnalyzer(analyzerName, map[string]any{
 		"type":      "custom",
@@ -92,6 +118,7 @@ func addAnalyzer(m *mapping.IndexMappingImpl) error {
 			fr.ElisionName,
 			foldName,
 			stopName,
+			feminineName,
 			fr.LightStemmerName,
 		},
 	})

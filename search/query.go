@@ -381,8 +381,8 @@ func romeQuery(codes []codeWeight, boost float64) query.Query {
 	return query.NewDisjunctionQuery(alts)
 }
 
-// buildFilter returns the filters of r as one non-scoring query, always
-// including the audience cut.
+// buildFilter returns the filters of r as one non-scoring query, including
+// the audience cut for every audience but justice; nil when nothing filters.
 func buildFilter(r *Request) query.Query {
 	var fs []query.Query
 	term := func(field, v string) query.Query {
@@ -453,7 +453,10 @@ func buildFilter(r *Request) query.Query {
 		g.SetField(fLocation)
 		fs = append(fs, g)
 	}
-	if len(fs) == 1 {
+	switch len(fs) {
+	case 0:
+		return nil // an empty conjunction would match nothing
+	case 1:
 		return fs[0]
 	}
 	return query.NewConjunctionQuery(fs)

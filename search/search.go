@@ -85,7 +85,9 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	} else {
 		bq.AddMust(query.NewMatchAllQuery())
 	}
-	bq.AddFilter(buildFilter(&r))
+	if f := buildFilter(&r); f != nil {
+		bq.AddFilter(f)
+	}
 
 	req := bleve.NewSearchRequestOptions(bq, r.PerPage, (r.Page-1)*r.PerPage, r.Explain)
 	req.Fields = storedFields
