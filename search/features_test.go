@@ -49,11 +49,11 @@ func handStore(tb testing.TB) (*sqlite.DB, map[string]int64) {
 			Status: st, Visibility: vis}
 	}
 	posts := map[string]*atigip.Post{
-		"ecurie":   post("Soins aux chevaux de l'écurie municipale", "Nettoyage des box et pansage.", "A1501", atigip.VisibilityPublic, atigip.PostOpen),
-		"fete":     post("Préparation de la fête du quartier", "Installation des stands et des tables.", "G1202", atigip.VisibilityPublic, atigip.PostOpen),
-		"massifs":  post("Entretien des massifs", "Taille des haies et désherbage du cimetière.", "A1203", atigip.VisibilityPublic, atigip.PostOpen),
-		"velo":     post("L'atelier vélo solidaire", "Remise en état de bicyclettes données.", "I1607", atigip.VisibilityPublic, atigip.PostOpen),
-		"archives": post("Classement des archives du tribunal", "Poste réservé aux professionnels.", "M1602", atigip.VisibilityJustice, atigip.PostOpen),
+		"ecurie":    post("Soins aux chevaux de l'écurie municipale", "Nettoyage des box et pansage.", "A1501", atigip.VisibilityPublic, atigip.PostOpen),
+		"fete":      post("Préparation de la fête du quartier", "Installation des stands et des tables.", "G1202", atigip.VisibilityPublic, atigip.PostOpen),
+		"massifs":   post("Entretien des massifs", "Taille des haies et désherbage du cimetière.", "A1203", atigip.VisibilityPublic, atigip.PostOpen),
+		"velo":      post("L'atelier vélo solidaire", "Remise en état de bicyclettes données.", "I1607", atigip.VisibilityPublic, atigip.PostOpen),
+		"archives":  post("Classement des archives du tribunal", "Poste réservé aux professionnels.", "M1602", atigip.VisibilityJustice, atigip.PostOpen),
 		"brouillon": post("Peinture de la salle polyvalente", "Brouillon non publié.", "F1606", atigip.VisibilityPublic, atigip.PostDraft),
 	}
 	ids := map[string]int64{}
