@@ -27,9 +27,9 @@ type Options struct {
 	// years before it, habilitations valid at it…). Zero means today, UTC
 	// midnight, so that one day's runs agree.
 	Now time.Time
-	// Force seeds even a store that already holds data. The seed's case
-	// references are unique per Seed: forcing the same Seed twice fails
-	// on the store's uniqueness of references.
+	// Force seeds even a store that already holds data. Case references
+	// derive from Seed: forcing the same Seed twice fails on the store's
+	// uniqueness of references (another Seed almost never collides).
 	Force bool
 	// BatchSize is the number of entities per CreateMany call; 0 means 2,000.
 	BatchSize int

@@ -44,9 +44,19 @@ func caseNumber(i int, off uint64) int {
 	return int((uint64(i)*7919 + off) % 10_000_000)
 }
 
+// seedOffset spreads seeds over the case number space (splitmix64), so
+// that two seeds give disjoint references but for a small chance
+// (2 × count / 10^7).
+func seedOffset(seed, salt uint64) uint64 {
+	z := seed + salt*0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return (z ^ (z >> 31)) % 10_000_000
+}
+
 func (g *gen) people() {
 	r := g.rng(stepPeople)
-	off := g.opts.Seed % 10_000_000
+	off := seedOffset(g.opts.Seed, 1)
 	nc, nd := g.opts.scaled(nCommunity), g.opts.scaled(nDetainees)
 	// Detainees go mostly to prisons with offers, so that they can apply.
 	withOffers := make([]float64, len(g.d.Prisons))
@@ -346,7 +356,7 @@ func (g *gen) measures() {
 	for i, s := range measureStateWeights {
 		w[i] = s.weight
 	}
-	off := (g.opts.Seed / 7) % 1_000_000
+	off := seedOffset(g.opts.Seed, 2)
 	for pi, p := range g.d.People {
 		if p.Detained {
 			continue
@@ -362,7 +372,7 @@ func (g *gen) measures() {
 		}
 		sentencedAgo := between(r, sw.minDays, sw.maxDays)
 		m.SentenceDate = atigip.DateOf(g.now.AddDate(0, 0, -sentencedAgo))
-		m.CaseRef = fmt.Sprintf("TIG-%d-%06d", m.SentenceDate.Year(), (uint64(len(g.d.Measures))*7919+off)%1_000_000)
+		m.CaseRef = fmt.Sprintf("TIG-%d-%07d", m.SentenceDate.Year(), caseNumber(len(g.d.Measures), off))
 		needsPlace := sw.state == atigip.MeasureAssigned || sw.state == atigip.MeasureInProgress || sw.state == atigip.MeasureProposed
 		needsPost := sw.state != atigip.MeasureToPlace && !(sw.state == atigip.MeasureClosedFailed && chance(r, 0.5))
 		post := -1
