@@ -1,0 +1,399 @@
+package matching
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+)
+
+// AssignRequest selects who and what a global assignment is about.
+type AssignRequest struct {
+	// People to place; empty means everyone the kinds are for: people
+	// outside with a TIG measure to place for TIG posts, detainees for
+	// IPRO offers.
+	People []int64 `json:"people,omitempty"`
+	// Kinds of items to assign; empty means TIG posts.
+	Kinds []ItemKind `json:"kinds,omitempty"`
+	// Candidates bounds the posts considered per person to the best ones
+	// by score: 0 means Config.AssignCandidates, a negative value all
+	// feasible posts.
+	Candidates int `json:"candidates,omitempty"`
+}
+
+// Assignment is a proposed global assignment. Nothing is assigned: each
+// proposal awaits a professional's decision.
+type Assignment struct {
+	Method    string     `json:"method"`    // "min_cost_flow" or "greedy"
+	Proposals []Proposal `json:"proposals"` // one per placed person, by person id
+	Unplaced  []int64    `json:"unplaced"`  // people without a proposal
+	// Objective is what the method maximises: Σ (PlacementBonus + score),
+	// the load term of each proposal being its marginal value (the k-th
+	// person sent to an organisation counts its occupancy after k−1).
+	Objective  float64 `json:"objective"`
+	TotalScore float64 `json:"total_score"` // Σ score
+	Stats      Stats   `json:"stats"`
+}
+
+// Stats describe an assignment for the evaluation.
+type Stats struct {
+	People        int     `json:"people"`
+	Placed        int     `json:"placed"`
+	PlacesLeft    int     `json:"places_left"`   // before the assignment, on items some person could take
+	PlacesFilled  int     `json:"places_filled"` // by the assignment
+	SharePlaced   float64 `json:"share_placed"`
+	ShareFilled   float64 `json:"share_filled"`
+	MeanKm        float64 `json:"mean_km"`
+	P95Km         float64 `json:"p95_km"`
+	LoadGini      float64 `json:"load_gini"` // Gini of occupancy after assignment across host organisations
+	CandidatePair int     `json:"candidate_pairs"`
+	Seconds       float64 `json:"seconds"`
+}
+
+// Progress is told how far a long computation is: done of total steps.
+type Progress func(done, total int)
+
+// valueScale turns scores into integer costs so that the flow is exact.
+const valueScale = 1e6
+
+// problem is the candidate graph shared by both methods.
+type problem struct {
+	people  []int32   // engine person indices, by person id
+	items   []int32   // engine item indices of the local items
+	itemGrp []int32   // local item → local group
+	caps    []int32   // places left per local item
+	groups  []int32   // engine group indices of the local groups
+	grpItem [][]int32 // local group → local items
+	cands   [][]cand  // per local person, best first
+	maxV    int64
+	maxM    int64
+}
+
+type cand struct {
+	item  int32 // local item
+	v     int64 // (bonus + score without load) × valueScale
+	score float64
+	d     float64
+	r     raw
+}
+
+// marginal is the value of sending one more person to group g that
+// already received k in this assignment.
+func (e *Engine) marginal(g int32, k int) int64 {
+	gr := e.groups[g]
+	if gr.places <= 0 {
+		return 0
+	}
+	occ := float64(gr.taken+k) / float64(gr.places)
+	return int64(math.Round(e.cfg.WeightLoad * max(0, 1-occ) * valueScale))
+}
+
+func (e *Engine) buildProblem(ctx context.Context, req AssignRequest, progress Progress, total int) (*problem, error) {
+	kinds := req.Kinds
+	if len(kinds) == 0 {
+		kinds = []ItemKind{KindTIG}
+	}
+	tig := slices.Contains(kinds, KindTIG)
+	pr := &problem{}
+	if len(req.People) > 0 {
+		ids := slices.Clone(req.People)
+		slices.Sort(ids)
+		for _, id := range slices.Compact(ids) {
+			pi, ok := e.byID[id]
+			if !ok {
+				return nil, notFound("Personne %d introuvable.", id)
+			}
+			pr.people = append(pr.people, pi)
+		}
+	} else {
+		for pi := range e.people {
+			p := &e.people[pi]
+			if (tig && !p.p.Detained && p.measure != nil) || (!tig && p.p.Detained) {
+				pr.people = append(pr.people, int32(pi))
+			}
+		}
+	}
+	k := req.Candidates
+	if k == 0 {
+		k = e.cfg.AssignCandidates
+	}
+	// Candidate lists, in parallel: each person's list depends only on
+	// the engine, so the result does not depend on scheduling.
+	lists := make([][]scored, len(pr.people))
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		done int
+		next = make(chan int)
+	)
+	workers := max(1, runtime.GOMAXPROCS(0))
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range next {
+				p := &e.people[pr.people[n]]
+				var fs []scored
+				e.candidatesOf(p, kinds, 1, func(i int32) {
+					it := &e.items[i]
+					d := e.distance(p, it)
+					if len(e.violations(p, it, d, false)) == 0 {
+						fs = append(fs, scored{item: i, person: pr.people[n], d: d, r: e.terms(p, it, d)})
+					}
+				})
+				e.fillText(p, fs)
+				slices.SortFunc(fs, func(a, b scored) int { return e.less(&a, &b) })
+				if k > 0 && len(fs) > k {
+					fs = slices.Clip(fs[:k])
+				}
+				lists[n] = fs
+				if progress != nil {
+					mu.Lock()
+					done++
+					progress(done, total)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	var err error
+feed:
+	for n := range pr.people {
+		select {
+		case next <- n:
+		case <-ctx.Done():
+			err = ctx.Err()
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err != nil {
+		return nil, fmt.Errorf("matching: assign: %w", err)
+	}
+	localItem := map[int32]int32{}
+	localGroup := map[int32]int32{}
+	pr.cands = make([][]cand, len(pr.people))
+	for n, fs := range lists {
+		cs := make([]cand, len(fs))
+		for c, s := range fs {
+			li, ok := localItem[s.item]
+			if !ok {
+				li = int32(len(pr.items))
+				localItem[s.item] = li
+				pr.items = append(pr.items, s.item)
+				pr.caps = append(pr.caps, int32(e.items[s.item].left))
+				eg := int32(e.items[s.item].group)
+				lg, ok := localGroup[eg]
+				if !ok {
+					lg = int32(len(pr.groups))
+					localGroup[eg] = lg
+					pr.groups = append(pr.groups, eg)
+					pr.grpItem = append(pr.grpItem, nil)
+					pr.maxM = max(pr.maxM, e.marginal(eg, 0))
+				}
+				pr.itemGrp = append(pr.itemGrp, lg)
+				pr.grpItem[lg] = append(pr.grpItem[lg], li)
+			}
+			noLoad := s.score - e.w[6]*s.r[6]
+			v := int64(math.Round((e.cfg.PlacementBonus + noLoad) * valueScale))
+			cs[c] = cand{item: li, v: v, score: s.score, d: s.d, r: s.r}
+			pr.maxV = max(pr.maxV, v)
+		}
+		pr.cands[n] = cs
+	}
+	return pr, nil
+}
+
+// Assign proposes the assignment of maximal total value (exact, by
+// successive shortest paths on a min-cost flow network), respecting the
+// places left and every hard constraint. progress may be nil.
+func (e *Engine) Assign(ctx context.Context, req AssignRequest, progress Progress) (*Assignment, error) {
+	start := time.Now()
+	pr, err := e.preparing(ctx, req, progress)
+	if err != nil {
+		return nil, err
+	}
+	asg, err := e.solveFlow(ctx, pr, progress)
+	if err != nil {
+		return nil, err
+	}
+	return e.result("min_cost_flow", pr, asg, start), nil
+}
+
+// AssignGreedy is the baseline: pairs in decreasing score order, each
+// taken when the person is free and the post has a place left.
+func (e *Engine) AssignGreedy(ctx context.Context, req AssignRequest, progress Progress) (*Assignment, error) {
+	start := time.Now()
+	pr, err := e.preparing(ctx, req, progress)
+	if err != nil {
+		return nil, err
+	}
+	type pair struct {
+		n, c int32
+	}
+	var pairs []pair
+	for n, cs := range pr.cands {
+		for c := range cs {
+			pairs = append(pairs, pair{int32(n), int32(c)})
+		}
+	}
+	slices.SortFunc(pairs, func(a, b pair) int {
+		x, y := &pr.cands[a.n][a.c], &pr.cands[b.n][b.c]
+		if x.score != y.score {
+			return cmp.Compare(y.score, x.score)
+		}
+		if x.d != y.d {
+			return cmp.Compare(x.d, y.d)
+		}
+		if c := cmpRef(e.items[pr.items[x.item]].ref, e.items[pr.items[y.item]].ref); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.n, b.n)
+	})
+	asg := make([]int32, len(pr.people))
+	for i := range asg {
+		asg[i] = -1
+	}
+	left := slices.Clone(pr.caps)
+	for _, p := range pairs {
+		c := &pr.cands[p.n][p.c]
+		if asg[p.n] < 0 && left[c.item] > 0 {
+			asg[p.n] = p.c
+			left[c.item]--
+		}
+	}
+	if progress != nil {
+		progress(2*len(pr.people), 2*len(pr.people))
+	}
+	return e.result("greedy", pr, asg, start), nil
+}
+
+func (e *Engine) preparing(ctx context.Context, req AssignRequest, progress Progress) (*problem, error) {
+	n := len(req.People)
+	if n == 0 {
+		n = len(e.people)
+	}
+	var pg Progress
+	if progress != nil {
+		// Totals are known once people are chosen: two steps per person
+		// (candidates, then solving).
+		pg = func(done, _ int) { progress(done, 2*max(1, n)) }
+	}
+	pr, err := e.buildProblem(ctx, req, pg, 0)
+	if err != nil {
+		return nil, err
+	}
+	if progress != nil {
+		n = len(pr.people)
+		progress(n, 2*max(1, n))
+	}
+	return pr, nil
+}
+
+// result turns local choices (candidate index per person, −1 unplaced)
+// into proposals with the load term at its marginal value.
+func (e *Engine) result(method string, pr *problem, asg []int32, start time.Time) *Assignment {
+	a := &Assignment{Method: method, Proposals: []Proposal{}, Unplaced: []int64{}}
+	perGroup := make([]int, len(pr.groups))
+	var obj int64
+	var dists []float64
+	filled := 0
+	for n, c := range asg {
+		pi := pr.people[n]
+		if c < 0 {
+			a.Unplaced = append(a.Unplaced, e.people[pi].p.ID)
+			continue
+		}
+		cd := &pr.cands[n][c]
+		g := pr.itemGrp[cd.item]
+		m := e.marginal(pr.groups[g], perGroup[g])
+		perGroup[g]++
+		obj += cd.v + m
+		s := scored{item: pr.items[cd.item], person: pi, d: cd.d, r: cd.r}
+		s.r[6] = float64(m) / valueScale / max(e.w[6], 1e-12)
+		if e.w[6] == 0 {
+			s.r[6] = cd.r[6]
+		}
+		s.score = s.r.total(&e.w)
+		prop := e.proposal(&s)
+		prop.Rank = 1
+		a.Proposals = append(a.Proposals, prop)
+		a.TotalScore += s.score
+		dists = append(dists, cd.d)
+		filled++
+	}
+	a.Objective = float64(obj) / valueScale
+	a.TotalScore = round3(a.TotalScore)
+	st := &a.Stats
+	st.People, st.Placed, st.PlacesFilled = len(pr.people), filled, filled
+	for _, c := range pr.caps {
+		st.PlacesLeft += int(c)
+	}
+	for _, cs := range pr.cands {
+		st.CandidatePair += len(cs)
+	}
+	if st.People > 0 {
+		st.SharePlaced = float64(st.Placed) / float64(st.People)
+	}
+	if st.PlacesLeft > 0 {
+		st.ShareFilled = float64(st.PlacesFilled) / float64(st.PlacesLeft)
+	}
+	st.MeanKm, st.P95Km = meanP95(dists)
+	occ := make([]float64, 0, len(pr.groups))
+	for g, eg := range pr.groups {
+		gr := e.groups[eg]
+		if gr.places > 0 {
+			occ = append(occ, float64(gr.taken+perGroup[g])/float64(gr.places))
+		}
+	}
+	st.LoadGini = Gini(occ)
+	st.Seconds = time.Since(start).Seconds()
+	return a
+}
+
+func meanP95(xs []float64) (mean, p95 float64) {
+	if len(xs) == 0 {
+		return 0, 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	var sum float64
+	for _, x := range s {
+		sum += x
+	}
+	return sum / float64(len(s)), Percentile(s, 0.95)
+}
+
+// Percentile returns the q-quantile (nearest rank) of sorted xs.
+func Percentile(sorted []float64, q float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(q*float64(len(sorted)))) - 1
+	return sorted[min(len(sorted)-1, max(0, i))]
+}
+
+// Gini is the Gini coefficient of non-negative values: 0 when all are
+// equal, towards 1 when one holds everything.
+func Gini(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	var sum, weighted float64
+	for i, x := range s {
+		sum += x
+		weighted += float64(i+1) * x
+	}
+	if sum == 0 {
+		return 0
+	}
+	n := float64(len(s))
+	return (2*weighted)/(n*sum) - (n+1)/n
+}

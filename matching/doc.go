@@ -1,0 +1,28 @@
+// Package matching proposes lawful, ranked and explained matches between
+// people under judicial supervision and TIG posts or prison offers (work
+// posts, vocational trainings, jobs at release), in both directions, and
+// proposes a global assignment of many people to many posts.
+//
+// It is pure Go without I/O: an Engine is built from plain values (posts,
+// offers, organisations, people, measures) and the embedded ROME
+// referential of internal/refdata; the caller (internal/httpapi, the
+// evaluation command) loads them from the store.
+//
+// Every proposal goes through three layers:
+//
+//   - hard constraints (rules.go): each a named Rule with a French sentence;
+//     a post that breaks one is excluded, and the exclusion can be asked for;
+//   - a score (score.go): a weighted sum of visible terms, weights in one
+//     Config with documented defaults;
+//   - an explanation: the terms as data and a short French sentence.
+//
+// Global assignment (assign.go) maximises the total value of the proposals
+// under the places left and the hard constraints, exactly, by successive
+// shortest paths on a min-cost flow network where the load of each host
+// organisation has a convex cost (the fair-spread term); a greedy baseline
+// is kept for comparison. Everything is deterministic: same input, same
+// output.
+//
+// The output is always a proposal: a CPIP, a PJJ educator or prison staff
+// decides (automated job matching is high-risk under the EU AI Act).
+package matching

@@ -1,0 +1,519 @@
+package matching
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/atigip/atigip360/internal/atigip"
+)
+
+// Options configure an Engine.
+type Options struct {
+	// Config holds weights and thresholds; nil means DefaultConfig().
+	Config *Config
+	// Today is the date deadlines and ages are computed at; zero means
+	// today (UTC).
+	Today atigip.Date
+	// Text scores the text fit; nil means the built-in TF-IDF over the
+	// items' titles, descriptions and ROME labels.
+	Text TextScorer
+}
+
+// Engine answers matching queries over one snapshot of the data. It is
+// immutable once built and safe for concurrent use.
+type Engine struct {
+	cfg     Config
+	w       raw
+	today   atigip.Date
+	text    TextScorer
+	tfidf   *TFIDF // nil when Text is external
+	items   []item
+	byRef   map[Ref]int32
+	groups  []group
+	people  []person
+	byID    map[int64]int32
+	grid    grid             // located TIG posts and jobs at release
+	inside  map[int64][]int32 // work and training offers by prison
+	lost    []int32           // TIG posts and jobs at release without a location
+	maxRad  float64
+	builtAt time.Time
+}
+
+// New builds an Engine from d. The slices of d are read, never kept
+// beyond the people's profiles (read-only).
+func New(d Data, o Options) (*Engine, error) {
+	cfg := DefaultConfig()
+	if o.Config != nil {
+		cfg = *o.Config
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	today := o.Today
+	if today.IsZero() {
+		today = atigip.DateOf(time.Now())
+	}
+	e := &Engine{cfg: cfg, today: today, text: o.Text, byRef: map[Ref]int32{}, byID: map[int64]int32{},
+		inside: map[int64][]int32{}, builtAt: time.Now()}
+	e.w = e.weights()
+	skills := skillTable{}
+
+	orgs := map[int64]*atigip.Organisation{}
+	for _, org := range d.Organisations {
+		orgs[org.ID] = org
+	}
+	groupOf := map[[2]int64]int{} // (kind tag, id) → group index
+	groupIdx := func(tag, id int64) int {
+		k := [2]int64{tag, id}
+		g, ok := groupOf[k]
+		if !ok {
+			g = len(e.groups)
+			groupOf[k] = g
+			e.groups = append(e.groups, group{})
+		}
+		return g
+	}
+	texts := map[Ref]string{}
+
+	posts := slices.Clone(d.Posts)
+	slices.SortFunc(posts, func(a, b *atigip.Post) int { return cmp.Compare(a.ID, b.ID) })
+	for _, p := range posts {
+		it := item{ref: Ref{KindTIG, p.ID}, title: p.Title, orgID: p.OrganisationID, loc: p.Location,
+			located: !p.Location.IsZero(), minors: p.MinorsAccepted, medical: p.MedicalCheck, risky: p.Risky,
+			care: p.CareSetting, transit: p.PublicTransport, open: p.Status == atigip.PostOpen,
+			status: atigip.PostStatuses[p.Status], left: p.PlacesLeft()}
+		it.rome = romeRefs(p.ROMECodes)
+		it.skills = skills.skillSet(p.Skills, it.rome)
+		it.slots = parseSlots(p.Schedule)
+		it.hours, it.perDay, it.night = p.Schedule.HoursPerWeek(), p.Schedule.MaxHoursPerDay(), p.Schedule.NightWork()
+		if org, ok := orgs[p.OrganisationID]; ok {
+			it.orgOK = 1
+			switch {
+			case !org.Active:
+				it.orgOK, it.orgState = -1, "partenaire archivé"
+			case org.Habilitation.Status != atigip.HabHabilitated:
+				it.orgOK, it.orgState = -1, strings.ToLower(atigip.HabilitationStatuses[org.Habilitation.Status])
+			case org.Habilitation.ExpiresAt != nil && org.Habilitation.ExpiresAt.Before(today.Time):
+				it.orgOK, it.orgState = -1, "habilitation expirée"
+			}
+		}
+		it.group = groupIdx(1, p.OrganisationID)
+		g := &e.groups[it.group]
+		g.places += p.Places
+		g.taken += min(p.PlacesTaken, p.Places)
+		texts[it.ref] = itemText(p.Title, p.Description, it.rome)
+		e.addItem(it)
+	}
+	offers := slices.Clone(d.Offers)
+	slices.SortFunc(offers, func(a, b *atigip.Offer) int { return cmp.Compare(a.ID, b.ID) })
+	for _, o := range offers {
+		it := item{ref: Ref{ItemKind(o.OfferKind), o.ID}, title: o.Title, prisonID: o.PrisonID, loc: o.Location,
+			located: !o.Location.IsZero(), transit: true, open: o.Status == atigip.OfferOpen,
+			status: atigip.OfferStatuses[o.Status], left: o.PlacesLeft(), orgOK: 0}
+		it.rome = romeRefs(o.ROMECodes)
+		it.skills = skills.skillSet(o.Skills, it.rome)
+		it.slots = parseSlots(o.Schedule)
+		it.hours, it.perDay, it.night = o.HoursPerWeek, o.Schedule.MaxHoursPerDay(), o.Schedule.NightWork()
+		if it.hours == 0 {
+			it.hours = o.Schedule.HoursPerWeek()
+		}
+		if o.OfferKind == atigip.OfferRelease {
+			it.group = groupIdx(3, o.ID)
+		} else {
+			it.group = groupIdx(2, o.PrisonID)
+		}
+		g := &e.groups[it.group]
+		g.places += o.Places
+		g.taken += min(o.PlacesTaken, o.Places)
+		texts[it.ref] = itemText(o.Title, o.Description, it.rome)
+		e.addItem(it)
+	}
+
+	measures := map[int64]*atigip.Measure{}
+	for _, m := range d.Measures {
+		// The measure to place: the oldest placeable one (lowest id).
+		if placeable(m) {
+			if cur, ok := measures[m.PersonID]; !ok || m.ID < cur.ID {
+				measures[m.PersonID] = m
+			}
+		}
+	}
+	if o.Text == nil {
+		e.tfidf = NewTFIDF(texts)
+		e.text = e.tfidf
+	}
+	people := slices.Clone(d.People)
+	slices.SortFunc(people, func(a, b *atigip.Person) int { return cmp.Compare(a.ID, b.ID) })
+	e.people = make([]person, 0, len(people))
+	for _, pp := range people {
+		p := person{p: pp, age: pp.AgeAt(today.Time), radius: pp.Mobility.RadiusKm}
+		if p.radius <= 0 {
+			p.radius = cfg.DefaultRadiusKm
+		}
+		e.maxRad = max(e.maxRad, p.radius)
+		p.rome = romeRefs(pp.ROMECodes)
+		p.skills = skills.skillSet(pp.Skills, p.rome)
+		p.slots = parseSlots(pp.Availability)
+		p.avail = pp.Availability.HoursPerWeek()
+		if m, ok := measures[pp.ID]; ok {
+			p.measure, p.left, p.deadline = m, m.HoursLeft(), m.Deadline(today)
+			if !p.deadline.IsZero() {
+				days := float64(daysBetween(today.Time, p.deadline.Time))
+				p.urgency = min(1, max(0, 1-days/float64(cfg.UrgencyHorizonDays)))
+			}
+		}
+		if e.tfidf != nil {
+			p.text = e.tfidf.vector(personText(pp))
+		}
+		e.byID[pp.ID] = int32(len(e.people))
+		e.people = append(e.people, p)
+	}
+	return e, nil
+}
+
+func (e *Engine) addItem(it item) {
+	idx := int32(len(e.items))
+	e.byRef[it.ref] = idx
+	switch {
+	case it.ref.Kind == KindWork || it.ref.Kind == KindTraining:
+		e.inside[it.prisonID] = append(e.inside[it.prisonID], idx)
+	case it.located:
+		e.grid.add(it.loc, idx)
+	default:
+		e.lost = append(e.lost, idx)
+	}
+	e.items = append(e.items, it)
+}
+
+func itemText(title, desc string, rome []romeRef) string {
+	parts := []string{title, desc}
+	for _, r := range rome {
+		parts = append(parts, romeLabel(r.code))
+	}
+	return strings.Join(parts, " ")
+}
+
+func personText(p *atigip.Person) string { return p.Experience + " " + p.Wishes }
+
+// Config returns the engine's configuration.
+func (e *Engine) Config() Config { return e.cfg }
+
+// Today returns the date the engine computes deadlines at.
+func (e *Engine) Today() atigip.Date { return e.today }
+
+// Counts returns the number of items and people the engine holds.
+func (e *Engine) Counts() (items, people int) { return len(e.items), len(e.people) }
+
+// HasPerson reports whether the engine knows the person.
+func (e *Engine) HasPerson(id int64) bool { _, ok := e.byID[id]; return ok }
+
+// Query shapes a ranking.
+type Query struct {
+	// Kinds restricts the items ranked for a person; empty means TIG
+	// posts for a person outside, and every IPRO offer for a detainee.
+	Kinds []ItemKind
+	// Limit is the number of proposals returned (default 20).
+	Limit int
+	// Excluded asks also for excluded items near the person (within the
+	// radius × Config.ExcludedRadiusFactor), each with every constraint it
+	// breaks, nearest first, up to ExcludedLimit (default Limit).
+	Excluded      bool
+	ExcludedLimit int
+}
+
+func (q Query) limits() (int, int) {
+	l := q.Limit
+	if l <= 0 {
+		l = 20
+	}
+	xl := q.ExcludedLimit
+	if xl <= 0 {
+		xl = l
+	}
+	return l, xl
+}
+
+// Proposal is one ranked (or excluded) pair, with its explanation.
+type Proposal struct {
+	Rank           int         `json:"rank,omitempty"` // 1 first; 0 for an excluded pair
+	PersonID       int64       `json:"person_id"`
+	Item           Ref         `json:"item"`
+	Title          string      `json:"title"`
+	OrganisationID int64       `json:"organisation_id,omitempty"`
+	PrisonID       int64       `json:"prison_id,omitempty"`
+	DistanceKm     float64     `json:"distance_km"`
+	Score          float64     `json:"score"`
+	Terms          []Term      `json:"terms,omitempty"`
+	Summary        string      `json:"summary"`
+	Exclusions     []Exclusion `json:"exclusions,omitempty"`
+}
+
+// Ranking is the answer to a query in either direction.
+type Ranking struct {
+	Proposals []Proposal `json:"proposals"`
+	Excluded  []Proposal `json:"excluded,omitempty"`
+	// Feasible is the number of pairs that pass every hard constraint
+	// (Proposals holds the best Limit of them); Examined the number of
+	// pairs checked.
+	Feasible int `json:"feasible"`
+	Examined int `json:"examined"`
+}
+
+// scored is a feasible pair during ranking.
+type scored struct {
+	item, person int32
+	d            float64
+	r            raw
+	score        float64
+}
+
+func (e *Engine) distance(p *person, it *item) float64 {
+	if it.ref.Kind == KindWork || it.ref.Kind == KindTraining || !it.located || p.p.Home.IsZero() {
+		return 0
+	}
+	return atigip.DistanceKm(p.p.Home, it.loc)
+}
+
+func defaultKinds(p *person) []ItemKind {
+	if p.p.Detained {
+		return []ItemKind{KindWork, KindTraining, KindRelease}
+	}
+	return []ItemKind{KindTIG}
+}
+
+// notFound is the coded error of an unknown person or item.
+func notFound(format string, args ...any) error {
+	return atigip.Errorf(atigip.ENOTFOUND, format, args...)
+}
+
+// candidatesOf calls fn with every item of the given kinds that could be
+// within reach of p (radius × factor), each once.
+func (e *Engine) candidatesOf(p *person, kinds []ItemKind, factor float64, fn func(int32)) {
+	want := map[ItemKind]bool{}
+	for _, k := range kinds {
+		want[k] = true
+	}
+	if want[KindWork] || want[KindTraining] {
+		for _, i := range e.inside[p.p.PrisonID] {
+			if want[e.items[i].ref.Kind] {
+				fn(i)
+			}
+		}
+	}
+	if want[KindTIG] || want[KindRelease] {
+		if !p.p.Home.IsZero() {
+			e.grid.near(p.p.Home, p.radius*factor, func(i int32) {
+				if want[e.items[i].ref.Kind] {
+					fn(i)
+				}
+			})
+		}
+		for _, i := range e.lost {
+			if want[e.items[i].ref.Kind] {
+				fn(i)
+			}
+		}
+	}
+}
+
+// OffersForPerson ranks the posts or offers that fit the person best.
+func (e *Engine) OffersForPerson(personID int64, q Query) (*Ranking, error) {
+	pi, ok := e.byID[personID]
+	if !ok {
+		return nil, notFound("Personne %d introuvable.", personID)
+	}
+	p := &e.people[pi]
+	kinds := q.Kinds
+	if len(kinds) == 0 {
+		kinds = defaultKinds(p)
+	}
+	limit, xlimit := q.limits()
+	factor := 1.0
+	if q.Excluded {
+		factor = e.cfg.ExcludedRadiusFactor
+	}
+	rk := &Ranking{}
+	var feas []scored
+	var excluded []scored
+	e.candidatesOf(p, kinds, factor, func(i int32) {
+		it := &e.items[i]
+		d := e.distance(p, it)
+		rk.Examined++
+		if len(e.violations(p, it, d, false)) > 0 {
+			if q.Excluded {
+				excluded = append(excluded, scored{item: i, person: pi, d: d})
+			}
+			return
+		}
+		feas = append(feas, scored{item: i, person: pi, d: d, r: e.terms(p, it, d)})
+	})
+	e.fillText(p, feas)
+	rk.Feasible = len(feas)
+	rk.Proposals = e.top(feas, limit)
+	if q.Excluded {
+		rk.Excluded = e.excludedList(excluded, xlimit)
+	}
+	return rk, nil
+}
+
+// fillText computes the text term of feasible pairs of one person, in one
+// batch, then their scores.
+func (e *Engine) fillText(p *person, fs []scored) {
+	if len(fs) == 0 {
+		return
+	}
+	if e.tfidf != nil && e.text == TextScorer(e.tfidf) {
+		for k := range fs {
+			fs[k].r[2] = cosine(p.text, e.items[fs[k].item].text)
+		}
+	} else {
+		refs := make([]Ref, len(fs))
+		for k := range fs {
+			refs[k] = e.items[fs[k].item].ref
+		}
+		out := make([]float64, len(fs))
+		e.text.TextFit(personText(p.p), refs, out)
+		for k := range fs {
+			fs[k].r[2] = min(1, max(0, out[k]))
+		}
+	}
+	for k := range fs {
+		fs[k].score = fs[k].r.total(&e.w)
+	}
+}
+
+// less orders proposals: score descending, then distance, then item and
+// person ids, so that rankings are deterministic.
+func (e *Engine) less(a, b *scored) int {
+	if a.score != b.score {
+		return cmp.Compare(b.score, a.score)
+	}
+	if a.d != b.d {
+		return cmp.Compare(a.d, b.d)
+	}
+	if c := cmpRef(e.items[a.item].ref, e.items[b.item].ref); c != 0 {
+		return c
+	}
+	return cmp.Compare(e.people[a.person].p.ID, e.people[b.person].p.ID)
+}
+
+func (e *Engine) top(fs []scored, limit int) []Proposal {
+	slices.SortFunc(fs, func(a, b scored) int { return e.less(&a, &b) })
+	fs = fs[:min(limit, len(fs))]
+	out := make([]Proposal, len(fs))
+	for k := range fs {
+		out[k] = e.proposal(&fs[k])
+		out[k].Rank = k + 1
+	}
+	return out
+}
+
+func (e *Engine) proposal(s *scored) Proposal {
+	p, it := &e.people[s.person], &e.items[s.item]
+	terms := e.explainTerms(p, it, s.d, s.r)
+	score := round3(s.score)
+	return Proposal{PersonID: p.p.ID, Item: it.ref, Title: it.title, OrganisationID: it.orgID, PrisonID: it.prisonID,
+		DistanceKm: round1(s.d), Score: score, Terms: terms, Summary: summary(score, terms)}
+}
+
+func (e *Engine) excludedList(xs []scored, limit int) []Proposal {
+	slices.SortFunc(xs, func(a, b scored) int {
+		if a.d != b.d {
+			return cmp.Compare(a.d, b.d)
+		}
+		if c := cmpRef(e.items[a.item].ref, e.items[b.item].ref); c != 0 {
+			return c
+		}
+		return cmp.Compare(e.people[a.person].p.ID, e.people[b.person].p.ID)
+	})
+	xs = xs[:min(limit, len(xs))]
+	out := make([]Proposal, len(xs))
+	for k, s := range xs {
+		p, it := &e.people[s.person], &e.items[s.item]
+		ex := e.violations(p, it, s.d, true)
+		out[k] = Proposal{PersonID: p.p.ID, Item: it.ref, Title: it.title, OrganisationID: it.orgID, PrisonID: it.prisonID,
+			DistanceKm: round1(s.d), Exclusions: ex, Summary: "Exclu : " + ex[0].Message}
+	}
+	return out
+}
+
+// CandidatesFor ranks the people who fit a post or an offer best.
+func (e *Engine) CandidatesFor(ref Ref, q Query) (*Ranking, error) {
+	ii, ok := e.byRef[ref]
+	if !ok {
+		return nil, notFound("%s %d introuvable.", ItemKinds[ref.Kind], ref.ID)
+	}
+	it := &e.items[ii]
+	limit, xlimit := q.limits()
+	rk := &Ranking{}
+	var feas, excluded []scored
+	prisonOffer := ref.Kind == KindWork || ref.Kind == KindTraining
+	for pi := range e.people {
+		p := &e.people[pi]
+		// Cheap pre-filters before the exact checks: the audience and a
+		// latitude band, so that most of 20,000 profiles cost a few
+		// comparisons.
+		if (ref.Kind == KindTIG) == p.p.Detained {
+			continue
+		}
+		if prisonOffer && p.p.PrisonID != it.prisonID {
+			continue
+		}
+		reach := p.radius
+		if q.Excluded {
+			reach *= e.cfg.ExcludedRadiusFactor
+		}
+		if !prisonOffer && it.located && !p.p.Home.IsZero() {
+			dLat := p.p.Home.Lat - it.loc.Lat
+			if dLat*111 > reach || -dLat*111 > reach {
+				continue
+			}
+		}
+		d := e.distance(p, it)
+		if d > reach {
+			continue
+		}
+		rk.Examined++
+		if len(e.violations(p, it, d, false)) > 0 {
+			if q.Excluded {
+				excluded = append(excluded, scored{item: ii, person: int32(pi), d: d})
+			}
+			continue
+		}
+		feas = append(feas, scored{item: ii, person: int32(pi), d: d, r: e.terms(p, it, d)})
+	}
+	for k := range feas {
+		e.fillText(&e.people[feas[k].person], feas[k:k+1])
+	}
+	rk.Feasible = len(feas)
+	rk.Proposals = e.top(feas, limit)
+	if q.Excluded {
+		rk.Excluded = e.excludedList(excluded, xlimit)
+	}
+	return rk, nil
+}
+
+// Explain evaluates one pair: its score terms when it is feasible, every
+// broken constraint otherwise.
+func (e *Engine) Explain(personID int64, ref Ref) (Proposal, error) {
+	pi, ok := e.byID[personID]
+	if !ok {
+		return Proposal{}, notFound("Personne %d introuvable.", personID)
+	}
+	ii, ok := e.byRef[ref]
+	if !ok {
+		return Proposal{}, notFound("%s %d introuvable.", ItemKinds[ref.Kind], ref.ID)
+	}
+	p, it := &e.people[pi], &e.items[ii]
+	d := e.distance(p, it)
+	if ex := e.violations(p, it, d, true); len(ex) > 0 {
+		return e.excludedList([]scored{{item: ii, person: pi, d: d}}, 1)[0], nil
+	}
+	s := []scored{{item: ii, person: pi, d: d, r: e.terms(p, it, d)}}
+	e.fillText(p, s)
+	return e.proposal(&s[0]), nil
+}
+
+func round1(x float64) float64 { return float64(int64(x*10+0.5)) / 10 }

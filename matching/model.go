@@ -1,0 +1,205 @@
+package matching
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/atigip/atigip360/internal/atigip"
+	"github.com/atigip/atigip360/internal/refdata"
+)
+
+// ItemKind is what a person can be matched to.
+type ItemKind string
+
+// Item kinds: TIG posts and the three kinds of IPRO offers.
+const (
+	KindTIG      ItemKind = "tig_post"
+	KindWork     ItemKind = ItemKind(atigip.OfferWork)
+	KindTraining ItemKind = ItemKind(atigip.OfferTraining)
+	KindRelease  ItemKind = ItemKind(atigip.OfferRelease)
+)
+
+// ItemKinds lists the kinds with their French labels.
+var ItemKinds = map[ItemKind]string{
+	KindTIG:      "Poste de TIG",
+	KindWork:     atigip.OfferKinds[atigip.OfferWork],
+	KindTraining: atigip.OfferKinds[atigip.OfferTraining],
+	KindRelease:  atigip.OfferKinds[atigip.OfferRelease],
+}
+
+// Ref names a post or an offer: ids of posts and offers are separate
+// sequences, so the kind is part of the name.
+type Ref struct {
+	Kind ItemKind `json:"kind"`
+	ID   int64    `json:"id"`
+}
+
+func (r Ref) String() string { return fmt.Sprintf("%s/%d", r.Kind, r.ID) }
+
+// Data is everything an Engine is built from. Organisations are optional:
+// when given, posts of organisations that are not habilitated or archived
+// are excluded (rule habilitation).
+type Data struct {
+	Posts         []*atigip.Post
+	Offers        []*atigip.Offer
+	Organisations []*atigip.Organisation
+	People        []*atigip.Person
+	Measures      []*atigip.Measure
+}
+
+// slot is a schedule slot in minutes, parsed once.
+type slot struct{ day, a, b int16 }
+
+func parseSlots(s atigip.Schedule) []slot {
+	out := make([]slot, 0, len(s.Slots))
+	for _, sl := range s.Slots {
+		a, b, ok := sl.Minutes()
+		if ok && b > a && sl.Day >= 1 && sl.Day <= 7 {
+			out = append(out, slot{int16(sl.Day), int16(a), int16(b)})
+		}
+	}
+	return out
+}
+
+// overlapHours is the weekly time common to two parsed schedules.
+func overlapHours(x, y []slot) float64 {
+	total := 0
+	for _, s := range x {
+		for _, t := range y {
+			if s.day != t.day {
+				continue
+			}
+			if lo, hi := max(s.a, t.a), min(s.b, t.b); hi > lo {
+				total += int(hi - lo)
+			}
+		}
+	}
+	return float64(total) / 60
+}
+
+// romeRef is a ROME code with its domains, looked up once.
+type romeRef struct{ code, domain, grand string }
+
+func romeRefs(codes []string) []romeRef {
+	out := make([]romeRef, 0, len(codes))
+	for _, c := range codes {
+		c = strings.ToUpper(strings.TrimSpace(c))
+		r := romeRef{code: c}
+		if rc, ok := refdata.ROMEByCode(c); ok {
+			r.domain, r.grand = rc.DomainePro, rc.GrandDomaine
+		} else if atigip.ValidROME(c) {
+			// An unknown but well-formed code keeps its letter: the grand domaine.
+			r.grand = c[:1]
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// item is a post or an offer, flattened for fast evaluation.
+type item struct {
+	ref      Ref
+	title    string
+	group    int // load group: host organisation, prison, or the offer itself
+	orgID    int64
+	prisonID int64
+	loc      atigip.Point
+	located  bool
+	rome     []romeRef
+	skills   []int32 // sorted: declared skills ∪ core skills of its ROME codes
+	slots    []slot
+	hours    float64 // per week
+	perDay   float64
+	night    bool
+	minors   bool
+	medical  bool // the post asks for a medical check
+	risky    bool
+	care     bool
+	transit  bool // served by public transport (unknown = true for offers)
+	open     bool
+	status   string // French label of the status
+	left     int    // places left
+	orgOK    int8   // 1 habilitated and active, -1 not, 0 unknown
+	orgState string // French label of the habilitation when not OK
+	text     vec
+}
+
+// group is a set of items whose load is spread: a host organisation's
+// posts, a prison's offers, or one job at release.
+type group struct {
+	places, taken int
+}
+
+// person is a profile with its measure to place, flattened.
+type person struct {
+	p        *atigip.Person
+	measure  *atigip.Measure // the TIG measure to place, nil when none
+	left     float64         // hours left on it
+	deadline atigip.Date
+	rome     []romeRef
+	skills   []int32
+	slots    []slot
+	avail    float64 // declared weekly availability (0: none declared)
+	age      int
+	radius   float64
+	urgency  float64
+	text     vec
+}
+
+// placeable reports whether m is a TIG measure that still needs a post.
+func placeable(m *atigip.Measure) bool {
+	return m.State == atigip.MeasureToPlace && m.HoursLeft() > 0
+}
+
+// skillTable interns ROME skill codes as small integers.
+type skillTable map[string]int32
+
+func (t skillTable) id(ogr string) int32 {
+	if id, ok := t[ogr]; ok {
+		return id
+	}
+	id := int32(len(t))
+	t[ogr] = id
+	return id
+}
+
+// skillSet is the declared skills plus the core skills of the ROME codes.
+func (t skillTable) skillSet(declared []string, rome []romeRef) []int32 {
+	var out []int32
+	for _, s := range declared {
+		out = append(out, t.id(s))
+	}
+	for _, r := range rome {
+		for _, l := range refdata.SkillsOf(r.code) {
+			if l.IsCore() {
+				out = append(out, t.id(l.Skill.OGR))
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// sharedCount counts common elements of two sorted sets.
+func sharedCount(a, b []int32) int {
+	n, i, j := 0, 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i] == b[j]:
+			n++
+			i++
+			j++
+		case a[i] < b[j]:
+			i++
+		default:
+			j++
+		}
+	}
+	return n
+}
+
+// daysBetween counts whole days from a to b.
+func daysBetween(a, b time.Time) int { return int(math.Floor(b.Sub(a).Hours() / 24)) }
