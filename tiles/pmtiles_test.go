@@ -1,0 +1,71 @@
+package tiles
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"path/filepath"
+	"testing"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/maptile"
+
+	"github.com/atigip/atigip360/internal/atigip"
+)
+
+func TestExportRoundTrip(t *testing.T) {
+	e := mustBuild(t, fixture(), Options{})
+	path := filepath.Join(t.TempDir(), "public.pmtiles")
+	st, err := e.Export(context.Background(), path, ExportOptions{Tileset: "public", MaxZoom: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Tiles == 0 || st.Unique == 0 || st.Unique > st.Tiles || st.Bytes == 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	a, err := OpenArchive(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if a.MaxZoom() != 10 || !a.Gzipped() || !bytes.Contains(a.Metadata(), []byte(`"vector_layers"`)) {
+		t.Fatalf("header: maxzoom %d gzip %v meta %s", a.MaxZoom(), a.Gzipped(), a.Metadata())
+	}
+	check := func(z, x, y int) {
+		t.Helper()
+		want, err := e.Tile(context.Background(), atigip.AudiencePublic, "public", z, x, y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := a.Tile(z, x, y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want.Empty {
+			if got != nil {
+				t.Fatalf("%d/%d/%d: empty tile stored", z, x, y)
+			}
+			return
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(got))
+		if err != nil {
+			t.Fatalf("%d/%d/%d: %v", z, x, y, err)
+		}
+		raw, _ := io.ReadAll(zr)
+		if !bytes.Equal(raw, want.Data) {
+			t.Fatalf("%d/%d/%d: archive differs from the engine", z, x, y)
+		}
+	}
+	for z := 0; z <= 10; z++ {
+		tl := maptile.At(orb.Point{4.8357, 45.7640}, maptile.Zoom(z))
+		check(z, int(tl.X), int(tl.Y))
+		check(z, 0, 0) // ocean or world
+	}
+	if got, _ := a.Tile(11, 0, 0); got != nil {
+		t.Fatal("tile beyond maxzoom")
+	}
+	if _, err := e.Export(context.Background(), path, ExportOptions{Tileset: "nope"}); atigip.ErrorCode(err) != atigip.EINVALID {
+		t.Fatalf("unknown tileset: %v", err)
+	}
+}
