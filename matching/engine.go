@@ -34,7 +34,7 @@ type Engine struct {
 	groups  []group
 	people  []person
 	byID    map[int64]int32
-	grid    grid             // located TIG posts and jobs at release
+	grid    grid              // located TIG posts and jobs at release
 	inside  map[int64][]int32 // work and training offers by prison
 	lost    []int32           // TIG posts and jobs at release without a location
 	maxRad  float64
@@ -143,6 +143,9 @@ func New(d Data, o Options) (*Engine, error) {
 	if o.Text == nil {
 		e.tfidf = NewTFIDF(texts)
 		e.text = e.tfidf
+		for i := range e.items {
+			e.items[i].text = e.tfidf.docs[e.items[i].ref]
+		}
 	}
 	people := slices.Clone(d.People)
 	slices.SortFunc(people, func(a, b *atigip.Person) int { return cmp.Compare(a.ID, b.ID) })

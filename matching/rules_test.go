@@ -11,7 +11,9 @@ import (
 var lyon = atigip.Point{Lon: 4.8357, Lat: 45.7640}
 
 // offset moves p by about km east.
-func east(p atigip.Point, km float64) atigip.Point { return atigip.Point{Lon: p.Lon + km/77.8, Lat: p.Lat} }
+func east(p atigip.Point, km float64) atigip.Point {
+	return atigip.Point{Lon: p.Lon + km/77.8, Lat: p.Lat}
+}
 
 // tigCase is a feasible tigiste–post pair that each test breaks once.
 type tigCase struct {

@@ -172,7 +172,11 @@ func (e *Engine) explainTerms(p *person, it *item, d float64, r raw) []Term {
 	}
 	// Load.
 	g := e.groups[it.group]
-	out[6].Detail = fmt.Sprintf("%d place(s) occupée(s) sur %d dans la structure.", g.taken, g.places)
+	occ := 0
+	if g.places > 0 {
+		occ = int(math.Round(100 * float64(g.taken) / float64(g.places)))
+	}
+	out[6].Detail = fmt.Sprintf("Structure occupée à %d %% (%d place(s) prise(s) sur %d).", occ, g.taken, g.places)
 	return out
 }
 

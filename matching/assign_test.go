@@ -1,0 +1,204 @@
+package matching
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/atigip/atigip360/internal/atigip"
+)
+
+// smallInstance is a dense random instance: few people, few posts with
+// few places, all in one town, so that people compete for places.
+func smallInstance(seed uint64, nPeople, nPosts int) Data {
+	d := synth(seed, 3, nPosts, nPeople)
+	r := rand.New(rand.NewPCG(seed, 99))
+	for _, p := range d.Posts {
+		p.Location = east(lyon, r.Float64()*8)
+		p.Places = 1 + r.IntN(2)
+		p.PlacesTaken = 0
+		p.OrganisationID = int64(1 + r.IntN(3))
+	}
+	for _, p := range d.People {
+		p.Home = east(lyon, r.Float64()*8)
+		p.Mobility.RadiusKm = 4 + float64(r.IntN(8))
+	}
+	return d
+}
+
+// checkAssignment verifies capacities and hard constraints of a result.
+func checkAssignment(t *testing.T, e *Engine, a *Assignment) {
+	t.Helper()
+	used := map[Ref]int{}
+	seen := map[int64]bool{}
+	for _, p := range a.Proposals {
+		if seen[p.PersonID] {
+			t.Fatalf("%s: person %d placed twice", a.Method, p.PersonID)
+		}
+		seen[p.PersonID] = true
+		used[p.Item]++
+		x, err := e.Explain(p.PersonID, p.Item)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(x.Exclusions) > 0 {
+			t.Fatalf("%s: proposal %d → %v breaks %+v", a.Method, p.PersonID, p.Item, x.Exclusions)
+		}
+	}
+	for ref, n := range used {
+		if left := e.items[e.byRef[ref]].left; n > left {
+			t.Fatalf("%s: %v receives %d people for %d places", a.Method, ref, n, left)
+		}
+	}
+	if len(a.Proposals)+len(a.Unplaced) != a.Stats.People {
+		t.Fatalf("%s: %d placed + %d unplaced != %d people", a.Method, len(a.Proposals), len(a.Unplaced), a.Stats.People)
+	}
+}
+
+// bruteForce returns the best objective over every assignment of a tiny
+// problem, by exhaustive search with the same value model.
+func bruteForce(e *Engine, pr *problem) int64 {
+	left := append([]int32(nil), pr.caps...)
+	perGroup := make([]int, len(pr.groups))
+	var best int64 = math.MinInt64
+	var rec func(n int, acc int64)
+	rec = func(n int, acc int64) {
+		if n == len(pr.people) {
+			best = max(best, acc)
+			return
+		}
+		rec(n+1, acc) // unplaced
+		for _, c := range pr.cands[n] {
+			if left[c.item] == 0 {
+				continue
+			}
+			g := pr.itemGrp[c.item]
+			m := e.marginal(pr.groups[g], perGroup[g])
+			left[c.item]--
+			perGroup[g]++
+			rec(n+1, acc+c.v+m)
+			perGroup[g]--
+			left[c.item]++
+		}
+	}
+	rec(0, 0)
+	return best
+}
+
+// Property: on random instances the flow never exceeds a capacity nor
+// breaks a hard constraint, is optimal (equal to exhaustive search on tiny
+// instances), and is never below the greedy baseline.
+func TestAssignProperties(t *testing.T) {
+	ctx := context.Background()
+	for seed := uint64(1); seed <= 60; seed++ {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			nPeople, nPosts := 4+int(seed%5), 3+int(seed%4)
+			if seed > 40 {
+				nPeople, nPosts = 40+int(seed), 25
+			}
+			d := smallInstance(seed, nPeople, nPosts)
+			cfg := DefaultConfig()
+			if seed%3 == 0 {
+				cfg.PlacementBonus = 0 // pure score: leaving someone unplaced can be optimal
+			}
+			if seed%4 == 0 {
+				cfg.WeightLoad = 0.5 // strong spread
+			}
+			e, err := New(d, Options{Today: synthToday, Config: &cfg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := AssignRequest{Candidates: -1}
+			flow, err := e.Assign(ctx, req, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			greedy, err := e.AssignGreedy(ctx, req, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkAssignment(t, e, flow)
+			checkAssignment(t, e, greedy)
+			if flow.Objective < greedy.Objective-1e-9 {
+				t.Fatalf("flow objective %v < greedy %v", flow.Objective, greedy.Objective)
+			}
+			if nPeople <= 8 {
+				pr, err := e.buildProblem(ctx, req, nil, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := float64(bruteForce(e, pr)) / valueScale; math.Abs(flow.Objective-want) > 1e-9 {
+					t.Fatalf("flow objective %v, exhaustive optimum %v", flow.Objective, want)
+				}
+			}
+			// The objective is the sum of what the proposals show.
+			sum := 0.0
+			for _, p := range flow.Proposals {
+				sum += p.Score + cfg.PlacementBonus
+			}
+			if math.Abs(sum-flow.Objective) > 0.01*float64(len(flow.Proposals)+1) {
+				t.Fatalf("proposals add up to %v, objective %v", sum, flow.Objective)
+			}
+		})
+	}
+}
+
+func TestAssignDeterministic(t *testing.T) {
+	d := synth(5, 200, 600, 500)
+	run := func() *Assignment {
+		e, err := New(d, Options{Today: synthToday})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := e.Assign(context.Background(), AssignRequest{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	a, b := run(), run()
+	if a.Objective != b.Objective || len(a.Proposals) != len(b.Proposals) {
+		t.Fatalf("two runs differ: %v/%d vs %v/%d", a.Objective, len(a.Proposals), b.Objective, len(b.Proposals))
+	}
+	for i := range a.Proposals {
+		if a.Proposals[i].PersonID != b.Proposals[i].PersonID || a.Proposals[i].Item != b.Proposals[i].Item {
+			t.Fatalf("proposal %d differs: %+v vs %+v", i, a.Proposals[i], b.Proposals[i])
+		}
+	}
+}
+
+func TestAssignProgressAndCancel(t *testing.T) {
+	e, err := New(synth(6, 50, 200, 300), Options{Today: synthToday})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, total := 0, 0
+	a, err := e.Assign(context.Background(), AssignRequest{}, func(done, tot int) { last, total = done, tot })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != 2*a.Stats.People || last != total {
+		t.Fatalf("progress ended at %d/%d for %d people", last, total, a.Stats.People)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := e.Assign(ctx, AssignRequest{}, nil); err == nil {
+		t.Fatal("cancelled assignment succeeded")
+	}
+	if _, err := e.Assign(context.Background(), AssignRequest{People: []int64{999999}}, nil); atigip.ErrorCode(err) != atigip.ENOTFOUND {
+		t.Fatalf("unknown person: %v", err)
+	}
+}
+
+func TestGini(t *testing.T) {
+	for _, tt := range []struct {
+		xs   []float64
+		want float64
+	}{{[]float64{1, 1, 1, 1}, 0}, {[]float64{0, 0, 0, 1}, 0.75}, {nil, 0}, {[]float64{0, 0}, 0}, {[]float64{1, 3}, 0.25}} {
+		if got := Gini(tt.xs); math.Abs(got-tt.want) > 1e-12 {
+			t.Errorf("Gini(%v) = %v, want %v", tt.xs, got, tt.want)
+		}
+	}
+}
