@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -199,3 +200,5 @@ func (e *testEnv) real(method, target, token, body string) response {
 	}
 	return response{status: res.StatusCode, header: res.Header, body: b}
 }
+
+func getenv(k string) string { return os.Getenv(k) }

@@ -1,0 +1,187 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/atigip/atigip360/internal/atigip"
+	seedpkg "github.com/atigip/atigip360/internal/seed"
+	"github.com/atigip/atigip360/internal/store/sqlite"
+)
+
+// openSeeded opens a migrated SQLite store in a temporary directory and
+// seeds the demonstration data set at scale.
+func openSeeded(tb testing.TB, scale float64) *sqlite.DB {
+	tb.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "atigip.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := seedpkg.Run(ctx, db, seedpkg.Options{Scale: scale, Seed: 7}); err != nil {
+		tb.Fatal(err)
+	}
+	return db
+}
+
+// TestEndToEndSQLite drives the API over the real embedded store with the
+// demonstration data: the issue's acceptance checks.
+func TestEndToEndSQLite(t *testing.T) {
+	db := openSeeded(t, 0.02)
+	env := newEnv(t, db)
+	ctx := t.Context()
+
+	t.Run("posts around Lyon", func(t *testing.T) {
+		res := env.do("GET", "/api/posts?departement=69&per_page=200", "", nil)
+		var lp ListPage[*atigip.Post]
+		res.json(t, &lp)
+		if res.status != 200 || lp.Total == 0 || len(lp.Items) == 0 {
+			t.Fatalf("status %d total %d", res.status, lp.Total)
+		}
+		for _, p := range lp.Items {
+			if p.Address.Departement != "69" || !p.Keys().Public {
+				t.Fatalf("post %d in %s public=%v", p.ID, p.Address.Departement, p.Keys().Public)
+			}
+		}
+	})
+
+	people, _, err := db.Entities(atigip.KindPerson).List(ctx, atigip.ListFilter{Limit: 1})
+	if err != nil || len(people) == 0 {
+		t.Fatalf("no person seeded: %v", err)
+	}
+	personPath := "/api/people/" + strconv.FormatInt(people[0].GetMeta().ID, 10)
+
+	t.Run("people closed to public and business", func(t *testing.T) {
+		for tok, want := range map[string]int{
+			"": 401,
+			env.token(atigip.Principal{Role: atigip.RolePublic}):   403,
+			env.token(atigip.Principal{Role: atigip.RoleBusiness}): 403,
+			env.token(atigip.Principal{Role: atigip.RoleCPIP}):     200,
+		} {
+			if res := env.do("GET", personPath, tok, nil); res.status != want {
+				t.Errorf("status %d, want %d", res.status, want)
+			}
+		}
+		audits, err := db.Audits(ctx, atigip.AuditFilter{Kind: atigip.KindPerson, EntityID: people[0].GetMeta().ID})
+		if err != nil || len(audits) == 0 || audits[0].Role != atigip.RoleCPIP {
+			t.Fatalf("read not audited: %+v %v", audits, err)
+		}
+	})
+
+	ref := env.token(atigip.Principal{Role: atigip.RoleReferent})
+	cpipTok := env.token(atigip.Principal{Role: atigip.RoleCPIP})
+	orgs, _, _ := db.Entities(atigip.KindOrganisation).List(ctx, atigip.ListFilter{Limit: 1})
+	org := orgs[0].(*atigip.Organisation)
+	orgPath := "/api/organisations/" + strconv.FormatInt(org.ID, 10)
+
+	badSIRET := *org
+	badSIRET.SIRET = "12345678901234"
+	measure := &atigip.Measure{PersonID: people[0].GetMeta().ID, HoursOrdered: 10,
+		SentenceDate: atigip.NewDate(2025, 1, 10), State: atigip.MeasureToPlace}
+	stale := *org
+	stale.Version++ // not the stored version
+	stale.Name = "Écrasement silencieux"
+
+	for _, tc := range []struct {
+		name, method, path, token string
+		body                      any
+		status                    int
+		field                     string
+	}{
+		{"invalid SIRET", "PUT", orgPath, ref, &badSIRET, 400, "siret"},
+		{"measure of 10 hours", "POST", "/api/measures", cpipTok, measure, 400, "hours_ordered"},
+		{"malformed JSON", "POST", "/api/organisations", ref, `{"name":`, 400, ""},
+		{"unknown field", "PUT", orgPath, ref, strings.Replace(mustJSON(t, org), `"name"`, `"nom":"x","name"`, 1), 400, "nom"},
+		{"oversized body", "POST", "/api/organisations", ref, fmt.Sprintf(`{"name":%q}`, strings.Repeat("é", 40<<10)), 413, ""},
+		{"stale version", "PUT", orgPath, ref, &stale, 409, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before, err := db.LastSeq(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var res response
+			if s, ok := tc.body.(string); ok {
+				res = env.real(tc.method, tc.path, tc.token, s)
+			} else {
+				res = env.real(tc.method, tc.path, tc.token, mustJSON(t, tc.body))
+			}
+			if res.status != tc.status {
+				t.Fatalf("status %d, want %d: %s", res.status, tc.status, res.body)
+			}
+			if p := res.problem(t); tc.field != "" && !hasField(p, tc.field) {
+				t.Fatalf("field %s not named: %+v", tc.field, p)
+			}
+			after, _ := db.LastSeq(ctx)
+			if after != before {
+				t.Fatalf("change feed moved from %d to %d", before, after)
+			}
+			cur, _ := db.Entities(atigip.KindOrganisation).Get(ctx, org.ID)
+			if cur.(*atigip.Organisation).Name != org.Name || cur.GetMeta().Version != org.Version {
+				t.Fatal("organisation changed")
+			}
+		})
+	}
+
+	t.Run("update then stale", func(t *testing.T) {
+		upd := *org
+		upd.Name = org.Name + " (mise à jour)"
+		if res := env.do("PUT", orgPath, ref, &upd); res.status != 200 {
+			t.Fatalf("update: %d %s", res.status, res.body)
+		}
+		if res := env.do("PUT", orgPath, ref, &upd); res.status != http.StatusConflict {
+			t.Fatalf("second update with the same version: %d", res.status)
+		}
+	})
+}
+
+// BenchmarkFilteredList measures GET /api/posts?departement=69&status=open
+// through Fiber over the seeded SQLite store and reports the p95. Set
+// ATIGIP_BENCH_SCALE (default 1, the national set) to size the data.
+func BenchmarkFilteredList(b *testing.B) {
+	scale := 1.0
+	if s := getenv("ATIGIP_BENCH_SCALE"); s != "" {
+		if v, err := strconv.ParseFloat(s, 64); err == nil {
+			scale = v
+		}
+	}
+	db := openSeeded(b, scale)
+	env := newEnv(b, db)
+	queries := []string{
+		"/api/posts?departement=69&status=open&per_page=50",
+		"/api/posts?departement=13&rome=A&per_page=50",
+		"/api/posts?commune=69123&per_page=50",
+		"/api/offers?departement=75&per_page=50",
+	}
+	durations := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		res := env.do("GET", queries[i%len(queries)], "", nil)
+		durations = append(durations, time.Since(start))
+		if res.status != 200 {
+			b.Fatalf("status %d: %s", res.status, res.body)
+		}
+	}
+	b.StopTimer()
+	sort.Slice(durations, func(i, j int) bool { return durations[i] < durations[j] })
+	p := func(q float64) float64 {
+		return float64(durations[min(len(durations)-1, int(q*float64(len(durations))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(p(0.50), "p50-ms")
+	b.ReportMetric(p(0.95), "p95-ms")
+	b.ReportMetric(p(0.99), "p99-ms")
+	_ = slices.Max(durations)
+}
