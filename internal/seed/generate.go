@@ -180,16 +180,33 @@ func Generate(opts Options) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
+	return generate(o, nil), nil
+}
+
+// generate runs the steps in dependency order, calling onStep (when not
+// nil) before each with its French label.
+func generate(o Options, onStep func(label string)) *Dataset {
 	g := &gen{opts: o, now: o.Now, places: newPlaces(), titles: titlePool{}, d: &Dataset{}, spip: map[string]string{}}
-	g.prisons()
-	g.organisations()
-	g.posts()
-	g.floorSpaces()
-	g.offers()
-	g.people()
-	g.measures()
-	g.applications()
-	return g.d, nil
+	steps := []struct {
+		kind atigip.Kind
+		run  func()
+	}{
+		{atigip.KindPrison, g.prisons},
+		{atigip.KindOrganisation, g.organisations},
+		{atigip.KindPost, g.posts},
+		{atigip.KindFloorSpace, g.floorSpaces},
+		{atigip.KindOffer, g.offers},
+		{atigip.KindPerson, g.people},
+		{atigip.KindMeasure, g.measures},
+		{atigip.KindApplication, g.applications},
+	}
+	for _, s := range steps {
+		if onStep != nil {
+			onStep(kindLabels[s.kind])
+		}
+		s.run()
+	}
+	return g.d
 }
 
 // daysAgo is the time n days (at least one) before now, at a working hour.

@@ -274,15 +274,23 @@ func newPostIndex(posts []*atigip.Post) *postIndex {
 	return ix
 }
 
+type cand struct {
+	i int
+	d float64
+}
+
+// closer orders candidates by distance, then index for stable output.
+func closer(a, b cand) bool { return a.d < b.d || (a.d == b.d && a.i < b.i) }
+
 // nearest returns up to k eligible posts closest to at within maxKm,
 // nearest first.
 func (ix *postIndex) nearest(posts []*atigip.Post, at atigip.Point, maxKm float64, k int, ok func(int) bool) []int {
-	type cand struct {
-		i int
-		d float64
-	}
-	var cs []cand
+	cs := make([]cand, 0, k)
 	c0 := cellOf(at)
+	// An equirectangular distance is exact enough at these ranges and
+	// much cheaper than the haversine for thousands of candidates.
+	const kmPerDeg = 111.32
+	cosLat := math.Cos(at.Lat * math.Pi / 180)
 	// A cell is at least 0.1° of latitude (11 km) by 0.1° of longitude
 	// (7 km at 50° N): rings to maxKm/7 cover the radius.
 	rings := int(math.Ceil(maxKm/7)) + 1
@@ -296,8 +304,20 @@ func (ix *postIndex) nearest(posts []*atigip.Post, at atigip.Point, maxKm float6
 					if !ok(i) {
 						continue
 					}
-					if d := atigip.DistanceKm(at, posts[i].Location); d <= maxKm {
+					q := posts[i].Location
+					d := kmPerDeg * math.Hypot((q.Lon-at.Lon)*cosLat, q.Lat-at.Lat)
+					if d > maxKm || (len(cs) == k && !closer(cand{i, d}, cs[k-1])) {
+						continue
+					}
+					// Keep the k nearest, sorted: dense cities hold
+					// thousands of posts, of which only a handful matter.
+					if len(cs) < k {
 						cs = append(cs, cand{i, d})
+					} else {
+						cs[k-1] = cand{i, d}
+					}
+					for j := len(cs) - 1; j > 0 && closer(cs[j], cs[j-1]); j-- {
+						cs[j], cs[j-1] = cs[j-1], cs[j]
 					}
 				}
 			}
@@ -306,15 +326,6 @@ func (ix *postIndex) nearest(posts []*atigip.Post, at atigip.Point, maxKm float6
 		if len(cs) >= k && ring >= 1 {
 			break
 		}
-	}
-	sort.Slice(cs, func(a, b int) bool {
-		if cs[a].d != cs[b].d {
-			return cs[a].d < cs[b].d
-		}
-		return cs[a].i < cs[b].i
-	})
-	if len(cs) > k {
-		cs = cs[:k]
 	}
 	out := make([]int, len(cs))
 	for i, c := range cs {

@@ -56,8 +56,10 @@ func (r Report) String() string {
 	for _, k := range atigip.Kinds {
 		parts = append(parts, fmt.Sprintf("%d %s", r.Counts[k], kindLabels[k]))
 	}
-	return fmt.Sprintf("Jeu de démonstration créé en %.1f s (échelle %g, graine %d) : %s.",
-		r.Duration.Seconds(), r.Scale, r.Seed, strings.Join(parts, ", "))
+	// French decimal commas: "12,3 s", "échelle 0,05".
+	fr := func(s string) string { return strings.ReplaceAll(s, ".", ",") }
+	return fmt.Sprintf("Jeu de démonstration créé en %s s (échelle %s, graine %d) : %s.",
+		fr(fmt.Sprintf("%.1f", r.Duration.Seconds())), fr(fmt.Sprintf("%g", r.Scale)), r.Seed, strings.Join(parts, ", "))
 }
 
 // IsSeeded reports whether the store already holds data of any kind: a
@@ -94,10 +96,22 @@ func Run(ctx context.Context, store atigip.Store, opts Options) (Report, error) 
 				Message: "La base contient déjà des données : le jeu de démonstration n'est créé que dans une base vide.", Err: ErrNotEmpty}
 		}
 	}
-	progressf(o.Progress, "Génération du jeu de démonstration (échelle %g)…\n", o.Scale)
-	d, err := Generate(o)
-	if err != nil {
-		return Report{}, err
+	var onStep func(string)
+	var genBar *progressbar.ProgressBar
+	if o.Progress != nil {
+		genBar = newBar(o.Progress, len(atigip.Kinds))
+		first := true
+		onStep = func(label string) {
+			if !first {
+				_ = genBar.Add(1)
+			}
+			first = false
+			genBar.Describe("Génération : " + label)
+		}
+	}
+	d := generate(o, onStep)
+	if genBar != nil {
+		_ = genBar.Finish()
 	}
 	rep := Report{Counts: d.Counts(), Scale: o.Scale, Seed: o.Seed, Generate: time.Since(start)}
 	ins := time.Now()
@@ -109,10 +123,16 @@ func Run(ctx context.Context, store atigip.Store, opts Options) (Report, error) 
 	return rep, nil
 }
 
-func progressf(w io.Writer, format string, args ...any) {
-	if w != nil {
-		fmt.Fprintf(w, format, args...)
-	}
+// newBar draws a progress bar on w (a display error never fails a seed).
+func newBar(w io.Writer, total int) *progressbar.ProgressBar {
+	return progressbar.NewOptions(total,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionShowCount(),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+	)
 }
 
 // insert writes d parents first, resolving each child's references to its
@@ -124,14 +144,7 @@ func insert(ctx context.Context, store atigip.Store, d *Dataset, o Options) erro
 	}
 	var bar *progressbar.ProgressBar
 	if o.Progress != nil {
-		bar = progressbar.NewOptions(total,
-			progressbar.OptionSetWriter(o.Progress),
-			progressbar.OptionSetWidth(30),
-			progressbar.OptionShowCount(),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionOnCompletion(func() { fmt.Fprintln(o.Progress) }),
-		)
+		bar = newBar(o.Progress, total)
 	}
 	return store.InTx(ctx, func(tx atigip.Tx) error {
 		for _, k := range atigip.Kinds {
