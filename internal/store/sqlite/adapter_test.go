@@ -208,3 +208,31 @@ func TestTwoHandlesOneFile(t *testing.T) {
 		}
 	}
 }
+
+// A write through the DB from inside InTx would wait for itself: it fails
+// with EUNAVAILABLE after the writer wait instead of hanging.
+func TestWriteInsideInTxFails(t *testing.T) {
+	db := openTB(t)
+	db.writeWait = 50 * time.Millisecond
+	ctx := t.Context()
+	var inner error
+	err := db.InTx(ctx, func(tx atigip.Tx) error {
+		if err := tx.SetCursor(ctx, "a", "1"); err != nil {
+			return err
+		}
+		inner = db.SetCursor(ctx, "b", "2")
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if atigip.ErrorCode(inner) != atigip.EUNAVAILABLE {
+		t.Errorf("write through the DB inside InTx = %v, want %s", inner, atigip.EUNAVAILABLE)
+	}
+	if v, _ := db.Cursor(ctx, "a"); v != "1" {
+		t.Errorf("the transaction's own write was lost: %q", v)
+	}
+	if v, _ := db.Cursor(ctx, "b"); v != "" {
+		t.Errorf("the refused write was kept: %q", v)
+	}
+}

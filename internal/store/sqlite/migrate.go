@@ -59,11 +59,15 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		name       TEXT NOT NULL,
-		applied_at INTEGER NOT NULL)`); err != nil {
+	err = db.inTx(ctx, func(t *txn) error {
+		_, err := t.q.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    INTEGER PRIMARY KEY,
+			name       TEXT NOT NULL,
+			applied_at INTEGER NOT NULL)`)
 		return dbErr("create schema_migrations", err)
+	})
+	if err != nil {
+		return err
 	}
 	for _, m := range ms {
 		err := db.inTx(ctx, func(t *txn) error {

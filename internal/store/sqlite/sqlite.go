@@ -24,16 +24,26 @@ import (
 //
 // Inside a function given to InTx, use only the atigip.Tx it receives:
 // a write through the DB itself would wait for the writer connection that
-// the transaction holds.
+// the transaction holds, and fails with EUNAVAILABLE after 30 s.
 type DB struct {
 	path string
 	w    *sql.DB
 	r    *sql.DB
 
+	// writer admits one write transaction at a time. Waiting on it, rather
+	// than on the pool, bounds the wait: a write through the DB from
+	// inside InTx, which would wait for itself forever, fails after
+	// writeWait instead.
+	writer    chan struct{}
+	writeWait time.Duration
+
 	mu   sync.Mutex
 	subs map[int]chan struct{}
 	next int
 }
+
+// defaultWriteWait is how long a write waits for the writer connection.
+const defaultWriteWait = 30 * time.Second
 
 var _ atigip.Store = (*DB)(nil)
 
@@ -90,7 +100,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
-	return &DB{path: path, w: w, r: r, subs: map[int]chan struct{}{}}, nil
+	return &DB{path: path, w: w, r: r, writer: make(chan struct{}, 1), writeWait: defaultWriteWait,
+		subs: map[int]chan struct{}{}}, nil
 }
 
 // Path is the database file.
@@ -128,6 +139,19 @@ type txn struct {
 // inTx runs fn in a write transaction and signals subscribers after a
 // commit that appended changes.
 func (db *DB) inTx(ctx context.Context, fn func(*txn) error) (err error) {
+	timer := time.NewTimer(db.writeWait)
+	select {
+	case db.writer <- struct{}{}:
+		timer.Stop()
+	case <-ctx.Done():
+		timer.Stop()
+		return fmt.Errorf("sqlite: wait for writer: %w", ctx.Err())
+	case <-timer.C:
+		return &atigip.Error{Code: atigip.EUNAVAILABLE,
+			Message: "La base de données est momentanément occupée : réessayez dans un instant.",
+			Err:     fmt.Errorf("sqlite: no writer after %v (a write through the DB inside InTx?)", db.writeWait)}
+	}
+	defer func() { <-db.writer }()
 	stx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return dbErr("begin", err)
