@@ -265,9 +265,9 @@ func (s *Syncer) pull(ctx context.Context, opt RunOptions, rep *Report) error {
 func (s *Syncer) applyPage(ctx context.Context, opt RunOptions, rep *Report, recs []axelor.Record, next *cursor) error {
 	type outcome struct {
 		created, updated, deactivated, unchanged, rejected, geocoded int
-		planned                                                     []Planned
-		errors                                                      []string
-		pending                                                     []int64
+		planned                                                      []Planned
+		errors                                                       []string
+		pending                                                      []int64
 	}
 	var out outcome
 	fn := func(tx atigip.Tx) error {
