@@ -346,7 +346,17 @@ func testUpdateDelete(t *testing.T, s atigip.Store, k atigip.Kind) {
 		}
 	}
 
+	// Ids are never reused: a follower must not mistake a new entity for
+	// the deleted one.
+	if n := create(t, s, Sample(k, 9)); n.GetMeta().ID <= id {
+		t.Errorf("id %d reused or lower after deleting %d", n.GetMeta().ID, id)
+	}
+
 	cs := changes(t, s, 0)
+	if len(cs) != 4 {
+		t.Fatalf("%d changes after create, update, delete, create; want 4: %+v", len(cs), cs)
+	}
+	cs = cs[:3]
 	type op struct {
 		op      atigip.Op
 		version int64
@@ -519,6 +529,7 @@ func testPagination(t *testing.T, s atigip.Store) {
 		{"after id", atigip.ListFilter{AfterID: all[9], Limit: 5}, all[10:15], 60},
 		{"after id default limit", atigip.ListFilter{AfterID: all[2]}, all[3:53], 60},
 		{"after last", atigip.ListFilter{AfterID: all[59]}, nil, 60},
+		{"many ids", atigip.ListFilter{IDs: manyIDs(all[5], all[40]), Limit: 100}, []int64{all[5], all[40]}, 2},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -595,6 +606,16 @@ func testPagination(t *testing.T, s atigip.Store) {
 			t.Errorf("typed get title %q, want %q", one.Title, ps[4].Title)
 		}
 	})
+}
+
+// manyIDs is a long IDs filter (past SQLite's old limit of 999 bound
+// parameters) holding want among ids that do not exist.
+func manyIDs(want ...int64) []int64 {
+	out := slices.Clone(want)
+	for i := range int64(5000) {
+		out = append(out, 1<<40+i)
+	}
+	return out
 }
 
 func testCreateMany(t *testing.T, s atigip.Store) {
