@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/atigip/atigip360/internal/atigip"
+	"github.com/atigip/atigip360/internal/auth"
+	"github.com/atigip/atigip360/internal/config"
+	"github.com/atigip/atigip360/internal/httpapi"
+	"github.com/atigip/atigip360/search"
+	"github.com/atigip/atigip360/tiles"
+)
+
+// cmdServe runs the server until ctx ends: the store, the live engines
+// that follow its change feed (tiles, search), and the HTTP API.
+func cmdServe(ctx context.Context, env *Env, args []string) error {
+	if err := parse(flags(env, "serve"), args); err != nil {
+		return err
+	}
+	cfg := env.Config
+	store, err := env.OpenStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := seedIfEmpty(ctx, env, store); err != nil {
+		return err
+	}
+
+	authn, dev, err := env.authenticator(ctx)
+	if err != nil {
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	start := time.Now()
+	tileEngine, err := tiles.New(ctx, store, tiles.Options{Logger: env.Logger})
+	if err != nil {
+		return fmt.Errorf("tiles: %w", err)
+	}
+	tilesModule := httpapi.TilesModule{Engine: tileEngine}
+	if cfg.PMTilesPath != "" {
+		archive, err := tiles.OpenArchive(cfg.PMTilesPath)
+		if err != nil {
+			return fmt.Errorf("pmtiles %s: %w", cfg.PMTilesPath, err)
+		}
+		defer archive.Close()
+		tilesModule.Archives = map[string]*tiles.Archive{"archive": archive}
+	}
+	env.Logger.Info("tiles ready", "duration", time.Since(start).Round(time.Millisecond).String())
+
+	start = time.Now()
+	index, err := search.Open(cfg.SearchIndexPath(), search.Options{Logger: env.Logger})
+	if err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	defer index.Close()
+	// Catching up before serving means the first searches see the store;
+	// a fresh index is built here, an existing one replays what it missed.
+	if _, err := index.CatchUp(ctx, store); err != nil {
+		return fmt.Errorf("search: catch up: %w", err)
+	}
+	env.Logger.Info("search ready", "duration", time.Since(start).Round(time.Millisecond).String())
+
+	srv, err := httpapi.New(httpapi.Options{
+		Store:           store,
+		Auth:            authn,
+		Logger:          env.Logger,
+		Dev:             cfg.Mode == config.Development,
+		DevIssuer:       devIssuer(dev),
+		MaxBody:         cfg.MaxBodyBytes,
+		Registry:        reg,
+		ShutdownTimeout: cfg.ShutdownTimeout,
+		Version:         version,
+		Modules: []httpapi.Module{
+			tilesModule,
+			httpapi.SearchModule{Index: index},
+		},
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	}
+	// The first stdout line tells scripts and end-to-end tests where we are
+	// (port 0 picks a free port).
+	fmt.Fprintf(env.Stdout, "listening on http://%s\n", displayAddr(ln.Addr()))
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return ignoreCanceled(tileEngine.Follow(gctx)) })
+	g.Go(func() error { return ignoreCanceled(index.Follow(gctx, store)) })
+	g.Go(func() error { return srv.Serve(gctx, ln) })
+	return ignoreCanceled(g.Wait())
+}
+
+func ignoreCanceled(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// displayAddr turns ":8080" or "[::]:8080" into a URL host a browser opens.
+func displayAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// devIssuer avoids handing httpapi a typed nil interface.
+func devIssuer(d *auth.DevTokens) httpapi.DevIssuer {
+	if d == nil {
+		return nil
+	}
+	return d
+}
+
+// authenticator builds the sign-in chain: OpenID Connect when configured
+// (ProConnect/FranceConnect), development tokens when enabled.
+func (env *Env) authenticator(ctx context.Context) (atigip.Authenticator, *auth.DevTokens, error) {
+	cfg := env.Config
+	ac := auth.Config{Production: cfg.Mode == config.Production, AllowDevTokens: cfg.DevTokens}
+	if cfg.DevTokens {
+		secret, err := env.devSecret()
+		if err != nil {
+			return nil, nil, err
+		}
+		ac.DevSecret = secret
+	}
+	if cfg.OIDCIssuer != "" {
+		ac.OIDC = append(ac.OIDC, auth.OIDCConfig{
+			Name: "oidc", Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, RoleClaim: cfg.OIDCRoleClaim,
+		})
+	}
+	chain, dev, err := auth.New(ctx, ac)
+	if err != nil {
+		return nil, nil, fmt.Errorf("auth: %w", err)
+	}
+	return chain, dev, nil
+}
+
+// devSecret is ATIGIP_TOKEN_SECRET, or a random secret kept in the data
+// directory so tokens printed by `atigip token` work with `atigip serve`.
+func (env *Env) devSecret() ([]byte, error) {
+	if s := env.Config.TokenSecret; s != "" {
+		return []byte(s), nil
+	}
+	path := filepath.Join(env.Config.DataDir, "dev-token-secret")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= auth.MinSecretLen {
+		return []byte(strings.TrimSpace(string(b))), nil
+	}
+	if err := os.MkdirAll(env.Config.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("dev secret: %w", err)
+	}
+	buf := make([]byte, 32)
+	if _, err := rand.Read(buf); err != nil {
+		return nil, fmt.Errorf("dev secret: %w", err)
+	}
+	secret := hex.EncodeToString(buf)
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("dev secret: %w", err)
+	}
+	return []byte(secret), nil
+}

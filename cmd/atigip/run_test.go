@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startServer runs `atigip serve` in-process on port 0 with a small demo
+// set and returns its base URL.
+func startServer(t *testing.T, extra map[string]string) string {
+	t.Helper()
+	vars := map[string]string{
+		"ATIGIP_ADDR":        "127.0.0.1:0",
+		"ATIGIP_DATA_DIR":    t.TempDir(),
+		"ATIGIP_SEED_SCALE":  "0.02",
+		"ATIGIP_BASEMAP_URL": "",
+		"ATIGIP_LOG_LEVEL":   "warn",
+	}
+	for k, v := range extra {
+		vars[k] = v
+	}
+	getenv := func(k string) string { return vars[k] }
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	var stderr bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"serve"}, getenv, pw, &stderr)
+		pw.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("serve returned %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Error("serve did not shut down within 15 s")
+		}
+	})
+	lines := bufio.NewScanner(pr)
+	addr := make(chan string, 1)
+	go func() {
+		for lines.Scan() {
+			if u, ok := strings.CutPrefix(lines.Text(), "listening on "); ok {
+				addr <- u
+			}
+		}
+	}()
+	select {
+	case u := <-addr:
+		return u
+	case err := <-done:
+		t.Fatalf("serve stopped early: %v\n%s", err, stderr.String())
+	case <-time.After(120 * time.Second):
+		t.Fatalf("serve did not start within 120 s\n%s", stderr.String())
+	}
+	return ""
+}
+
+func get(t *testing.T, url, token string) (int, []byte, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, resp.Header
+}
+
+func token(t *testing.T, dataDir, role string) string {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	vars := map[string]string{"ATIGIP_DATA_DIR": dataDir}
+	if err := run(context.Background(), []string{"token", "--role", role}, func(k string) string { return vars[k] }, &out, &errOut); err != nil {
+		t.Fatalf("token: %v %s", err, errOut.String())
+	}
+	return strings.TrimSpace(out.String())
+}
+
+func TestServeEndToEnd(t *testing.T) {
+	dataDir := t.TempDir()
+	base := startServer(t, map[string]string{"ATIGIP_DATA_DIR": dataDir})
+
+	if code, _, _ := get(t, base+"/healthz", ""); code != 200 {
+		t.Fatalf("/healthz = %d", code)
+	}
+	if code, _, _ := get(t, base+"/readyz", ""); code != 200 {
+		t.Fatalf("/readyz = %d", code)
+	}
+
+	code, body, _ := get(t, base+"/api/posts?departement=69", "")
+	if code != 200 {
+		t.Fatalf("/api/posts?departement=69 = %d %s", code, body)
+	}
+	var list struct {
+		Total int `json:"total"`
+		Items []struct {
+			Address struct {
+				Departement string `json:"departement"`
+			} `json:"address"`
+			Visibility string `json:"visibility"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		t.Fatal(err)
+	}
+	if list.Total == 0 || len(list.Items) == 0 {
+		t.Fatalf("no post around Lyon: %s", body)
+	}
+	for _, p := range list.Items {
+		if p.Address.Departement != "69" || p.Visibility != "public" {
+			t.Errorf("public list returned %+v", p)
+		}
+	}
+
+	// People's profiles: 401 without a token, 403 for the public role, 200 for a CPIP.
+	if code, _, _ := get(t, base+"/api/people/1", ""); code != http.StatusUnauthorized {
+		t.Errorf("profile without token = %d, want 401", code)
+	}
+	if code, _, _ := get(t, base+"/api/people/1", token(t, dataDir, "public")); code != http.StatusForbidden {
+		t.Errorf("profile with a public token = %d, want 403", code)
+	}
+	if code, _, _ := get(t, base+"/api/people/1", token(t, dataDir, "cpip")); code != http.StatusOK {
+		t.Errorf("profile with a CPIP token = %d, want 200", code)
+	}
+
+	code, body, hdr := get(t, base+"/api/people/1", token(t, dataDir, "business"))
+	if code != http.StatusForbidden || !strings.HasPrefix(hdr.Get("Content-Type"), "application/problem+json") {
+		t.Errorf("business profile read = %d %s %s", code, hdr.Get("Content-Type"), body)
+	}
+
+	if code, body, _ := get(t, base+"/openapi.json", ""); code != 200 || !bytes.Contains(body, []byte(`"openapi"`)) {
+		t.Errorf("/openapi.json = %d", code)
+	}
+	if code, _, _ := get(t, base+"/", ""); code != 200 {
+		t.Errorf("map page = %d", code)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	var out, errOut bytes.Buffer
+	getenv := func(string) string { return "" }
+	if err := run(context.Background(), nil, getenv, &out, &errOut); !errors.Is(err, errUsage) {
+		t.Errorf("no subcommand: err = %v", err)
+	}
+	if err := run(context.Background(), []string{"frobnicate"}, getenv, &out, &errOut); !errors.Is(err, errUsage) || exitCode(err) != 2 {
+		t.Errorf("unknown subcommand: err = %v", err)
+	}
+	if err := run(context.Background(), []string{"version"}, getenv, &out, &errOut); err != nil || !strings.Contains(out.String(), "atigip") {
+		t.Errorf("version: %v %q", err, out.String())
+	}
+	bad := func(k string) string {
+		if k == "ATIGIP_DATABASE_URL" {
+			return "mysql://nope"
+		}
+		return ""
+	}
+	if err := run(context.Background(), []string{"migrate"}, bad, &out, &errOut); err == nil || !strings.Contains(err.Error(), "postgres://") {
+		t.Errorf("bad config must be refused before anything runs: %v", err)
+	}
+}
