@@ -64,6 +64,7 @@ func TestBadInputsChangeNothing(t *testing.T) {
 		{"page and offset", "GET", "/api/posts?page=2&offset=3", "", nil, 400, "page", ""},
 		{"negative offset", "GET", "/api/posts?offset=-1", "", nil, 400, "offset", ""},
 		{"unknown route", "GET", "/api/nothing", "", nil, 404, "", ""},
+		{"method not allowed", "PATCH", "/api/posts", ref, nil, 405, "", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -329,7 +330,7 @@ func TestAuditAndLogsFreeOfPersonalData(t *testing.T) {
 	fx := newFixture(t, store)
 	tok := env.token(atigip.Principal{Subject: "cpip:42", Role: atigip.RoleCPIP})
 	res := env.do("GET", "/api/people/"+strconv.FormatInt(fx.person.ID, 10)+"?", tok, nil)
-	if res.status != 200 || !strings.Contains(string(res.body), fx.person.Pseudonym) {
+	if res.status != 200 || !strings.Contains(string(res.body), fx.person.Pseudonym) || res.header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("read person: %d %s", res.status, res.body)
 	}
 	env.do("GET", "/api/measures?person_id="+strconv.FormatInt(fx.person.ID, 10), tok, nil)

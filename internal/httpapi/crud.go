@@ -293,6 +293,7 @@ func (s *Server) list(pol policy) fiber.Handler {
 			if err := s.Audit(c, "list", pol.kind, 0, len(out.Items)); err != nil {
 				return s.Problem(c, err)
 			}
+			c.Set(fiber.HeaderCacheControl, "no-store") // personal data: no cache keeps it
 		}
 		return c.JSON(out)
 	}
@@ -361,6 +362,9 @@ func (s *Server) get(pol policy) fiber.Handler {
 		}
 		if pol.redact != nil {
 			e = pol.redact(p, e)
+		}
+		if pol.kind.Sensitive() {
+			c.Set(fiber.HeaderCacheControl, "no-store")
 		}
 		return c.JSON(e)
 	}

@@ -76,7 +76,10 @@ func problemOf(err error) ProblemDetails {
 // handler can end with `return s.Problem(c, err)`. Internal errors are
 // logged with their technical cause (never a request body).
 func (s *Server) Problem(c *fiber.Ctx, err error) error {
-	p := problemOf(err)
+	return s.writeProblem(c, problemOf(err), err)
+}
+
+func (s *Server) writeProblem(c *fiber.Ctx, p ProblemDetails, err error) error {
 	p.Instance = c.Path()
 	if p.Status >= 500 {
 		s.log.Error("request failed", slog.String("route", routePattern(c)),
@@ -95,6 +98,12 @@ func (s *Server) Problem(c *fiber.Ctx, err error) error {
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
+		if fe.Code == fiber.StatusMethodNotAllowed {
+			// No domain code for it: keep HTTP's own status.
+			p := problemOf(atigip.Errorf(atigip.EINVALID, "Méthode non autorisée sur cette adresse."))
+			p.Status, p.Title = fiber.StatusMethodNotAllowed, "Méthode non autorisée"
+			return s.writeProblem(c, p, err)
+		}
 		err = fiberToCoded(fe)
 	}
 	return s.Problem(c, err)
@@ -106,8 +115,6 @@ func fiberToCoded(fe *fiber.Error) error {
 		return atigip.Errorf(atigip.ENOTFOUND, "Aucune ressource à cette adresse.")
 	case fiber.StatusRequestEntityTooLarge:
 		return atigip.Errorf(atigip.ETOOLARGE, "Le corps de la requête dépasse la taille autorisée.")
-	case fiber.StatusMethodNotAllowed:
-		return atigip.Errorf(atigip.EINVALID, "Méthode non autorisée sur cette adresse.")
 	case fiber.StatusUnauthorized:
 		return atigip.Errorf(atigip.EUNAUTHORIZED, "Authentification requise.")
 	case fiber.StatusForbidden:
