@@ -202,3 +202,11 @@ func (e *testEnv) real(method, target, token, body string) response {
 }
 
 func getenv(k string) string { return os.Getenv(k) }
+
+func mustRead(r io.Reader) []byte {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
