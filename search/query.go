@@ -3,7 +3,9 @@ package search
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -242,7 +244,7 @@ const (
 	boostSynonym    = 2.0  // a ROME code reached through a job title
 	boostWholeJob   = 3.0  // every query word in one job title
 	fuzzyPrefixLen  = 1    // typos rarely hit the first letter; keeps fuzzy cheap
-	minShouldFactor = 0.75 // share of the words a document must match
+	minShouldFactor = 2.0 / 3 // share of the words a document must match
 )
 
 // buildTextQuery turns the parsed text into a bleve query, or nil when
@@ -252,12 +254,18 @@ func buildTextQuery(pq parsedQuery) query.Query {
 		return nil
 	}
 	syn := romeSynonyms()
-	var clauses []query.Query
+	var clauses, must []query.Query
 	var all []string
 	for _, w := range pq.words {
 		toks := Tokens(w)
 		if len(toks) == 0 {
 			continue // a stop word: "de", "la", "à"
+		}
+		if isPlaceName(w) && !slices.ContainsFunc(toks, syn.known) {
+			// "espaces verts Bretagne": the place is a condition, not one
+			// more word that may be missing.
+			must = append(must, placeQuery(toks))
+			continue
 		}
 		all = append(all, toks...)
 		f := fuzziness(w)
@@ -271,7 +279,6 @@ func buildTextQuery(pq parsedQuery) query.Query {
 			clauses = append(clauses, query.NewConjunctionQuery(parts))
 		}
 	}
-	var must []query.Query
 	for _, ph := range pq.phrases {
 		var alts []query.Query
 		for _, f := range textFields[:3] {
@@ -304,9 +311,47 @@ func buildTextQuery(pq parsedQuery) query.Query {
 	return query.NewConjunctionQuery(must)
 }
 
+// placeNames holds the normalized names of the régions, the départements
+// and the communes of 20,000 inhabitants or more: a query word equal to one
+// of them names a place. Smaller communes are left out because many are
+// also common words ("Jardin", "Vert", "Bois"); a word of job titles
+// ("maçon", not Mâcon) stays a word.
+var placeNames = sync.OnceValue(func() map[string]bool {
+	m := map[string]bool{}
+	for _, r := range refdata.Regions() {
+		m[refdata.Normalize(r.Name)] = true
+	}
+	for _, d := range refdata.Departements() {
+		m[refdata.Normalize(d.Name)] = true
+	}
+	for _, c := range refdata.Communes() {
+		if c.Population >= 20000 && c.Kind == refdata.KindCommune {
+			m[refdata.Normalize(c.NameWithArticle)] = true
+		}
+	}
+	return m
+})
+
+func isPlaceName(w string) bool { return placeNames()[refdata.Normalize(w)] }
+
+// placeQuery requires the tokens of a place name in the place field.
+func placeQuery(toks []string) query.Query {
+	parts := make([]query.Query, len(toks))
+	for i, t := range toks {
+		tq := query.NewTermQuery(t)
+		tq.SetField(fPlace)
+		tq.SetBoost(2)
+		parts[i] = tq
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return query.NewConjunctionQuery(parts)
+}
+
 // minShould is how many of n words a document must match: all of one or
-// two words, and one may be missing from three on ("poste jardinier
-// espaces verts Rennes").
+// two words, two of three, and so on ("tonte et taille des haies" finds
+// hedge trimming that never mentions mowing).
 func minShould(n int) int {
 	if n <= 2 {
 		return n
