@@ -240,10 +240,10 @@ func fuzziness(word string) int {
 
 // Relative weights of the query parts (tuned on the relevance suite).
 const (
-	boostFuzzy      = 0.35 // a fuzzy match, relative to the exact one
-	boostSynonym    = 2.0  // a ROME code reached through a job title
-	boostWholeJob   = 3.0  // every query word in one job title
-	fuzzyPrefixLen  = 1    // typos rarely hit the first letter; keeps fuzzy cheap
+	boostFuzzy      = 0.35    // a fuzzy match, relative to the exact one
+	boostSynonym    = 2.0     // a ROME code reached through a job title
+	boostWholeJob   = 3.0     // every query word in one job title
+	fuzzyPrefixLen  = 1       // typos rarely hit the first letter; keeps fuzzy cheap
 	minShouldFactor = 2.0 / 3 // share of the words a document must match
 )
 
