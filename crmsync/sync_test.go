@@ -234,6 +234,9 @@ func TestSyncThroughFaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%+v", err, rep)
 	}
+	if rep.PushFailed > 0 || len(rep.Errors) > 0 {
+		t.Fatalf("push failed %d: %v", rep.PushFailed, rep.Errors)
+	}
 	e.faults(0)
 	assertEqual(t, e.fake, e.store)
 	st := e.fake.Stats()

@@ -412,9 +412,10 @@ func isJSON(h http.Header) bool {
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
-// maxRelogins bounds new logins per call: a session that vanishes again
-// right after a login is reported, not chased forever.
-const maxRelogins = 2
+// maxRelogins bounds new logins per call: a session that keeps vanishing
+// is reported, not chased forever. Concurrent calls share the session, so
+// one call may see several losses caused by others.
+const maxRelogins = 5
 
 // envelope is com.axelor.rpc.Response.
 type envelope struct {
