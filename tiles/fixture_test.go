@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/geojson"
 
 	"github.com/atigip/atigip360/internal/atigip"
 )
@@ -96,4 +97,12 @@ func fid(id any) uint64 {
 		return v
 	}
 	return 0
+}
+
+// features is the layer's features, none for a missing layer.
+func features(l *mvt.Layer) []*geojson.Feature {
+	if l == nil {
+		return nil
+	}
+	return l.Features
 }

@@ -1,0 +1,147 @@
+package tiles
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/maptile"
+
+	"github.com/atigip/atigip360/internal/atigip"
+	"github.com/atigip/atigip360/internal/seed"
+	"github.com/atigip/atigip360/internal/store/sqlite"
+)
+
+func openDemoStore(t *testing.T, scale float64) atigip.Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "atigip.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seed.Run(ctx, s, seed.Options{Scale: scale, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestLiveInvalidation moves a post in the store while Follow runs: within
+// one second its old and new tiles (and the cluster levels above) show
+// the change, while a cached tile elsewhere is kept.
+func TestLiveInvalidation(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := openDemoStore(t, 0.01)
+	e, err := New(ctx, s, Options{Poll: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- e.Follow(ctx) }()
+
+	// A visible public post.
+	var post *atigip.Post
+	for _, r := range e.snap.Load().posts[audPublic].leaves {
+		post, err = atigip.Of[*atigip.Post](s).Get(ctx, r.post.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		break
+	}
+	if post == nil {
+		t.Fatal("no visible post in the demo set")
+	}
+	const z = 15
+	tileAt := func(p atigip.Point, z int) (int, int) {
+		tl := maptile.At(orb.Point{p.Lon, p.Lat}, maptile.Zoom(z))
+		return int(tl.X), int(tl.Y)
+	}
+	has := func(p atigip.Point, z int, id int64, title string) bool {
+		x, y := tileAt(p, z)
+		ls, _ := decode(t, e, atigip.AudiencePublic, "public", z, x, y)
+		for _, f := range features(layer(ls, LayerPosts)) {
+			if fid(f.ID) == uint64(id) && (title == "" || f.Properties["title"] == title) {
+				return true
+			}
+		}
+		return false
+	}
+	oldLoc := post.Location
+	if !has(oldLoc, z, post.ID, post.Title) {
+		t.Fatal("post not in its tile before the change")
+	}
+	// A tile far away (another continent's ocean, cached empty) must survive.
+	far := cacheKey{aud: audPublic, z: 6, x: 0, y: 0}
+	if _, err := e.Tile(ctx, atigip.AudiencePublic, "public", 6, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	farEntry := e.cache.get(far)
+	// Cache every zoom's tile at the old place.
+	sums := map[int]int{}
+	for zz := 0; zz <= 16; zz++ {
+		x, y := tileAt(oldLoc, zz)
+		ls, _ := decode(t, e, atigip.AudiencePublic, "public", zz, x, y)
+		for _, f := range features(layer(ls, LayerPosts)) {
+			sums[zz] += int(f.Properties["point_count"].(float64))
+		}
+	}
+
+	post.Location = atigip.Point{Lon: oldLoc.Lon + 0.05, Lat: oldLoc.Lat + 0.03}
+	post.Title = "Poste déplacé (test)"
+	start := time.Now()
+	if err := atigip.Of[*atigip.Post](s).Update(ctx, post); err != nil {
+		t.Fatal(err)
+	}
+	for !has(post.Location, z, post.ID, post.Title) {
+		if time.Since(start) > time.Second {
+			t.Fatalf("change not visible after %v", time.Since(start))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("change visible after %v", time.Since(start).Round(time.Millisecond))
+	if has(oldLoc, z, post.ID, "") {
+		t.Fatal("post still in its old tile")
+	}
+	if e.cache.get(far) != farEntry {
+		t.Fatal("an unrelated tile was invalidated")
+	}
+	// Cluster levels: the old place lost one post at the zooms where the
+	// new place is in another tile.
+	for zz := 0; zz <= 16; zz++ {
+		ox, oy := tileAt(oldLoc, zz)
+		nx, ny := tileAt(post.Location, zz)
+		if ox == nx && oy == ny {
+			continue
+		}
+		got := 0
+		ls, _ := decode(t, e, atigip.AudiencePublic, "public", zz, ox, oy)
+		for _, f := range features(layer(ls, LayerPosts)) {
+			got += int(f.Properties["point_count"].(float64))
+		}
+		if got != sums[zz]-1 {
+			t.Errorf("z%d old tile: Σ point_count %d, want %d", zz, got, sums[zz]-1)
+		}
+	}
+	// Deleting hides it.
+	if err := atigip.Of[*atigip.Post](s).Delete(ctx, post.ID, post.Version); err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	for has(post.Location, z, post.ID, "") {
+		if time.Since(start) > time.Second {
+			t.Fatal("deleted post still drawn after 1 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != context.Canceled {
+		t.Fatalf("follow: %v", err)
+	}
+}
+
