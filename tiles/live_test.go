@@ -144,4 +144,3 @@ func TestLiveInvalidation(t *testing.T) {
 		t.Fatalf("follow: %v", err)
 	}
 }
-

@@ -48,8 +48,8 @@ func (m MapModule) Routes(s *Server) []Route {
 			Params:  []Param{{Name: "name", In: "path", Type: "string", Description: "public ou justice", Required: true}},
 			Summary: "Style MapLibre de la carte", Handler: m.style(s)},
 		{Method: fiber.MethodGet, Path: "/carte/communes", Tag: "carte",
-			Params:  []Param{{Name: "q", In: "query", Type: "string", Description: "Début du nom de la commune ou code postal", Required: true}},
-			Summary: "Communes correspondant à un début de nom ou à un code postal (pour centrer la carte)",
+			Params:   []Param{{Name: "q", In: "query", Type: "string", Description: "Début du nom de la commune ou code postal", Required: true}},
+			Summary:  "Communes correspondant à un début de nom ou à un code postal (pour centrer la carte)",
 			Response: []communeHit{}, Handler: m.communes(s)},
 	}
 }
