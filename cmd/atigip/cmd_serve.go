@@ -77,6 +77,22 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	}
 	env.Logger.Info("search ready", "duration", time.Since(start).Round(time.Millisecond).String())
 
+	modules := []httpapi.Module{tilesModule, httpapi.SearchModule{Index: index}}
+	var background []func(context.Context) error
+	// The CRM sync runs only where Axelor is configured.
+	if env.Getenv("ATIGIP_AXELOR_URL") != "" {
+		syncer, err := env.syncer(store)
+		if err != nil {
+			return err
+		}
+		if err := syncer.Register(reg); err != nil {
+			return err
+		}
+		trigger := make(chan struct{}, 1)
+		modules = append(modules, httpapi.SyncModule{Syncer: syncer, Trigger: trigger})
+		background = append(background, func(ctx context.Context) error { return syncer.Loop(ctx, trigger) })
+	}
+
 	srv, err := httpapi.New(httpapi.Options{
 		Store:           store,
 		Auth:            authn,
@@ -87,10 +103,7 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		Registry:        reg,
 		ShutdownTimeout: cfg.ShutdownTimeout,
 		Version:         version,
-		Modules: []httpapi.Module{
-			tilesModule,
-			httpapi.SearchModule{Index: index},
-		},
+		Modules:         modules,
 	})
 	if err != nil {
 		return err
@@ -107,6 +120,9 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ignoreCanceled(tileEngine.Follow(gctx)) })
 	g.Go(func() error { return ignoreCanceled(index.Follow(gctx, store)) })
+	for _, run := range background {
+		g.Go(func() error { return ignoreCanceled(run(gctx)) })
+	}
 	g.Go(func() error { return srv.Serve(gctx, ln) })
 	return ignoreCanceled(g.Wait())
 }

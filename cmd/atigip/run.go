@@ -39,6 +39,7 @@ func commands() map[string]command {
 		"migrate": {"create or upgrade the store's schema", cmdMigrate},
 		"token":   {"print a signed development token for a role", cmdToken},
 		"search":  {"search index: reindex, status, query", cmdSearch},
+		"sync":    {"sync partners with the Axelor CRM once", cmdSync},
 		"version": {"print the version", cmdVersion},
 	}
 }
