@@ -28,7 +28,8 @@ var Kinds = []Kind{
 // never shown to public or business roles, never indexed publicly, and every
 // read is audited.
 func (k Kind) Sensitive() bool {
-	return k == KindPerson || k == KindMeasure || k == KindApplication
+	return k == KindPerson || k == KindMeasure || k == KindApplication ||
+		k == KindFlowMessage || k == KindMeasureLog
 }
 
 // Meta is the bookkeeping every stored entity carries. Stores set ID,
@@ -67,7 +68,8 @@ type Entity interface {
 	Keys() Keys
 }
 
-// New returns a new zero entity of kind k, or nil for an unknown kind.
+// New returns a new zero entity of kind k (including WorkflowKinds), or
+// nil for an unknown kind.
 func New(k Kind) Entity {
 	switch k {
 	case KindOrganisation:
@@ -87,5 +89,5 @@ func New(k Kind) Entity {
 	case KindApplication:
 		return &Application{}
 	}
-	return nil
+	return newWorkflowEntity(k)
 }

@@ -20,6 +20,10 @@ var kindLabels = map[atigip.Kind]string{
 	atigip.KindPerson:       "Profil",
 	atigip.KindMeasure:      "Mesure de TIG",
 	atigip.KindApplication:  "Candidature",
+	// The workflow kinds (atigip.WorkflowKinds).
+	atigip.KindFlowMessage: "Message de flux APPI",
+	atigip.KindMeasureLog:  "Suivi de mesure",
+	atigip.KindProcedure:   "Procédure d'habilitation",
 }
 
 func label(k atigip.Kind) string {

@@ -19,7 +19,7 @@ type kindSQL struct {
 
 var kindSQLs = func() map[atigip.Kind]*kindSQL {
 	m := map[atigip.Kind]*kindSQL{}
-	for _, k := range atigip.Kinds {
+	for _, k := range atigip.AllKinds() {
 		t := string(k) // kinds are fixed identifiers, safe in SQL text
 		m[k] = &kindSQL{
 			table:      t,
