@@ -1,0 +1,141 @@
+package tiles
+
+import (
+	"context"
+	"math/rand/v2"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/atigip/atigip360/internal/atigip"
+	"github.com/atigip/atigip360/internal/refdata"
+)
+
+// The benchmarks run on the national demo set (seed scale 1: 31,000 posts,
+// 176 prisons, 600 floor spaces), generated in memory once per process.
+
+func nationalEngine(b *testing.B, o Options) *Engine {
+	b.Helper()
+	d := demoData(b, 1)
+	e, err := Build(d, o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return e
+}
+
+type tileAddr struct{ z, x, y int }
+
+// franceTiles is a shuffled list of n tile addresses z0..z14 across France:
+// around random communes (so dense where people live), every zoom equally.
+func franceTiles(n int) []tileAddr {
+	r := rand.New(rand.NewPCG(1, 2))
+	cs := refdata.Communes()
+	out := make([]tileAddr, 0, n)
+	for len(out) < n {
+		c := cs[r.IntN(len(cs))]
+		z := r.IntN(15)
+		x, y := mercator(c.Lon+(r.Float64()-0.5)*0.02, c.Lat+(r.Float64()-0.5)*0.02)
+		tx, ty := tileOf(x, y, z)
+		out = append(out, tileAddr{z, int(tx), int(ty)})
+	}
+	return out
+}
+
+// BenchmarkTileCold generates tiles without the cache and reports the p99
+// and p50 latency of one tile (target p99 < 5 ms).
+func BenchmarkTileCold(b *testing.B) {
+	e := nationalEngine(b, Options{CacheBytes: -1})
+	addrs := franceTiles(10000)
+	snap := e.snap.Load()
+	durs := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		a := addrs[i%len(addrs)]
+		aud := i % 2
+		t0 := time.Now()
+		if _, err := e.render(snap, aud, a.z, uint32(a.x), uint32(a.y)); err != nil {
+			b.Fatal(err)
+		}
+		durs = append(durs, time.Since(t0))
+	}
+	b.StopTimer()
+	slices.Sort(durs)
+	q := func(p float64) float64 { return float64(durs[int(p*float64(len(durs)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(q(0.99), "p99-ms")
+	b.ReportMetric(q(0.50), "p50-ms")
+	b.ReportMetric(float64(durs[len(durs)-1].Microseconds())/1000, "max-ms")
+}
+
+// BenchmarkTileWarm reads cached tiles from all cores and reports the
+// throughput (target ≥ 20,000 tiles/s on 2 cores).
+func BenchmarkTileWarm(b *testing.B) {
+	e := nationalEngine(b, Options{})
+	addrs := franceTiles(10000)
+	ctx := context.Background()
+	for _, a := range addrs {
+		if _, err := e.Tile(ctx, atigip.AudiencePublic, "public", a.z, a.x, a.y); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var next atomic.Int64
+	start := time.Now()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			a := addrs[int(next.Add(1))%len(addrs)]
+			t, err := e.Tile(ctx, atigip.AudiencePublic, "public", a.z, a.x, a.y)
+			if err != nil || t.ETag == "" {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "tiles/s")
+}
+
+// BenchmarkLargestTile renders every non-empty tile of z0..z6 for both
+// audiences and reports the largest one (target < 150 KB).
+func BenchmarkLargestTile(b *testing.B) {
+	e := nationalEngine(b, Options{CacheBytes: -1})
+	snap := e.snap.Load()
+	for i := 0; i < b.N; i++ {
+		largest, count := 0, 0
+		for aud := range audiences {
+			level := [][2]uint32{{0, 0}}
+			for z := 0; z <= 6; z++ {
+				var next [][2]uint32
+				for _, t := range level {
+					data, err := e.render(snap, aud, z, t[0], t[1])
+					if err != nil {
+						b.Fatal(err)
+					}
+					if len(data) == 0 {
+						continue
+					}
+					count++
+					largest = max(largest, len(data))
+					for _, c := range [4][2]uint32{{0, 0}, {1, 0}, {0, 1}, {1, 1}} {
+						next = append(next, [2]uint32{2*t[0] + c[0], 2*t[1] + c[1]})
+					}
+				}
+				level = next
+			}
+		}
+		b.ReportMetric(float64(largest)/1000, "max-KB")
+		b.ReportMetric(float64(count), "tiles")
+	}
+}
+
+// BenchmarkBuild measures loading the national set into an engine
+// (clustering both audiences, simplifying floor spaces).
+func BenchmarkBuild(b *testing.B) {
+	d := demoData(b, 1)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Build(d, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
