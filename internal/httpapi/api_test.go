@@ -513,8 +513,10 @@ func TestDevSignin(t *testing.T) {
 
 func TestServeAndGracefulShutdown(t *testing.T) {
 	store := newMemStore()
+	started := make(chan struct{})
 	slow := ModuleFunc(func(s *Server) []Route {
 		return []Route{{Method: "GET", Path: "/api/slow", Summary: "lent", Handler: func(c *fiber.Ctx) error {
+			close(started)
 			time.Sleep(300 * time.Millisecond)
 			return c.SendString("fini")
 		}}}
@@ -539,7 +541,7 @@ func TestServeAndGracefulShutdown(t *testing.T) {
 		b, _ := io.ReadAll(res.Body)
 		got <- string(b)
 	}()
-	time.Sleep(100 * time.Millisecond) // the slow request is in flight
+	<-started // the slow request is in flight
 	cancel()
 	if body := <-got; body != "fini" {
 		t.Fatalf("in-flight request cut: %q", body)
