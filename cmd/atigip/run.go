@@ -34,13 +34,14 @@ type command struct {
 // commands is the table of subcommands; each lives in its cmd_*.go file.
 func commands() map[string]command {
 	return map[string]command{
-		"serve":   {"serve the API, the tiles and the map", cmdServe},
-		"seed":    {"fill the store with the national demo data set", cmdSeed},
-		"migrate": {"create or upgrade the store's schema", cmdMigrate},
-		"token":   {"print a signed development token for a role", cmdToken},
-		"search":  {"search index: reindex, status, query", cmdSearch},
-		"sync":    {"sync partners with the Axelor CRM once", cmdSync},
-		"version": {"print the version", cmdVersion},
+		"serve":      {"serve the API, the tiles and the map", cmdServe},
+		"seed":       {"fill the store with the national demo data set", cmdSeed},
+		"migrate":    {"create or upgrade the store's schema", cmdMigrate},
+		"token":      {"print a signed development token for a role", cmdToken},
+		"search":     {"search index: reindex, status, query", cmdSearch},
+		"indicators": {"print the indicators (delay from sentence to TIG start; --format csv|json for all)", cmdIndicators},
+		"sync":       {"sync partners with the Axelor CRM once", cmdSync},
+		"version":    {"print the version", cmdVersion},
 	}
 }
 
