@@ -294,27 +294,39 @@ func notFound(format string, args ...any) error {
 // candidatesOf calls fn with every item of the given kinds that could be
 // within reach of p (radius × factor), each once.
 func (e *Engine) candidatesOf(p *person, kinds []ItemKind, factor float64, fn func(int32)) {
-	want := map[ItemKind]bool{}
+	var tig, work, training, release bool
 	for _, k := range kinds {
-		want[k] = true
+		switch k {
+		case KindTIG:
+			tig = true
+		case KindWork:
+			work = true
+		case KindTraining:
+			training = true
+		case KindRelease:
+			release = true
+		}
 	}
-	if want[KindWork] || want[KindTraining] {
+	want := func(k ItemKind) bool {
+		return (k == KindTIG && tig) || (k == KindWork && work) || (k == KindTraining && training) || (k == KindRelease && release)
+	}
+	if work || training {
 		for _, i := range e.inside[p.p.PrisonID] {
-			if want[e.items[i].ref.Kind] {
+			if want(e.items[i].ref.Kind) {
 				fn(i)
 			}
 		}
 	}
-	if want[KindTIG] || want[KindRelease] {
+	if tig || release {
 		if !p.p.Home.IsZero() {
 			e.grid.near(p.p.Home, p.radius*factor, func(i int32) {
-				if want[e.items[i].ref.Kind] {
+				if want(e.items[i].ref.Kind) {
 					fn(i)
 				}
 			})
 		}
 		for _, i := range e.lost {
-			if want[e.items[i].ref.Kind] {
+			if want(e.items[i].ref.Kind) {
 				fn(i)
 			}
 		}

@@ -1,0 +1,160 @@
+package matching
+
+import (
+	"context"
+	"runtime"
+	"runtime/metrics"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// National sizes of the issue: 31,000 posts, 20,000 profiles (16,000
+// people to place).
+var (
+	nationalOnce sync.Once
+	national     Data
+)
+
+func nationalData() Data {
+	nationalOnce.Do(func() { national = synth(2025, 15000, 31000, 20000) })
+	return national
+}
+
+func nationalEngine(b *testing.B) *Engine {
+	b.Helper()
+	e, err := New(nationalData(), Options{Today: synthToday})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return e
+}
+
+// reportLatencies reports p50 and p95 of per-call durations in ms.
+func reportLatencies(b *testing.B, ds []time.Duration) {
+	slices.Sort(ds)
+	ms := func(q float64) float64 {
+		i := min(len(ds)-1, int(q*float64(len(ds))))
+		return float64(ds[i].Microseconds()) / 1000
+	}
+	b.ReportMetric(ms(0.50), "p50-ms")
+	b.ReportMetric(ms(0.95), "p95-ms")
+}
+
+// BenchmarkOffersForPerson ranks all national posts for one person at a
+// time (target p95 < 10 ms).
+func BenchmarkOffersForPerson(b *testing.B) {
+	e := nationalEngine(b)
+	d := nationalData()
+	ds := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		id := d.People[i%len(d.People)].ID
+		t0 := time.Now()
+		if _, err := e.OffersForPerson(id, Query{Limit: 20}); err != nil {
+			b.Fatal(err)
+		}
+		ds = append(ds, time.Since(t0))
+	}
+	reportLatencies(b, ds)
+}
+
+// BenchmarkCandidatesForPost ranks 20,000 profiles for one post at a time
+// (target p95 < 20 ms).
+func BenchmarkCandidatesForPost(b *testing.B) {
+	e := nationalEngine(b)
+	d := nationalData()
+	ds := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ref := Ref{KindTIG, d.Posts[(i*7919)%len(d.Posts)].ID}
+		t0 := time.Now()
+		if _, err := e.CandidatesFor(ref, Query{Limit: 20}); err != nil {
+			b.Fatal(err)
+		}
+		ds = append(ds, time.Since(t0))
+	}
+	reportLatencies(b, ds)
+}
+
+// peakHeap samples the live heap while fn runs.
+func peakHeap(fn func()) uint64 {
+	runtime.GC()
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	var peak uint64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(sample)
+			peak = max(peak, sample[0].Value.Uint64())
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	fn()
+	close(stop)
+	<-done
+	return peak
+}
+
+// BenchmarkAssignNational assigns the 16,000 people with a measure to
+// place to the 31,000 posts (target < 30 s, < 2 GiB), next to greedy.
+func BenchmarkAssignNational(b *testing.B) {
+	for _, method := range []string{"flow", "greedy"} {
+		b.Run(method, func(b *testing.B) {
+			d := nationalData()
+			people := make([]int64, 0, 16000)
+			for _, p := range d.People[:16000] {
+				people = append(people, p.ID)
+			}
+			var a *Assignment
+			var peak uint64
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				peak = max(peak, peakHeap(func() {
+					// The engine is part of the cost: it is what the
+					// server holds in memory.
+					e, err := New(d, Options{Today: synthToday})
+					if err != nil {
+						b.Fatal(err)
+					}
+					run := e.Assign
+					if method == "greedy" {
+						run = e.AssignGreedy
+					}
+					a, err = run(context.Background(), AssignRequest{People: people}, nil)
+					if err != nil {
+						b.Fatal(err)
+					}
+				}))
+			}
+			b.ReportMetric(float64(b.Elapsed().Seconds())/float64(b.N), "s/op")
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+			b.ReportMetric(a.Stats.SharePlaced, "share-placed")
+			b.ReportMetric(a.Stats.ShareFilled, "share-filled")
+			b.ReportMetric(a.Objective, "objective")
+			b.ReportMetric(a.Stats.MeanKm, "mean-km")
+			b.ReportMetric(a.Stats.P95Km, "p95-km")
+			b.ReportMetric(a.Stats.LoadGini, "load-gini")
+		})
+	}
+}
+
+// BenchmarkNewEngine builds the national engine (done on each refresh).
+func BenchmarkNewEngine(b *testing.B) {
+	d := nationalData()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := New(d, Options{Today: synthToday}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
