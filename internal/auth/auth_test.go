@@ -151,6 +151,10 @@ func TestOIDC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	direct, err := NewOIDC(ctx, OIDCConfig{Name: "oidc", Issuer: iss.url, ClientID: "atigip", RoleClaim: "atigip_role"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name   string
 		auth   *OIDC
@@ -164,6 +168,10 @@ func TestOIDC(t *testing.T) {
 			atigip.Principal{Subject: "proconnect:u-42", Role: atigip.RoleMagistrate, Name: "J. Juge", PrisonID: 7}},
 		{"default role (FranceConnect)", fc, iss.sign(t, map[string]any{"atigip_person_id": 12}), "",
 			atigip.Principal{Subject: "franceconnect:u-42", Role: atigip.RolePerson, PersonID: 12}},
+		{"role names without a map", direct, iss.sign(t, map[string]any{"atigip_role": "dspip"}), "",
+			atigip.Principal{Subject: "oidc:u-42", Role: atigip.RoleDSPIP}},
+		{"unknown role name without a map", direct, iss.sign(t, map[string]any{"atigip_role": "root"}), atigip.EFORBIDDEN, atigip.Principal{}},
+		{"map excludes raw role names", o, iss.sign(t, map[string]any{"groups": "dspip"}), atigip.EFORBIDDEN, atigip.Principal{}},
 		{"no habilitation", o, iss.sign(t, map[string]any{"groups": []string{"autre"}}), atigip.EFORBIDDEN, atigip.Principal{}},
 		{"wrong audience", o, iss.sign(t, map[string]any{"aud": "someone-else", "groups": "spip-cpip"}), atigip.EUNAUTHORIZED, atigip.Principal{}},
 		{"expired", o, iss.sign(t, map[string]any{"exp": time.Now().Add(-time.Hour).Unix(), "groups": "spip-cpip"}), atigip.EUNAUTHORIZED, atigip.Principal{}},

@@ -23,9 +23,10 @@ type OIDCConfig struct {
 	// ClientID is the expected audience of the tokens.
 	ClientID string
 	// RoleClaim names the claim (string or list of strings) holding the
-	// user's role or groups; RoleMap maps its values to roles. When the
-	// claim is absent or unmapped, DefaultRole applies; when that is empty
-	// too the token is refused (403).
+	// user's role or groups; RoleMap maps its values to roles. Without a
+	// RoleMap, values that are role names ("cpip", "dspip"…) are taken as
+	// is. When the claim is absent or unmapped, DefaultRole applies; when
+	// that is empty too the token is refused (403).
 	RoleClaim   string
 	RoleMap     map[string]atigip.Role
 	DefaultRole atigip.Role
@@ -111,6 +112,9 @@ func (o *OIDC) role(claims map[string]any) atigip.Role {
 		}
 		for _, v := range values {
 			if r, ok := o.cfg.RoleMap[v]; ok {
+				return r
+			}
+			if r := atigip.Role(v); len(o.cfg.RoleMap) == 0 && r.Valid() {
 				return r
 			}
 		}
