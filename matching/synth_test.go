@@ -17,9 +17,9 @@ var synthToday = atigip.NewDate(2025, time.March, 3)
 func synth(seed uint64, nOrgs, nPosts, nPeople int) Data {
 	r := rand.New(rand.NewPCG(seed, 7))
 	codes := refdata.ROMECodes()
-	// A few hundred ROME codes, as the TIG posts use a small part of ROME.
-	pool := make([]string, 0, 300)
-	for i := 0; i < 300; i++ {
+	// Forty ROME codes: TIG posts use a small part of ROME.
+	pool := make([]string, 0, 40)
+	for i := 0; i < 40; i++ {
 		pool = append(pool, codes[r.IntN(len(codes))].Code)
 	}
 	cities := make([]atigip.Point, 120)
