@@ -72,17 +72,14 @@ func (ix *Index) Reindex(ctx context.Context, store atigip.Store, progress io.Wr
 		)
 	}
 
-	var sink docSink
 	var tmp string
-	if ix.path == "" {
-		sink, err = newBatchSink("")
-	} else {
+	if ix.path != "" {
 		tmp = ix.path + ".building"
 		if err := os.RemoveAll(tmp); err != nil {
 			return ReindexStats{}, fmt.Errorf("search: reindex: %w", err)
 		}
-		sink, err = newBuilderSink(tmp)
 	}
+	sink, err := newBatchSink(tmp)
 	if err != nil {
 		return ReindexStats{}, err
 	}
@@ -112,8 +109,40 @@ func (ix *Index) Reindex(ctx context.Context, store atigip.Store, progress io.Wr
 	return ReindexStats{Docs: n, Seq: seq, Duration: time.Since(start)}, nil
 }
 
-// fill streams every indexed entity of the store into sink.
+// fill streams every indexed entity of the store into sink. Reading the
+// store and building documents run in their own goroutine, overlapping
+// bleve's analysis of the previous documents.
 func fill(ctx context.Context, store atigip.Store, sink docSink, bar *progressbar.ProgressBar) (int, error) {
+	type item struct {
+		id string
+		d  document
+	}
+	ch := make(chan item, buildBatch)
+	indexed := make(chan error, 1)
+	go func() {
+		var err error
+		for it := range ch {
+			if err == nil { // after an error, drain so that the reader ends
+				err = sink.index(it.id, it.d)
+			}
+		}
+		indexed <- err
+	}()
+	n, err := scanDocuments(ctx, store, func(id string, d document) {
+		ch <- item{id, d}
+		if bar != nil {
+			_ = bar.Add(1)
+		}
+	})
+	close(ch)
+	if ierr := <-indexed; err == nil {
+		err = ierr
+	}
+	return n, err
+}
+
+// scanDocuments builds the document of every indexed entity of the store.
+func scanDocuments(ctx context.Context, store atigip.Store, emit func(id string, d document)) (int, error) {
 	ps := newParents(store)
 	n := 0
 	for _, k := range kindsInBuildOrder {
@@ -130,14 +159,9 @@ func fill(ctx context.Context, store atigip.Store, sink docSink, bar *progressba
 			if err != nil || !ok {
 				return err
 			}
-			if err := sink.index(docID(k, e.GetMeta().ID), d); err != nil {
-				return err
-			}
+			emit(docID(k, e.GetMeta().ID), d)
 			n++
-			if bar != nil {
-				_ = bar.Add(1)
-			}
-			return nil
+			return ctx.Err()
 		})
 		if err != nil {
 			return n, fmt.Errorf("search: reindex %s: %w", k, err)
@@ -146,9 +170,7 @@ func fill(ctx context.Context, store atigip.Store, sink docSink, bar *progressba
 	return n, nil
 }
 
-// docSink receives the documents of a rebuild: bleve's offline builder on
-// disk (much faster than batches: no merging while loading), batches in
-// memory.
+// docSink receives the documents of a rebuild.
 type docSink interface {
 	index(id string, d document) error
 	// finish records the feed position and returns the opened index.
@@ -156,50 +178,10 @@ type docSink interface {
 	abort()
 }
 
-type builderSink struct {
-	path string
-	b    bleve.Builder
-}
-
-func newBuilderSink(path string) (*builderSink, error) {
-	m, err := newMapping()
-	if err != nil {
-		return nil, fmt.Errorf("search: mapping: %w", err)
-	}
-	b, err := bleve.NewBuilder(path, m, map[string]any{
-		"batchSize":       buildBatch,
-		"buildPathPrefix": os.TempDir(),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("search: reindex: builder: %w", err)
-	}
-	return &builderSink{path: path, b: b}, nil
-}
-
-func (s *builderSink) index(id string, d document) error {
-	if err := s.b.Index(id, d); err != nil {
-		return fmt.Errorf("search: reindex: index %s: %w", id, err)
-	}
-	return nil
-}
-
-func (s *builderSink) finish(seq int64) (bleve.Index, error) {
-	if err := s.b.Close(); err != nil {
-		return nil, fmt.Errorf("search: reindex: build: %w", err)
-	}
-	idx, err := bleve.Open(s.path)
-	if err != nil {
-		return nil, fmt.Errorf("search: reindex: open built index: %w", err)
-	}
-	if err := setMarks(idx, seq); err != nil {
-		_ = idx.Close()
-		return nil, err
-	}
-	return idx, nil
-}
-
-func (s *builderSink) abort() { _ = s.b.Close() }
-
+// batchSink loads a new index by batches. Measured on the national set, it
+// is about twice as fast as bleve's offline Builder, which analyzes and
+// writes its segments on one goroutine, where scorch's batches analyze on
+// every core.
 type batchSink struct {
 	idx   bleve.Index
 	batch *bleve.Batch
@@ -226,6 +208,9 @@ func (s *batchSink) index(id string, d document) error {
 	return nil
 }
 
+// finish writes the last batch with the mapping version and the feed
+// position: an index without them is an unfinished build, which Open
+// does not trust.
 func (s *batchSink) finish(seq int64) (bleve.Index, error) {
 	s.batch.SetInternal(keyVersion, []byte(MappingVersion))
 	s.batch.SetInternal(keySeq, []byte(strconv.FormatInt(seq, 10)))
@@ -237,18 +222,6 @@ func (s *batchSink) finish(seq int64) (bleve.Index, error) {
 }
 
 func (s *batchSink) abort() { _ = s.idx.Close() }
-
-// setMarks writes the mapping version and the feed position, last: an
-// index without them is an unfinished build and is not trusted by Open.
-func setMarks(idx bleve.Index, seq int64) error {
-	b := idx.NewBatch()
-	b.SetInternal(keyVersion, []byte(MappingVersion))
-	b.SetInternal(keySeq, []byte(strconv.FormatInt(seq, 10)))
-	if err := idx.Batch(b); err != nil {
-		return fmt.Errorf("search: write index marks: %w", err)
-	}
-	return nil
-}
 
 // swap replaces the live index by fresh, built at tmp (empty in memory).
 func (ix *Index) swap(fresh bleve.Index, tmp string) error {

@@ -113,7 +113,7 @@ func jobIndexData() *jobIndex {
 		ji := &jobIndex{keys: make([]jobKey, 0, len(apps)*4)}
 		for i, a := range apps {
 			seen := map[string]bool{}
-			for _, label := range []string{a.Label, a.ShortLabel} {
+			for _, label := range append([]string{a.Label, a.ShortLabel}, genderForms(a.ShortLabel)...) {
 				ws := jobWords(label, false)
 				for j := range ws {
 					k := strings.Join(ws[j:], " ")
@@ -128,6 +128,23 @@ func jobIndexData() *jobIndex {
 		jobs = ji
 	})
 	return jobs
+}
+
+// genderForms splits a title written "Plongeur officier / Plongeuse
+// officière de cuisine" into its masculine and feminine forms ("Plongeur
+// officier de cuisine", "Plongeuse officière de cuisine"), which is what
+// people type. Titles without " / " give nothing.
+func genderForms(label string) []string {
+	m, f, ok := strings.Cut(label, " / ")
+	if !ok {
+		return nil
+	}
+	mw, fw := strings.Fields(m), strings.Fields(f)
+	if len(fw) <= len(mw) {
+		return []string{m, f}
+	}
+	tail := strings.Join(fw[len(mw):], " ")
+	return []string{m + " " + tail, f}
 }
 
 func jobSuggestions(prefix string, n int) []Suggestion {

@@ -1,0 +1,129 @@
+package search
+
+import (
+	"context"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/atigip/atigip360/internal/atigip"
+)
+
+// The benchmarks run on the national demo set (seed scale 1: about 31,000
+// posts, 15,000 organisations, 3,800 offers, 600 floor spaces), seeded once
+// per benchmark binary:
+//
+//	go test ./search -run '^$' -bench . -benchtime 1x   (reindex, size)
+//	go test ./search -run '^$' -bench Search            (latency)
+const benchScale = 1
+
+// typicalQueries mixes what users of the map do: a job, a job near a
+// place, filters only, a typo, a whole job title, an organisation name.
+var typicalQueries = []Request{
+	{Query: "jardinier"},
+	{Query: "espaces verts", Departement: "35"},
+	{Query: "cuisine", Near: &atigip.Point{Lon: 4.835, Lat: 45.764}, RadiusKm: 30, Sort: SortDistance},
+	{Query: "agent d'entretien des espaces verts", Minors: ptr(true)},
+	{Query: "jardinnier"},
+	{Query: "nettoyage de locaux", Region: "11", Role: atigip.RoleCPIP, Available: ptr(true)},
+	{Types: []Type{TypePost}, Departement: "59", Weekends: ptr(true)},
+	{Query: "mairie", Types: []Type{TypeOrganisation}},
+	{Query: "tri des déchets occitanie"},
+	{Query: "formation cuisine", Types: []Type{TypeOffer}},
+	{Query: `"espaces verts" bretagne`, Sort: SortDate},
+	{Query: "atelier de production", Types: []Type{TypeFloorSpace}},
+}
+
+func BenchmarkSearch(b *testing.B) {
+	db := openStore(b, benchScale)
+	ix := builtIndex(b, db, filepath.Join(b.TempDir(), "index"))
+	ctx := context.Background()
+	for _, q := range typicalQueries { // warm caches and the synonym table
+		if _, err := ix.Search(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var lat []time.Duration
+	i := 0
+	b.ResetTimer()
+	for b.Loop() {
+		start := time.Now()
+		if _, err := ix.Search(ctx, typicalQueries[i%len(typicalQueries)]); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+		i++
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	pct := func(p float64) float64 {
+		return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000
+	}
+	b.ReportMetric(pct(0.50), "p50_ms")
+	b.ReportMetric(pct(0.95), "p95_ms")
+	b.ReportMetric(pct(0.99), "p99_ms")
+}
+
+func BenchmarkReindex(b *testing.B) {
+	db := openStore(b, benchScale)
+	dir := filepath.Join(b.TempDir(), "index")
+	ix, err := Open(dir, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ix.Close()
+	ctx := context.Background()
+	var st ReindexStats
+	b.ResetTimer()
+	for b.Loop() {
+		if st, err = ix.Reindex(ctx, db, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	size, err := dirBytes(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(st.Duration.Seconds(), "s/reindex")
+	b.ReportMetric(float64(st.Docs), "docs")
+	b.ReportMetric(float64(st.Docs)/st.Duration.Seconds(), "docs/s")
+	b.ReportMetric(float64(size)/(1<<20), "MB_on_disk")
+}
+
+// BenchmarkApply measures live indexing: one changed post per batch, as a
+// CPIP editing posts would cause.
+func BenchmarkApply(b *testing.B) {
+	db := openStore(b, testScale)
+	ix := builtIndex(b, db, filepath.Join(b.TempDir(), "index"))
+	ctx := context.Background()
+	ps, _, err := atigip.Of[*atigip.Post](db).List(ctx, atigip.ListFilter{Limit: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cs := []atigip.Change{{Kind: atigip.KindPost, ID: ps[0].ID, Op: atigip.OpUpdate}}
+	b.ResetTimer()
+	for b.Loop() {
+		cs[0].Seq++
+		if err := ix.Apply(ctx, db, cs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func dirBytes(dir string) (int64, error) {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err == nil {
+			n += info.Size()
+		}
+		return err
+	})
+	return n, err
+}
