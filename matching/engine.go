@@ -209,6 +209,9 @@ func (e *Engine) Today() atigip.Date { return e.today }
 // Counts returns the number of items and people the engine holds.
 func (e *Engine) Counts() (items, people int) { return len(e.items), len(e.people) }
 
+// Has reports whether the engine holds the post or offer.
+func (e *Engine) Has(ref Ref) bool { _, ok := e.byRef[ref]; return ok }
+
 // HasPerson reports whether the engine knows the person.
 func (e *Engine) HasPerson(id int64) bool { _, ok := e.byID[id]; return ok }
 

@@ -1,0 +1,509 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/atigip/atigip360/internal/atigip"
+	"github.com/atigip/atigip360/matching"
+	"github.com/gofiber/fiber/v2"
+)
+
+// MatchingModule serves matching proposals: offers for a person,
+// candidates for a post or an offer, and global assignment jobs.
+//
+// Freshness: the engine is an immutable snapshot of the store, rebuilt
+// when the change feed has moved. A request never waits for a rebuild once
+// a first snapshot exists: a request that finds the feed ahead of the
+// snapshot (and the snapshot older than MaxAge) starts one rebuild in the
+// background and is answered from the current snapshot, whose sequence and
+// build time the response carries. This is chosen over following the feed
+// entity by entity because matching needs whole-population indexes (posts
+// grid, TF-IDF statistics, organisation loads) that a full rebuild keeps
+// simple and exact; at national size a rebuild takes a few seconds, so
+// proposals lag writes by at most MaxAge plus that, and they are only
+// proposals that a professional checks before deciding.
+type MatchingModule struct {
+	// Config overrides the default weights and thresholds.
+	Config *matching.Config
+	// Text overrides the built-in TF-IDF text fit.
+	Text matching.TextScorer
+	// MaxAge is the least age of a snapshot before a change triggers a
+	// rebuild (default 30 s; negative: rebuild on every change, for tests).
+	MaxAge time.Duration
+
+	once  sync.Once
+	state *matchingState
+}
+
+type matchingState struct {
+	mu       sync.Mutex
+	snap     *matchingSnapshot
+	building bool
+	jobsMu   sync.Mutex
+	jobs     map[string]*matchingJob
+	order    []string
+	nextJob  int
+}
+
+type matchingSnapshot struct {
+	engine  *matching.Engine
+	people  map[int64]*atigip.Person
+	seq     int64
+	builtAt time.Time
+}
+
+// MatchingSnapshotInfo tells which state of the store answered.
+type MatchingSnapshotInfo struct {
+	Seq     int64     `json:"seq"`
+	BuiltAt time.Time `json:"built_at"`
+}
+
+// MatchingRanking is the response of the ranking routes.
+type MatchingRanking struct {
+	matching.Ranking
+	Snapshot MatchingSnapshotInfo `json:"snapshot"`
+	Notice   string               `json:"notice"`
+}
+
+const matchingNotice = "Propositions d'aide à la décision : aucune affectation n'est faite sans la décision d'un professionnel."
+
+// LoadMatchingData reads everything matching needs from the store.
+func LoadMatchingData(ctx context.Context, tx atigip.Tx) (matching.Data, error) {
+	var d matching.Data
+	var err error
+	if d.Organisations, err = atigip.Of[*atigip.Organisation](tx).All(ctx, atigip.ListFilter{}); err != nil {
+		return d, fmt.Errorf("matching: load organisations: %w", err)
+	}
+	if d.Posts, err = atigip.Of[*atigip.Post](tx).All(ctx, atigip.ListFilter{}); err != nil {
+		return d, fmt.Errorf("matching: load posts: %w", err)
+	}
+	if d.Offers, err = atigip.Of[*atigip.Offer](tx).All(ctx, atigip.ListFilter{}); err != nil {
+		return d, fmt.Errorf("matching: load offers: %w", err)
+	}
+	if d.People, err = atigip.Of[*atigip.Person](tx).All(ctx, atigip.ListFilter{}); err != nil {
+		return d, fmt.Errorf("matching: load people: %w", err)
+	}
+	if d.Measures, err = atigip.Of[*atigip.Measure](tx).All(ctx, atigip.ListFilter{}); err != nil {
+		return d, fmt.Errorf("matching: load measures: %w", err)
+	}
+	return d, nil
+}
+
+func (m *MatchingModule) init() {
+	m.once.Do(func() { m.state = &matchingState{jobs: map[string]*matchingJob{}} })
+}
+
+func (m *MatchingModule) build(ctx context.Context, store atigip.Store) (*matchingSnapshot, error) {
+	// The sequence is read first: a change committed during the load is
+	// then seen as newer and triggers the next rebuild.
+	seq, err := store.LastSeq(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d, err := LoadMatchingData(ctx, store)
+	if err != nil {
+		return nil, err
+	}
+	e, err := matching.New(d, matching.Options{Config: m.Config, Text: m.Text})
+	if err != nil {
+		return nil, err
+	}
+	people := make(map[int64]*atigip.Person, len(d.People))
+	for _, p := range d.People {
+		people[p.ID] = p
+	}
+	return &matchingSnapshot{engine: e, people: people, seq: seq, builtAt: time.Now().UTC()}, nil
+}
+
+// snapshot returns the current engine, building the first one.
+func (m *MatchingModule) snapshot(ctx context.Context, s *Server) (*matchingSnapshot, error) {
+	m.init()
+	st := m.state
+	seq, err := s.Store().LastSeq(ctx)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	today := atigip.DateOf(time.Now())
+	if st.snap == nil || !st.snap.engine.Today().Equal(today.Time) {
+		snap, err := m.build(ctx, s.Store())
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		st.snap = snap
+		return snap, nil
+	}
+	maxAge := m.MaxAge
+	if maxAge == 0 {
+		maxAge = 30 * time.Second
+	}
+	if seq > st.snap.seq && time.Since(st.snap.builtAt) >= maxAge {
+		if maxAge < 0 {
+			snap, err := m.build(ctx, s.Store())
+			if err != nil {
+				return nil, unavailable(err)
+			}
+			st.snap = snap
+		} else if !st.building {
+			st.building = true
+			go func() {
+				bctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+				defer cancel()
+				snap, err := m.build(bctx, s.Store())
+				st.mu.Lock()
+				defer st.mu.Unlock()
+				st.building = false
+				if err != nil {
+					s.Logger().Error("matching: rebuild", "err", err.Error())
+					return
+				}
+				st.snap = snap
+			}()
+		}
+	}
+	return st.snap, nil
+}
+
+func unavailable(err error) error {
+	if atigip.ErrorCode(err) != atigip.EINTERNAL {
+		return err
+	}
+	return &atigip.Error{Code: atigip.EUNAVAILABLE, Message: "Le moteur de rapprochement est momentanément indisponible.", Err: err}
+}
+
+var (
+	matchersOfPeople = []atigip.Role{atigip.RoleCPIP, atigip.RolePJJ, atigip.RoleDSPIP, atigip.RolePrisonStaff}
+	matchersOfPosts  = []atigip.Role{atigip.RoleCPIP, atigip.RolePJJ, atigip.RoleDSPIP}
+	matchersOfOffers = []atigip.Role{atigip.RoleCPIP, atigip.RoleDSPIP, atigip.RolePrisonStaff}
+	assigners        = []atigip.Role{atigip.RoleCPIP, atigip.RolePJJ, atigip.RoleDSPIP}
+)
+
+// Routes implements Module.
+func (m *MatchingModule) Routes(s *Server) []Route {
+	id := Param{Name: "id", In: "path", Type: "integer", Description: "Identifiant", Required: true}
+	rank := []Param{
+		{Name: "limit", In: "query", Type: "integer", Description: "Nombre de propositions (1 à 100, 20 par défaut)"},
+		{Name: "excluded", In: "query", Type: "boolean", Description: "Joindre les éléments exclus proches, avec la contrainte qui les exclut"},
+	}
+	kinds := Param{Name: "kinds", In: "query", Type: "string",
+		Description: "Types d'offres, séparés par des virgules : tig_post, work, training, job_at_release"}
+	return []Route{
+		{Method: fiber.MethodGet, Path: "/api/matching/people/:id/offers", Roles: matchersOfPeople, Tag: "matching",
+			Summary: "Postes de TIG ou offres (travail, formation, emploi à la sortie) les mieux adaptés à une personne, expliqués",
+			Params:  append([]Param{id, kinds}, rank...), Response: MatchingRanking{}, Handler: m.offers(s)},
+		{Method: fiber.MethodGet, Path: "/api/matching/posts/:id/candidates", Roles: matchersOfPosts, Tag: "matching",
+			Summary: "Personnes les mieux adaptées à un poste de TIG, expliquées",
+			Params:  append([]Param{id}, rank...), Response: MatchingRanking{}, Handler: m.candidates(s, false)},
+		{Method: fiber.MethodGet, Path: "/api/matching/offers/:id/candidates", Roles: matchersOfOffers, Tag: "matching",
+			Summary: "Personnes détenues les mieux adaptées à une offre, expliquées",
+			Params:  append([]Param{id}, rank...), Response: MatchingRanking{}, Handler: m.candidates(s, true)},
+		{Method: fiber.MethodPost, Path: "/api/matching/assignments", Roles: assigners, Tag: "matching",
+			Summary: "Lancer une proposition d'affectation globale (tâche de fond avec avancement)",
+			Body:    matching.AssignRequest{}, Response: MatchingJobStatus{}, Handler: m.startAssignment(s)},
+		{Method: fiber.MethodGet, Path: "/api/matching/assignments/:job", Roles: assigners, Tag: "matching",
+			Summary:  "État et résultat d'une proposition d'affectation globale",
+			Params:   []Param{{Name: "job", In: "path", Type: "string", Description: "Identifiant de la tâche", Required: true}},
+			Response: MatchingJobStatus{}, Handler: m.assignmentStatus(s)},
+	}
+}
+
+func matchingID(c *fiber.Ctx) (int64, error) {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, atigip.Errorf(atigip.EINVALID, "Identifiant invalide : un entier positif est attendu.")
+	}
+	return id, nil
+}
+
+func rankQuery(c *fiber.Ctx) (matching.Query, error) {
+	var q matching.Query
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return q, &atigip.Error{Code: atigip.EINVALID, Message: "Paramètre invalide.",
+				Fields: []atigip.FieldError{{Field: "limit", Message: "Un entier de 1 à 100 est attendu."}}}
+		}
+		q.Limit = n
+	}
+	if v := c.Query("excluded"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return q, &atigip.Error{Code: atigip.EINVALID, Message: "Paramètre invalide.",
+				Fields: []atigip.FieldError{{Field: "excluded", Message: "true ou false attendu."}}}
+		}
+		q.Excluded = b
+	}
+	if v := c.Query("kinds"); v != "" {
+		for _, k := range strings.Split(v, ",") {
+			kind := matching.ItemKind(strings.TrimSpace(k))
+			if _, ok := matching.ItemKinds[kind]; !ok {
+				return q, &atigip.Error{Code: atigip.EINVALID, Message: "Paramètre invalide.",
+					Fields: []atigip.FieldError{{Field: "kinds", Message: fmt.Sprintf("Type d'offre inconnu : %q.", k)}}}
+			}
+			q.Kinds = append(q.Kinds, kind)
+		}
+	}
+	return q, nil
+}
+
+// mayMatch applies the row-level rule: prison staff match only the
+// detainees of their establishment; a professional with a perimeter
+// (département) only the people living in it.
+func mayMatch(p atigip.Principal, person *atigip.Person) bool {
+	if p.Role == atigip.RolePrisonStaff {
+		return person.Detained && p.PrisonID != 0 && person.PrisonID == p.PrisonID
+	}
+	return p.Departement == "" || person.HomeAddress.Departement == "" || person.HomeAddress.Departement == p.Departement
+}
+
+func (m *MatchingModule) offers(s *Server) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, err := matchingID(c)
+		if err != nil {
+			return s.Problem(c, err)
+		}
+		q, err := rankQuery(c)
+		if err != nil {
+			return s.Problem(c, err)
+		}
+		snap, err := m.snapshot(c.UserContext(), s)
+		if err != nil {
+			return s.Problem(c, err)
+		}
+		person, ok := snap.people[id]
+		if !ok || !mayMatch(s.Principal(c), person) {
+			// Out of perimeter reads as absent: existence is not disclosed.
+			return s.Problem(c, atigip.Errorf(atigip.ENOTFOUND, "Personne %d introuvable.", id))
+		}
+		rk, err := snap.engine.OffersForPerson(id, q)
+		if err != nil {
+			return s.Problem(c, err)
+		}
+		if err := s.Audit(c, "match", atigip.KindPerson, id, len(rk.Proposals)); err != nil {
+			return s.Problem(c, err)
+		}
+		return c.JSON(MatchingRanking{Ranking: *rk, Snapshot: snap.info(), Notice: matchingNotice})
+	}
+}
+
+func (sn *matchingSnapshot) info() MatchingSnapshotInfo {
+	return MatchingSnapshotInfo{Seq: sn.seq, BuiltAt: sn.builtAt}
+}
+
+func (m *MatchingModule) candidates(s *Server, offer bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, err := matchingID(c)
+		if err != nil {
+			return s.Problem(c, err)
+		}
+		q, err := rankQuery(c)
+		if err != nil {
+			return s.Problem(c, err)
+		}
+		snap, err := m.snapshot(c.UserContext(), s)
+		if err != nil {
+			return s.Problem(c, err)
+		}
+		ref := matching.Ref{Kind: matching.KindTIG, ID: id}
+		if offer {
+			ref.Kind = ""
+			for _, k := range []matching.ItemKind{matching.KindWork, matching.KindTraining, matching.KindRelease} {
+				if snap.engine.Has(matching.Ref{Kind: k, ID: id}) {
+					ref.Kind = k
+				}
+			}
+			if ref.Kind == "" {
+				return s.Problem(c, atigip.Errorf(atigip.ENOTFOUND, "Offre %d introuvable.", id))
+			}
+		}
+		// Ask for more than needed, then keep what the principal may see.
+		want, xwant := q.Limit, q.ExcludedLimit
+		if want <= 0 {
+			want = 20
+		}
+		q.Limit, q.ExcludedLimit = 1000, 1000
+		rk, err := snap.engine.CandidatesFor(ref, q)
+		if err != nil {
+			return s.Problem(c, err)
+		}
+		p := s.Principal(c)
+		keep := func(ps []matching.Proposal, n int) []matching.Proposal {
+			out := ps[:0:0]
+			for _, pr := range ps {
+				if len(out) < n && mayMatch(p, snap.people[pr.PersonID]) {
+					pr.Rank = len(out) + 1
+					if len(pr.Exclusions) > 0 {
+						pr.Rank = 0
+					}
+					out = append(out, pr)
+				}
+			}
+			return out
+		}
+		rk.Proposals = keep(rk.Proposals, want)
+		if xwant <= 0 {
+			xwant = want
+		}
+		rk.Excluded = keep(rk.Excluded, xwant)
+		// One audit entry per person whose data the answer reads.
+		for _, list := range [][]matching.Proposal{rk.Proposals, rk.Excluded} {
+			for _, pr := range list {
+				if err := s.Audit(c, "match", atigip.KindPerson, pr.PersonID, 1); err != nil {
+					return s.Problem(c, err)
+				}
+			}
+		}
+		return c.JSON(MatchingRanking{Ranking: *rk, Snapshot: snap.info(), Notice: matchingNotice})
+	}
+}
+
+// MatchingJobStatus is the state of a global assignment job.
+type MatchingJobStatus struct {
+	ID       string               `json:"id"`
+	State    string               `json:"state"` // running, done, failed
+	Done     int                  `json:"done"`
+	Total    int                  `json:"total"`
+	Progress float64              `json:"progress"` // 0..1
+	Error    string               `json:"error,omitempty"`
+	Started  time.Time            `json:"started"`
+	Snapshot MatchingSnapshotInfo `json:"snapshot"`
+	// Result and Baseline (greedy, for comparison) when done.
+	Result   *matching.Assignment `json:"result,omitempty"`
+	Baseline *matching.Stats      `json:"baseline,omitempty"`
+	Notice   string               `json:"notice"`
+}
+
+type matchingJob struct {
+	mu      sync.Mutex
+	status  MatchingJobStatus
+	subject string
+}
+
+const maxMatchingJobs = 20
+
+func (m *MatchingModule) startAssignment(s *Server) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var req matching.AssignRequest
+		if len(c.Body()) > 0 {
+			if err := s.Decode(c, &req); err != nil {
+				return s.Problem(c, err)
+			}
+		}
+		if len(req.People) > 20000 {
+			return s.Problem(c, atigip.Errorf(atigip.ETOOLARGE, "Au plus 20 000 personnes par proposition d'affectation."))
+		}
+		snap, err := m.snapshot(c.UserContext(), s)
+		if err != nil {
+			return s.Problem(c, err)
+		}
+		p := s.Principal(c)
+		// The perimeter applies to the batch too: people outside it are
+		// refused when named, left out when the batch is implicit.
+		if len(req.People) > 0 {
+			for _, id := range req.People {
+				if pp, ok := snap.people[id]; !ok || !mayMatch(p, pp) {
+					return s.Problem(c, atigip.Errorf(atigip.ENOTFOUND, "Personne %d introuvable.", id))
+				}
+			}
+		} else if p.Departement != "" {
+			ids := make([]int64, 0)
+			for id, pp := range snap.people {
+				if mayMatch(p, pp) && !pp.Detained {
+					ids = append(ids, id)
+				}
+			}
+			slices.Sort(ids)
+			if len(ids) == 0 {
+				return s.Problem(c, atigip.Errorf(atigip.EINVALID, "Aucune personne à placer dans votre périmètre."))
+			}
+			req.People = ids
+		}
+		st := m.state
+		st.jobsMu.Lock()
+		running := 0
+		for _, j := range st.jobs {
+			j.mu.Lock()
+			if j.status.State == "running" {
+				running++
+			}
+			j.mu.Unlock()
+		}
+		if running >= 2 {
+			st.jobsMu.Unlock()
+			return s.Problem(c, atigip.Errorf(atigip.ECONFLICT, "Deux propositions d'affectation sont déjà en cours : réessayez plus tard."))
+		}
+		st.nextJob++
+		jobID := fmt.Sprintf("a%d-%d", time.Now().Unix(), st.nextJob)
+		job := &matchingJob{subject: p.Subject, status: MatchingJobStatus{ID: jobID, State: "running",
+			Started: time.Now().UTC(), Snapshot: snap.info(), Notice: matchingNotice}}
+		st.jobs[jobID] = job
+		st.order = append(st.order, jobID)
+		if len(st.order) > maxMatchingJobs {
+			delete(st.jobs, st.order[0])
+			st.order = st.order[1:]
+		}
+		st.jobsMu.Unlock()
+		go m.runJob(s, snap, job, req)
+		c.Set(fiber.HeaderLocation, "/api/matching/assignments/"+jobID)
+		job.mu.Lock()
+		defer job.mu.Unlock()
+		return c.Status(fiber.StatusAccepted).JSON(job.status)
+	}
+}
+
+func (m *MatchingModule) runJob(s *Server, snap *matchingSnapshot, job *matchingJob, req matching.AssignRequest) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	progress := func(done, total int) {
+		job.mu.Lock()
+		job.status.Done, job.status.Total = done, total
+		if total > 0 {
+			job.status.Progress = float64(done) / float64(total)
+		}
+		job.mu.Unlock()
+	}
+	res, err := snap.engine.Assign(ctx, req, progress)
+	var base *matching.Assignment
+	if err == nil {
+		base, err = snap.engine.AssignGreedy(ctx, req, nil)
+	}
+	job.mu.Lock()
+	defer job.mu.Unlock()
+	if err != nil {
+		job.status.State, job.status.Error = "failed", atigip.ErrorMessage(err)
+		s.Logger().Error("matching: assignment job", "job", job.status.ID, "err", err.Error())
+		return
+	}
+	job.status.State, job.status.Progress, job.status.Result = "done", 1, res
+	job.status.Baseline = &base.Stats
+}
+
+func (m *MatchingModule) assignmentStatus(s *Server) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		m.init()
+		st := m.state
+		st.jobsMu.Lock()
+		job, ok := st.jobs[c.Params("job")]
+		st.jobsMu.Unlock()
+		// Only the professional who started a job reads it.
+		if !ok || job.subject != s.Principal(c).Subject {
+			return s.Problem(c, atigip.Errorf(atigip.ENOTFOUND, "Tâche d'affectation introuvable."))
+		}
+		job.mu.Lock()
+		status := job.status
+		job.mu.Unlock()
+		if status.Result != nil {
+			if err := s.Audit(c, "match_assignment", atigip.KindPerson, 0, len(status.Result.Proposals)); err != nil {
+				return s.Problem(c, err)
+			}
+		}
+		return c.JSON(status)
+	}
+}
