@@ -40,7 +40,6 @@ func commands() map[string]command {
 		"token":      {"print a signed development token for a role", cmdToken},
 		"search":     {"search index: reindex, status, query", cmdSearch},
 		"indicators": {"print the indicators (delay from sentence to TIG start; --format csv|json for all)", cmdIndicators},
-		"flows-key":  {"make an API key for a machine client of the APPI flows", cmdFlowsKey},
 		"sync":       {"sync partners with the Axelor CRM once", cmdSync},
 		"match":      {"matching tools: eval measures ranking and assignment on the demo data", cmdMatch},
 		"version":    {"print the version", cmdVersion},
