@@ -19,6 +19,7 @@ import (
 	"github.com/atigip/atigip360/internal/atigip"
 	"github.com/atigip/atigip360/internal/auth"
 	"github.com/atigip/atigip360/internal/config"
+	"github.com/atigip/atigip360/internal/flows"
 	"github.com/atigip/atigip360/internal/httpapi"
 	"github.com/atigip/atigip360/search"
 	"github.com/atigip/atigip360/tiles"
@@ -77,7 +78,19 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	}
 	env.Logger.Info("search ready", "duration", time.Since(start).Round(time.Millisecond).String())
 
-	modules := []httpapi.Module{tilesModule, httpapi.SearchModule{Index: index}}
+	clients, err := flows.ParseClients(cfg.FlowsClients)
+	if err != nil {
+		return fmt.Errorf("ATIGIP_FLOWS_CLIENTS: %w", err)
+	}
+	modules := []httpapi.Module{
+		tilesModule,
+		httpapi.MapModule{Basemap: cfg.BasemapURL},
+		httpapi.SearchModule{Index: index},
+		&httpapi.MatchingModule{},
+		httpapi.WorkflowModule(nil),
+		httpapi.FlowsModule(clients, nil),
+		httpapi.IndicatorsModule(nil),
+	}
 	var background []func(context.Context) error
 	// The CRM sync runs only where Axelor is configured.
 	if env.Getenv("ATIGIP_AXELOR_URL") != "" {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/atigip/atigip360/internal/flows"
 )
 
 // startServer runs `atigip serve` in-process on port 0 with a small demo
@@ -94,7 +96,8 @@ func token(t *testing.T, dataDir, role string) string {
 
 func TestServeEndToEnd(t *testing.T) {
 	dataDir := t.TempDir()
-	base := startServer(t, map[string]string{"ATIGIP_DATA_DIR": dataDir})
+	const appiKey = "test-key-of-the-appi-client-0123456789"
+	base := startServer(t, map[string]string{"ATIGIP_DATA_DIR": dataDir, "ATIGIP_FLOWS_CLIENTS": "appi=" + flows.HashKey(appiKey)})
 
 	if code, _, _ := get(t, base+"/healthz", ""); code != 200 {
 		t.Fatalf("/healthz = %d", code)
@@ -149,6 +152,44 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	if code, _, _ := get(t, base+"/", ""); code != 200 {
 		t.Errorf("map page = %d", code)
+	}
+
+	// Every capability is wired into serve.
+	cpip := token(t, dataDir, "cpip")
+	for _, c := range []struct {
+		path, token, contentType string
+	}{
+		{"/tiles/public.json", "", "application/json"},
+		{"/tiles/public/5/16/11.mvt", "", "application/vnd.mapbox-vector-tile"},
+		{"/api/search?q=jardinier", "", "application/json"},
+		{"/api/matching/people/1/offers", cpip, "application/json"},
+		{"/api/indicators", token(t, dataDir, "dspip"), "application/json"},
+		{"/styles/public.json", "", "application/json"},
+	} {
+		code, body, hdr := get(t, base+c.path, c.token)
+		if code != 200 || !strings.HasPrefix(hdr.Get("Content-Type"), c.contentType) {
+			t.Errorf("%s = %d %s %.200s", c.path, code, hdr.Get("Content-Type"), body)
+		}
+	}
+	// Machine flows refuse people's tokens: they need an API key.
+	req, _ := http.NewRequest(http.MethodGet, base+"/api/flows/outbox", nil)
+	req.Header.Set("Authorization", "Bearer "+cpip)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden {
+		t.Errorf("outbox with a person's token = %d", resp.StatusCode)
+	}
+	req, _ = http.NewRequest(http.MethodGet, base+"/api/flows/outbox", nil)
+	req.Header.Set("X-API-Key", appiKey)
+	if resp, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("outbox with the APPI client's key = %d", resp.StatusCode)
 	}
 }
 

@@ -47,6 +47,9 @@ type Config struct {
 	BasemapURL string
 	// PMTilesPath serves a prebuilt archive instead of live public tiles.
 	PMTilesPath string
+	// FlowsClients are the machine clients of the APPI/GENESIS flows:
+	// "appi=sha256:<hex>,genesis=sha256:<hex>" (see `atigip flows-key`).
+	FlowsClients string
 	// MaxBodyBytes limits request bodies.
 	MaxBodyBytes int
 	LogLevel     string
@@ -118,6 +121,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("ATIGIP_OIDC_ROLE_CLAIM", &c.OIDCRoleClaim)
 	str("ATIGIP_BASEMAP_URL", &c.BasemapURL)
 	str("ATIGIP_PMTILES", &c.PMTilesPath)
+	str("ATIGIP_FLOWS_CLIENTS", &c.FlowsClients)
 	if v, ok := lookup(getenv, "ATIGIP_MAX_BODY_BYTES"); ok {
 		n, err := strconv.Atoi(v)
 		if err != nil {
