@@ -120,7 +120,7 @@ func TestCRUDRoundTrip(t *testing.T) {
 	fx := newFixture(t, store)
 	tok := env.token(atigip.Principal{Role: atigip.RoleReferent})
 
-	post := fx.fresh(atigip.KindPost, 5).(*atigip.Post)
+	post := fx.creatable(t, store, atigip.KindPost, 5).(*atigip.Post)
 	post.ID, post.Version = 777, 9 // ignored on create
 	res := env.do("POST", "/api/posts", tok, post)
 	if res.status != 201 {
@@ -247,7 +247,7 @@ func TestRowRules(t *testing.T) {
 	staffTok := env.token(atigip.Principal{Role: atigip.RolePrisonStaff, PrisonID: fx.prison.ID + 100})
 
 	t.Run("host cannot post for another organisation", func(t *testing.T) {
-		p := fx.fresh(atigip.KindPost, 6).(*atigip.Post)
+		p := fx.creatable(t, store, atigip.KindPost, 6).(*atigip.Post)
 		p.OrganisationID = other.ID
 		if res := env.do("POST", "/api/posts", hostTok, p); res.status != 403 {
 			t.Fatalf("status %d", res.status)

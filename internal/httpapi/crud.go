@@ -382,15 +382,37 @@ func (s *Server) create(pol policy) fiber.Handler {
 		}
 		m := e.GetMeta()
 		*m = atigip.Meta{} // the store assigns id, version and timestamps
+		// The guard first fills the initial state (a measure "to_place"…)
+		// that row rules and validation expect; its refusal comes after
+		// theirs: who may write, then what is malformed, then what belongs
+		// to a procedure.
+		var guardErr error
+		if pol.guard != nil {
+			guardErr = pol.guard(nil, e)
+		}
 		if pol.writable != nil {
 			if err := pol.writable(s.Principal(c), nil, e); err != nil {
 				return s.Problem(c, err)
 			}
 		}
-		err := s.write(c, pol.kind, "create", func(ctx context.Context, ents atigip.Entities) (int64, error) {
-			err := ents.Create(ctx, e)
-			return m.ID, err
-		})
+		if guardErr != nil {
+			if err := e.Validate(); err != nil {
+				return s.Problem(c, err)
+			}
+			return s.Problem(c, guardErr)
+		}
+		var err error
+		if pol.createVia != nil {
+			e, err = pol.createVia(c.UserContext(), s, s.Principal(c), e)
+			if err == nil {
+				m = e.GetMeta()
+			}
+		} else {
+			err = s.write(c, pol.kind, "create", func(ctx context.Context, ents atigip.Entities) (int64, error) {
+				err := ents.Create(ctx, e)
+				return m.ID, err
+			})
+		}
 		if err != nil {
 			return s.Problem(c, err)
 		}
@@ -419,13 +441,21 @@ func (s *Server) update(pol policy) fiber.Handler {
 		m.ID = id
 		p := s.Principal(c)
 		ents := s.store.Entities(pol.kind)
-		if pol.writable != nil || pol.visible != nil {
+		if pol.writable != nil || pol.visible != nil || pol.guard != nil {
 			old, err := ents.Get(c.UserContext(), id)
 			if err == nil && pol.visible != nil && !pol.visible(p, old) {
 				err = notFound(pol.kind)
 			}
 			if err == nil && pol.writable != nil {
 				err = pol.writable(p, old, e)
+			}
+			if err == nil && pol.guard != nil {
+				if old.GetMeta().Version != m.Version {
+					// Compare with what the client read, not with a newer row.
+					err = atigip.Errorf(atigip.ECONFLICT, "La fiche a été modifiée entre-temps (version %d) : rechargez-la avant de recommencer.", old.GetMeta().Version)
+				} else {
+					err = pol.guard(old, e)
+				}
 			}
 			if err != nil {
 				return s.Problem(c, err)

@@ -141,10 +141,33 @@ func (f *fixture) fresh(k atigip.Kind, i int) atigip.Entity {
 	case *atigip.Person:
 		v.PrisonID = f.prison.ID
 		v.CaseRef = fmt.Sprintf("REF-%d", 1000+i)
+		if v.Detained {
+			v.WorkCleared = true // by the CPU: may apply to work offers
+		}
 	case *atigip.Measure:
 		v.PersonID, v.CaseRef = f.person.ID, ""
 	case *atigip.Application:
 		v.PersonID, v.OfferID, v.State = f.person.ID, f.offer.ID, atigip.AppSubmitted
+	}
+	return e
+}
+
+// creatable returns a fresh entity as a generic POST must send it: at the
+// start of its procedure (organisation not habilitated, draft post,
+// measure to place, application not ranked, on an offer of its own so
+// that each role's filing is not a duplicate).
+func (f *fixture) creatable(t testing.TB, s atigip.Store, k atigip.Kind, i int) atigip.Entity {
+	e := f.fresh(k, i)
+	switch v := e.(type) {
+	case *atigip.Organisation:
+		v.Habilitation = atigip.Habilitation{Status: atigip.HabNone}
+	case *atigip.Post:
+		v.Status, v.PlacesTaken = atigip.PostDraft, 0
+	case *atigip.Measure:
+		v.State, v.PostID, v.StartDate, v.HoursDone, v.Suspensions, v.History = atigip.MeasureToPlace, 0, atigip.Date{}, 0, nil, nil
+	case *atigip.Application:
+		offer := seed(t, s, f.fresh(atigip.KindOffer, i).(*atigip.Offer))
+		v.OfferID, v.State, v.Rank, v.History = offer.ID, "", 0, nil
 	}
 	return e
 }
@@ -233,7 +256,7 @@ func matrixRequest(t *testing.T, env *testEnv, fx *fixture, rt Route, role atigi
 		return req
 	case kind == "":
 	case rt.Method == http.MethodPost:
-		body = fx.fresh(kind, 1)
+		body = fx.creatable(t, env.store, kind, 1)
 	case rt.Method == http.MethodPut:
 		cur, err := env.store.Entities(kind).Get(t.Context(), fx.ids[kind])
 		if err != nil {

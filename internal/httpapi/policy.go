@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"context"
 	"slices"
 
 	"github.com/atigip/atigip360/internal/atigip"
+	"github.com/atigip/atigip360/internal/workflow"
 )
 
 // The role matrix of the CRUD routes: one policy per kind, in one place.
@@ -56,6 +58,12 @@ type policy struct {
 	redact func(p atigip.Principal, e atigip.Entity) atigip.Entity
 	// writable checks a create (old nil), update or delete (cur nil).
 	writable func(p atigip.Principal, old, cur atigip.Entity) error
+	// guard refuses a create (old nil) or an update that sets fields owned
+	// by a workflow procedure (guards.go); it may fill their initial values.
+	guard func(old, cur atigip.Entity) error
+	// createVia replaces the store's Create for kinds whose creation is a
+	// procedure step (an application is filed on a waiting list).
+	createVia func(ctx context.Context, s *Server, p atigip.Principal, e atigip.Entity) (atigip.Entity, error)
 }
 
 var (
@@ -79,6 +87,7 @@ var policies = map[atigip.Kind]policy{
 		create: []atigip.Role{atigip.RoleReferent, atigip.RoleDSPIP},
 		update: []atigip.Role{atigip.RoleReferent, atigip.RoleDSPIP},
 		remove: []atigip.Role{atigip.RoleReferent, atigip.RoleDSPIP},
+		guard:  guardOrganisation,
 		scope: func(p atigip.Principal, f *atigip.ListFilter) bool {
 			if p.Role.Audience() != atigip.AudienceJustice {
 				f.PublicOnly = true // archived partners are not shown
@@ -106,6 +115,7 @@ var policies = map[atigip.Kind]policy{
 		update: []atigip.Role{atigip.RoleHost, atigip.RoleReferent, atigip.RoleDSPIP},
 		remove: []atigip.Role{atigip.RoleHost, atigip.RoleReferent, atigip.RoleDSPIP},
 		parent: "organisation_id",
+		guard:  guardPost,
 		scope: func(p atigip.Principal, f *atigip.ListFilter) bool {
 			own := p.Role == atigip.RoleHost && p.OrganisationID != 0 && f.Parent == p.OrganisationID
 			if p.Role.Audience() != atigip.AudienceJustice && !own {
@@ -234,6 +244,7 @@ var policies = map[atigip.Kind]policy{
 		update: writersOfMeasures,
 		remove: []atigip.Role{atigip.RoleDSPIP},
 		parent: "person_id",
+		guard:  guardMeasure,
 		scope: func(p atigip.Principal, f *atigip.ListFilter) bool {
 			if p.Role != atigip.RolePerson {
 				return false
@@ -255,6 +266,28 @@ var policies = map[atigip.Kind]policy{
 		update: []atigip.Role{atigip.RoleCPIP, atigip.RoleDSPIP, atigip.RolePrisonStaff},
 		remove: []atigip.Role{atigip.RolePrisonStaff},
 		parent: "offer_id",
+		guard:  guardApplication,
+		// Filing an application is the workflow's: CPU clearance, open
+		// offer, same establishment, no duplicate, last on the waiting list.
+		createVia: func(ctx context.Context, s *Server, p atigip.Principal, e atigip.Entity) (atigip.Entity, error) {
+			a := e.(*atigip.Application)
+			if err := a.Validate(); err != nil {
+				return nil, err
+			}
+			for _, ref := range []struct {
+				k     atigip.Kind
+				id    int64
+				field string
+			}{{atigip.KindOffer, a.OfferID, "offer_id"}, {atigip.KindPerson, a.PersonID, "person_id"}} {
+				if _, err := s.store.Entities(ref.k).Get(ctx, ref.id); atigip.ErrorCode(err) == atigip.ENOTFOUND {
+					return nil, invalidParam(ref.field, "Aucun élément n° %d.", ref.id)
+				} else if err != nil {
+					return nil, err
+				}
+			}
+			svc := &workflow.Service{Store: s.store}
+			return svc.ApplyTo(ctx, p, a.OfferID, a.PersonID, a.Note)
+		},
 		visible: func(p atigip.Principal, e atigip.Entity) bool {
 			return p.Role != atigip.RolePerson || (p.PersonID != 0 && e.(*atigip.Application).PersonID == p.PersonID)
 		},

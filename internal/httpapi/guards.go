@@ -1,0 +1,180 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/atigip/atigip360/internal/atigip"
+)
+
+// Fields owned by a procedure of internal/workflow are changed only by its
+// routes, which check who may act, from which state and with which data,
+// and keep the history. The generic CRUD routes refuse to change them: an
+// update must send them back as read (409 otherwise, naming each field and
+// the route to use), a creation must start where the procedure starts (400
+// otherwise). The seed, the CRM sync and the APPI flows write through the
+// store, not through these routes, and are not affected.
+//
+//   - measures: state, history, post_id, start_date, hours_done and
+//     suspensions belong to the state machine (POST /api/measures/{id}/
+//     transitions, /hours, /hours/{log}/check); a measure is created
+//     "to_place", without any of them.
+//   - applications: state, rank and history belong to the waiting list
+//     (POST /api/applications/{id}/transitions, /rank); person and offer
+//     are the application itself. A generic creation is an application
+//     filed through the same rules as POST /api/offers/{id}/applications
+//     (CPU clearance, open offer, same establishment, no duplicate).
+//   - organisations: the habilitation belongs to the procedure (POST
+//     /api/procedures, opinions, decision, expiry); an organisation is
+//     created "none".
+//   - posts: leaving draft is the registration procedure (POST
+//     /api/procedures, kind post_registration); a post is created draft;
+//     places_taken and the "full" status follow the measures assigned to
+//     it. Once registered, its holder opens and closes it freely.
+
+// guardFields collects the refused fields of one write.
+type guardFields []atigip.FieldError
+
+func (g *guardFields) check(bad bool, field, format string, args ...any) {
+	if bad {
+		*g = append(*g, atigip.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+}
+
+// onCreate returns nil or the EINVALID error listing the fields a creation
+// may not set.
+func (g guardFields) onCreate(what string) error {
+	if len(g) == 0 {
+		return nil
+	}
+	return &atigip.Error{Code: atigip.EINVALID, Fields: g,
+		Message: fmt.Sprintf("%s : la création part de l'état initial ; les champs suivants sont gérés par la procédure et ses routes dédiées.", what)}
+}
+
+// onUpdate returns nil or the ECONFLICT error listing the fields an update
+// may not change.
+func (g guardFields) onUpdate(what string) error {
+	if len(g) == 0 {
+		return nil
+	}
+	return &atigip.Error{Code: atigip.ECONFLICT, Fields: g,
+		Message: fmt.Sprintf("%s : ces champs ne se modifient pas par une mise à jour simple ; renvoyez-les tels que lus et utilisez les routes indiquées.", what)}
+}
+
+// same reports whether a and b encode to the same JSON, an empty list and
+// an absent one being the same (fields tagged omitempty read back absent).
+func same(a, b any) bool {
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	norm := func(j []byte) []byte {
+		if bytes.Equal(j, []byte("null")) {
+			return []byte("[]")
+		}
+		return j
+	}
+	return bytes.Equal(norm(ja), norm(jb))
+}
+
+const (
+	measureTransitions = "POST /api/measures/{id}/transitions"
+	measureHours       = "POST /api/measures/{id}/hours puis POST /api/measures/{id}/hours/{log}/check"
+	appTransitions     = "POST /api/applications/{id}/transitions"
+	appRank            = "POST /api/applications/{id}/rank"
+	procedures         = "POST /api/procedures"
+)
+
+// guardMeasure keeps the state machine's fields to its routes.
+func guardMeasure(old, cur atigip.Entity) error {
+	m := cur.(*atigip.Measure)
+	var g guardFields
+	if old == nil {
+		if m.State == "" {
+			m.State = atigip.MeasureToPlace
+		}
+		g.check(m.State != atigip.MeasureToPlace, "state",
+			"Une mesure est créée à l'état « %s » ; elle change ensuite d'état par %s.", atigip.MeasureStates[atigip.MeasureToPlace], measureTransitions)
+		g.check(len(m.History) > 0, "history", "L'historique est tenu par les transitions : il est vide à la création.")
+		g.check(m.PostID != 0, "post_id", "Le poste est proposé au juge par %s (état « proposed »).", measureTransitions)
+		g.check(!m.StartDate.IsZero(), "start_date", "La date de début est fixée par %s.", measureTransitions)
+		g.check(m.HoursDone != 0, "hours_done", "Les heures effectuées sont déclarées par %s.", measureHours)
+		g.check(len(m.Suspensions) > 0, "suspensions", "Les suspensions passent par %s (états « suspended » puis « in_progress »).", measureTransitions)
+		return g.onCreate("Mesure de TIG")
+	}
+	o := old.(*atigip.Measure)
+	g.check(m.State != o.State, "state", "L'état d'une mesure change par %s.", measureTransitions)
+	g.check(!same(m.History, o.History), "history", "L'historique est tenu par les transitions et ne se modifie pas.")
+	g.check(m.PostID != o.PostID, "post_id", "Le poste est proposé puis affecté par %s.", measureTransitions)
+	g.check(!same(m.StartDate, o.StartDate), "start_date", "La date de début est fixée par %s.", measureTransitions)
+	g.check(m.HoursDone != o.HoursDone, "hours_done", "Les heures effectuées sont déclarées par %s.", measureHours)
+	g.check(!same(m.Suspensions, o.Suspensions), "suspensions", "Les suspensions passent par %s (états « suspended » puis « in_progress »).", measureTransitions)
+	return g.onUpdate("Mesure de TIG")
+}
+
+// guardApplication keeps the waiting list's fields to its routes.
+func guardApplication(old, cur atigip.Entity) error {
+	a := cur.(*atigip.Application)
+	var g guardFields
+	if old == nil {
+		if a.State == "" {
+			a.State = atigip.AppSubmitted
+		}
+		g.check(a.State != atigip.AppSubmitted, "state",
+			"Une candidature est déposée à l'état « %s » ; elle change ensuite d'état par %s.", atigip.ApplicationStates[atigip.AppSubmitted], appTransitions)
+		g.check(len(a.History) > 0, "history", "L'historique est tenu par les transitions : il est vide à la création.")
+		g.check(a.Rank != 0, "rank", "Le rang est attribué à la fin de la liste d'attente, puis modifié par %s.", appRank)
+		return g.onCreate("Candidature")
+	}
+	o := old.(*atigip.Application)
+	g.check(a.State != o.State, "state", "L'état d'une candidature change par %s.", appTransitions)
+	g.check(a.Rank != o.Rank, "rank", "Le rang sur la liste d'attente change par %s.", appRank)
+	g.check(!same(a.History, o.History), "history", "L'historique est tenu par les transitions et ne se modifie pas.")
+	g.check(a.PersonID != o.PersonID, "person_id", "Une candidature ne change pas de personne : déposez-en une nouvelle.")
+	g.check(a.OfferID != o.OfferID, "offer_id", "Une candidature ne change pas d'offre : déposez-en une nouvelle par POST /api/offers/{id}/applications.")
+	return g.onUpdate("Candidature")
+}
+
+// guardOrganisation keeps the habilitation to its procedure.
+func guardOrganisation(old, cur atigip.Entity) error {
+	o := cur.(*atigip.Organisation)
+	var g guardFields
+	if old == nil {
+		if o.Habilitation.Status == "" {
+			o.Habilitation.Status = atigip.HabNone
+		}
+		g.check(!same(o.Habilitation, atigip.Habilitation{Status: atigip.HabNone}), "habilitation",
+			"Une structure d'accueil est créée « %s » ; l'habilitation se demande par %s, puis suit les avis et la décision du DSPIP.",
+			atigip.HabilitationStatuses[atigip.HabNone], procedures)
+		return g.onCreate("Structure d'accueil")
+	}
+	g.check(!same(o.Habilitation, old.(*atigip.Organisation).Habilitation), "habilitation",
+		"L'habilitation se demande par %s et résulte des avis et de la décision du DSPIP : elle ne se modifie pas directement.", procedures)
+	return g.onUpdate("Structure d'accueil")
+}
+
+// guardPost keeps registration to its procedure and the places taken to
+// the measures.
+func guardPost(old, cur atigip.Entity) error {
+	p := cur.(*atigip.Post)
+	var g guardFields
+	if old == nil {
+		if p.Status == "" {
+			p.Status = atigip.PostDraft
+		}
+		g.check(p.Status != atigip.PostDraft, "status",
+			"Un poste est créé à l'état « %s » ; son inscription se demande par %s (type post_registration) et est décidée par le DSPIP.",
+			atigip.PostStatuses[atigip.PostDraft], procedures)
+		g.check(p.PlacesTaken != 0, "places_taken", "Les places occupées suivent les mesures affectées au poste : 0 à la création.")
+		return g.onCreate("Poste de TIG")
+	}
+	o := old.(*atigip.Post)
+	g.check(o.Status == atigip.PostDraft && p.Status != atigip.PostDraft, "status",
+		"Un poste quitte l'état « %s » par son inscription : demandez-la par %s (type post_registration).", atigip.PostStatuses[atigip.PostDraft], procedures)
+	g.check(p.Status == atigip.PostFull && o.Status != atigip.PostFull, "status",
+		"L'état « %s » résulte des mesures affectées au poste ; pour ne plus recevoir de tigiste, fermez le poste (closed).", atigip.PostStatuses[atigip.PostFull])
+	g.check(p.PlacesTaken != o.PlacesTaken, "places_taken", "Les places occupées suivent les mesures affectées au poste (%s).", measureTransitions)
+	return g.onUpdate("Poste de TIG")
+}
