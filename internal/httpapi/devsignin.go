@@ -23,9 +23,9 @@ func (s *Server) devRoutes() []Route {
 		{Method: fiber.MethodGet, Path: "/dev/signin", Tag: "développement", Produces: html,
 			Summary: "Page de connexion de démonstration (développement uniquement)", Handler: s.signinPage},
 		{Method: fiber.MethodPost, Path: "/dev/signin", Tag: "développement", Produces: html,
-			Summary: "Connexion de démonstration : choisit un rôle, pose le cookie de session", Handler: s.signin},
+			Summary: "Connexion de démonstration : choisit un rôle, pose le cookie de session", Status: fiber.StatusOK, Handler: s.signin},
 		{Method: fiber.MethodPost, Path: "/dev/signout", Tag: "développement", Produces: html,
-			Summary: "Déconnexion (efface le cookie de session)", Handler: s.signout},
+			Summary: "Déconnexion (efface le cookie de session)", Status: fiber.StatusSeeOther, Handler: s.signout},
 	}
 }
 

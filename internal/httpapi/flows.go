@@ -41,7 +41,7 @@ func FlowsModule(clients flows.Clients, now func() time.Time) Module {
 			{Method: fiber.MethodPost, Path: "/api/flows/inbound", Tag: "flows", Params: []Param{key},
 				Summary: "Recevoir un message d'APPI (FFE11 mesure à placer, FFE13 affectation, FFE15 refus), idempotent par message_id : " +
 					"200 intégré ou doublon, 202 en attente d'un message antérieur, 400 mal formé, 409 impossible (le message rejeté est conservé pour examen)",
-				Body: flows.Inbound{}, Response: flows.Result{}, Handler: f.machine(f.inbound)},
+				Body: flows.Inbound{}, Response: flows.Result{}, Status: fiber.StatusOK, Also: []int{fiber.StatusAccepted}, Handler: f.machine(f.inbound)},
 			{Method: fiber.MethodGet, Path: "/api/flows/outbox", Tag: "flows",
 				Params: []Param{key,
 					{Name: "after", Type: "integer", Description: "Position du dernier message traité (par défaut : le dernier acquitté)"},
@@ -50,7 +50,7 @@ func FlowsModule(clients flows.Clients, now func() time.Time) Module {
 				Response: flows.OutPage{}, Handler: f.machine(f.outbox)},
 			{Method: fiber.MethodPost, Path: "/api/flows/outbox/ack", Tag: "flows", Params: []Param{key},
 				Summary: "Acquitter les messages sortants jusqu'à une position (cumulatif)",
-				Body:    AckBody{}, Response: AckResult{}, Handler: f.machine(f.ack)},
+				Body:    AckBody{}, Response: AckResult{}, Status: fiber.StatusOK, Handler: f.machine(f.ack)},
 			{Method: fiber.MethodGet, Path: "/api/flows/messages", Roles: []atigip.Role{atigip.RoleDSPIP}, Tag: "flows",
 				Params: []Param{
 					{Name: "status", Type: "string", Description: "rejected, held, accepted, pending, acked ; plusieurs séparés par des virgules (par défaut : rejected,held)"},

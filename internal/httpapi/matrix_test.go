@@ -234,6 +234,13 @@ func TestRoleMatrix(t *testing.T) {
 		}
 	}
 	t.Logf("%d role × route cases", n)
+	// Every success answered above is a status the document gives.
+	seen := checkLoggedStatuses(t, env)
+	for _, rt := range env.srv.Routes() {
+		if !seen[rt.Method+" "+rt.Path] {
+			t.Errorf("%s %s never answered a success in the matrix", rt.Method, rt.Path)
+		}
+	}
 }
 
 func matrixRequest(t *testing.T, env *testEnv, fx *fixture, rt Route, role atigip.Role) *http.Request {

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -244,15 +245,10 @@ func (s *Server) buildOpenAPI() ([]byte, error) {
 		} else {
 			ok["content"] = map[string]any{produces: map[string]any{}}
 		}
-		status := "200"
-		if rt.Method == fiber.MethodPost {
-			status = "201"
+		responses := map[string]any{"default": problem("Erreur (application/problem+json)")}
+		for _, st := range append([]int{rt.SuccessStatus()}, rt.Also...) {
+			responses[strconv.Itoa(st)] = successResponse(st, ok)
 		}
-		if rt.Method == fiber.MethodDelete {
-			status = "204"
-			ok = map[string]any{"description": "Supprimé"}
-		}
-		responses := map[string]any{status: ok, "default": problem("Erreur (application/problem+json)")}
 		if len(rt.Roles) > 0 {
 			responses["401"] = problem("Authentification requise")
 			responses["403"] = problem("Rôle non admis")
@@ -290,6 +286,26 @@ func (s *Server) buildOpenAPI() ([]byte, error) {
 		return nil, fmt.Errorf("httpapi: openapi: %w", err)
 	}
 	return b, nil
+}
+
+// successResponse documents a success status; ok is the response with the
+// route's body.
+func successResponse(status int, ok map[string]any) map[string]any {
+	desc := map[int]string{fiber.StatusCreated: "Créé", fiber.StatusAccepted: "Accepté, traitement différé",
+		fiber.StatusNoContent: "Supprimé", fiber.StatusSeeOther: "Redirection"}[status]
+	switch status {
+	case fiber.StatusNoContent, fiber.StatusSeeOther:
+		return map[string]any{"description": desc} // no body
+	}
+	if desc == "" {
+		return ok
+	}
+	out := map[string]any{}
+	for k, v := range ok {
+		out[k] = v
+	}
+	out["description"] = desc
+	return out
 }
 
 func operationID(rt Route) string {

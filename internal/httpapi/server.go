@@ -39,7 +39,28 @@ type Route struct {
 	Body     any    // optional example request body value (its type gives the schema)
 	Response any    // optional example response value (its type gives the schema)
 	Produces string // content type when not application/json
-	Handler  fiber.Handler
+	// Status is the success status the handler answers, as documented in
+	// OpenAPI. Zero means the method's usual one (SuccessStatus): 201 for a
+	// POST that creates, 204 for a DELETE, 200 otherwise. POST routes that
+	// act on an existing resource (transitions, decisions) set 200.
+	Status int
+	// Also lists further success statuses (202 for a message held until
+	// an earlier one arrives).
+	Also    []int
+	Handler fiber.Handler
+}
+
+// SuccessStatus is the documented success status of rt.
+func (rt Route) SuccessStatus() int {
+	switch {
+	case rt.Status != 0:
+		return rt.Status
+	case rt.Method == fiber.MethodPost:
+		return fiber.StatusCreated
+	case rt.Method == fiber.MethodDelete:
+		return fiber.StatusNoContent
+	}
+	return fiber.StatusOK
 }
 
 // Module is a capability (tiles, search, matching, sync, workflows) that
@@ -181,6 +202,11 @@ func New(opts Options) (*Server, error) {
 func (s *Server) register(rt Route) error {
 	if rt.Handler == nil || rt.Method == "" || !strings.HasPrefix(rt.Path, "/") {
 		return fmt.Errorf("httpapi: route %s %q: method, path and handler are required", rt.Method, rt.Path)
+	}
+	for _, st := range append([]int{rt.Status}, rt.Also...) {
+		if st != 0 && (st < 200 || st >= 400) {
+			return fmt.Errorf("httpapi: route %s %s: success status %d is not 2xx or 3xx", rt.Method, rt.Path, st)
+		}
 	}
 	for _, r := range rt.Roles {
 		if !r.Valid() {

@@ -27,7 +27,7 @@ func (m SyncModule) Routes(s *Server) []Route {
 		},
 		{
 			Method: fiber.MethodPost, Path: "/api/sync/run", Roles: syncRoles, Tag: "sync",
-			Summary: "Ask for a CRM sync now (202: queued behind a running one if any)",
+			Summary: "Ask for a CRM sync now (202: queued behind a running one if any)", Status: fiber.StatusAccepted,
 			Handler: func(c *fiber.Ctx) error {
 				select {
 				case m.Trigger <- struct{}{}:
