@@ -99,6 +99,28 @@ type document struct {
 	PlacesLeft  *float64  `json:"places_left,omitempty"`
 	Status      string    `json:"status"`
 	Updated     time.Time `json:"updated"`
+	Facet       []string  `json:"facet"`
+}
+
+// setFacets fills the facet field from the other fields; see fFacet.
+func (d *document) setFacets() {
+	add := func(name, v string) {
+		if v != "" {
+			d.Facet = append(d.Facet, name+"="+v)
+		}
+	}
+	flag := func(name string, b bool) { add(name, strconv.FormatBool(b)) }
+	add(fType, d.Type)
+	add(fDepartement, d.Departement)
+	add(fRegion, d.Region)
+	for _, r := range d.ROMEDomain {
+		add(fROMEDomain, r)
+	}
+	add(fStatus, d.Status)
+	flag(fMinors, d.Minors)
+	flag(fWeekends, d.Weekends)
+	flag(fWheelchair, d.Wheelchair)
+	flag(fAvailable, d.Available)
 }
 
 // parents resolves the names of organisations and prisons that posts,
@@ -216,6 +238,7 @@ func buildDocument(ctx context.Context, e atigip.Entity, ps *parents) (document,
 	default:
 		return d, false, nil
 	}
+	d.setFacets()
 	m := e.GetMeta()
 	d.Updated = m.UpdatedAt
 	if d.Updated.IsZero() {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/atigip/atigip360/internal/atigip"
@@ -217,6 +219,17 @@ func (s *batchSink) finish(seq int64) (bleve.Index, error) {
 	if err := s.idx.Batch(s.batch); err != nil {
 		_ = s.idx.Close()
 		return nil, fmt.Errorf("search: reindex: batch: %w", err)
+	}
+	// Batches leave dozens of segments that every query visits; merge
+	// them into one now rather than in the background of the first searches.
+	if adv, err := s.idx.Advanced(); err == nil {
+		if sc, ok := adv.(*scorch.Scorch); ok {
+			opts := mergeplan.SingleSegmentMergePlanOptions
+			if err := sc.ForceMerge(context.Background(), &opts); err != nil {
+				_ = s.idx.Close()
+				return nil, fmt.Errorf("search: reindex: merge: %w", err)
+			}
+		}
 	}
 	return s.idx, nil
 }

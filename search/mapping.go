@@ -9,7 +9,7 @@ import (
 // MappingVersion identifies the index layout: the mapping below and the way
 // documents are built from entities. Change it whenever either changes, so
 // that an index written by an older binary is rebuilt rather than trusted.
-const MappingVersion = "atigip-search-3"
+const MappingVersion = "atigip-search-4"
 
 // Field names of an indexed document.
 const (
@@ -37,6 +37,9 @@ const (
 	fPlacesLeft  = "places_left"
 	fStatus      = "status"
 	fUpdated     = "updated"
+	// fFacet holds "name=value" pairs of every facet: one field to visit
+	// per match instead of nine makes facet counting several times faster.
+	fFacet = "facet"
 )
 
 // Text fields searched by user words and the relative weight of a match in
@@ -122,6 +125,7 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	doc.AddFieldMappingsAt(fAvailable, boolField())
 	doc.AddFieldMappingsAt(fPlacesLeft, storedOnly(bleve.NewNumericFieldMapping()))
 	doc.AddFieldMappingsAt(fStatus, keywordField(true))
+	doc.AddFieldMappingsAt(fFacet, keywordField(false))
 	updated := bleve.NewDateTimeFieldMapping()
 	updated.Store = true
 	updated.IncludeInAll = false

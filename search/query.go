@@ -248,13 +248,21 @@ const (
 )
 
 // buildTextQuery turns the parsed text into a bleve query, or nil when
-// there is no text (browse by filters only).
-func buildTextQuery(pq parsedQuery) query.Query {
+// there is no text (browse by filters only). indexed reports whether a
+// token is in the index as typed: typos are only looked for when it is
+// not, which keeps "jardinier" from also matching every "jardin" and
+// spares the costliest part of a query.
+func buildTextQuery(pq parsedQuery, indexed func(string) bool) query.Query {
 	if pq.empty() {
 		return nil
 	}
 	syn := romeSynonyms()
 	var clauses, must []query.Query
+	type word struct {
+		toks []string
+		fuzz int
+	}
+	var words []word
 	var all []string
 	for _, w := range pq.words {
 		toks := Tokens(w)
@@ -267,11 +275,31 @@ func buildTextQuery(pq parsedQuery) query.Query {
 			must = append(must, placeQuery(toks))
 			continue
 		}
-		all = append(all, toks...)
 		f := fuzziness(w)
-		var parts []query.Query
 		for _, t := range toks {
-			parts = append(parts, tokenQuery(t, f, syn))
+			if f > 0 && indexed(t) {
+				f = 0
+			}
+		}
+		words = append(words, word{toks, f})
+		all = append(all, toks...)
+	}
+	// A query that is a job title as a whole ("agent d'entretien des
+	// espaces verts") matches the codes of that title directly; its words
+	// then need no expansion of their own, which would mostly add noise
+	// ("entretien" alone is a word of 37 ROME codes) and time.
+	var whole []codeWeight
+	if len(all) > 1 {
+		whole = syn.expand(all)
+	}
+	perWord := syn
+	if whole != nil {
+		perWord = nil
+	}
+	for _, w := range words {
+		var parts []query.Query
+		for _, t := range w.toks {
+			parts = append(parts, tokenQuery(t, w.fuzz, perWord))
 		}
 		if len(parts) == 1 {
 			clauses = append(clauses, parts[0])
@@ -291,16 +319,12 @@ func buildTextQuery(pq parsedQuery) query.Query {
 		all = append(all, Tokens(ph)...)
 	}
 	if len(clauses) > 0 {
-		words := query.NewDisjunctionQuery(clauses)
-		words.SetMin(float64(minShould(len(clauses))))
-		// A query that is a job title as a whole ("agent d'entretien des
-		// espaces verts") also matches the codes of that title directly.
-		if len(all) > 1 {
-			if job := romeQuery(syn.expand(all), boostWholeJob); job != nil {
-				words = query.NewDisjunctionQuery([]query.Query{words, job})
-			}
+		text := query.NewDisjunctionQuery(clauses)
+		text.SetMin(float64(minShould(len(clauses))))
+		if job := romeQuery(whole, boostWholeJob); job != nil {
+			text = query.NewDisjunctionQuery([]query.Query{text, job})
 		}
-		must = append(must, words)
+		must = append(must, text)
 	}
 	if len(must) == 0 {
 		return query.NewMatchNoneQuery() // only stop words
@@ -360,7 +384,7 @@ func minShould(n int) int {
 }
 
 // tokenQuery matches one analyzed token in the text fields, with typos,
-// and through the job titles it appears in.
+// and through the job titles it appears in (unless syn is nil).
 func tokenQuery(t string, fuzz int, syn *synonyms) query.Query {
 	var alts []query.Query
 	for _, f := range textFields {
@@ -376,6 +400,9 @@ func tokenQuery(t string, fuzz int, syn *synonyms) query.Query {
 			fq.SetBoost(f.boost * boostFuzzy)
 			alts = append(alts, fq)
 		}
+	}
+	if syn == nil {
+		return query.NewDisjunctionQuery(alts)
 	}
 	codes := syn.expand([]string{t})
 	if codes == nil && fuzz > 0 {

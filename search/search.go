@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -63,10 +64,14 @@ type FacetCount struct {
 	Count int    `json:"count"`
 }
 
-var facetSizes = map[string]int{
-	fType: 4, fDepartement: 110, fRegion: 20, fROMEDomain: 14, fStatus: 20,
-	fMinors: 2, fWeekends: 2, fWheelchair: 2, fAvailable: 2,
-}
+// facetNames are the facets of a result, all counted from the one facet
+// field (see document.facets).
+var facetNames = []string{fType, fDepartement, fRegion, fROMEDomain, fStatus,
+	fMinors, fWeekends, fWheelchair, fAvailable}
+
+// facetValues bounds the distinct values of the facet field: every
+// département, région, domain, status, type and flag.
+const facetValues = 400
 
 var storedFields = []string{fType, fSubtype, fTitle, fParent, fCity, fDepartement, fROME,
 	fStatus, fLat, fLon, fPlacesLeft, fUpdated}
@@ -79,8 +84,13 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.idx == nil {
+		return nil, atigip.Errorf(atigip.EUNAVAILABLE, "L'index de recherche est fermé.")
+	}
 	bq := query.NewBooleanQuery(nil, nil, nil)
-	if tq := buildTextQuery(pq); tq != nil {
+	if tq := buildTextQuery(pq, ix.hasTerm); tq != nil {
 		bq.AddMust(tq)
 	} else {
 		bq.AddMust(query.NewMatchAllQuery())
@@ -92,12 +102,7 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	req := bleve.NewSearchRequestOptions(bq, r.PerPage, (r.Page-1)*r.PerPage, r.Explain)
 	req.Fields = storedFields
 	justice := r.Role.Audience() == atigip.AudienceJustice
-	for f, n := range facetSizes {
-		if f == fAvailable && !justice {
-			continue
-		}
-		req.AddFacet(f, bleve.NewFacetRequest(f, n))
-	}
+	req.AddFacet(fFacet, bleve.NewFacetRequest(fFacet, facetValues))
 	if !pq.empty() {
 		req.Highlight = bleve.NewHighlightWithStyle(html.Name)
 		req.Highlight.Fields = []string{fTitle, fBody, fParent}
@@ -115,15 +120,12 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 		if pq.empty() {
 			req.SortBy([]string{"-" + fUpdated, "_id"})
 		} else {
-			req.SortBy([]string{"-_score", "-" + fUpdated, "_id"})
+			// Score alone: a second key makes bleve read doc values for
+			// every match, which doubles the time of broad queries.
+			req.SortBy([]string{"-_score"})
 		}
 	}
 
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	if ix.idx == nil {
-		return nil, atigip.Errorf(atigip.EUNAVAILABLE, "L'index de recherche est fermé.")
-	}
 	sr, err := ix.idx.SearchInContext(ctx, req)
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -136,11 +138,41 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	for _, h := range sr.Hits {
 		res.Hits = append(res.Hits, toHit(h, &r, justice))
 	}
-	for name, fr := range sr.Facets {
-		res.Facets[name] = facetCounts(name, fr)
+	for _, name := range facetNames {
+		if name != fAvailable || justice {
+			res.Facets[name] = []FacetCount{}
+		}
+	}
+	if fr := sr.Facets[fFacet]; fr != nil && fr.Terms != nil {
+		for _, t := range fr.Terms.Terms() {
+			name, v, _ := strings.Cut(t.Term, "=")
+			if _, ok := res.Facets[name]; ok {
+				res.Facets[name] = append(res.Facets[name], FacetCount{Value: v, Label: facetLabel(name, v), Count: t.Count})
+			}
+		}
+	}
+	for _, fc := range res.Facets {
+		sortFacet(fc)
 	}
 	res.Took = time.Since(start)
 	return res, nil
+}
+
+// hasTerm reports whether term is in one of the main text fields. The
+// caller holds ix.mu.
+func (ix *Index) hasTerm(term string) bool {
+	for _, f := range []string{fTitle, fBody, fParent} {
+		d, err := ix.idx.FieldDictRange(f, []byte(term), []byte(term))
+		if err != nil {
+			continue
+		}
+		e, err := d.Next()
+		_ = d.Close()
+		if err == nil && e != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func toHit(h *bsearch.DocumentMatch, r *Request, justice bool) Hit {
@@ -198,30 +230,13 @@ func toExplanation(e *bsearch.Explanation, depth int) *Explanation {
 	return out
 }
 
-func facetCounts(name string, fr *bsearch.FacetResult) []FacetCount {
-	out := []FacetCount{}
-	if fr == nil || fr.Terms == nil {
-		return out
-	}
-	for _, t := range fr.Terms.Terms() {
-		v := t.Term
-		if name == fMinors || name == fWeekends || name == fWheelchair || name == fAvailable {
-			switch v {
-			case "T":
-				v = "true"
-			case "F":
-				v = "false"
-			}
+func sortFacet(fc []FacetCount) {
+	sort.SliceStable(fc, func(a, b int) bool {
+		if fc[a].Count != fc[b].Count {
+			return fc[a].Count > fc[b].Count
 		}
-		out = append(out, FacetCount{Value: v, Label: facetLabel(name, v), Count: t.Count})
-	}
-	sort.SliceStable(out, func(a, b int) bool {
-		if out[a].Count != out[b].Count {
-			return out[a].Count > out[b].Count
-		}
-		return out[a].Value < out[b].Value
+		return fc[a].Value < fc[b].Value
 	})
-	return out
 }
 
 var statusLabels = func() map[string]string {
