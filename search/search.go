@@ -177,7 +177,19 @@ func (ix *Index) hasTerm(term string) bool {
 
 func toHit(h *bsearch.DocumentMatch, r *Request, justice bool) Hit {
 	t, id, _ := parseDocID(h.ID)
-	out := Hit{ID: id, Type: t, Score: h.Score, Highlights: h.Fragments}
+	out := Hit{ID: id, Type: t, Score: h.Score}
+	// Bleve gives a field's opening fragment even where nothing matched:
+	// keep only fragments that show a match.
+	for f, frags := range h.Fragments {
+		for _, fr := range frags {
+			if strings.Contains(fr, "<mark>") {
+				if out.Highlights == nil {
+					out.Highlights = map[string][]string{}
+				}
+				out.Highlights[f] = append(out.Highlights[f], fr)
+			}
+		}
+	}
 	str := func(f string) string { s, _ := h.Fields[f].(string); return s }
 	num := func(f string) (float64, bool) { v, ok := h.Fields[f].(float64); return v, ok }
 	out.Subtype, out.Title, out.Parent = str(fSubtype), str(fTitle), str(fParent)
