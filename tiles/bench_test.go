@@ -3,6 +3,7 @@ package tiles
 import (
 	"context"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -129,13 +130,45 @@ func BenchmarkLargestTile(b *testing.B) {
 }
 
 // BenchmarkBuild measures loading the national set into an engine
-// (clustering both audiences, simplifying floor spaces).
+// (clustering both audiences, simplifying floor spaces) and the live heap
+// the engine adds, boundaries included (heap-MB).
 func BenchmarkBuild(b *testing.B) {
 	d := demoData(b, 1)
+	if _, err := loadBoundaries(4096); err != nil { // counted once below
+		b.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
 	b.ResetTimer()
+	var e *Engine
 	for i := 0; i < b.N; i++ {
-		if _, err := Build(d, Options{}); err != nil {
+		var err error
+		if e, err = Build(d, Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.StopTimer()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(e)
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "engine-heap-MB")
+}
+
+// BenchmarkBoundaries reports the heap held by the simplified IGN outlines.
+func BenchmarkBoundaries(b *testing.B) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	var s *boundarySet
+	for i := 0; i < b.N; i++ {
+		var err error
+		if s, err = loadBoundaries(2048 + i); err != nil {
+			b.Fatal(err)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(s)
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20)/float64(b.N), "heap-MB")
 }

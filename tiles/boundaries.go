@@ -2,9 +2,11 @@ package tiles
 
 import (
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/clip"
 	"github.com/paulmach/orb/geojson"
 
 	"github.com/atigip/atigip360/internal/atigip"
@@ -91,12 +93,61 @@ func parseBoundaries(data []byte, kind string, extent int, idBase int64) ([]*pol
 		}
 		props := geojson.Properties{"kind": kind, "code": f.Properties.MustString("code", ""),
 			"name": f.Properties.MustString("nom", "")}
-		out = append(out, &polyRec{
+		levels := simplifyLevels(merc, boundaryDetailZoom, extent, boundaryTolerance)
+		r := &polyRec{
 			id:    idBase + int64(i+1),
 			bound: merc.Bound(),
-			geoms: simplifyLevels(merc, boundaryDetailZoom, extent, boundaryTolerance),
+			geoms: levels,
+			parts: partBounds(levels),
 			props: whitelist(LayerBoundaries, atigip.AudiencePublic, props),
-		})
+		}
+		r.slice(extent)
+		out = append(out, r)
 	}
 	return out, nil
+}
+
+// Big outlines are pre-sliced: from sliceFrom on, each zoom level's
+// geometry is cut once into the tiles of zoom min(level, sliceZoom), so
+// that a tile clips only the piece of its ancestor instead of a whole
+// région of thousands of points (cold tiles stay within a few ms).
+const (
+	sliceFrom = 2
+	sliceZoom = 9
+)
+
+func sliceIndexZoom(level int) int { return min(level, sliceZoom) }
+
+// slice fills r.sliced for the levels from sliceFrom and drops their
+// whole geometry, which is no longer read.
+func (r *polyRec) slice(extent int) {
+	r.sliced = make([]map[uint64]orb.MultiPolygon, len(r.geoms))
+	for level := sliceFrom; level < len(r.geoms); level++ {
+		iz := sliceIndexZoom(level)
+		pad := float64(64) / (float64(extent) * math.Exp2(float64(iz)))
+		out := map[uint64]orb.MultiPolygon{}
+		var rec func(mp orb.MultiPolygon, z int, x, y uint32)
+		rec = func(mp orb.MultiPolygon, z int, x, y uint32) {
+			if z == iz {
+				out[interleave(x, y)] = mp
+				return
+			}
+			for _, c := range [4][2]uint32{{0, 0}, {1, 0}, {0, 1}, {1, 1}} {
+				cx, cy := 2*x+c[0], 2*y+c[1]
+				n := math.Exp2(float64(z + 1))
+				b := orb.Bound{Min: orb.Point{float64(cx)/n - pad, float64(cy)/n - pad},
+					Max: orb.Point{float64(cx+1)/n + pad, float64(cy+1)/n + pad}}
+				if !b.Intersects(mp.Bound()) {
+					continue
+				}
+				// clip uses its input as scratch space: give it a copy.
+				if part := clip.MultiPolygon(b, orb.Clone(mp).(orb.MultiPolygon)); len(part) > 0 {
+					rec(part, z+1, cx, cy)
+				}
+			}
+		}
+		rec(r.geoms[level], 0, 0, 0)
+		r.sliced[level] = out
+		r.geoms[level], r.parts[level] = nil, nil
+	}
 }

@@ -263,8 +263,9 @@ func (e *Engine) newFloorRec(f *atigip.FloorSpace, prison *atigip.Prison) *polyR
 	if prison != nil {
 		name = prison.Name
 	}
+	levels := simplifyLevels(mp, floorDetailZoom, e.opts.Extent, 1)
 	return &polyRec{id: f.ID, bound: mp.Bound(), props: floorSpaceProps(f, name),
-		geoms: simplifyLevels(mp, floorDetailZoom, e.opts.Extent, 1)}
+		geoms: levels, parts: partBounds(levels)}
 }
 
 func sortPoints(ps []*pointRec) {
@@ -370,7 +371,8 @@ func (e *Engine) render(s *snapshot, aud int, z int, x, y uint32) ([]byte, error
 			if !intersectsTile(r.bound, tb, ext, buf) {
 				continue
 			}
-			if g := tilePolygons(r.geomAt(z), tb, ext, buf); len(g) > 0 {
+			mp, parts := r.geomAt(z, x, y)
+			if g := tilePolygons(mp, parts, tb, ext, buf); len(g) > 0 {
 				f := &geojson.Feature{ID: uint64(r.id), Properties: r.props}
 				if len(g) == 1 {
 					f.Geometry = g[0]

@@ -33,12 +33,12 @@ func simplifyLevels(mp orb.MultiPolygon, maxZ, extent int, tolUnits float64) []o
 // exterior rings of positive area and holes of negative area (the MVT 2.1
 // surveyor's-formula rule, y down), degenerate rings dropped, and a hole
 // dropped with its exterior. It returns nil when nothing is left.
-func tilePolygons(mp orb.MultiPolygon, tb tileBounds, extent, buffer int) orb.MultiPolygon {
+func tilePolygons(mp orb.MultiPolygon, parts []orb.Bound, tb tileBounds, extent, buffer int) orb.MultiPolygon {
 	lo, hi := -float64(buffer), float64(extent+buffer)
 	box := orb.Bound{Min: orb.Point{lo, lo}, Max: orb.Point{hi, hi}}
 	var out orb.MultiPolygon
-	for _, poly := range mp {
-		if len(poly) == 0 {
+	for i, poly := range mp {
+		if len(poly) == 0 || (parts != nil && !intersectsTile(parts[i], tb, extent, buffer)) {
 			continue
 		}
 		ext, b := projectRing(poly[0], tb)
