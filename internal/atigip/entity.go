@@ -57,6 +57,10 @@ type Keys struct {
 	// when none: stores enforce its uniqueness per kind, which makes
 	// imports and flows idempotent.
 	Ref string
+	// Owner is the person (Person id) a record is about when it is not the
+	// person's profile itself: the person of a measure, of an application
+	// (whose Parent is the offer). 0 for records about nobody.
+	Owner int64
 }
 
 // Entity is what stores persist. Pointer types of the domain structs

@@ -79,7 +79,7 @@ func (*Measure) Kind() Kind { return KindMeasure }
 
 // Keys implements Entity. Measures are never public.
 func (m *Measure) Keys() Keys {
-	k := Keys{Departement: m.Departement, Status: string(m.State), Parent: m.PersonID}
+	k := Keys{Departement: m.Departement, Status: string(m.State), Parent: m.PersonID, Owner: m.PersonID}
 	if m.CaseRef != "" {
 		k.Ref = "APPI:" + m.CaseRef
 	}
@@ -183,9 +183,10 @@ type Application struct {
 // Kind implements Entity.
 func (*Application) Kind() Kind { return KindApplication }
 
-// Keys implements Entity. Parent is the offer: waiting lists are per offer.
+// Keys implements Entity. Parent is the offer: waiting lists are per
+// offer; Owner is the person: their applications across offers.
 func (a *Application) Keys() Keys {
-	return Keys{Status: string(a.State), Parent: a.OfferID}
+	return Keys{Status: string(a.State), Parent: a.OfferID, Owner: a.PersonID}
 }
 
 // Validate implements Entity.

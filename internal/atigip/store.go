@@ -12,6 +12,8 @@ type ListFilter struct {
 	Commune     string
 	Status      []string // any of
 	Parent      int64
+	// Owner selects the records about one person (Keys.Owner).
+	Owner int64
 	// ROME is a ROME code ("A1203") or a domain letter ("A").
 	ROME       string
 	PublicOnly bool

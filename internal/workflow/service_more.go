@@ -387,16 +387,9 @@ func (s *Service) Transfer(ctx context.Context, p atigip.Principal, id int64, r 
 			}
 			return err
 		}
-		// Applications are keyed by offer; a person has few, a scan of the
-		// waiting ones finds them.
-		var mine []*atigip.Application
-		err = atigip.Of[*atigip.Application](tx).Scan(ctx, atigip.ListFilter{Status: []string{string(atigip.AppSubmitted), string(atigip.AppInterview)}},
-			func(x *atigip.Application) error {
-				if x.PersonID == id {
-					mine = append(mine, x)
-				}
-				return nil
-			})
+		// Applications are keyed by offer and indexed by person (Owner).
+		mine, err := atigip.Of[*atigip.Application](tx).All(ctx, atigip.ListFilter{Owner: id,
+			Status: []string{string(atigip.AppSubmitted), string(atigip.AppInterview)}})
 		if err != nil {
 			return err
 		}

@@ -90,7 +90,7 @@ func (e *entities) CreateMany(ctx context.Context, es []atigip.Entity) error {
 func (e *entities) copyAll(ctx context.Context, t string, es []atigip.Entity, seqs []int64, ts time.Time) error {
 	src := &entitySource{es: es, ts: ts, i: -1}
 	if _, err := e.q.CopyFrom(ctx, pgx.Identifier{string(e.kind)},
-		[]string{"id", "version", "ref", "departement", "commune", "status", "parent", "public", "created_at", "updated_at", "data"},
+		[]string{"id", "version", "ref", "departement", "commune", "status", "parent", "public", "created_at", "updated_at", "data", "owner"},
 		src); err != nil {
 		return fmt.Errorf("copy rows: %w", mapError(err))
 	}
@@ -142,7 +142,7 @@ func (s *entitySource) Next() bool {
 	k := ent.Keys()
 	m := ent.GetMeta()
 	s.row = append(s.row[:0], m.ID, m.Version, nullable(k.Ref), k.Departement, k.Commune, k.Status,
-		k.Parent, k.Public, s.ts, s.ts, data)
+		k.Parent, k.Public, s.ts, s.ts, data, k.Owner)
 	return true
 }
 

@@ -140,8 +140,8 @@ func (e *entities) Create(ctx context.Context, ent atigip.Entity) error {
 		}
 		var id int64
 		err = e.q.QueryRow(ctx, `WITH ins AS (
-			INSERT INTO `+t+` (version, ref, departement, commune, status, parent, public, created_at, updated_at, data)
-			VALUES (1, $2, $3, $4, $5, $6, $7, $8, $8, $9)
+			INSERT INTO `+t+` (version, ref, departement, commune, status, parent, public, created_at, updated_at, data, owner)
+			VALUES (1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $11)
 			ON CONFLICT (ref) DO NOTHING
 			RETURNING id
 		), r AS (
@@ -152,7 +152,7 @@ func (e *entities) Create(ctx context.Context, ent atigip.Entity) error {
 		)
 		SELECT id FROM ins`,
 			string(e.kind), nullable(k.Ref), k.Departement, k.Commune, k.Status, k.Parent, k.Public,
-			ts, data, romeCodes(k)).Scan(&id)
+			ts, data, romeCodes(k), k.Owner).Scan(&id)
 		if err != nil {
 			*m = old
 			if errors.Is(err, pgx.ErrNoRows) {
@@ -196,7 +196,7 @@ func (e *entities) Update(ctx context.Context, ent atigip.Entity) error {
 		var version int64
 		err = e.q.QueryRow(ctx, `WITH up AS (
 			UPDATE `+t+` SET version = version + 1, ref = $4, departement = $5, commune = $6,
-				status = $7, parent = $8, public = $9, updated_at = $10, data = $11
+				status = $7, parent = $8, public = $9, updated_at = $10, data = $11, owner = $13
 			WHERE id = $2 AND version = $3
 				AND ($4::text IS NULL OR NOT EXISTS (SELECT 1 FROM `+t+` o WHERE o.ref = $4 AND o.id <> $2))
 			RETURNING id, version, created_at
@@ -210,7 +210,7 @@ func (e *entities) Update(ctx context.Context, ent atigip.Entity) error {
 		)
 		SELECT version, created_at FROM up`,
 			string(e.kind), old.ID, old.Version, nullable(k.Ref), k.Departement, k.Commune, k.Status,
-			k.Parent, k.Public, ts, data, romeCodes(k)).Scan(&version, &created)
+			k.Parent, k.Public, ts, data, romeCodes(k), k.Owner).Scan(&version, &created)
 		if err != nil {
 			*m = old
 			if errors.Is(err, pgx.ErrNoRows) {
@@ -294,6 +294,9 @@ func (e *entities) where(f atigip.ListFilter, withAfter bool) (string, []any) {
 	}
 	if f.Parent != 0 {
 		add("parent = ?", f.Parent)
+	}
+	if f.Owner != 0 {
+		add("owner = ?", f.Owner)
 	}
 	if code := f.ROME; code != "" {
 		args = append(args, string(e.kind))

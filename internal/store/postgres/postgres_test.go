@@ -101,8 +101,10 @@ func TestMigrations(t *testing.T) {
 		var n int
 		err := db.pool.QueryRow(ctx, `SELECT count(*) FROM information_schema.columns
 			WHERE table_schema = current_schema() AND table_name = $1`, string(k)).Scan(&n)
-		if err != nil || n != 11 {
-			t.Errorf("table %s: %d columns (err %v), want 11", k, n, err)
+		// id, version, ref, departement, commune, status, parent, owner,
+		// public, created_at, updated_at, data
+		if err != nil || n != 12 {
+			t.Errorf("table %s: %d columns (err %v), want 12", k, n, err)
 		}
 	}
 	var applied int

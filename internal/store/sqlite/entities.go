@@ -25,10 +25,10 @@ var kindSQLs = func() map[atigip.Kind]*kindSQL {
 			table:      t,
 			selectCols: "id, version, created_at, updated_at, data",
 			get:        "SELECT id, version, created_at, updated_at, data FROM " + t + " WHERE id = ?",
-			insert: "INSERT INTO " + t + " (version, ref, departement, commune, status, parent, public, created_at, updated_at, data)" +
-				" VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			insert: "INSERT INTO " + t + " (version, ref, departement, commune, status, parent, owner, public, created_at, updated_at, data)" +
+				" VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			update: "UPDATE " + t + " SET version = version + 1, ref = ?, departement = ?, commune = ?, status = ?, parent = ?," +
-				" public = ?, updated_at = ?, data = ? WHERE id = ? AND version = ? RETURNING created_at",
+				" owner = ?, public = ?, updated_at = ?, data = ? WHERE id = ? AND version = ? RETURNING created_at",
 			delete: "DELETE FROM " + t + " WHERE id = ? AND version = ?",
 			exists: "SELECT version FROM " + t + " WHERE id = ?",
 		}
@@ -80,7 +80,7 @@ type row struct {
 	ref                any // nil when empty: NULLs do not collide in UNIQUE
 	departement        string
 	commune, status    string
-	parent             int64
+	parent, owner      int64
 	public             bool
 	rome               []string
 	data               []byte
@@ -100,7 +100,7 @@ func (e *entities) rowOf(ent atigip.Entity) (row, error) {
 	}
 	k := ent.Keys()
 	r := row{departement: k.Departement, commune: k.Commune, status: k.Status, parent: k.Parent,
-		public: k.Public, rome: k.ROME, data: data}
+		owner: k.Owner, public: k.Public, rome: k.ROME, data: data}
 	if k.Ref != "" {
 		r.ref = k.Ref
 	}
@@ -176,7 +176,7 @@ func (e *entities) CreateMany(ctx context.Context, es []atigip.Entity) error {
 		defer chg.Close()
 		var rome *sql.Stmt
 		for i, r := range rows {
-			res, err := ins.ExecContext(ctx, r.ref, r.departement, r.commune, r.status, r.parent, r.public, us, us, r.data)
+			res, err := ins.ExecContext(ctx, r.ref, r.departement, r.commune, r.status, r.parent, r.owner, r.public, us, us, r.data)
 			if err != nil {
 				err = dbErr("insert "+e.sql.table, err)
 				if len(es) > 1 && atigip.ErrorCode(err) != atigip.EINTERNAL {
@@ -242,7 +242,7 @@ func (e *entities) Update(ctx context.Context, ent atigip.Entity) error {
 	at := now()
 	var created int64
 	err = e.write(ctx, func(t *txn) error {
-		err := t.q.QueryRowContext(ctx, e.sql.update, r.ref, r.departement, r.commune, r.status, r.parent, r.public,
+		err := t.q.QueryRowContext(ctx, e.sql.update, r.ref, r.departement, r.commune, r.status, r.parent, r.owner, r.public,
 			at.UnixMicro(), r.data, id, version).Scan(&created)
 		if errors.Is(err, sql.ErrNoRows) {
 			return e.missing(ctx, t, id)
@@ -326,6 +326,9 @@ func (e *entities) where(f atigip.ListFilter) (string, []any, error) {
 	if f.Parent != 0 {
 		add("parent = ?", f.Parent)
 	}
+	if f.Owner != 0 {
+		add("owner = ?", f.Owner)
+	}
 	if f.ROME != "" {
 		lo := strings.ToUpper(strings.TrimSpace(f.ROME))
 		if lo == "" || !validROMEPrefix(lo) {
@@ -333,7 +336,7 @@ func (e *entities) where(f atigip.ListFilter) (string, []any, error) {
 		}
 		// Every code starting with lo sorts in [lo, hi): an index range.
 		hi := lo[:len(lo)-1] + string(lo[len(lo)-1]+1)
-		if f.Departement != "" || f.Commune != "" || f.Parent != 0 || f.Ref != "" || len(f.IDs) > 0 {
+		if f.Departement != "" || f.Commune != "" || f.Parent != 0 || f.Owner != 0 || f.Ref != "" || len(f.IDs) > 0 {
 			// Another index narrows the rows first: check each one's codes
 			// by primary key, rather than gather every id of a domain
 			// that may hold a third of the table.

@@ -205,6 +205,9 @@ func Matches(id int64, k atigip.Keys, f atigip.ListFilter) bool {
 	if f.Parent != 0 && k.Parent != f.Parent {
 		return false
 	}
+	if f.Owner != 0 && k.Owner != f.Owner {
+		return false
+	}
 	if f.ROME != "" && !slices.ContainsFunc(k.ROME, func(c string) bool { return strings.HasPrefix(c, f.ROME) }) {
 		return false
 	}

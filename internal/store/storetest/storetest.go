@@ -289,6 +289,14 @@ func testUpdateDelete(t *testing.T, s atigip.Store, k atigip.Kind) {
 	}
 	// The indexed keys follow the update.
 	nk, ok := upd.Keys(), e.Keys()
+	if nk.Owner != ok.Owner {
+		if l, _ := listIDs(t, es, atigip.ListFilter{Owner: ok.Owner}); len(l) != 0 {
+			t.Errorf("still listed under old owner %d", ok.Owner)
+		}
+		if l, _ := listIDs(t, es, atigip.ListFilter{Owner: nk.Owner}); !slices.Equal(l, []int64{id}) {
+			t.Errorf("not listed under new owner %d: %v", nk.Owner, l)
+		}
+	}
 	if nk.Departement != "" && nk.Departement != ok.Departement {
 		if l, _ := listIDs(t, es, atigip.ListFilter{Departement: ok.Departement}); len(l) != 0 {
 			t.Errorf("still listed under old département %q", ok.Departement)
@@ -413,6 +421,9 @@ func testFilters(t *testing.T, s atigip.Store, k atigip.Kind) {
 		{"status", atigip.ListFilter{Status: []string{k0.Status}}, k0.Status == ""},
 		{"status any of", atigip.ListFilter{Status: []string{k0.Status, k1.Status}}, k0.Status == ""},
 		{"parent", atigip.ListFilter{Parent: k1.Parent}, k1.Parent == 0},
+		{"owner", atigip.ListFilter{Owner: k1.Owner}, k1.Owner == 0},
+		{"owner unknown", atigip.ListFilter{Owner: 1 << 40}, false},
+		{"owner and status", atigip.ListFilter{Owner: k0.Owner, Status: []string{k0.Status}}, k0.Owner == 0},
 		{"rome code", atigip.ListFilter{ROME: code}, code == ""},
 		{"rome domain", atigip.ListFilter{ROME: "A"}, code == ""},
 		{"rome domain none", atigip.ListFilter{ROME: "M"}, code == ""},
