@@ -114,10 +114,9 @@ func listParams(pol policy) []Param {
 
 // listQuery is a parsed list request.
 type listQuery struct {
-	filter   atigip.ListFilter
-	page     int // 0 when offset/limit were used
-	perPage  int
-	personID int64 // applications only: filtered after the store
+	filter  atigip.ListFilter
+	page    int // 0 when offset/limit were used
+	perPage int
 }
 
 func invalidParam(name, format string, args ...any) error {
@@ -229,7 +228,8 @@ func parseListQuery(c *fiber.Ctx, pol policy) (listQuery, error) {
 		}
 	}
 	if pol.kind == atigip.KindApplication {
-		if q.personID, _, err = num("person_id", 1, 1<<62); err != nil {
+		// Indexed as the applications' Owner: their parent is the offer.
+		if q.filter.Owner, _, err = num("person_id", 1, 1<<62); err != nil {
 			return q, err
 		}
 	}
@@ -267,10 +267,16 @@ func (s *Server) list(pol policy) fiber.Handler {
 		ctx := c.UserContext()
 		out := ListPage[atigip.Entity]{Items: []atigip.Entity{}, Page: q.page, PerPage: q.perPage, Offset: q.filter.Offset}
 		empty := pol.scope != nil && pol.scope(p, &q.filter)
+		var pred func(atigip.Entity) (bool, error)
+		if !empty {
+			if empty, pred, err = narrow(newLookup(ctx, s.store), p, pol.kind, &q.filter); err != nil {
+				return s.Problem(c, err)
+			}
+		}
 		if !empty {
 			var items []atigip.Entity
 			var total int
-			if pred := postFilter(pol, p, q); pred != nil {
+			if pred != nil {
 				items, total, err = s.scanPage(c, pol.kind, q.filter, pred)
 			} else {
 				items, total, err = s.store.Entities(pol.kind).List(ctx, q.filter)
@@ -299,37 +305,25 @@ func (s *Server) list(pol policy) fiber.Handler {
 	}
 }
 
-// postFilter returns a predicate for filters the store cannot express
-// (applications of one person: their parent key is the offer), or nil.
-func postFilter(pol policy, p atigip.Principal, q listQuery) func(atigip.Entity) bool {
-	if pol.kind != atigip.KindApplication {
-		return nil
-	}
-	want := q.personID
-	if p.Role == atigip.RolePerson {
-		if want != 0 && want != p.PersonID {
-			return func(atigip.Entity) bool { return false }
-		}
-		want = p.PersonID
-		if want == 0 {
-			return func(atigip.Entity) bool { return false }
-		}
-	}
-	if want == 0 {
-		return nil
-	}
-	return func(e atigip.Entity) bool { return e.(*atigip.Application).PersonID == want }
-}
+// errTooWide stops a perimeter scan past maxPerimeterScan rows.
+var errTooWide = &atigip.Error{Code: atigip.EINVALID, Message: "Liste trop large pour être filtrée selon votre périmètre : " +
+	"précisez-la (département, statut, offre ou personne).", Fields: []atigip.FieldError{{Field: "status",
+	Message: "Ajoutez un filtre : departement, status, offer_id ou person_id."}}}
 
-// scanPage pages through a streamed scan filtered by pred.
-func (s *Server) scanPage(c *fiber.Ctx, k atigip.Kind, f atigip.ListFilter, pred func(atigip.Entity) bool) ([]atigip.Entity, int, error) {
+// scanPage pages through a streamed scan filtered by pred, for what the
+// store cannot filter (the perimeter over an application's offer, a
+// person's age); it examines at most maxPerimeterScan rows.
+func (s *Server) scanPage(c *fiber.Ctx, k atigip.Kind, f atigip.ListFilter, pred func(atigip.Entity) (bool, error)) ([]atigip.Entity, int, error) {
 	offset, limit := f.Offset, f.Limit
 	f.Offset, f.Limit = 0, 0
 	var items []atigip.Entity
-	total := 0
+	total, seen := 0, 0
 	err := s.store.Entities(k).Scan(c.UserContext(), f, func(e atigip.Entity) error {
-		if !pred(e) {
-			return nil
+		if seen++; seen > maxPerimeterScan {
+			return errTooWide
+		}
+		if ok, err := pred(e); err != nil || !ok {
+			return err
 		}
 		if total >= offset && len(items) < limit {
 			items = append(items, e)
@@ -351,6 +345,9 @@ func (s *Server) get(pol policy) fiber.Handler {
 		if err == nil && pol.visible != nil && !pol.visible(p, e) {
 			err = notFound(pol.kind)
 		}
+		if err == nil {
+			err = s.inPerimeter(c, p, e, true)
+		}
 		if pol.kind.Sensitive() {
 			// Attempts are audited too, found or not.
 			if aerr := s.Audit(c, "read", pol.kind, id, 0); aerr != nil {
@@ -368,6 +365,22 @@ func (s *Server) get(pol policy) fiber.Handler {
 		}
 		return c.JSON(e)
 	}
+}
+
+// inPerimeter checks e against p's perimeter (perimeter.go): a record
+// outside reads as not found when it exists (read), and is refused when p
+// would write it there.
+func (s *Server) inPerimeter(c *fiber.Ctx, p atigip.Principal, e atigip.Entity, existing bool) error {
+	ok, err := within(newLookup(c.UserContext(), s.store), p, e)
+	switch {
+	case err != nil:
+		return err
+	case ok:
+		return nil
+	case existing:
+		return notFound(e.Kind())
+	}
+	return outsidePerimeter(p)
 }
 
 func notFound(k atigip.Kind) error {
@@ -394,6 +407,9 @@ func (s *Server) create(pol policy) fiber.Handler {
 			if err := pol.writable(s.Principal(c), nil, e); err != nil {
 				return s.Problem(c, err)
 			}
+		}
+		if err := s.inPerimeter(c, s.Principal(c), e, false); err != nil {
+			return s.Problem(c, err)
 		}
 		if guardErr != nil {
 			if err := e.Validate(); err != nil {
@@ -441,13 +457,19 @@ func (s *Server) update(pol policy) fiber.Handler {
 		m.ID = id
 		p := s.Principal(c)
 		ents := s.store.Entities(pol.kind)
-		if pol.writable != nil || pol.visible != nil || pol.guard != nil {
+		if pol.writable != nil || pol.visible != nil || pol.guard != nil || pol.kind.Sensitive() {
 			old, err := ents.Get(c.UserContext(), id)
 			if err == nil && pol.visible != nil && !pol.visible(p, old) {
 				err = notFound(pol.kind)
 			}
+			if err == nil {
+				err = s.inPerimeter(c, p, old, true)
+			}
 			if err == nil && pol.writable != nil {
 				err = pol.writable(p, old, e)
+			}
+			if err == nil {
+				err = s.inPerimeter(c, p, e, false) // nor moved out of it
 			}
 			if err == nil && pol.guard != nil {
 				if old.GetMeta().Version != m.Version {
@@ -485,10 +507,13 @@ func (s *Server) remove(pol policy) fiber.Handler {
 		}
 		p := s.Principal(c)
 		ents := s.store.Entities(pol.kind)
-		if pol.writable != nil || pol.visible != nil {
+		if pol.writable != nil || pol.visible != nil || pol.kind.Sensitive() {
 			old, err := ents.Get(c.UserContext(), id)
 			if err == nil && pol.visible != nil && !pol.visible(p, old) {
 				err = notFound(pol.kind)
+			}
+			if err == nil {
+				err = s.inPerimeter(c, p, old, true)
 			}
 			if err == nil && pol.writable != nil {
 				err = pol.writable(p, old, nil)

@@ -65,7 +65,7 @@ func TestWorkflowFieldsGuarded(t *testing.T) {
 			measure(func(m *atigip.Measure) { m.PostID = fx.post.ID + 1 }), "post_id", "/transitions"},
 		{"CPIP adds hours", cpip, atigip.KindMeasure, running.ID,
 			measure(func(m *atigip.Measure) { m.HoursDone = 20 }), "hours_done", "/hours"},
-		{"PJJ drops a suspension", pjj, atigip.KindMeasure, running.ID,
+		{"DSPIP drops a suspension", dsp, atigip.KindMeasure, running.ID,
 			measure(func(m *atigip.Measure) { m.Suspensions = nil }), "suspensions", "/transitions"},
 		{"CPIP moves the start date", cpip, atigip.KindMeasure, running.ID,
 			measure(func(m *atigip.Measure) { m.StartDate = m.StartDate.AddDays(-30) }), "start_date", "/transitions"},

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/atigip/atigip360/internal/atigip"
 )
@@ -104,6 +105,9 @@ type fixture struct {
 	measure *atigip.Measure
 	app     *atigip.Application
 	ids     map[atigip.Kind]int64
+	// minors are the person and measure a PJJ educator follows (the
+	// others are adults', followed by CPIP).
+	minors map[atigip.Kind]int64
 }
 
 func newFixture(t testing.TB, s atigip.Store) *fixture {
@@ -121,7 +125,31 @@ func newFixture(t testing.TB, s atigip.Store) *fixture {
 		atigip.KindFloorSpace: f.floor.ID, atigip.KindOffer: f.offer.ID, atigip.KindPerson: f.person.ID,
 		atigip.KindMeasure: f.measure.ID, atigip.KindApplication: f.app.ID,
 	}
+	minor := seed(t, s, f.minor(f.fresh(atigip.KindPerson, 20)))
+	m := f.fresh(atigip.KindMeasure, 20).(*atigip.Measure)
+	m.PersonID = minor.GetMeta().ID
+	f.minors = map[atigip.Kind]int64{atigip.KindPerson: minor.GetMeta().ID,
+		atigip.KindMeasure: seed(t, s, f.minor(m)).GetMeta().ID}
 	return f
+}
+
+// minor makes a person or a measure a minor's.
+func (f *fixture) minor(e atigip.Entity) atigip.Entity {
+	switch v := e.(type) {
+	case *atigip.Person:
+		v.Minor, v.BirthDate = true, atigip.DateOf(time.Now().AddDate(-16, 0, 0))
+	case *atigip.Measure:
+		v.Minor = true
+	}
+	return e
+}
+
+// idFor is the fixture's record of kind k that role r acts on.
+func (f *fixture) idFor(r atigip.Role, k atigip.Kind) int64 {
+	if id, ok := f.minors[k]; ok && r == atigip.RolePJJ {
+		return id
+	}
+	return f.ids[k]
 }
 
 // fresh returns a new valid entity attached to the fixture's parents and
@@ -264,19 +292,22 @@ func matrixRequest(t *testing.T, env *testEnv, fx *fixture, rt Route, role atigi
 	case kind == "":
 	case rt.Method == http.MethodPost:
 		body = fx.creatable(t, env.store, kind, 1)
+		if role == pjj {
+			body = fx.minor(body.(atigip.Entity))
+		}
 	case rt.Method == http.MethodPut:
-		cur, err := env.store.Entities(kind).Get(t.Context(), fx.ids[kind])
+		cur, err := env.store.Entities(kind).Get(t.Context(), fx.idFor(role, kind))
 		if err != nil {
 			t.Fatal(err)
 		}
 		body = cur
-		path = strings.Replace(path, ":id", strconv.FormatInt(fx.ids[kind], 10), 1)
+		path = strings.Replace(path, ":id", strconv.FormatInt(fx.idFor(role, kind), 10), 1)
 	case rt.Method == http.MethodDelete:
 		e := seed(t, env.store, fx.fresh(kind, 2+int(fx.ids[kind])+len(t.Name())))
 		path = strings.Replace(path, ":id", strconv.FormatInt(e.GetMeta().ID, 10), 1) +
 			"?version=" + strconv.FormatInt(e.GetMeta().Version, 10)
 	default:
-		path = strings.Replace(path, ":id", strconv.FormatInt(fx.ids[kind], 10), 1)
+		path = strings.Replace(path, ":id", strconv.FormatInt(fx.idFor(role, kind), 10), 1)
 	}
 	var req *http.Request
 	if body != nil {

@@ -44,6 +44,34 @@ import (
 //
 // Public and business roles never read people, measures or applications:
 // those routes do not admit them (401 anonymous, 403 signed in).
+//
+// Perimeters (perimeter.go), on people, measures and applications, for
+// their reads, lists and writes and for the workflow routes acting on them
+// (transitions, hours, incidents, history, clearance, transfer, filing,
+// ranking, waiting lists). Outside its perimeter a record reads as not
+// found (404), and writing one there is refused (403).
+//   - A justice professional (or the case system) whose principal carries
+//     a Departement (dev tokens: atigip token --departement 69; OIDC: the
+//     configured claim) sees that département only: people by their home
+//     address, measures by the département of the SPIP in charge,
+//     applications by their person's or their offer's. Without one, access
+//     is national: ATIGIP referents and central administration sign in
+//     without a département.
+//   - Prison staff attached to an establishment (PrisonID) act only there:
+//     people detained there, applications to its offers; their Departement
+//     is not used. National prison staff (no PrisonID) are bound like the
+//     others by a Departement, if any.
+//   - A CPIP follows adults, a PJJ educator minors (Person.Minor,
+//     Measure.Minor); the DSPIP, who also stands for the PJJ territorial
+//     director, and magistrates see both.
+//   - Posts, organisations, prisons, floor spaces and offers are not
+//     personal: magistrates and clerks read posts everywhere, whatever
+//     their Departement.
+//
+// The département is a store filter; the age group and an application's
+// offer are not (they are not keys), so those lists filter a scan of at
+// most maxPerimeterScan rows, already narrowed by the département, the
+// offer or the person when given.
 type policy struct {
 	kind                         atigip.Kind
 	read, create, update, remove []atigip.Role // nil = everyone
@@ -267,6 +295,16 @@ var policies = map[atigip.Kind]policy{
 		remove: []atigip.Role{atigip.RolePrisonStaff},
 		parent: "offer_id",
 		guard:  guardApplication,
+		scope: func(p atigip.Principal, f *atigip.ListFilter) bool {
+			if p.Role != atigip.RolePerson {
+				return false
+			}
+			if p.PersonID == 0 || (f.Owner != 0 && f.Owner != p.PersonID) {
+				return true
+			}
+			f.Owner = p.PersonID
+			return false
+		},
 		// Filing an application is the workflow's: CPU clearance, open
 		// offer, same establishment, no duplicate, last on the waiting list.
 		createVia: func(ctx context.Context, s *Server, p atigip.Principal, e atigip.Entity) (atigip.Entity, error) {

@@ -144,6 +144,9 @@ func (w *wfRoutes) transition(c *fiber.Ctx) error {
 	if err != nil {
 		return w.s.Problem(c, err)
 	}
+	if err := w.perimeter(c, atigip.KindMeasure, id); err != nil {
+		return w.s.Problem(c, err)
+	}
 	var b TransitionBody
 	if err := w.s.Decode(c, &b); err != nil {
 		return w.s.Problem(c, err)
@@ -163,6 +166,9 @@ func (w *wfRoutes) hours(c *fiber.Ctx) error {
 	if err != nil {
 		return w.s.Problem(c, err)
 	}
+	if err := w.perimeter(c, atigip.KindMeasure, id); err != nil {
+		return w.s.Problem(c, err)
+	}
 	var b workflow.HoursReport
 	if err := w.s.Decode(c, &b); err != nil {
 		return w.s.Problem(c, err)
@@ -177,6 +183,9 @@ func (w *wfRoutes) hours(c *fiber.Ctx) error {
 func (w *wfRoutes) checkHours(c *fiber.Ctx) error {
 	id, err := parseID(c)
 	if err != nil {
+		return w.s.Problem(c, err)
+	}
+	if err := w.perimeter(c, atigip.KindMeasure, id); err != nil {
 		return w.s.Problem(c, err)
 	}
 	logID, err := pathID(c, "log")
@@ -197,6 +206,9 @@ func (w *wfRoutes) checkHours(c *fiber.Ctx) error {
 func (w *wfRoutes) incident(c *fiber.Ctx) error {
 	id, err := parseID(c)
 	if err != nil {
+		return w.s.Problem(c, err)
+	}
+	if err := w.perimeter(c, atigip.KindMeasure, id); err != nil {
 		return w.s.Problem(c, err)
 	}
 	var b workflow.IncidentReport
@@ -238,12 +250,29 @@ func (w *wfRoutes) measureVisible(c *fiber.Ctx, id int64) error {
 	return nil
 }
 
+// perimeter checks that record id of kind k lies in the principal's
+// perimeter (perimeter.go): outside, it reads as not found. A missing
+// record is left for the service to report.
+func (w *wfRoutes) perimeter(c *fiber.Ctx, k atigip.Kind, id int64) error {
+	e, err := w.s.Store().Entities(k).Get(c.UserContext(), id)
+	if atigip.ErrorCode(err) == atigip.ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return w.s.inPerimeter(c, w.s.Principal(c), e, true)
+}
+
 func (w *wfRoutes) history(c *fiber.Ctx) error {
 	id, err := parseID(c)
 	if err != nil {
 		return w.s.Problem(c, err)
 	}
 	err = w.measureVisible(c, id)
+	if err == nil {
+		err = w.perimeter(c, atigip.KindMeasure, id)
+	}
 	if aerr := w.s.Audit(c, "read_history", atigip.KindMeasure, id, 0); aerr != nil {
 		return w.s.Problem(c, aerr)
 	}
@@ -375,6 +404,9 @@ func (w *wfRoutes) clearance(c *fiber.Ctx) error {
 	if err != nil {
 		return w.s.Problem(c, err)
 	}
+	if err := w.perimeter(c, atigip.KindPerson, id); err != nil {
+		return w.s.Problem(c, err)
+	}
 	var b ClearanceBody
 	if err := w.s.Decode(c, &b); err != nil {
 		return w.s.Problem(c, err)
@@ -389,6 +421,9 @@ func (w *wfRoutes) clearance(c *fiber.Ctx) error {
 func (w *wfRoutes) transfer(c *fiber.Ctx) error {
 	id, err := parseID(c)
 	if err != nil {
+		return w.s.Problem(c, err)
+	}
+	if err := w.perimeter(c, atigip.KindPerson, id); err != nil {
 		return w.s.Problem(c, err)
 	}
 	var b workflow.TransferRequest
@@ -415,6 +450,12 @@ func (w *wfRoutes) apply(c *fiber.Ctx) error {
 	if b.PersonID == 0 && p.Role == atigip.RolePerson {
 		b.PersonID = p.PersonID
 	}
+	// The application to be: its person or its offer in the perimeter.
+	if ok, err := within(newLookup(c.UserContext(), w.s.Store()), p, &atigip.Application{PersonID: b.PersonID, OfferID: id}); err != nil {
+		return w.s.Problem(c, err)
+	} else if !ok {
+		return w.s.Problem(c, outsidePerimeter(p))
+	}
 	a, err := w.svc.ApplyTo(c.UserContext(), p, id, b.PersonID, b.Note)
 	if err != nil {
 		return w.s.Problem(c, err)
@@ -432,6 +473,20 @@ func (w *wfRoutes) waitingList(c *fiber.Ctx) error {
 	if err != nil {
 		return w.s.Problem(c, err)
 	}
+	// The order stays visible; the applications outside the perimeter
+	// are left out.
+	lk, p := newLookup(c.UserContext(), w.s.Store()), w.s.Principal(c)
+	shown := list[:0]
+	for _, a := range list {
+		ok, err := within(lk, p, a)
+		if err != nil {
+			return w.s.Problem(c, err)
+		}
+		if ok {
+			shown = append(shown, a)
+		}
+	}
+	list = shown
 	if err := w.s.Audit(c, "waiting_list", atigip.KindApplication, 0, len(list)); err != nil {
 		return w.s.Problem(c, err)
 	}
@@ -441,6 +496,9 @@ func (w *wfRoutes) waitingList(c *fiber.Ctx) error {
 func (w *wfRoutes) appTransition(c *fiber.Ctx) error {
 	id, err := parseID(c)
 	if err != nil {
+		return w.s.Problem(c, err)
+	}
+	if err := w.perimeter(c, atigip.KindApplication, id); err != nil {
 		return w.s.Problem(c, err)
 	}
 	var b AppTransitionBody
@@ -460,6 +518,9 @@ func (w *wfRoutes) appTransition(c *fiber.Ctx) error {
 func (w *wfRoutes) rank(c *fiber.Ctx) error {
 	id, err := parseID(c)
 	if err != nil {
+		return w.s.Problem(c, err)
+	}
+	if err := w.perimeter(c, atigip.KindApplication, id); err != nil {
 		return w.s.Problem(c, err)
 	}
 	var b RankBody
