@@ -575,3 +575,64 @@ func TestNewErrors(t *testing.T) {
 		})
 	}
 }
+
+// scanCounter counts the streamed scans a store serves, per kind.
+type scanCounter struct {
+	*memStore
+	scans map[atigip.Kind]int
+}
+
+func (s *scanCounter) Entities(k atigip.Kind) atigip.Entities {
+	return countedEntities{s.memStore.Entities(k), s, k}
+}
+
+type countedEntities struct {
+	atigip.Entities
+	s *scanCounter
+	k atigip.Kind
+}
+
+func (c countedEntities) Scan(ctx context.Context, f atigip.ListFilter, fn func(atigip.Entity) error) error {
+	c.s.scans[c.k]++
+	return c.Entities.Scan(ctx, f, fn)
+}
+
+// TestApplicationsByPersonUseTheIndex checks that a person's applications
+// (keyed by offer) are listed through the store's owner filter, one page
+// at a time, never by scanning every application.
+func TestApplicationsByPersonUseTheIndex(t *testing.T) {
+	store := &scanCounter{memStore: newMemStore(), scans: map[atigip.Kind]int{}}
+	env := newEnv(t, store)
+	fx := newFixture(t, store)
+	other := seed(t, store, fx.fresh(atigip.KindPerson, 5).(*atigip.Person))
+	for i := range 6 {
+		a := fx.fresh(atigip.KindApplication, i).(*atigip.Application)
+		if i%2 == 0 {
+			a.PersonID = other.ID
+		}
+		seed(t, store, a)
+	}
+	for _, tc := range []struct {
+		tok, query string
+		want       int
+	}{
+		{env.token(atigip.Principal{Role: atigip.RoleCPIP}), "?person_id=" + strconv.FormatInt(other.ID, 10), 3},
+		{env.token(atigip.Principal{Role: atigip.RolePrisonStaff}), "?per_page=2&person_id=" + strconv.FormatInt(fx.person.ID, 10), 4},
+		{env.token(atigip.Principal{Role: atigip.RolePerson, PersonID: other.ID}), "", 3},
+	} {
+		res := env.do("GET", "/api/applications"+tc.query, tc.tok, nil)
+		var lp ListPage[atigip.Application]
+		res.json(t, &lp)
+		if res.status != 200 || lp.Total != tc.want {
+			t.Fatalf("%s: %d, total %d, want %d", tc.query, res.status, lp.Total, tc.want)
+		}
+		for _, a := range lp.Items {
+			if a.PersonID != other.ID && a.PersonID != fx.person.ID || (tc.want == 3 && a.PersonID != other.ID) {
+				t.Fatalf("%s lists person %d", tc.query, a.PersonID)
+			}
+		}
+	}
+	if n := store.scans[atigip.KindApplication]; n != 0 {
+		t.Fatalf("%d scans of every application", n)
+	}
+}
