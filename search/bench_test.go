@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"path/filepath"
 	"slices"
@@ -135,4 +136,21 @@ func dirBytes(dir string) (int64, error) {
 		return err
 	})
 	return n, err
+}
+
+// BenchmarkSearchEach times each typical query alone, to tell which ones
+// make the tail of BenchmarkSearch.
+func BenchmarkSearchEach(b *testing.B) {
+	db := openStore(b, benchScale)
+	ix := builtIndex(b, db, filepath.Join(b.TempDir(), "index"))
+	ctx := context.Background()
+	for i, q := range typicalQueries {
+		b.Run(fmt.Sprintf("q%02d", i), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := ix.Search(ctx, q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

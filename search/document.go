@@ -102,14 +102,49 @@ type document struct {
 	Facet       []string  `json:"facet"`
 }
 
-// setFacets fills the facet field from the other fields; see fFacet.
+// facetDefs are the facets of a result and the one-byte key naming each in
+// the facet field (see fFacet). Bleve decompresses and counts the facet
+// values of every match, so they are kept short: "d35" rather than
+// "departement=35". A flag is stored only when true: every document has
+// all four, so its false count is the total less the true one.
+var facetDefs = []struct {
+	name string
+	key  byte
+	flag bool
+}{
+	{fType, 't', false},
+	{fDepartement, 'd', false},
+	{fRegion, 'r', false},
+	{fROMEDomain, 'o', false},
+	{fStatus, 's', false},
+	{fMinors, 'm', true},
+	{fWeekends, 'w', true},
+	{fWheelchair, 'h', true},
+	{fAvailable, 'a', true},
+}
+
+// facetKey returns the key of the facet name.
+func facetKey(name string) byte {
+	for _, f := range facetDefs {
+		if f.name == name {
+			return f.key
+		}
+	}
+	panic("search: unknown facet " + name)
+}
+
+// setFacets fills the facet field from the other fields; see facetDefs.
 func (d *document) setFacets() {
 	add := func(name, v string) {
 		if v != "" {
-			d.Facet = append(d.Facet, name+"="+v)
+			d.Facet = append(d.Facet, string(facetKey(name))+v)
 		}
 	}
-	flag := func(name string, b bool) { add(name, strconv.FormatBool(b)) }
+	flag := func(name string, b bool) {
+		if b {
+			d.Facet = append(d.Facet, string(facetKey(name)))
+		}
+	}
 	add(fType, d.Type)
 	add(fDepartement, d.Departement)
 	add(fRegion, d.Region)

@@ -9,7 +9,7 @@ import (
 // MappingVersion identifies the index layout: the mapping below and the way
 // documents are built from entities. Change it whenever either changes, so
 // that an index written by an older binary is rebuilt rather than trusted.
-const MappingVersion = "atigip-search-4"
+const MappingVersion = "atigip-search-5"
 
 // Field names of an indexed document.
 const (
@@ -37,8 +37,9 @@ const (
 	fPlacesLeft  = "places_left"
 	fStatus      = "status"
 	fUpdated     = "updated"
-	// fFacet holds "name=value" pairs of every facet: one field to visit
-	// per match instead of nine makes facet counting several times faster.
+	// fFacet holds the values of every facet under a one-byte key (see
+	// facetDefs): one field to visit per match instead of nine makes
+	// facet counting several times faster.
 	fFacet = "facet"
 )
 

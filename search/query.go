@@ -453,13 +453,21 @@ func romeQuery(codes []codeWeight, boost float64) query.Query {
 	return query.NewDisjunctionQuery(alts)
 }
 
-// buildFilter returns the filters of r as one non-scoring query, including
-// the audience cut for every audience but justice; nil when nothing filters.
+// buildFilter returns the filters of r, including the audience cut for
+// every audience but justice, as one query whose parts weigh nothing in the
+// score; nil when nothing filters.
+//
+// The caller puts it in a conjunction with the text query rather than in
+// bleve's BooleanQuery filter: bleve checks a filter on each document the
+// text matched, so "espaces verts" in one département walked every
+// "espaces verts" of France, whereas a conjunction leaps from one filtered
+// document to the next.
 func buildFilter(r *Request) query.Query {
 	var fs []query.Query
 	term := func(field, v string) query.Query {
 		q := query.NewTermQuery(v)
 		q.SetField(field)
+		q.SetBoost(0)
 		return q
 	}
 	anyOf := func(field string, vs []string) {
@@ -470,12 +478,15 @@ func buildFilter(r *Request) query.Query {
 		for i, v := range vs {
 			alts[i] = term(field, v)
 		}
-		fs = append(fs, query.NewDisjunctionQuery(alts))
+		d := query.NewDisjunctionQuery(alts)
+		d.SetBoost(0)
+		fs = append(fs, d)
 	}
 	boolean := func(field string, v *bool) {
 		if v != nil {
 			q := query.NewBoolFieldQuery(*v)
 			q.SetField(field)
+			q.SetBoost(0)
 			fs = append(fs, q)
 		}
 	}
@@ -513,7 +524,9 @@ func buildFilter(r *Request) query.Query {
 		for _, d := range domains {
 			alts = append(alts, term(fROMEDomain, d))
 		}
-		fs = append(fs, query.NewDisjunctionQuery(alts))
+		d := query.NewDisjunctionQuery(alts)
+		d.SetBoost(0)
+		fs = append(fs, d)
 	}
 	boolean(fMinors, r.Minors)
 	boolean(fWeekends, r.Weekends)
@@ -523,6 +536,7 @@ func buildFilter(r *Request) query.Query {
 	if r.Near != nil && r.RadiusKm > 0 {
 		g := query.NewGeoDistanceQuery(r.Near.Lon, r.Near.Lat, fmt.Sprintf("%gkm", r.RadiusKm))
 		g.SetField(fLocation)
+		g.SetBoost(0)
 		fs = append(fs, g)
 	}
 	switch len(fs) {
@@ -531,5 +545,7 @@ func buildFilter(r *Request) query.Query {
 	case 1:
 		return fs[0]
 	}
-	return query.NewConjunctionQuery(fs)
+	c := query.NewConjunctionQuery(fs)
+	c.SetBoost(0)
+	return c
 }

@@ -157,6 +157,58 @@ func TestFilters(t *testing.T) {
 		}
 	})
 
+	t.Run("facets count what the filters keep", func(t *testing.T) {
+		base := Request{Query: "entretien", Types: post, Role: atigip.RoleCPIP, PerPage: 1}
+		res, err := ix.Search(ctx, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		find := func(name, v string) int {
+			for _, f := range res.Facets[name] {
+				if f.Value == v {
+					return f.Count
+				}
+			}
+			return 0
+		}
+		checks := []struct {
+			facet, value string
+			filter       func(r *Request)
+		}{
+			{"departement", "59", func(r *Request) { r.Departement = "59" }},
+			{"region", "53", func(r *Request) { r.Region = "53" }},
+			{"rome_domain", "A", func(r *Request) { r.ROME = []string{"A"} }},
+			{"status", "closed", func(r *Request) { r.Status = []string{"closed"} }},
+			{"minors", "true", func(r *Request) { r.Minors = ptr(true) }},
+			{"minors", "false", func(r *Request) { r.Minors = ptr(false) }},
+			{"weekends", "false", func(r *Request) { r.Weekends = ptr(false) }},
+			{"wheelchair", "true", func(r *Request) { r.Wheelchair = ptr(true) }},
+			{"available", "true", func(r *Request) { r.Available = ptr(true) }},
+			{"available", "false", func(r *Request) { r.Available = ptr(false) }},
+		}
+		for _, c := range checks {
+			r := base
+			c.filter(&r)
+			want, err := ix.Search(ctx, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := find(c.facet, c.value); want.Total == 0 || uint64(got) != want.Total {
+				t.Errorf("facet %s=%s counts %d, the filter keeps %d", c.facet, c.value, got, want.Total)
+			}
+			if lbl := res.Facets[c.facet][0].Label; lbl == "" {
+				t.Errorf("facet %s without label", c.facet)
+			}
+		}
+		pub, err := ix.Search(ctx, Request{Query: "entretien", PerPage: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := pub.Facets["available"]; ok {
+			t.Error("the public sees the available facet")
+		}
+	})
+
 	t.Run("distance sort", func(t *testing.T) {
 		res, err := ix.Search(ctx, Request{Query: "entretien", Near: &rennes, Sort: SortDistance, PerPage: 50})
 		if err != nil {

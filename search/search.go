@@ -64,11 +64,6 @@ type FacetCount struct {
 	Count int    `json:"count"`
 }
 
-// facetNames are the facets of a result, all counted from the one facet
-// field (see document.facets).
-var facetNames = []string{fType, fDepartement, fRegion, fROMEDomain, fStatus,
-	fMinors, fWeekends, fWheelchair, fAvailable}
-
 // facetValues bounds the distinct values of the facet field: every
 // département, région, domain, status, type and flag.
 const facetValues = 400
@@ -89,23 +84,33 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	if ix.idx == nil {
 		return nil, atigip.Errorf(atigip.EUNAVAILABLE, "L'index de recherche est fermé.")
 	}
-	bq := query.NewBooleanQuery(nil, nil, nil)
-	if tq := buildTextQuery(pq, ix.hasTerm); tq != nil {
-		bq.AddMust(tq)
-	} else {
-		bq.AddMust(query.NewMatchAllQuery())
-	}
-	if f := buildFilter(&r); f != nil {
-		bq.AddFilter(f)
+	var q query.Query
+	tq, fq := buildTextQuery(pq, ix.hasTerm), buildFilter(&r)
+	switch {
+	case tq != nil && fq != nil:
+		q = query.NewConjunctionQuery([]query.Query{tq, fq})
+	case tq != nil:
+		q = tq
+	case fq != nil:
+		q = fq
+	default:
+		q = query.NewMatchAllQuery()
 	}
 
-	req := bleve.NewSearchRequestOptions(bq, r.PerPage, (r.Page-1)*r.PerPage, r.Explain)
+	req := bleve.NewSearchRequestOptions(q, r.PerPage, (r.Page-1)*r.PerPage, r.Explain)
 	req.Fields = storedFields
 	justice := r.Role.Audience() == atigip.AudienceJustice
 	req.AddFacet(fFacet, bleve.NewFacetRequest(fFacet, facetValues))
 	if !pq.empty() {
 		req.Highlight = bleve.NewHighlightWithStyle(html.Name)
 		req.Highlight.Fields = []string{fTitle, fBody, fParent}
+	}
+	// Scores order the hits only under the relevance sort of a text query;
+	// elsewhere bleve may skip computing them (and, for filters alone,
+	// intersect posting bitmaps directly). A filter weighs nothing, so
+	// scoring one alone would divide by a zero norm anyway.
+	if pq.empty() || (r.Sort != SortRelevance && !r.Explain) {
+		req.Score = bleve.ScoreNone
 	}
 	switch r.Sort {
 	case SortDistance:
@@ -133,27 +138,11 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 		}
 		return nil, fmt.Errorf("search: query: %w", err)
 	}
-	res := &Result{Total: sr.Total, Page: r.Page, PerPage: r.PerPage, Hits: make([]Hit, 0, len(sr.Hits)),
-		Facets: map[string][]FacetCount{}}
+	res := &Result{Total: sr.Total, Page: r.Page, PerPage: r.PerPage, Hits: make([]Hit, 0, len(sr.Hits))}
 	for _, h := range sr.Hits {
 		res.Hits = append(res.Hits, toHit(h, &r, justice))
 	}
-	for _, name := range facetNames {
-		if name != fAvailable || justice {
-			res.Facets[name] = []FacetCount{}
-		}
-	}
-	if fr := sr.Facets[fFacet]; fr != nil && fr.Terms != nil {
-		for _, t := range fr.Terms.Terms() {
-			name, v, _ := strings.Cut(t.Term, "=")
-			if _, ok := res.Facets[name]; ok {
-				res.Facets[name] = append(res.Facets[name], FacetCount{Value: v, Label: facetLabel(name, v), Count: t.Count})
-			}
-		}
-	}
-	for _, fc := range res.Facets {
-		sortFacet(fc)
-	}
+	res.Facets = facetCounts(sr, justice)
 	res.Took = time.Since(start)
 	return res, nil
 }
@@ -238,6 +227,47 @@ func toExplanation(e *bsearch.Explanation, depth int) *Explanation {
 		if c != nil {
 			out.Children = append(out.Children, toExplanation(c, depth+1))
 		}
+	}
+	return out
+}
+
+// facetCounts reads the counts of the facet field back into named facets.
+func facetCounts(sr *bleve.SearchResult, justice bool) map[string][]FacetCount {
+	counts := map[byte]map[string]int{}
+	if fr := sr.Facets[fFacet]; fr != nil && fr.Terms != nil {
+		for _, t := range fr.Terms.Terms() {
+			if t.Term == "" {
+				continue
+			}
+			k := t.Term[0]
+			if counts[k] == nil {
+				counts[k] = map[string]int{}
+			}
+			counts[k][t.Term[1:]] += t.Count
+		}
+	}
+	out := make(map[string][]FacetCount, len(facetDefs))
+	for _, f := range facetDefs {
+		if f.name == fAvailable && !justice {
+			continue
+		}
+		fc := []FacetCount{}
+		add := func(v string, n int) {
+			if n > 0 {
+				fc = append(fc, FacetCount{Value: v, Label: facetLabel(f.name, v), Count: n})
+			}
+		}
+		if f.flag {
+			yes := counts[f.key][""]
+			add("true", yes)
+			add("false", int(sr.Total)-yes)
+		} else {
+			for v, n := range counts[f.key] {
+				add(v, n)
+			}
+		}
+		sortFacet(fc)
+		out[f.name] = fc
 	}
 	return out
 }
