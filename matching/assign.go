@@ -23,6 +23,10 @@ type AssignRequest struct {
 	// by score: 0 means Config.AssignCandidates, a negative value all
 	// feasible posts.
 	Candidates int `json:"candidates,omitempty"`
+	// Only restricts the people to those it accepts (nil: everyone): the
+	// perimeter of the professional who asks, set by the caller, never
+	// read from a request body. A named person it refuses is not found.
+	Only func(personID int64) bool `json:"-"`
 }
 
 // Assignment is a proposed global assignment. Nothing is assigned: each
@@ -92,31 +96,52 @@ func (e *Engine) marginal(g int32, k int) int64 {
 	return int64(math.Round(e.cfg.WeightLoad * max(0, 1-occ) * valueScale))
 }
 
-func (e *Engine) buildProblem(ctx context.Context, req AssignRequest, progress Progress, total int) (*problem, error) {
-	kinds := req.Kinds
-	if len(kinds) == 0 {
-		kinds = []ItemKind{KindTIG}
+// Population returns the ids of the people req is about, in id order: the
+// people named, or everyone the kinds are for, within req.Only.
+func (e *Engine) Population(req AssignRequest) ([]int64, error) {
+	pis, err := e.population(req)
+	if err != nil {
+		return nil, err
 	}
-	tig := slices.Contains(kinds, KindTIG)
-	pr := &problem{}
+	ids := make([]int64, len(pis))
+	for k, pi := range pis {
+		ids[k] = e.people[pi].p.ID
+	}
+	return ids, nil
+}
+
+// population returns the engine indices of the people req is about.
+func (e *Engine) population(req AssignRequest) ([]int32, error) {
+	var out []int32
 	if len(req.People) > 0 {
 		ids := slices.Clone(req.People)
 		slices.Sort(ids)
 		for _, id := range slices.Compact(ids) {
 			pi, ok := e.byID[id]
-			if !ok {
+			if !ok || (req.Only != nil && !req.Only(id)) {
 				return nil, notFound("Personne %d introuvable.", id)
 			}
-			pr.people = append(pr.people, pi)
+			out = append(out, pi)
 		}
-	} else {
-		for pi := range e.people {
-			p := &e.people[pi]
-			if (tig && !p.p.Detained && p.measure != nil) || (!tig && p.p.Detained) {
-				pr.people = append(pr.people, int32(pi))
-			}
+		return out, nil
+	}
+	tig := len(req.Kinds) == 0 || slices.Contains(req.Kinds, KindTIG)
+	for pi := range e.people {
+		p := &e.people[pi]
+		if ((tig && !p.p.Detained && p.measure != nil) || (!tig && p.p.Detained)) && (req.Only == nil || req.Only(p.p.ID)) {
+			out = append(out, int32(pi))
 		}
 	}
+	return out, nil
+}
+
+func (e *Engine) buildProblem(ctx context.Context, req AssignRequest, people []int32, progress Progress) (*problem, error) {
+	kinds := req.Kinds
+	if len(kinds) == 0 {
+		kinds = []ItemKind{KindTIG}
+	}
+	pr := &problem{people: people}
+	total := 2 * max(1, len(people)) // two steps per person: candidates, then solving
 	k := req.Candidates
 	if k == 0 {
 		k = e.cfg.AssignCandidates
@@ -274,23 +299,16 @@ func (e *Engine) AssignGreedy(ctx context.Context, req AssignRequest, progress P
 }
 
 func (e *Engine) preparing(ctx context.Context, req AssignRequest, progress Progress) (*problem, error) {
-	n := len(req.People)
-	if n == 0 {
-		n = len(e.people)
+	people, err := e.population(req)
+	if err != nil {
+		return nil, err
 	}
-	var pg Progress
-	if progress != nil {
-		// Totals are known once people are chosen: two steps per person
-		// (candidates, then solving).
-		pg = func(done, _ int) { progress(done, 2*max(1, n)) }
-	}
-	pr, err := e.buildProblem(ctx, req, pg, 0)
+	pr, err := e.buildProblem(ctx, req, people, progress)
 	if err != nil {
 		return nil, err
 	}
 	if progress != nil {
-		n = len(pr.people)
-		progress(n, 2*max(1, n))
+		progress(len(people), 2*max(1, len(people)))
 	}
 	return pr, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/atigip/atigip360/internal/atigip"
@@ -125,7 +126,7 @@ func TestAssignProperties(t *testing.T) {
 				t.Fatalf("flow objective %v < greedy %v", flow.Objective, greedy.Objective)
 			}
 			if nPeople <= 8 {
-				pr, err := e.buildProblem(ctx, req, nil, 0)
+				pr, err := e.preparing(ctx, req, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -200,5 +201,87 @@ func TestGini(t *testing.T) {
 		if got := Gini(tt.xs); math.Abs(got-tt.want) > 1e-12 {
 			t.Errorf("Gini(%v) = %v, want %v", tt.xs, got, tt.want)
 		}
+	}
+}
+
+// TestOnlyRestrictsPeople checks that a caller's restriction keeps the
+// others out of candidate lists, their counts and assignment batches.
+func TestOnlyRestrictsPeople(t *testing.T) {
+	e, err := New(synth(8, 50, 300, 400), Options{Today: synthToday})
+	if err != nil {
+		t.Fatal(err)
+	}
+	even := func(id int64) bool { return id%2 == 0 }
+	all, err := e.Assign(context.Background(), AssignRequest{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	some, err := e.Assign(context.Background(), AssignRequest{Only: even}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := func(a *Assignment) []int64 {
+		ids := slices.Clone(a.Unplaced)
+		for _, p := range a.Proposals {
+			ids = append(ids, p.PersonID)
+		}
+		return ids
+	}
+	wantN := 0
+	for _, id := range batch(all) {
+		if even(id) {
+			wantN++
+		}
+	}
+	got := batch(some)
+	if len(got) != wantN || wantN == 0 {
+		t.Fatalf("restricted batch of %d, want %d", len(got), wantN)
+	}
+	for _, id := range got {
+		if !even(id) {
+			t.Fatalf("person %d outside the restriction in the batch", id)
+		}
+	}
+	if _, err := e.Assign(context.Background(), AssignRequest{People: []int64{1}, Only: even}, nil); atigip.ErrorCode(err) != atigip.ENOTFOUND {
+		t.Fatalf("named person outside the restriction: %v", err)
+	}
+
+	checked := 0
+	for _, post := range []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10} {
+		ref := Ref{KindTIG, post}
+		full, err := e.CandidatesFor(ref, Query{Limit: 1000, Excluded: true, ExcludedLimit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rk, err := e.CandidatesFor(ref, Query{Limit: 1000, Excluded: true, ExcludedLimit: 1000, Only: even})
+		if err != nil {
+			t.Fatal(err)
+		}
+		feasible := 0
+		for _, p := range full.Proposals {
+			if even(p.PersonID) {
+				feasible++
+			}
+		}
+		examined := feasible
+		for _, p := range full.Excluded {
+			if even(p.PersonID) {
+				examined++
+			}
+		}
+		if rk.Feasible != feasible || rk.Examined != examined || len(rk.Proposals) != feasible {
+			t.Fatalf("post %d: feasible %d examined %d, want %d %d", post, rk.Feasible, rk.Examined, feasible, examined)
+		}
+		for _, list := range [][]Proposal{rk.Proposals, rk.Excluded} {
+			for _, p := range list {
+				if !even(p.PersonID) {
+					t.Fatalf("post %d: person %d outside the restriction", post, p.PersonID)
+				}
+			}
+		}
+		checked += examined
+	}
+	if checked == 0 {
+		t.Fatal("no candidate examined: the instance tests nothing")
 	}
 }

@@ -227,6 +227,10 @@ type Query struct {
 	// breaks, nearest first, up to ExcludedLimit (default Limit).
 	Excluded      bool
 	ExcludedLimit int
+	// Only restricts the people CandidatesFor considers to those it
+	// accepts (nil: everyone): the caller's perimeter. Examined, Feasible
+	// and the lists then tell nothing of the others.
+	Only func(personID int64) bool
 }
 
 func (q Query) limits() (int, int) {
@@ -490,7 +494,7 @@ func (e *Engine) CandidatesFor(ref Ref, q Query) (*Ranking, error) {
 			}
 		}
 		d := e.distance(p, it)
-		if d > reach {
+		if d > reach || (q.Only != nil && !q.Only(p.p.ID)) {
 			continue
 		}
 		rk.Examined++

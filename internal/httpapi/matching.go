@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,10 +51,49 @@ type matchingState struct {
 }
 
 type matchingSnapshot struct {
-	engine  *matching.Engine
-	people  map[int64]*atigip.Person
+	engine *matching.Engine
+	// people holds what the perimeter rules read of each person, not the
+	// whole profile: the engine keeps what matching needs.
+	people  map[int64]personScope
 	seq     int64
 	builtAt time.Time
+}
+
+// personScope is what perimeters (perimeter.go) and the people policy
+// read of a person.
+type personScope struct {
+	departement string
+	prisonID    int64
+	minor       bool
+	detained    bool
+}
+
+func scopeOf(p *atigip.Person) personScope {
+	return personScope{departement: p.HomeAddress.Departement, prisonID: p.PrisonID, minor: p.Minor, detained: p.Detained}
+}
+
+// visible reports whether principal p may match person id: the row rule
+// of the people policy and the perimeter of perimeter.go, applied to the
+// facts the snapshot keeps. False when the person is unknown.
+func (sn *matchingSnapshot) visible(lk *lookup, p atigip.Principal, id int64) bool {
+	sc, ok := sn.people[id]
+	if !ok {
+		return false
+	}
+	pe := &atigip.Person{Meta: atigip.Meta{ID: id}, HomeAddress: atigip.Address{Departement: sc.departement},
+		PrisonID: sc.prisonID, Minor: sc.minor, Detained: sc.detained}
+	if pol := policies[atigip.KindPerson]; pol.visible != nil && !pol.visible(p, pe) {
+		return false
+	}
+	in, err := within(lk, p, pe)
+	return err == nil && in // a person's perimeter reads no other record
+}
+
+// perimeter is the restriction of matching.Query.Only and
+// matching.AssignRequest.Only for p.
+func (sn *matchingSnapshot) perimeter(ctx context.Context, s *Server, p atigip.Principal) func(int64) bool {
+	lk := newLookup(ctx, s.Store())
+	return func(id int64) bool { return sn.visible(lk, p, id) }
 }
 
 // MatchingSnapshotInfo tells which state of the store answered.
@@ -114,9 +152,9 @@ func (m *MatchingModule) build(ctx context.Context, store atigip.Store) (*matchi
 	if err != nil {
 		return nil, err
 	}
-	people := make(map[int64]*atigip.Person, len(d.People))
+	people := make(map[int64]personScope, len(d.People))
 	for _, p := range d.People {
-		people[p.ID] = p
+		people[p.ID] = scopeOf(p)
 	}
 	return &matchingSnapshot{engine: e, people: people, seq: seq, builtAt: time.Now().UTC()}, nil
 }
@@ -206,7 +244,8 @@ func (m *MatchingModule) Routes(s *Server) []Route {
 			Params:  append([]Param{id}, rank...), Response: MatchingRanking{}, Handler: m.candidates(s, true)},
 		{Method: fiber.MethodPost, Path: "/api/matching/assignments", Roles: assigners, Tag: "matching",
 			Summary: "Lancer une proposition d'affectation globale (tâche de fond avec avancement)",
-			Body:    matching.AssignRequest{}, Response: MatchingJobStatus{}, Handler: m.startAssignment(s)},
+			Body:    matching.AssignRequest{}, Response: MatchingJobStatus{}, Handler: m.startAssignment(s),
+			Status: fiber.StatusAccepted}, // a job is started, its result fetched later
 		{Method: fiber.MethodGet, Path: "/api/matching/assignments/:job", Roles: assigners, Tag: "matching",
 			Summary:  "État et résultat d'une proposition d'affectation globale",
 			Params:   []Param{{Name: "job", In: "path", Type: "string", Description: "Identifiant de la tâche", Required: true}},
@@ -253,16 +292,6 @@ func rankQuery(c *fiber.Ctx) (matching.Query, error) {
 	return q, nil
 }
 
-// mayMatch applies the row-level rule: prison staff match only the
-// detainees of their establishment; a professional with a perimeter
-// (département) only the people living in it.
-func mayMatch(p atigip.Principal, person *atigip.Person) bool {
-	if p.Role == atigip.RolePrisonStaff {
-		return person.Detained && p.PrisonID != 0 && person.PrisonID == p.PrisonID
-	}
-	return p.Departement == "" || person.HomeAddress.Departement == "" || person.HomeAddress.Departement == p.Departement
-}
-
 func (m *MatchingModule) offers(s *Server) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		id, err := matchingID(c)
@@ -277,8 +306,7 @@ func (m *MatchingModule) offers(s *Server) fiber.Handler {
 		if err != nil {
 			return s.Problem(c, err)
 		}
-		person, ok := snap.people[id]
-		if !ok || !mayMatch(s.Principal(c), person) {
+		if !snap.visible(newLookup(c.UserContext(), s.Store()), s.Principal(c), id) {
 			// Out of perimeter reads as absent: existence is not disclosed.
 			return s.Problem(c, atigip.Errorf(atigip.ENOTFOUND, "Personne %d introuvable.", id))
 		}
@@ -323,35 +351,13 @@ func (m *MatchingModule) candidates(s *Server, offer bool) fiber.Handler {
 				return s.Problem(c, atigip.Errorf(atigip.ENOTFOUND, "Offre %d introuvable.", id))
 			}
 		}
-		// Ask for more than needed, then keep what the principal may see.
-		want, xwant := q.Limit, q.ExcludedLimit
-		if want <= 0 {
-			want = 20
-		}
-		q.Limit, q.ExcludedLimit = 1000, 1000
+		// The engine ranks only the people the principal may see, so that
+		// neither the lists nor their counts tell of the others.
+		q.Only = snap.perimeter(c.UserContext(), s, s.Principal(c))
 		rk, err := snap.engine.CandidatesFor(ref, q)
 		if err != nil {
 			return s.Problem(c, err)
 		}
-		p := s.Principal(c)
-		keep := func(ps []matching.Proposal, n int) []matching.Proposal {
-			out := ps[:0:0]
-			for _, pr := range ps {
-				if len(out) < n && mayMatch(p, snap.people[pr.PersonID]) {
-					pr.Rank = len(out) + 1
-					if len(pr.Exclusions) > 0 {
-						pr.Rank = 0
-					}
-					out = append(out, pr)
-				}
-			}
-			return out
-		}
-		rk.Proposals = keep(rk.Proposals, want)
-		if xwant <= 0 {
-			xwant = want
-		}
-		rk.Excluded = keep(rk.Excluded, xwant)
 		// One audit entry per person whose data the answer reads.
 		for _, list := range [][]matching.Proposal{rk.Proposals, rk.Excluded} {
 			for _, pr := range list {
@@ -404,26 +410,19 @@ func (m *MatchingModule) startAssignment(s *Server) fiber.Handler {
 			return s.Problem(c, err)
 		}
 		p := s.Principal(c)
-		// The perimeter applies to the batch too: people outside it are
-		// refused when named, left out when the batch is implicit.
+		// The perimeter applies to the batch too: a person outside it reads
+		// as not found when named, and is left out of an implicit batch.
+		req.Only = snap.perimeter(context.Background(), s, p)
 		if len(req.People) > 0 {
 			for _, id := range req.People {
-				if pp, ok := snap.people[id]; !ok || !mayMatch(p, pp) {
+				if !req.Only(id) {
 					return s.Problem(c, atigip.Errorf(atigip.ENOTFOUND, "Personne %d introuvable.", id))
 				}
 			}
-		} else if p.Departement != "" {
-			ids := make([]int64, 0)
-			for id, pp := range snap.people {
-				if mayMatch(p, pp) && !pp.Detained {
-					ids = append(ids, id)
-				}
-			}
-			slices.Sort(ids)
-			if len(ids) == 0 {
-				return s.Problem(c, atigip.Errorf(atigip.EINVALID, "Aucune personne à placer dans votre périmètre."))
-			}
-			req.People = ids
+		} else if ids, err := snap.engine.Population(req); err != nil {
+			return s.Problem(c, err)
+		} else if len(ids) == 0 {
+			return s.Problem(c, atigip.Errorf(atigip.EINVALID, "Aucune personne à placer dans votre périmètre."))
 		}
 		st := m.state
 		st.jobsMu.Lock()
@@ -454,7 +453,7 @@ func (m *MatchingModule) startAssignment(s *Server) fiber.Handler {
 		c.Set(fiber.HeaderLocation, "/api/matching/assignments/"+jobID)
 		job.mu.Lock()
 		defer job.mu.Unlock()
-		return c.Status(fiber.StatusAccepted).JSON(job.status)
+		return c.Status(fiber.StatusAccepted).JSON(job.status) // documented by Route.Status
 	}
 }
 

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -9,32 +10,70 @@ import (
 	"github.com/atigip/atigip360/matching"
 )
 
-func matchingEnv(t *testing.T) (*testEnv, map[string]int64) {
+// matchingWorld is a small matching world around Lyon: two TIG posts (one
+// out of reach), an adult and a minor living in the Rhône (69), an adult
+// living in the Ain (01) near Lyon, all three with a measure to place, and
+// a detainee cleared for work with an offer of their establishment.
+type matchingWorld struct {
+	post, far, offer             int64
+	person, minor, ain, detainee int64
+	prison                       int64
+}
+
+func matchingEnv(t *testing.T) (*testEnv, matchingWorld) {
 	t.Helper()
 	store := newMemStore()
+	w := seedMatchingWorld(t, store)
+	env := newEnv(t, store, func(o *Options) { o.Modules = append(o.Modules, &MatchingModule{MaxAge: -1}) })
+	return env, w
+}
+
+func seedMatchingWorld(t *testing.T, store atigip.Store) matchingWorld {
+	t.Helper()
 	addr := atigip.Address{City: "Lyon", Postcode: "69001", Commune: "69381", Departement: "69"}
+	ain := atigip.Address{City: "Miribel", Postcode: "01700", Commune: "01249", Departement: "01"}
 	org := seed(t, store, &atigip.Organisation{Name: "Mairie de Lyon", OrgKind: atigip.OrgCommune, Address: addr, Active: true,
 		Habilitation: atigip.Habilitation{Status: atigip.HabHabilitated}})
 	week := atigip.Schedule{Slots: []atigip.Slot{{Day: 2, Start: "09:00", End: "12:00"}, {Day: 4, Start: "09:00", End: "12:00"}}}
 	post := seed(t, store, &atigip.Post{OrganisationID: org.ID, Title: "Entretien des espaces verts", ROMECodes: []string{"A1203"},
-		Places: 2, Schedule: week, Address: addr, Location: atigip.Point{Lon: 4.87, Lat: 45.76},
+		Places: 3, Schedule: week, Address: addr, Location: atigip.Point{Lon: 4.87, Lat: 45.76}, MinorsAccepted: true,
 		Status: atigip.PostOpen, Visibility: atigip.VisibilityPublic})
 	far := seed(t, store, &atigip.Post{OrganisationID: org.ID, Title: "Peinture", ROMECodes: []string{"F1606"},
 		Places: 1, Schedule: week, Address: addr, Location: atigip.Point{Lon: 5.03, Lat: 45.72},
 		Status: atigip.PostOpen, Visibility: atigip.VisibilityPublic})
-	person := seed(t, store, &atigip.Person{Pseudonym: "TIG-LYON-1", CaseSystem: "APPI", CaseRef: "APPI-69-1",
-		Home: atigip.Point{Lon: 4.8357, Lat: 45.764}, HomeAddress: addr, ROMECodes: []string{"A1203"},
-		Mobility: atigip.Mobility{RadiusKm: 10, Transport: atigip.TransportCar}, Experience: "tonte et taille de haies"})
-	seed(t, store, &atigip.Measure{PersonID: person.ID, HoursOrdered: 70, State: atigip.MeasureToPlace,
-		SentenceDate: atigip.DateOf(time.Now().AddDate(0, -1, 0))})
-	env := newEnv(t, store, func(o *Options) { o.Modules = append(o.Modules, &MatchingModule{MaxAge: -1}) })
-	return env, map[string]int64{"post": post.ID, "far": far.ID, "person": person.ID}
+	person := func(ref string, home atigip.Address, minor bool) *atigip.Person {
+		p := &atigip.Person{Pseudonym: "TIG-" + ref, CaseSystem: "APPI", CaseRef: "APPI-" + ref,
+			Home: atigip.Point{Lon: 4.8357, Lat: 45.764}, HomeAddress: home, ROMECodes: []string{"A1203"},
+			Mobility: atigip.Mobility{RadiusKm: 10, Transport: atigip.TransportCar}, Experience: "tonte et taille de haies",
+			BirthDate: atigip.DateOf(time.Now().AddDate(-30, 0, 0))}
+		if minor {
+			p.Minor, p.BirthDate, p.Medical.CheckDone = true, atigip.DateOf(time.Now().AddDate(-17, 0, 0)), true
+		}
+		seed(t, store, p)
+		seed(t, store, &atigip.Measure{PersonID: p.ID, HoursOrdered: 70, State: atigip.MeasureToPlace, Minor: minor,
+			Departement: home.Departement, SentenceDate: atigip.DateOf(time.Now().AddDate(0, -1, 0))})
+		return p
+	}
+	w := matchingWorld{post: post.ID, far: far.ID}
+	w.person = person("LYON-1", addr, false).ID
+	w.minor = person("LYON-2", addr, true).ID
+	w.ain = person("AIN-1", ain, false).ID
+	prison := seed(t, store, sample[*atigip.Prison](atigip.KindPrison, 0))
+	w.prison = prison.ID
+	offer := sample[*atigip.Offer](atigip.KindOffer, 0) // open work offer
+	offer.PrisonID = prison.ID
+	w.offer = seed(t, store, offer).ID
+	det := sample[*atigip.Person](atigip.KindPerson, 1)
+	det.CaseRef, det.Detained, det.PrisonID, det.WorkCleared = "G-1", true, prison.ID, true
+	det.Availability = atigip.Schedule{}
+	w.detainee = seed(t, store, det).ID
+	return w
 }
 
 func TestMatchingRoutes(t *testing.T) {
-	env, ids := matchingEnv(t)
+	env, w := matchingEnv(t)
 	cpip := env.token(atigip.Principal{Role: atigip.RoleCPIP, Subject: "cpip:1"})
-	offers := fmt.Sprintf("/api/matching/people/%d/offers?excluded=true", ids["person"])
+	offers := fmt.Sprintf("/api/matching/people/%d/offers?excluded=true", w.person)
 
 	r := env.do("GET", offers, cpip, nil)
 	if r.status != 200 {
@@ -42,21 +81,15 @@ func TestMatchingRoutes(t *testing.T) {
 	}
 	var rk MatchingRanking
 	r.json(t, &rk)
-	if len(rk.Proposals) != 1 || rk.Proposals[0].Item.ID != ids["post"] || len(rk.Proposals[0].Terms) == 0 || rk.Notice == "" {
+	if len(rk.Proposals) != 1 || rk.Proposals[0].Item.ID != w.post || len(rk.Proposals[0].Terms) == 0 || rk.Notice == "" {
 		t.Fatalf("ranking %+v", rk)
 	}
 	if len(rk.Excluded) != 1 || rk.Excluded[0].Exclusions[0].Rule != matching.RuleMobility {
 		t.Fatalf("excluded %+v", rk.Excluded)
 	}
-	audits, err := env.store.Audits(t.Context(), atigip.AuditFilter{Kind: atigip.KindPerson, EntityID: ids["person"]})
+	audits, err := env.store.Audits(t.Context(), atigip.AuditFilter{Kind: atigip.KindPerson, EntityID: w.person})
 	if err != nil || len(audits) != 1 || audits[0].Action != "match" || audits[0].Subject != "cpip:1" {
 		t.Fatalf("audit %+v %v", audits, err)
-	}
-
-	r = env.do("GET", fmt.Sprintf("/api/matching/posts/%d/candidates", ids["post"]), cpip, nil)
-	r.json(t, &rk)
-	if r.status != 200 || len(rk.Proposals) != 1 || rk.Proposals[0].PersonID != ids["person"] {
-		t.Fatalf("candidates: %d %s", r.status, r.body)
 	}
 
 	tests := []struct {
@@ -68,12 +101,19 @@ func TestMatchingRoutes(t *testing.T) {
 		{"anonymous", offers, nil, 401},
 		{"host", offers, &atigip.Principal{Role: atigip.RoleHost}, 403},
 		{"referent reads no people", offers, &atigip.Principal{Role: atigip.RoleReferent}, 403},
-		{"prison staff, person not detained", offers, &atigip.Principal{Role: atigip.RolePrisonStaff, PrisonID: 3}, 404},
+		{"prison staff, person not detained", offers, &atigip.Principal{Role: atigip.RolePrisonStaff, PrisonID: w.prison}, 404},
 		{"cpip of another département", offers, &atigip.Principal{Role: atigip.RoleCPIP, Departement: "75"}, 404},
+		{"cpip of the département", offers, &atigip.Principal{Role: atigip.RoleCPIP, Departement: "69"}, 200},
+		{"pjj for an adult", offers, &atigip.Principal{Role: atigip.RolePJJ}, 404},
+		{"pjj for a minor", fmt.Sprintf("/api/matching/people/%d/offers", w.minor), &atigip.Principal{Role: atigip.RolePJJ, Departement: "69"}, 200},
+		{"cpip for a minor", fmt.Sprintf("/api/matching/people/%d/offers", w.minor), &atigip.Principal{Role: atigip.RoleCPIP}, 404},
+		{"dspip for a minor", fmt.Sprintf("/api/matching/people/%d/offers", w.minor), &atigip.Principal{Role: atigip.RoleDSPIP, Departement: "69"}, 200},
+		{"prison staff of the detainee", fmt.Sprintf("/api/matching/people/%d/offers", w.detainee), &atigip.Principal{Role: atigip.RolePrisonStaff, PrisonID: w.prison}, 200},
+		{"prison staff of another establishment", fmt.Sprintf("/api/matching/people/%d/offers", w.detainee), &atigip.Principal{Role: atigip.RolePrisonStaff, PrisonID: w.prison + 1}, 404},
 		{"unknown person", "/api/matching/people/999/offers", &atigip.Principal{Role: atigip.RoleCPIP}, 404},
 		{"bad limit", offers + "&limit=0", &atigip.Principal{Role: atigip.RoleCPIP}, 400},
 		{"bad kind", offers + "&kinds=boat", &atigip.Principal{Role: atigip.RoleCPIP}, 400},
-		{"unknown offer", "/api/matching/offers/5/candidates", &atigip.Principal{Role: atigip.RolePrisonStaff, PrisonID: 3}, 404},
+		{"unknown offer", "/api/matching/offers/9999/candidates", &atigip.Principal{Role: atigip.RolePrisonStaff, PrisonID: w.prison}, 404},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,29 +128,89 @@ func TestMatchingRoutes(t *testing.T) {
 	}
 }
 
-func TestMatchingAssignmentJob(t *testing.T) {
-	env, ids := matchingEnv(t)
-	cpip := env.token(atigip.Principal{Role: atigip.RoleCPIP, Subject: "cpip:2"})
-	r := env.do("POST", "/api/matching/assignments", cpip, map[string]any{})
-	if r.status != 202 {
-		t.Fatalf("start: %d %s", r.status, r.body)
+// TestMatchingCandidatesPerimeter checks that candidate lists hold only
+// the people of the caller's perimeter, and that their counts tell
+// nothing of the others.
+func TestMatchingCandidatesPerimeter(t *testing.T) {
+	env, w := matchingEnv(t)
+	post := fmt.Sprintf("/api/matching/posts/%d/candidates?excluded=true", w.post)
+	offer := fmt.Sprintf("/api/matching/offers/%d/candidates", w.offer)
+	tests := []struct {
+		name   string
+		target string
+		p      atigip.Principal
+		want   []int64
+	}{
+		{"national DSPIP", post, atigip.Principal{Role: atigip.RoleDSPIP}, []int64{w.person, w.minor, w.ain}},
+		{"DSPIP of the Rhône", post, atigip.Principal{Role: atigip.RoleDSPIP, Departement: "69"}, []int64{w.person, w.minor}},
+		{"DSPIP of the Ain", post, atigip.Principal{Role: atigip.RoleDSPIP, Departement: "01"}, []int64{w.ain}},
+		{"national CPIP: adults", post, atigip.Principal{Role: atigip.RoleCPIP}, []int64{w.person, w.ain}},
+		{"CPIP of the Rhône", post, atigip.Principal{Role: atigip.RoleCPIP, Departement: "69"}, []int64{w.person}},
+		{"PJJ of the Rhône: minors", post, atigip.Principal{Role: atigip.RolePJJ, Departement: "69"}, []int64{w.minor}},
+		{"PJJ of the Ain", post, atigip.Principal{Role: atigip.RolePJJ, Departement: "01"}, []int64{}},
+		{"prison staff of the establishment", offer, atigip.Principal{Role: atigip.RolePrisonStaff, PrisonID: w.prison}, []int64{w.detainee}},
+		{"prison staff elsewhere", offer, atigip.Principal{Role: atigip.RolePrisonStaff, PrisonID: w.prison + 1}, []int64{}},
+		{"CPIP elsewhere", offer, atigip.Principal{Role: atigip.RoleCPIP, Departement: "13"}, []int64{}},
 	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := env.do("GET", tt.target, env.token(tt.p), nil)
+			if r.status != 200 {
+				t.Fatalf("status %d: %s", r.status, r.body)
+			}
+			var rk MatchingRanking
+			r.json(t, &rk)
+			got := []int64{}
+			for _, list := range [][]matching.Proposal{rk.Proposals, rk.Excluded} {
+				for _, pr := range list {
+					got = append(got, pr.PersonID)
+				}
+			}
+			slices.Sort(got)
+			want := slices.Sorted(slices.Values(tt.want))
+			if !slices.Equal(got, want) {
+				t.Fatalf("candidates %v, want %v", got, want)
+			}
+			if rk.Feasible != len(rk.Proposals) || rk.Examined != len(want) {
+				t.Fatalf("counts feasible %d examined %d tell of people outside the perimeter (%d shown)", rk.Feasible, rk.Examined, len(want))
+			}
+		})
+	}
+}
+
+// runJob starts an assignment job and waits for its end.
+func runJob(t *testing.T, env *testEnv, tok string, body any) (MatchingJobStatus, response) {
+	t.Helper()
+	r := env.do("POST", "/api/matching/assignments", tok, body)
 	var st MatchingJobStatus
+	if r.status != 202 {
+		return st, r
+	}
 	r.json(t, &st)
 	loc := r.header.Get("Location")
 	deadline := time.Now().Add(10 * time.Second)
 	for st.State == "running" && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
-		env.do("GET", loc, cpip, nil).json(t, &st)
+		env.do("GET", loc, tok, nil).json(t, &st)
+	}
+	return st, r
+}
+
+func TestMatchingAssignmentJob(t *testing.T) {
+	env, w := matchingEnv(t)
+	cpip := env.token(atigip.Principal{Role: atigip.RoleCPIP, Subject: "cpip:2", Departement: "69"})
+	st, r := runJob(t, env, cpip, map[string]any{})
+	if r.status != 202 {
+		t.Fatalf("start: %d %s", r.status, r.body)
 	}
 	if st.State != "done" || st.Result == nil || len(st.Result.Proposals) != 1 || st.Progress != 1 || st.Baseline == nil {
 		t.Fatalf("job %+v", st)
 	}
-	if p := st.Result.Proposals[0]; p.PersonID != ids["person"] || p.Item.ID != ids["post"] {
+	if p := st.Result.Proposals[0]; p.PersonID != w.person || p.Item.ID != w.post {
 		t.Fatalf("proposal %+v", p)
 	}
 	other := env.token(atigip.Principal{Role: atigip.RoleCPIP, Subject: "cpip:3"})
-	if r := env.do("GET", loc, other, nil); r.status != 404 {
+	if r := env.do("GET", r.header.Get("Location"), other, nil); r.status != 404 {
 		t.Fatalf("another CPIP reads the job: %d", r.status)
 	}
 	if r := env.do("POST", "/api/matching/assignments", cpip, map[string]any{"people": []int64{999}}); r.status != 404 {
@@ -118,5 +218,85 @@ func TestMatchingAssignmentJob(t *testing.T) {
 	}
 	if r := env.do("POST", "/api/matching/assignments", cpip, `{"bogus":1}`); r.status != 400 {
 		t.Fatalf("unknown field: %d %s", r.status, r.body)
+	}
+}
+
+// TestMatchingAssignmentPerimeter checks that a batch holds only the
+// people of the caller's perimeter, implicit or named.
+func TestMatchingAssignmentPerimeter(t *testing.T) {
+	env, w := matchingEnv(t)
+	tests := []struct {
+		name   string
+		p      atigip.Principal
+		people []int64
+		status int
+		want   []int64 // placed and unplaced
+	}{
+		{"national DSPIP", atigip.Principal{Role: atigip.RoleDSPIP}, nil, 202, []int64{w.person, w.minor, w.ain}},
+		{"DSPIP of the Rhône", atigip.Principal{Role: atigip.RoleDSPIP, Departement: "69"}, nil, 202, []int64{w.person, w.minor}},
+		{"national CPIP: adults", atigip.Principal{Role: atigip.RoleCPIP}, nil, 202, []int64{w.person, w.ain}},
+		{"CPIP of the Ain", atigip.Principal{Role: atigip.RoleCPIP, Departement: "01"}, nil, 202, []int64{w.ain}},
+		{"national PJJ: minors", atigip.Principal{Role: atigip.RolePJJ}, nil, 202, []int64{w.minor}},
+		{"PJJ of the Ain: nobody", atigip.Principal{Role: atigip.RolePJJ, Departement: "01"}, nil, 400, nil},
+		{"CPIP names a minor", atigip.Principal{Role: atigip.RoleCPIP}, []int64{w.person, w.minor}, 404, nil},
+		{"CPIP of the Rhône names someone of the Ain", atigip.Principal{Role: atigip.RoleCPIP, Departement: "69"}, []int64{w.ain}, 404, nil},
+		{"PJJ names a minor", atigip.Principal{Role: atigip.RolePJJ, Departement: "69"}, []int64{w.minor}, 202, []int64{w.minor}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.p.Subject = fmt.Sprintf("pro:%d", i)
+			body := map[string]any{}
+			if tt.people != nil {
+				body["people"] = tt.people
+			}
+			st, r := runJob(t, env, env.token(tt.p), body)
+			if r.status != tt.status {
+				t.Fatalf("status %d, want %d: %s", r.status, tt.status, r.body)
+			}
+			if tt.status != 202 {
+				return
+			}
+			if st.State != "done" {
+				t.Fatalf("job %+v", st)
+			}
+			got := slices.Clone(st.Result.Unplaced)
+			for _, p := range st.Result.Proposals {
+				got = append(got, p.PersonID)
+			}
+			slices.Sort(got)
+			if want := slices.Sorted(slices.Values(tt.want)); !slices.Equal(got, want) {
+				t.Fatalf("batch %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// TestMatchingOpenAPIStatuses walks every matching route to a success and
+// checks each status against the OpenAPI document (the workflow routes
+// are checked by TestOpenAPISuccessStatuses, whose server has no matching
+// module).
+func TestMatchingOpenAPIStatuses(t *testing.T) {
+	env, w := matchingEnv(t)
+	dspip := env.token(atigip.Principal{Role: atigip.RoleDSPIP, Subject: "dspip"})
+	staff := env.token(atigip.Principal{Role: atigip.RolePrisonStaff, Subject: "greffe", PrisonID: w.prison})
+	ok := func(r response) {
+		t.Helper()
+		if r.status >= 300 {
+			t.Fatalf("status %d: %s", r.status, r.body)
+		}
+	}
+	ok(env.do("GET", fmt.Sprintf("/api/matching/people/%d/offers", w.person), dspip, nil))
+	ok(env.do("GET", fmt.Sprintf("/api/matching/posts/%d/candidates", w.post), dspip, nil))
+	ok(env.do("GET", fmt.Sprintf("/api/matching/offers/%d/candidates", w.offer), staff, nil))
+	st, r := runJob(t, env, dspip, map[string]any{})
+	ok(r)
+	if st.State != "done" {
+		t.Fatalf("job %+v", st)
+	}
+	seen := checkLoggedStatuses(t, env)
+	for _, rt := range env.srv.Routes() {
+		if rt.Tag == "matching" && !seen[rt.Method+" "+rt.Path] {
+			t.Errorf("%s %s never answered a success here", rt.Method, rt.Path)
+		}
 	}
 }
