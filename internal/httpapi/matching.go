@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +28,10 @@ import (
 // simple and exact; at national size a rebuild takes a few seconds, so
 // proposals lag writes by at most MaxAge plus that, and they are only
 // proposals that a professional checks before deciding.
+//
+// At most one build runs at a time. The first one is started by Warm at
+// server start; a request that comes before it is ready waits for that
+// build, never starts another.
 type MatchingModule struct {
 	// Config overrides the default weights and thresholds.
 	Config *matching.Config
@@ -41,13 +46,13 @@ type MatchingModule struct {
 }
 
 type matchingState struct {
-	mu       sync.Mutex
-	snap     *matchingSnapshot
-	building bool
-	jobsMu   sync.Mutex
-	jobs     map[string]*matchingJob
-	order    []string
-	nextJob  int
+	mu      sync.Mutex
+	snap    *matchingSnapshot
+	pending *snapshotBuild // the build in flight, nil when none
+	jobsMu  sync.Mutex
+	jobs    map[string]*matchingJob
+	order   []string
+	nextJob int
 }
 
 type matchingSnapshot struct {
@@ -159,7 +164,66 @@ func (m *MatchingModule) build(ctx context.Context, store atigip.Store) (*matchi
 	return &matchingSnapshot{engine: e, people: people, seq: seq, builtAt: time.Now().UTC()}, nil
 }
 
-// snapshot returns the current engine, building the first one.
+// snapshotBuild is one build of a snapshot; snap and err are set before
+// done is closed.
+type snapshotBuild struct {
+	done chan struct{}
+	snap *matchingSnapshot
+	err  error
+}
+
+// buildTimeout bounds one build (a national build takes about ten
+// seconds).
+const buildTimeout = 5 * time.Minute
+
+// startBuild returns the build in flight, starting one when none is; st.mu
+// must be held. ctx bounds the build, not any one request: the build is
+// shared by every request that waits for it.
+func (m *MatchingModule) startBuild(ctx context.Context, store atigip.Store, log *slog.Logger) *snapshotBuild {
+	st := m.state
+	if st.pending != nil {
+		return st.pending
+	}
+	b := &snapshotBuild{done: make(chan struct{})}
+	st.pending = b
+	go func() {
+		bctx, cancel := context.WithTimeout(ctx, buildTimeout)
+		defer cancel()
+		snap, err := m.build(bctx, store)
+		if err != nil {
+			log.Error("matching: build snapshot", "err", err.Error())
+		}
+		st.mu.Lock()
+		st.pending = nil
+		if err == nil {
+			st.snap = snap // builds run one at a time: each is the newest
+		}
+		b.snap, b.err = snap, err
+		st.mu.Unlock()
+		close(b.done)
+	}()
+	return b
+}
+
+// Warm starts building the first snapshot in the background and returns
+// at once, so that the first matching request finds it ready instead of
+// waiting for a national build (about ten seconds). Call it once the
+// server is built, with the server's lifetime as ctx; calling it again,
+// or after a snapshot exists, does nothing.
+func (m *MatchingModule) Warm(ctx context.Context, s *Server) {
+	m.init()
+	st := m.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.snap == nil {
+		m.startBuild(ctx, s.Store(), s.Logger())
+	}
+}
+
+// snapshot returns the engine to answer from: the current snapshot when
+// it is of today (a rebuild starts in the background when the store has
+// moved and it is older than MaxAge), else the one build in flight or a
+// new one, waited for.
 func (m *MatchingModule) snapshot(ctx context.Context, s *Server) (*matchingSnapshot, error) {
 	m.init()
 	st := m.state
@@ -167,46 +231,36 @@ func (m *MatchingModule) snapshot(ctx context.Context, s *Server) (*matchingSnap
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	today := atigip.DateOf(time.Now())
-	if st.snap == nil || !st.snap.engine.Today().Equal(today.Time) {
-		snap, err := m.build(ctx, s.Store())
-		if err != nil {
-			return nil, unavailable(err)
-		}
-		st.snap = snap
-		return snap, nil
-	}
 	maxAge := m.MaxAge
 	if maxAge == 0 {
 		maxAge = 30 * time.Second
 	}
-	if seq > st.snap.seq && time.Since(st.snap.builtAt) >= maxAge {
-		if maxAge < 0 {
-			snap, err := m.build(ctx, s.Store())
-			if err != nil {
-				return nil, unavailable(err)
+	for {
+		today := atigip.DateOf(time.Now())
+		st.mu.Lock()
+		cur := st.snap
+		if cur != nil && cur.engine.Today().Equal(today.Time) && (maxAge >= 0 || seq <= cur.seq) {
+			if seq > cur.seq && time.Since(cur.builtAt) >= maxAge {
+				m.startBuild(context.Background(), s.Store(), s.Logger())
 			}
-			st.snap = snap
-		} else if !st.building {
-			st.building = true
-			go func() {
-				bctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-				defer cancel()
-				snap, err := m.build(bctx, s.Store())
-				st.mu.Lock()
-				defer st.mu.Unlock()
-				st.building = false
-				if err != nil {
-					s.Logger().Error("matching: rebuild", "err", err.Error())
-					return
-				}
-				st.snap = snap
-			}()
+			st.mu.Unlock()
+			return cur, nil
 		}
+		// No snapshot yet, one of another day (ages and deadlines have
+		// moved), or a test asking for every change: wait for a build.
+		b := m.startBuild(context.Background(), s.Store(), s.Logger())
+		st.mu.Unlock()
+		select {
+		case <-b.done:
+		case <-ctx.Done():
+			return nil, unavailable(fmt.Errorf("matching: wait for snapshot: %w", ctx.Err()))
+		}
+		if b.err != nil {
+			return nil, unavailable(b.err)
+		}
+		// The loop checks the new snapshot: a build started before seq
+		// was read may not hold it yet.
 	}
-	return st.snap, nil
 }
 
 func unavailable(err error) error {

@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -298,5 +300,106 @@ func TestMatchingOpenAPIStatuses(t *testing.T) {
 		if rt.Tag == "matching" && !seen[rt.Method+" "+rt.Path] {
 			t.Errorf("%s %s never answered a success here", rt.Method, rt.Path)
 		}
+	}
+}
+
+// gatedStore counts the loads of matching data (one scan of the
+// organisations each) and holds them until the gate opens.
+type gatedStore struct {
+	*memStore
+	gate  chan struct{}
+	loads atomic.Int32
+}
+
+type gatedEntities struct {
+	atigip.Entities
+	s *gatedStore
+}
+
+func (g *gatedStore) Entities(k atigip.Kind) atigip.Entities {
+	if k != atigip.KindOrganisation {
+		return g.memStore.Entities(k)
+	}
+	return gatedEntities{g.memStore.Entities(k), g}
+}
+
+func (g gatedEntities) Scan(ctx context.Context, f atigip.ListFilter, fn func(atigip.Entity) error) error {
+	g.s.loads.Add(1)
+	select {
+	case <-g.s.gate:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return g.Entities.Scan(ctx, f, fn)
+}
+
+// TestMatchingWarm checks that Warm builds the first snapshot in the
+// background, that requests arriving before it is ready wait for that
+// build instead of starting others, and that later requests find it.
+func TestMatchingWarm(t *testing.T) {
+	store := &gatedStore{memStore: newMemStore(), gate: make(chan struct{})}
+	w := seedMatchingWorld(t, store.memStore)
+	m := &MatchingModule{}
+	env := newEnv(t, store, func(o *Options) { o.Modules = append(o.Modules, m) })
+	returned := make(chan struct{})
+	go func() { m.Warm(t.Context(), env.srv); close(returned) }()
+	select {
+	case <-returned:
+	case <-time.After(5 * time.Second):
+		close(store.gate)
+		t.Fatal("Warm waits for the build")
+	}
+	for store.loads.Load() == 0 {
+		time.Sleep(time.Millisecond) // the warm build has started and is held
+	}
+	tok := env.token(atigip.Principal{Role: atigip.RoleDSPIP})
+	target := fmt.Sprintf("/api/matching/people/%d/offers", w.person)
+	statuses := make(chan int, 3)
+	for range 3 {
+		go func() { statuses <- env.do("GET", target, tok, nil).status }()
+	}
+	time.Sleep(50 * time.Millisecond) // let them queue behind the build
+	close(store.gate)
+	for range 3 {
+		if st := <-statuses; st != 200 {
+			t.Fatalf("status %d", st)
+		}
+	}
+	m.Warm(t.Context(), env.srv) // a snapshot exists: nothing to do
+	if r := env.do("GET", target, tok, nil); r.status != 200 {
+		t.Fatalf("status %d", r.status)
+	}
+	if n := store.loads.Load(); n != 1 {
+		t.Fatalf("%d builds, want the warm one only", n)
+	}
+}
+
+// TestMatchingWarmFailure checks that a failed warm build is reported to
+// the requests that waited for it, and that the next request builds again.
+func TestMatchingWarmFailure(t *testing.T) {
+	store := &gatedStore{memStore: newMemStore(), gate: make(chan struct{})}
+	w := seedMatchingWorld(t, store.memStore)
+	m := &MatchingModule{}
+	env := newEnv(t, store, func(o *Options) { o.Modules = append(o.Modules, m) })
+	ctx, cancel := context.WithCancel(t.Context())
+	m.Warm(ctx, env.srv)
+	for store.loads.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	tok := env.token(atigip.Principal{Role: atigip.RoleDSPIP})
+	target := fmt.Sprintf("/api/matching/people/%d/offers", w.person)
+	waited := make(chan response, 1)
+	go func() { waited <- env.do("GET", target, tok, nil) }()
+	time.Sleep(50 * time.Millisecond) // let it wait for the warm build
+	cancel()                          // the server stops before the build ends
+	if r := <-waited; r.status != 503 {
+		t.Fatalf("status %d after a failed build, want 503: %s", r.status, r.body)
+	}
+	close(store.gate)
+	if r := env.do("GET", target, tok, nil); r.status != 200 {
+		t.Fatalf("status %d: %s", r.status, r.body)
+	}
+	if n := store.loads.Load(); n != 2 {
+		t.Fatalf("%d builds, want 2", n)
 	}
 }
