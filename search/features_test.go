@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/atigip/atigip360/internal/atigip"
@@ -126,6 +127,49 @@ func TestLanguageFeatures(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestHighlights checks the fragments of the returned hits: the matched
+// word of the original (accented) text is marked, whatever the language
+// feature that matched it, and nothing is marked where only a ROME code
+// matched.
+func TestHighlights(t *testing.T) {
+	db, ids := handStore(t)
+	ix := builtIndex(t, db, "")
+	tests := []struct {
+		name, q, want, field, mark string // mark "" means no highlight at all
+		sort                       string
+	}{
+		{"accent and plural", "FÊTES", "fete", fTitle, "<mark>fête</mark>", ""},
+		{"typo", "cimetire", "massifs", fBody, "<mark>cimetière</mark>", ""},
+		{"phrase", `"taille des haies"`, "massifs", fBody, "<mark>Taille</mark> des <mark>haies</mark>", ""},
+		{"elision", "d'atelier", "velo", fTitle, "<mark>L&#39;atelier</mark>", ""},
+		{"date sort", "écurie", "ecurie", fTitle, "<mark>l&#39;écurie</mark>", SortDate},
+		{"organisation name", "mairie", "fete", fParent, "<mark>Mairie</mark>", ""},
+		{"ROME code only", "jardinier", "massifs", "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := ix.Search(context.Background(), Request{Query: tt.q, Sort: tt.sort, PerPage: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := slices.Index(hitIDs(res), ids[tt.want])
+			if i < 0 {
+				t.Fatalf("Search(%q) = %v, want post %q among the hits", tt.q, hitIDs(res), tt.want)
+			}
+			h := res.Hits[i].Highlights
+			if tt.mark == "" {
+				if len(h) > 0 {
+					t.Errorf("highlights %v, want none", h)
+				}
+				return
+			}
+			if !slices.ContainsFunc(h[tt.field], func(f string) bool { return strings.Contains(f, tt.mark) }) {
+				t.Errorf("highlights %v, want %q in %s", h, tt.mark, tt.field)
+			}
+		})
+	}
 }
 
 func TestAudience(t *testing.T) {

@@ -101,10 +101,6 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	req.Fields = storedFields
 	justice := r.Role.Audience() == atigip.AudienceJustice
 	req.AddFacet(fFacet, bleve.NewFacetRequest(fFacet, facetValues))
-	if !pq.empty() {
-		req.Highlight = bleve.NewHighlightWithStyle(html.Name)
-		req.Highlight.Fields = []string{fTitle, fBody, fParent}
-	}
 	// Scores order the hits only under the relevance sort of a text query;
 	// elsewhere bleve may skip computing them (and, for filters alone,
 	// intersect posting bitmaps directly). A filter weighs nothing, so
@@ -138,6 +134,11 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 		}
 		return nil, fmt.Errorf("search: query: %w", err)
 	}
+	if tq != nil && len(sr.Hits) > 0 {
+		if err := ix.highlight(ctx, tq, sr.Hits); err != nil {
+			return nil, err
+		}
+	}
 	res := &Result{Total: sr.Total, Page: r.Page, PerPage: r.PerPage, Hits: make([]Hit, 0, len(sr.Hits))}
 	for _, h := range sr.Hits {
 		res.Hits = append(res.Hits, toHit(h, &r, justice))
@@ -145,6 +146,39 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	res.Facets = facetCounts(sr, justice)
 	res.Took = time.Since(start)
 	return res, nil
+}
+
+// highlight fills the fragments of hits by running the text query again
+// on those documents only. Asking bleve for highlights in the main search
+// would make every term searcher read the positions of every match, which
+// cost about as much as the rest of a broad query; here only the page's
+// documents are read.
+func (ix *Index) highlight(ctx context.Context, tq query.Query, hits bsearch.DocumentMatchCollection) error {
+	ids := make([]string, len(hits))
+	byID := make(map[string]*bsearch.DocumentMatch, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
+		byID[h.ID] = h
+	}
+	q := query.NewConjunctionQuery([]query.Query{query.NewDocIDQuery(ids), tq})
+	req := bleve.NewSearchRequestOptions(q, len(hits), 0, false)
+	req.Score = bleve.ScoreNone
+	req.SortBy([]string{"_id"}) // any order: the hits are matched by id
+	req.Highlight = bleve.NewHighlightWithStyle(html.Name)
+	req.Highlight.Fields = []string{fTitle, fBody, fParent}
+	sr, err := ix.idx.SearchInContext(ctx, req)
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return &atigip.Error{Code: atigip.EUNAVAILABLE, Message: "La recherche a été interrompue.", Err: err}
+		}
+		return fmt.Errorf("search: highlight: %w", err)
+	}
+	for _, h := range sr.Hits {
+		if dst := byID[h.ID]; dst != nil {
+			dst.Fragments = h.Fragments
+		}
+	}
+	return nil
 }
 
 // hasTerm reports whether term is in one of the main text fields. The
