@@ -82,11 +82,12 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("ATIGIP_FLOWS_CLIENTS: %w", err)
 	}
+	matchingModule := &httpapi.MatchingModule{}
 	modules := []httpapi.Module{
 		tilesModule,
 		httpapi.MapModule{Basemap: cfg.BasemapURL},
 		httpapi.SearchModule{Index: index},
-		&httpapi.MatchingModule{},
+		matchingModule,
 		httpapi.WorkflowModule(nil),
 		httpapi.FlowsModule(clients, nil),
 		httpapi.IndicatorsModule(nil),
@@ -131,6 +132,8 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "listening on http://%s\n", displayAddr(ln.Addr()))
 
 	g, gctx := errgroup.WithContext(ctx)
+	// The first matching request should not wait for a national build.
+	matchingModule.Warm(gctx, srv)
 	g.Go(func() error { return ignoreCanceled(tileEngine.Follow(gctx)) })
 	g.Go(func() error { return ignoreCanceled(index.Follow(gctx, store)) })
 	for _, run := range background {
