@@ -245,14 +245,32 @@ const (
 	boostWholeJob   = 3.0     // every query word in one job title
 	fuzzyPrefixLen  = 1       // typos rarely hit the first letter; keeps fuzzy cheap
 	minShouldFactor = 2.0 / 3 // share of the words a document must match
+	// commonShare is the share of documents above which a word is common
+	// in a long field (see termInfo).
+	commonShare = 0.15
 )
 
+// termInfo tells how a query token occurs in the index.
+//
+// A token that is common in a long field, the description or the ROME
+// label ("agent" is in the label of half the documents, "entretien" in a
+// fifth of the descriptions), is not looked for there when the query has
+// other words: such a match says little, the other words and the title
+// decide, and walking those long posting lists was most of the time of
+// queries like "agent d'entretien des espaces verts". Alone, a word is
+// looked for everywhere.
+type termInfo struct {
+	indexed     bool // in the title, body or parent as typed
+	commonBody  bool
+	commonLabel bool
+}
+
 // buildTextQuery turns the parsed text into a bleve query, or nil when
-// there is no text (browse by filters only). indexed reports whether a
-// token is in the index as typed: typos are only looked for when it is
-// not, which keeps "jardinier" from also matching every "jardin" and
+// there is no text (browse by filters only). lookup tells how a token
+// occurs in the index: typos are only looked for when it is not indexed as
+// typed, which keeps "jardinier" from also matching every "jardin" and
 // spares the costliest part of a query.
-func buildTextQuery(pq parsedQuery, indexed func(string) bool) query.Query {
+func buildTextQuery(pq parsedQuery, lookup func(string) termInfo) query.Query {
 	if pq.empty() {
 		return nil
 	}
@@ -260,6 +278,7 @@ func buildTextQuery(pq parsedQuery, indexed func(string) bool) query.Query {
 	var clauses, must []query.Query
 	type word struct {
 		toks []string
+		info []termInfo
 		fuzz int
 	}
 	var words []word
@@ -276,12 +295,14 @@ func buildTextQuery(pq parsedQuery, indexed func(string) bool) query.Query {
 			continue
 		}
 		f := fuzziness(w)
-		for _, t := range toks {
-			if f > 0 && indexed(t) {
+		info := make([]termInfo, len(toks))
+		for i, t := range toks {
+			info[i] = lookup(t)
+			if info[i].indexed {
 				f = 0
 			}
 		}
-		words = append(words, word{toks, f})
+		words = append(words, word{toks, info, f})
 		all = append(all, toks...)
 	}
 	// A query that is a job title as a whole ("agent d'entretien des
@@ -298,8 +319,12 @@ func buildTextQuery(pq parsedQuery, indexed func(string) bool) query.Query {
 	}
 	for _, w := range words {
 		var parts []query.Query
-		for _, t := range w.toks {
-			parts = append(parts, tokenQuery(t, w.fuzz, perWord))
+		for i, t := range w.toks {
+			info := w.info[i]
+			if len(words) == 1 {
+				info.commonBody, info.commonLabel = false, false
+			}
+			parts = append(parts, tokenQuery(t, w.fuzz, info, perWord))
 		}
 		if len(parts) == 1 {
 			clauses = append(clauses, parts[0])
@@ -333,6 +358,19 @@ func buildTextQuery(pq parsedQuery, indexed func(string) bool) query.Query {
 		return must[0]
 	}
 	return query.NewConjunctionQuery(must)
+}
+
+// hiddenFrom returns what the audience of role may not see, nil when it
+// sees everything. Excluding the few justice-only documents costs one
+// short posting list per match, where requiring public ones walked the
+// list of almost every document.
+func hiddenFrom(role atigip.Role) query.Query {
+	if role.Audience() == atigip.AudienceJustice {
+		return nil
+	}
+	q := query.NewTermQuery(audJustice)
+	q.SetField(fAudience)
+	return q
 }
 
 // placeNames holds the normalized names of the régions, the départements
@@ -383,11 +421,15 @@ func minShould(n int) int {
 	return int(math.Ceil(float64(n) * minShouldFactor))
 }
 
-// tokenQuery matches one analyzed token in the text fields, with typos,
-// and through the job titles it appears in (unless syn is nil).
-func tokenQuery(t string, fuzz int, syn *synonyms) query.Query {
+// tokenQuery matches one analyzed token in the text fields (but the long
+// ones where info says it is common), with typos, and through the job
+// titles it appears in (unless syn is nil).
+func tokenQuery(t string, fuzz int, info termInfo, syn *synonyms) query.Query {
 	var alts []query.Query
 	for _, f := range textFields {
+		if f.name == fBody && info.commonBody || f.name == fROMELabel && info.commonLabel {
+			continue
+		}
 		tq := query.NewTermQuery(t)
 		tq.SetField(f.name)
 		tq.SetBoost(f.boost)
@@ -453,9 +495,9 @@ func romeQuery(codes []codeWeight, boost float64) query.Query {
 	return query.NewDisjunctionQuery(alts)
 }
 
-// buildFilter returns the filters of r, including the audience cut for
-// every audience but justice, as one query whose parts weigh nothing in the
-// score; nil when nothing filters.
+// buildFilter returns the filters of r as one query whose parts weigh
+// nothing in the score; nil when nothing filters. The audience cut is
+// apart (see hiddenFrom).
 //
 // The caller puts it in a conjunction with the text query rather than in
 // bleve's BooleanQuery filter: bleve checks a filter on each document the
@@ -489,9 +531,6 @@ func buildFilter(r *Request) query.Query {
 			q.SetBoost(0)
 			fs = append(fs, q)
 		}
-	}
-	if r.Role.Audience() != atigip.AudienceJustice {
-		fs = append(fs, term(fAudience, audPublic))
 	}
 	types := make([]string, len(r.Types))
 	for i, t := range r.Types {

@@ -84,8 +84,13 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	if ix.idx == nil {
 		return nil, atigip.Errorf(atigip.EUNAVAILABLE, "L'index de recherche est fermé.")
 	}
+	docs, err := ix.idx.DocCount()
+	if err != nil {
+		return nil, fmt.Errorf("search: count documents: %w", err)
+	}
+	tq := buildTextQuery(pq, func(t string) termInfo { return ix.termInfo(t, docs) })
+	fq := buildFilter(&r)
 	var q query.Query
-	tq, fq := buildTextQuery(pq, ix.hasTerm), buildFilter(&r)
 	switch {
 	case tq != nil && fq != nil:
 		q = query.NewConjunctionQuery([]query.Query{tq, fq})
@@ -95,6 +100,9 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 		q = fq
 	default:
 		q = query.NewMatchAllQuery()
+	}
+	if hidden := hiddenFrom(r.Role); hidden != nil {
+		q = query.NewBooleanQuery([]query.Query{q}, nil, []query.Query{hidden})
 	}
 
 	req := bleve.NewSearchRequestOptions(q, r.PerPage, (r.Page-1)*r.PerPage, r.Explain)
@@ -181,21 +189,27 @@ func (ix *Index) highlight(ctx context.Context, tq query.Query, hits bsearch.Doc
 	return nil
 }
 
-// hasTerm reports whether term is in one of the main text fields. The
-// caller holds ix.mu.
-func (ix *Index) hasTerm(term string) bool {
-	for _, f := range []string{fTitle, fBody, fParent} {
-		d, err := ix.idx.FieldDictRange(f, []byte(term), []byte(term))
+// termInfo looks t up in the term dictionaries of the index holding docs
+// documents; see termInfo. The caller holds ix.mu.
+func (ix *Index) termInfo(t string, docs uint64) termInfo {
+	df := func(field string) uint64 {
+		d, err := ix.idx.FieldDictRange(field, []byte(t), []byte(t))
 		if err != nil {
-			continue
+			return 0
 		}
-		e, err := d.Next()
-		_ = d.Close()
-		if err == nil && e != nil {
-			return true
+		defer d.Close()
+		if e, err := d.Next(); err == nil && e != nil {
+			return e.Count
 		}
+		return 0
 	}
-	return false
+	limit := uint64(commonShare * float64(docs))
+	body := df(fBody)
+	return termInfo{
+		indexed:     body > 0 || df(fTitle) > 0 || df(fParent) > 0,
+		commonBody:  body > limit,
+		commonLabel: df(fROMELabel) > limit,
+	}
 }
 
 func toHit(h *bsearch.DocumentMatch, r *Request, justice bool) Hit {
