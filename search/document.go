@@ -99,6 +99,7 @@ type document struct {
 	PlacesLeft  *float64  `json:"places_left,omitempty"`
 	Status      string    `json:"status"`
 	Updated     time.Time `json:"updated"`
+	UpdatedKey  string    `json:"updated_key"`
 	Facet       []string  `json:"facet"`
 }
 
@@ -279,8 +280,12 @@ func buildDocument(ctx context.Context, e atigip.Entity, ps *parents) (document,
 	if d.Updated.IsZero() {
 		d.Updated = m.CreatedAt
 	}
+	d.UpdatedKey = d.Updated.UTC().Format(updatedKeyLayout)
 	return d, true, nil
 }
+
+// updatedKeyLayout sorts like the time it formats; see fUpdatedKey.
+const updatedKeyLayout = "20060102150405"
 
 func (d *document) setROME(codes []string) {
 	var labels []string

@@ -106,7 +106,9 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	}
 
 	req := bleve.NewSearchRequestOptions(q, r.PerPage, (r.Page-1)*r.PerPage, r.Explain)
-	req.Fields = storedFields
+	if tq == nil {
+		req.Fields = storedFields // else read with the highlights (see page)
+	}
 	justice := r.Role.Audience() == atigip.AudienceJustice
 	req.AddFacet(fFacet, bleve.NewFacetRequest(fFacet, facetValues))
 	// Scores order the hits only under the relevance sort of a text query;
@@ -122,12 +124,12 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("search: distance sort: %w", err)
 		}
-		req.SortByCustom(bsearch.SortOrder{geo, &bsearch.SortField{Field: fUpdated, Desc: true}, &bsearch.SortDocID{}})
+		req.SortByCustom(bsearch.SortOrder{geo, byDate(), &bsearch.SortDocID{}})
 	case SortDate:
-		req.SortBy([]string{"-" + fUpdated, "_id"})
+		req.SortByCustom(bsearch.SortOrder{byDate(), &bsearch.SortDocID{}})
 	default:
 		if pq.empty() {
-			req.SortBy([]string{"-" + fUpdated, "_id"})
+			req.SortByCustom(bsearch.SortOrder{byDate(), &bsearch.SortDocID{}})
 		} else {
 			// Score alone: a second key makes bleve read doc values for
 			// every match, which doubles the time of broad queries.
@@ -143,7 +145,7 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 		return nil, fmt.Errorf("search: query: %w", err)
 	}
 	if tq != nil && len(sr.Hits) > 0 {
-		if err := ix.highlight(ctx, tq, sr.Hits); err != nil {
+		if sr.Hits, err = ix.page(ctx, tq, sr.Hits); err != nil {
 			return nil, err
 		}
 	}
@@ -156,37 +158,48 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	return res, nil
 }
 
-// highlight fills the fragments of hits by running the text query again
-// on those documents only. Asking bleve for highlights in the main search
-// would make every term searcher read the positions of every match, which
-// cost about as much as the rest of a broad query; here only the page's
-// documents are read.
-func (ix *Index) highlight(ctx context.Context, tq query.Query, hits bsearch.DocumentMatchCollection) error {
+// byDate orders the most recently updated first.
+func byDate() *bsearch.SortField {
+	return &bsearch.SortField{Field: fUpdatedKey, Desc: true, Type: bsearch.SortFieldAsString}
+}
+
+// page reads the stored fields and the highlights of the hits of a text
+// query by running that query again on those documents only. Asking bleve
+// for highlights in the main search would make every term searcher read
+// the positions of every match, which cost about as much as the rest of a
+// broad query; here only the page's documents are read, once. A hit
+// deleted between the two passes is left out.
+func (ix *Index) page(ctx context.Context, tq query.Query, hits bsearch.DocumentMatchCollection) (bsearch.DocumentMatchCollection, error) {
 	ids := make([]string, len(hits))
-	byID := make(map[string]*bsearch.DocumentMatch, len(hits))
 	for i, h := range hits {
 		ids[i] = h.ID
-		byID[h.ID] = h
 	}
 	q := query.NewConjunctionQuery([]query.Query{query.NewDocIDQuery(ids), tq})
 	req := bleve.NewSearchRequestOptions(q, len(hits), 0, false)
 	req.Score = bleve.ScoreNone
 	req.SortBy([]string{"_id"}) // any order: the hits are matched by id
+	req.Fields = storedFields
 	req.Highlight = bleve.NewHighlightWithStyle(html.Name)
 	req.Highlight.Fields = []string{fTitle, fBody, fParent}
 	sr, err := ix.idx.SearchInContext(ctx, req)
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return &atigip.Error{Code: atigip.EUNAVAILABLE, Message: "La recherche a été interrompue.", Err: err}
+			return nil, &atigip.Error{Code: atigip.EUNAVAILABLE, Message: "La recherche a été interrompue.", Err: err}
 		}
-		return fmt.Errorf("search: highlight: %w", err)
+		return nil, fmt.Errorf("search: read hits: %w", err)
 	}
+	byID := make(map[string]*bsearch.DocumentMatch, len(sr.Hits))
 	for _, h := range sr.Hits {
-		if dst := byID[h.ID]; dst != nil {
-			dst.Fragments = h.Fragments
+		byID[h.ID] = h
+	}
+	out := hits[:0]
+	for _, h := range hits {
+		if got := byID[h.ID]; got != nil {
+			h.Fields, h.Fragments = got.Fields, got.Fragments
+			out = append(out, h)
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // termInfo looks t up in the term dictionaries of the index holding docs
