@@ -23,6 +23,15 @@ func demoData(t testing.TB, scale float64) Data {
 	if d, ok := demoCache[scale]; ok {
 		return d
 	}
+	d := freshDemoData(t, scale)
+	demoCache[scale] = d
+	return d
+}
+
+// freshDemoData generates the demo set anew, for measures of what an engine
+// keeps alive.
+func freshDemoData(t testing.TB, scale float64) Data {
+	t.Helper()
 	ds, err := seed.Generate(seed.Options{Scale: scale, Seed: 1, Now: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +48,5 @@ func demoData(t testing.TB, scale float64) Data {
 	for i, f := range ds.FloorSpaces {
 		f.ID, f.Version = int64(i+1), 1
 	}
-	d := Data{Organisations: ds.Organisations, Posts: ds.Posts, Prisons: ds.Prisons, FloorSpaces: ds.FloorSpaces}
-	demoCache[scale] = d
-	return d
+	return Data{Organisations: ds.Organisations, Posts: ds.Posts, Prisons: ds.Prisons, FloorSpaces: ds.FloorSpaces}
 }
