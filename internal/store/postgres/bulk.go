@@ -11,6 +11,10 @@ import (
 	"github.com/atigip/atigip360/internal/atigip"
 )
 
+// analyzeAfter is the batch size from which CreateMany refreshes the
+// planner statistics.
+const analyzeAfter = 5000
+
 // CreateMany implements atigip.Entities for seeding and imports: every
 // entity is validated first, then ids and seqs are drawn in one query and
 // rows, ROME codes and changes go in by COPY, in one transaction.
@@ -52,21 +56,20 @@ func (e *entities) CreateMany(ctx context.Context, es []atigip.Entity) error {
 			}
 		}
 		// Ids from the table's own sequence keep later single inserts clear
-		// of them; seqs are drawn under the change lock, so in order.
-		rows, err := e.q.Query(ctx, `SELECT nextval(pg_get_serial_sequence($1, 'id')), nextval('changes_seq')
-			FROM generate_series(1, $2)`, t, len(es))
+		// of them; seqs are drawn under the change lock, so in order. Every
+		// draw on both sequences happens under that lock (single writes
+		// take it first too), so a block reserved by setval is ours alone.
+		n := int64(len(es))
+		var lastID, lastSeq int64
+		err := e.q.QueryRow(ctx, `SELECT setval(s, nextval(s) + $2 - 1), setval('changes_seq', nextval('changes_seq') + $2 - 1)
+			FROM (SELECT pg_get_serial_sequence($1, 'id')::regclass AS s) q`, t, n).Scan(&lastID, &lastSeq)
 		if err != nil {
 			return fmt.Errorf("postgres: create many %s: reserve ids: %w", e.kind, mapError(err))
 		}
-		ids := make([]int64, 0, len(es))
-		seqs := make([]int64, 0, len(es))
-		var id, seq int64
-		_, err = pgx.ForEachRow(rows, []any{&id, &seq}, func() error {
-			ids, seqs = append(ids, id), append(seqs, seq)
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("postgres: create many %s: reserve ids: %w", e.kind, mapError(err))
+		ids := make([]int64, n)
+		seqs := make([]int64, n)
+		for i := range n {
+			ids[i], seqs[i] = lastID-n+1+i, lastSeq-n+1+i
 		}
 
 		ts := now()
@@ -81,6 +84,14 @@ func (e *entities) CreateMany(ctx context.Context, es []atigip.Entity) error {
 				*ent.GetMeta() = olds[i]
 			}
 			return fmt.Errorf("postgres: create many %s: %w", e.kind, err)
+		}
+		if len(es) >= analyzeAfter {
+			// A seed would otherwise be queried with the statistics of an
+			// empty table until autovacuum comes by, and get poor plans.
+			// ANALYZE here samples this transaction's rows too.
+			if _, err := e.q.Exec(ctx, `ANALYZE `+t+`, rome`); err != nil {
+				return fmt.Errorf("postgres: create many %s: analyze: %w", e.kind, mapError(err))
+			}
 		}
 		return nil
 	})

@@ -56,10 +56,11 @@ type listener struct {
 	channel string
 	hub     *hub
 
-	once   sync.Once
-	ctx    context.Context
-	cancel context.CancelFunc
-	done   chan struct{}
+	once    sync.Once
+	started bool
+	ctx     context.Context
+	cancel  context.CancelFunc
+	done    chan struct{}
 
 	mu  sync.Mutex
 	pid uint32 // backend of the current connection, 0 when down (tests)
@@ -72,15 +73,18 @@ func newListener(cfg *pgx.ConnConfig, channel string, h *hub) *listener {
 
 // start runs the listener once; later calls do nothing.
 func (l *listener) start() {
-	l.once.Do(func() { go l.run() })
+	l.once.Do(func() {
+		l.started = true
+		go l.run()
+	})
 }
 
-// stop ends the listener and waits for it, if it was started.
+// stop ends the listener and waits for it; it may be called again, and
+// keeps a listener never started from starting.
 func (l *listener) stop() {
 	l.cancel()
-	started := true
-	l.once.Do(func() { started = false })
-	if started {
+	l.once.Do(func() {})
+	if l.started { // written inside once.Do, so read safely after it
 		<-l.done
 	}
 }

@@ -442,3 +442,27 @@ func TestUnknownKind(t *testing.T) {
 		t.Fatalf("prison created as a post: %v", err)
 	}
 }
+
+// TestCloseTwice: Close is idempotent, with or without a listener.
+func TestCloseTwice(t *testing.T) {
+	url := pgtest.URL(t)
+	for _, subscribe := range []bool{false, true} {
+		db, err := Open(t.Context(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if subscribe {
+			_, cancel := db.Subscribe()
+			defer cancel()
+		}
+		done := make(chan struct{})
+		go func() {
+			db.Close()
+			db.Close()
+			close(done)
+		}()
+		if !waitSignal(done, 5*time.Second) {
+			t.Fatalf("second Close hangs (subscribed: %v)", subscribe)
+		}
+	}
+}
