@@ -56,7 +56,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	db := &DB{
 		pool:        pool,
 		schema:      *schema,
-		channel:     "atigip_changes." + *schema,
+		channel:     channelName(*schema),
 		changeLock:  lockKey("atigip.changes", *schema),
 		migrateLock: lockKey("atigip.migrate", *schema),
 		hub:         newHub(),
@@ -67,6 +67,16 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// channelName is the NOTIFY channel of a schema. Channel names are
+// identifiers, at most 63 bytes: a long schema name is replaced by its hash.
+func channelName(schema string) string {
+	c := "atigip_changes." + schema
+	if len(c) > 63 {
+		c = fmt.Sprintf("atigip_changes.%016x", uint64(lockKey("atigip.channel", schema)))
+	}
+	return c
 }
 
 // lockKey derives an advisory lock key from a purpose and a schema.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -464,5 +465,25 @@ func TestCloseTwice(t *testing.T) {
 		if !waitSignal(done, 5*time.Second) {
 			t.Fatalf("second Close hangs (subscribed: %v)", subscribe)
 		}
+	}
+}
+
+func TestChannelName(t *testing.T) {
+	long := strings.Repeat("s", 63)
+	cases := []struct {
+		schema string
+		want   string
+	}{
+		{"public", "atigip_changes.public"},
+		{long, channelName(long)},
+	}
+	for _, c := range cases {
+		got := channelName(c.schema)
+		if got != c.want || len(got) > 63 {
+			t.Errorf("channelName(%q) = %q (%d bytes)", c.schema, got, len(got))
+		}
+	}
+	if channelName(long) == channelName(long+"x") {
+		t.Error("two long schemas share a channel")
 	}
 }
