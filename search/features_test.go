@@ -154,7 +154,7 @@ func TestHighlights(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			i := slices.Index(hitIDs(res), ids[tt.want])
+			i := slices.IndexFunc(res.Hits, func(h Hit) bool { return h.Type == TypePost && h.ID == ids[tt.want] })
 			if i < 0 {
 				t.Fatalf("Search(%q) = %v, want post %q among the hits", tt.q, hitIDs(res), tt.want)
 			}

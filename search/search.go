@@ -93,9 +93,9 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	var q query.Query
 	switch {
 	case tq != nil && fq != nil:
-		q = query.NewConjunctionQuery([]query.Query{tq, fq})
+		q = query.NewConjunctionQuery([]query.Query{tq.match, fq})
 	case tq != nil:
-		q = tq
+		q = tq.match
 	case fq != nil:
 		q = fq
 	default:
@@ -145,7 +145,7 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 		return nil, fmt.Errorf("search: query: %w", err)
 	}
 	if tq != nil && len(sr.Hits) > 0 {
-		if sr.Hits, err = ix.page(ctx, tq, sr.Hits); err != nil {
+		if sr.Hits, err = ix.page(ctx, tq.mark, sr.Hits); err != nil {
 			return nil, err
 		}
 	}
@@ -164,17 +164,23 @@ func byDate() *bsearch.SortField {
 }
 
 // page reads the stored fields and the highlights of the hits of a text
-// query by running that query again on those documents only. Asking bleve
-// for highlights in the main search would make every term searcher read
-// the positions of every match, which cost about as much as the rest of a
-// broad query; here only the page's documents are read, once. A hit
-// deleted between the two passes is left out.
-func (ix *Index) page(ctx context.Context, tq query.Query, hits bsearch.DocumentMatchCollection) (bsearch.DocumentMatchCollection, error) {
+// query, running its mark query (see textQuery) on those documents only.
+// Asking bleve for highlights in the main search would make every term
+// searcher read the positions of every match, which cost about as much as
+// the rest of a broad query; here only the page's documents are read,
+// once. A hit deleted between the two passes is left out.
+func (ix *Index) page(ctx context.Context, mark query.Query, hits bsearch.DocumentMatchCollection) (bsearch.DocumentMatchCollection, error) {
 	ids := make([]string, len(hits))
 	for i, h := range hits {
 		ids[i] = h.ID
 	}
-	q := query.NewConjunctionQuery([]query.Query{query.NewDocIDQuery(ids), tq})
+	var q query.Query = query.NewDocIDQuery(ids)
+	if mark != nil {
+		// A disjunction with the ids keeps the hits that have no word
+		// to mark (found through a ROME code) for their fields.
+		q = query.NewConjunctionQuery([]query.Query{q,
+			query.NewDisjunctionQuery([]query.Query{mark, query.NewMatchAllQuery()})})
+	}
 	req := bleve.NewSearchRequestOptions(q, len(hits), 0, false)
 	req.Score = bleve.ScoreNone
 	req.SortBy([]string{"_id"}) // any order: the hits are matched by id
