@@ -75,3 +75,44 @@ func TestPublicTilesLeakNothing(t *testing.T) {
 	}
 	t.Logf("%d public tiles checked, %d justice-only posts kept out", checked, hidden)
 }
+
+// TestPostRecords checks the compact post records against the domain
+// values, for every post of the demo set and both audiences: visibility
+// as PostVisible decides it, attributes as the store gives them.
+func TestPostRecords(t *testing.T) {
+	d := demoData(t, 0.05)
+	e := mustBuild(t, d, Options{})
+	orgs := map[int64]*atigip.Organisation{}
+	for _, o := range d.Organisations {
+		orgs[o.ID] = o
+	}
+	for _, a := range audiences {
+		t.Run(string(a), func(t *testing.T) {
+			aud, shown := audIndex(a), 0
+			for _, p := range d.Posts {
+				org := orgs[p.OrganisationID]
+				r := e.state.posts[p.ID]
+				want := PostVisible(p, org, a)
+				if got := r != nil && r.visible[aud]; got != want {
+					t.Fatalf("post %d: visible %v, PostVisible says %v", p.ID, got, want)
+				}
+				if !want {
+					continue
+				}
+				shown++
+				got, exp := postProps(r, aud), storePostProps(p, org, a)
+				if len(got) != len(exp) {
+					t.Fatalf("post %d: %d attributes, want %d:\n%v\n%v", p.ID, len(got), len(exp), got, exp)
+				}
+				for k, v := range exp {
+					if got[k] != v {
+						t.Fatalf("post %d: %s = %#v, want %#v", p.ID, k, got[k], v)
+					}
+				}
+			}
+			if shown == 0 {
+				t.Fatal("no visible post")
+			}
+		})
+	}
+}

@@ -138,6 +138,7 @@ func BenchmarkBuild(b *testing.B) {
 	if _, err := loadBoundaries(4096); err != nil { // counted apart
 		b.Fatal(err)
 	}
+	freshDemoData(b, 1) // loads the shared reference data (communes, ROME) before measuring
 	var retained float64
 	var dur time.Duration
 	for i := 0; i < b.N; i++ {

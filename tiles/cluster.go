@@ -8,43 +8,42 @@ import (
 )
 
 // item is one feature of the posts layer at one zoom: a single post or a
-// cluster of posts.
+// cluster of posts. Its attributes are encoded at tile time (props), so a
+// level costs only these compact values.
 type item struct {
-	qk    uint64
-	x, y  float64
-	post  *postRec // the post when count == 1
-	seed  int64    // id of the post that seeded the cluster: stable ids
-	count int
+	qk   uint64
+	x, y float64
+	post *postRec // the post when count == 1
+	seed int64    // id of the post that seeded the cluster: stable ids
+	// count is the number of posts; the other counts are those of posts
+	// with the named property.
+	count, minors, weekends, wheelchair, transport int32
+	withPlaces, placesAvailable                    int32
+	domains                                        uint16
 	// expansion is the zoom at which a cluster splits into several items.
-	expansion                               int
-	minors, weekends, wheelchair, transport int
-	withPlaces, placesAvailable             int
-	domains                                 uint16
-	props                                   geojson.Properties
-	featureID                               uint64
+	expansion int8
 }
 
-// sig identifies an item's drawn content: two levels are diffed on it to
-// invalidate only the tiles whose features changed.
-type sig struct {
-	x, y                                    float64
-	count, expansion                        int
-	minors, weekends, wheelchair, transport int
-	withPlaces, placesAvailable             int
-	domains                                 uint16
-	post                                    *postRec
-	seed                                    int64
-}
-
-func (it *item) sig() sig {
-	s := sig{x: it.x, y: it.y, count: it.count, expansion: it.expansion,
-		minors: it.minors, weekends: it.weekends, wheelchair: it.wheelchair, transport: it.transport,
-		withPlaces: it.withPlaces, placesAvailable: it.placesAvailable, domains: it.domains, seed: it.seed}
+// featureID is the item's MVT id at zoom z: the post's id for a single
+// post, an id derived from the seed post for a cluster.
+func (it *item) featureID(z int) uint64 {
 	if it.count == 1 {
-		s.post = it.post // a new record per change of the post
+		return uint64(it.seed)
 	}
-	return s
+	return clusterID(it.seed, z)
 }
+
+// props are the item's attributes for audience aud.
+func (it *item) props(aud int) geojson.Properties {
+	if it.count == 1 {
+		return postProps(it.post, aud)
+	}
+	return clusterProps(it, aud)
+}
+
+// An item is compared whole to diff two levels and invalidate only the
+// tiles whose features changed: a single post's record is new after every
+// change of the post, so its pointer stands for its attributes.
 
 // pyramid is the posts layer of one audience at every zoom.
 type pyramid struct {
@@ -59,16 +58,15 @@ func (p *pyramid) at(z int) []item {
 	return p.leaves
 }
 
-func leafItem(r *postRec, aud int) item {
-	it := item{qk: r.qk, x: r.x, y: r.y, post: r, seed: r.id, count: 1, domains: r.domains,
-		props: r.props[aud], featureID: uint64(r.id)}
+func leafItem(r *postRec) item {
+	it := item{qk: r.qk, x: r.x, y: r.y, post: r, seed: r.id, count: 1, domains: r.domains}
 	it.minors, it.weekends = b2i(r.minors), b2i(r.weekends)
 	it.wheelchair, it.transport = b2i(r.wheelchair), b2i(r.transport)
 	it.withPlaces, it.placesAvailable = b2i(r.placesLeft > 0), r.placesLeft
 	return it
 }
 
-func b2i(b bool) int {
+func b2i(b bool) int32 {
 	if b {
 		return 1
 	}
@@ -84,13 +82,13 @@ func buildPyramid(posts []*postRec, aud int, clusterBelow int, radius float64) *
 	p := &pyramid{levels: make([][]item, clusterBelow)}
 	for _, r := range posts {
 		if r.visible[aud] {
-			p.leaves = append(p.leaves, leafItem(r, aud))
+			p.leaves = append(p.leaves, leafItem(r))
 		}
 	}
 	sortItems(p.leaves)
 	prev := p.leaves
 	for z := clusterBelow - 1; z >= 0; z-- {
-		prev = clusterLevel(prev, z, radius, aud)
+		prev = clusterLevel(prev, z, radius)
 		p.levels[z] = prev
 	}
 	return p
@@ -114,7 +112,7 @@ type cell struct {
 	idx int32
 }
 
-func clusterLevel(in []item, z int, radius float64, aud int) []item {
+func clusterLevel(in []item, z int, radius float64) []item {
 	r := radius / (512 * float64(uint64(1)<<z))
 	cellOf := func(x, y float64) (uint32, uint32) { return uint32(x / r), uint32(y / r) }
 	cells := make([]cell, len(in))
@@ -165,14 +163,10 @@ func clusterLevel(in []item, z int, radius float64, aud int) []item {
 			}
 		}
 		if len(members) == 0 {
-			it := *a // alone at this zoom: same feature, one level up
-			if it.count > 1 {
-				it.featureID = clusterID(it.seed, z)
-			}
-			out = append(out, it)
+			out = append(out, *a) // alone at this zoom: same feature, one level up
 			continue
 		}
-		c := item{seed: a.seed, count: a.count, expansion: z + 1}
+		c := item{seed: a.seed, count: a.count, expansion: int8(z + 1)}
 		wx, wy := a.x*float64(a.count), a.y*float64(a.count)
 		c.add(a)
 		for _, m := range members {
@@ -184,8 +178,6 @@ func clusterLevel(in []item, z int, radius float64, aud int) []item {
 		}
 		c.x, c.y = wx/float64(c.count), wy/float64(c.count)
 		c.qk = quadkey(c.x, c.y)
-		c.featureID = clusterID(c.seed, z)
-		c.props = clusterProps(&c, aud)
 		out = append(out, c)
 	}
 	sortItems(out)
@@ -209,20 +201,20 @@ func clusterID(seed int64, z int) uint64 {
 }
 
 func clusterProps(c *item, aud int) geojson.Properties {
-	all := geojson.Properties{
-		"cluster":                 true,
-		"point_count":             c.count,
-		"point_count_abbreviated": abbreviate(c.count),
-		"expansion_zoom":          c.expansion,
-		"minors_count":            c.minors,
-		"weekends_count":          c.weekends,
-		"wheelchair_count":        c.wheelchair,
-		"transport_count":         c.transport,
-		"domains":                 domainString(c.domains),
-		"places_available":        c.placesAvailable,
-		"with_places_count":       c.withPlaces,
-	}
-	return whitelist(LayerPosts, audiences[aud], all)
+	f := postFields[aud]
+	p := make(geojson.Properties, 12)
+	f.put(p, "cluster", true)
+	f.put(p, "point_count", int(c.count))
+	f.put(p, "point_count_abbreviated", abbreviate(int(c.count)))
+	f.put(p, "expansion_zoom", int(c.expansion))
+	f.put(p, "minors_count", int(c.minors))
+	f.put(p, "weekends_count", int(c.weekends))
+	f.put(p, "wheelchair_count", int(c.wheelchair))
+	f.put(p, "transport_count", int(c.transport))
+	f.put(p, "domains", domainString(c.domains))
+	f.put(p, "places_available", int(c.placesAvailable))
+	f.put(p, "with_places_count", int(c.withPlaces))
+	return p
 }
 
 // itemsIn returns the items of a level sorted by qk that fall in tile
@@ -236,19 +228,19 @@ func itemsIn(items []item, z int, x, y uint32) []item {
 
 // diffLevels calls fn with every item present in only one of a and b.
 func diffLevels(a, b []item, fn func(it *item)) {
-	seen := make(map[sig]int, len(a))
+	seen := make(map[item]int, len(a))
 	for i := range a {
-		seen[a[i].sig()]++
+		seen[a[i]]++
 	}
 	for i := range b {
-		s := b[i].sig()
+		s := b[i]
 		if seen[s] > 0 {
 			seen[s]--
 			continue
 		}
 		fn(&b[i])
 	}
-	left := make(map[sig]int, len(seen))
+	left := make(map[item]int, len(seen))
 	for s, n := range seen {
 		if n > 0 {
 			left[s] = n
@@ -258,7 +250,7 @@ func diffLevels(a, b []item, fn func(it *item)) {
 		return
 	}
 	for i := range a {
-		if s := a[i].sig(); left[s] > 0 {
+		if s := a[i]; left[s] > 0 {
 			left[s]--
 			fn(&a[i])
 		}

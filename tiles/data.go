@@ -78,19 +78,62 @@ func PostVisible(p *atigip.Post, org *atigip.Organisation, a atigip.Audience) bo
 	return p.Visibility == atigip.VisibilityPublic || a == atigip.AudienceJustice
 }
 
-// postRec is a post ready to draw.
-type postRec struct {
-	id      int64
-	orgID   int64
-	x, y    float64 // normalised Web Mercator
-	qk      uint64
-	loc     atigip.Point
-	visible [2]bool
-	props   [2]geojson.Properties // whitelisted, per audience; read-only
+// orgRec is what the posts layer shows of a host organisation, shared by
+// all its posts.
+type orgRec struct {
+	active                                               bool
+	name, kind                                           string
+	contactName, contactRole, contactEmail, contactPhone string
+}
 
-	minors, weekends, wheelchair, transport bool
-	domains                                 uint16 // bit i: ROME domain 'A'+i
-	placesLeft                              int
+func newOrgRec(o *atigip.Organisation, in interner) *orgRec {
+	r := &orgRec{active: o.Active, name: in.get(o.Name), kind: atigip.OrganisationKinds[o.OrgKind]}
+	if len(o.Contacts) > 0 {
+		c := o.Contacts[0]
+		r.contactName, r.contactRole = in.get(c.Name), in.get(c.Role)
+		r.contactEmail, r.contactPhone = in.get(c.Email), in.get(c.Phone)
+	}
+	return r
+}
+
+// postRec is a post ready to draw: its attributes in typed fields with
+// interned strings, so that posts sharing a city, a schedule or a host
+// organisation store them once; tiles encode them on demand (postProps).
+// Records are immutable once built: a change makes a new one.
+type postRec struct {
+	id, orgID int64
+	x, y      float64 // normalised Web Mercator
+	qk        uint64
+	loc       atigip.Point
+	org       *orgRec // nil when the organisation is unknown
+
+	title, tasks, rome, city, commune, departement, schedule, address string
+
+	status       atigip.PostStatus
+	visibility   atigip.Visibility
+	hoursPerWeek float64
+	places       int32
+	placesLeft   int32
+	domains      uint16 // bit i: ROME domain 'A'+i
+	// drawable: the post's own status and location allow it on a map,
+	// whatever its organisation; the other fields are only set if so.
+	drawable                                         bool
+	visible                                          [2]bool
+	minors, weekends, wheelchair, transport, medical bool
+}
+
+// interner shares equal strings between the records of one build.
+type interner map[string]string
+
+func (in interner) get(s string) string {
+	if s == "" {
+		return ""
+	}
+	if v, ok := in[s]; ok {
+		return v
+	}
+	in[s] = s
+	return s
 }
 
 var dayNames = [8]string{"", "lun", "mar", "mer", "jeu", "ven", "sam", "dim"}
@@ -161,65 +204,108 @@ func whitelist(layer string, a atigip.Audience, all geojson.Properties) geojson.
 	return out
 }
 
-func newPostRec(p *atigip.Post, org *atigip.Organisation) *postRec {
+// newPostRec draws post p of organisation org (nil if unknown).
+func newPostRec(p *atigip.Post, org *orgRec, in interner) *postRec {
 	r := &postRec{id: p.ID, orgID: p.OrganisationID, loc: p.Location}
-	for i, a := range audiences {
-		r.visible[i] = PostVisible(p, org, a)
+	switch p.Status {
+	case atigip.PostRegistered, atigip.PostOpen, atigip.PostFull:
+		r.drawable = !p.Location.IsZero() && p.Location.Valid()
 	}
-	if !r.visible[audPublic] && !r.visible[audJustice] {
-		return r
+	if !r.drawable {
+		return r // no organisation change can show it: nothing else kept
 	}
 	r.x, r.y = pointMercator(p.Location)
 	r.qk = quadkey(r.x, r.y)
+	r.status, r.visibility = atigip.PostStatus(in.get(string(p.Status))), atigip.Visibility(in.get(string(p.Visibility)))
 	r.minors, r.weekends = p.MinorsAccepted, p.Schedule.Weekends()
 	r.wheelchair, r.transport = p.WheelchairAccess, p.PublicTransport
+	r.medical = p.MedicalCheck || p.Risky || p.CareSetting
 	r.domains = domainBits(p.ROMECodes)
-	r.placesLeft = p.PlacesLeft()
-	all := geojson.Properties{
-		"cluster":                 false,
-		"point_count":             1,
-		"point_count_abbreviated": "1",
-		"title":                   p.Title,
-		"rome":                    strings.Join(p.ROMECodes, ","),
-		"domains":                 domainString(r.domains),
-		"city":                    p.Address.City,
-		"commune":                 p.Address.Commune,
-		"departement":             p.Address.Departement,
-		"hours_per_week":          round1(p.Schedule.HoursPerWeek()),
-		"schedule":                scheduleText(p.Schedule),
-		"weekends":                r.weekends,
-		"minors_accepted":         p.MinorsAccepted,
-		"wheelchair_access":       p.WheelchairAccess,
-		"public_transport":        p.PublicTransport,
-		"medical_check":           p.MedicalCheck || p.Risky || p.CareSetting,
-		"status":                  string(p.Status),
-		"visibility":              string(p.Visibility),
-		"places":                  p.Places,
-		"places_left":             r.placesLeft,
-	}
-	if t := excerpt(p.Description, 280); t != "" {
-		all["tasks"] = t
-	}
-	if addr := strings.TrimSpace(strings.Join(nonEmpty(p.Address.Street, p.Address.Postcode+" "+p.Address.City), ", ")); addr != "" {
-		all["address"] = addr
-	}
-	if org != nil {
-		all["organisation"] = org.Name
-		all["organisation_kind"] = atigip.OrganisationKinds[org.OrgKind]
-		if len(org.Contacts) > 0 {
-			c := org.Contacts[0]
-			setNonEmpty(all, "contact_name", c.Name)
-			setNonEmpty(all, "contact_role", c.Role)
-			setNonEmpty(all, "contact_email", c.Email)
-			setNonEmpty(all, "contact_phone", c.Phone)
-		}
-	}
-	for i, a := range audiences {
-		if r.visible[i] {
-			r.props[i] = whitelist(LayerPosts, a, all)
-		}
-	}
+	r.places, r.placesLeft = int32(p.Places), int32(p.PlacesLeft())
+	r.hoursPerWeek = round1(p.Schedule.HoursPerWeek())
+	r.title, r.rome = in.get(p.Title), in.get(strings.Join(p.ROMECodes, ","))
+	r.city, r.commune, r.departement = in.get(p.Address.City), in.get(p.Address.Commune), in.get(p.Address.Departement)
+	r.schedule = in.get(scheduleText(p.Schedule))
+	r.tasks = in.get(excerpt(p.Description, 280))
+	r.address = in.get(strings.TrimSpace(strings.Join(nonEmpty(p.Address.Street, p.Address.Postcode+" "+p.Address.City), ", ")))
+	r.bind(org)
 	return r
+}
+
+// bind attaches the post to its organisation and decides per audience
+// whether it is on the map, as PostVisible does for domain values.
+func (r *postRec) bind(org *orgRec) {
+	r.org = org
+	for i, a := range audiences {
+		r.visible[i] = r.drawable && org != nil && org.active &&
+			(r.visibility == atigip.VisibilityPublic || a == atigip.AudienceJustice)
+	}
+}
+
+// rebound is a copy of r attached to org: records are never modified in
+// place, since snapshots being read share them.
+func (r *postRec) rebound(org *orgRec) *postRec {
+	c := *r
+	c.bind(org)
+	return &c
+}
+
+// fieldSet is one layer's whitelist for one audience, indexed for the
+// encoder.
+type fieldSet map[string]bool
+
+// postFields[aud] guards the attributes of single posts and clusters.
+var postFields = [2]fieldSet{fieldAllowed[atigip.AudiencePublic][LayerPosts], fieldAllowed[atigip.AudienceJustice][LayerPosts]}
+
+// put sets k only if the audience may see it: every attribute of a post
+// or cluster goes through here on its way to a tile.
+func (f fieldSet) put(p geojson.Properties, k string, v any) {
+	if f[k] {
+		p[k] = v
+	}
+}
+
+func (f fieldSet) putString(p geojson.Properties, k, v string) {
+	if v != "" && f[k] {
+		p[k] = v
+	}
+}
+
+// postProps are the attributes of single post r for audience aud.
+func postProps(r *postRec, aud int) geojson.Properties {
+	f := postFields[aud]
+	p := make(geojson.Properties, 34)
+	f.put(p, "cluster", false)
+	f.put(p, "point_count", 1)
+	f.put(p, "point_count_abbreviated", "1")
+	f.put(p, "title", r.title)
+	f.put(p, "rome", r.rome)
+	f.put(p, "domains", domainString(r.domains))
+	f.put(p, "city", r.city)
+	f.put(p, "commune", r.commune)
+	f.put(p, "departement", r.departement)
+	f.put(p, "hours_per_week", r.hoursPerWeek)
+	f.put(p, "schedule", r.schedule)
+	f.put(p, "weekends", r.weekends)
+	f.put(p, "minors_accepted", r.minors)
+	f.put(p, "wheelchair_access", r.wheelchair)
+	f.put(p, "public_transport", r.transport)
+	f.put(p, "medical_check", r.medical)
+	f.put(p, "status", string(r.status))
+	f.put(p, "visibility", string(r.visibility))
+	f.put(p, "places", int(r.places))
+	f.put(p, "places_left", int(r.placesLeft))
+	f.putString(p, "tasks", r.tasks)
+	f.putString(p, "address", r.address)
+	if o := r.org; o != nil {
+		f.put(p, "organisation", o.name)
+		f.put(p, "organisation_kind", o.kind)
+		f.putString(p, "contact_name", o.contactName)
+		f.putString(p, "contact_role", o.contactRole)
+		f.putString(p, "contact_email", o.contactEmail)
+		f.putString(p, "contact_phone", o.contactPhone)
+	}
+	return p
 }
 
 func nonEmpty(ss ...string) []string {

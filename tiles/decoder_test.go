@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/atigip/atigip360/internal/atigip"
@@ -179,7 +180,7 @@ func TestIndependentDecoder(t *testing.T) {
 				t.Fatalf("z%d post %d at %v, store says %v", tl.Z, id, f.Coords, p.Location)
 			}
 			// Attributes: exactly the store's, as whitelisted.
-			want := snap.postRec[id].props[audPublic]
+			want := storePostProps(p, orgs[p.OrganisationID], atigip.AudiencePublic)
 			if len(want) != len(f.Props) {
 				t.Fatalf("post %d: %d attributes, want %d: %v", id, len(f.Props), len(want), f.Props)
 			}
@@ -212,6 +213,46 @@ func TestIndependentDecoder(t *testing.T) {
 		t.Error("no floor space decoded")
 	}
 	t.Logf("%d tiles decoded by node, %d visible posts", len(tiles), len(visible))
+}
+
+// storePostProps is what a post's tile attributes must be, written from
+// the domain values independently of the engine's compact records.
+func storePostProps(p *atigip.Post, org *atigip.Organisation, a atigip.Audience) map[string]any {
+	all := map[string]any{
+		"cluster": false, "point_count": 1, "point_count_abbreviated": "1",
+		"title": p.Title, "rome": strings.Join(p.ROMECodes, ","), "domains": domainString(domainBits(p.ROMECodes)),
+		"city": p.Address.City, "commune": p.Address.Commune, "departement": p.Address.Departement,
+		"hours_per_week": math.Round(p.Schedule.HoursPerWeek()*10) / 10, "schedule": scheduleText(p.Schedule),
+		"weekends": p.Schedule.Weekends(), "minors_accepted": p.MinorsAccepted,
+		"wheelchair_access": p.WheelchairAccess, "public_transport": p.PublicTransport,
+		"medical_check": p.MedicalCheck || p.Risky || p.CareSetting,
+		"status":        string(p.Status), "visibility": string(p.Visibility),
+		"places": p.Places, "places_left": p.PlacesLeft(),
+	}
+	if t := excerpt(p.Description, 280); t != "" {
+		all["tasks"] = t
+	}
+	if p.Address.Street != "" || p.Address.City != "" {
+		all["address"] = strings.TrimSpace(strings.Join(nonEmpty(p.Address.Street, p.Address.Postcode+" "+p.Address.City), ", "))
+	}
+	if org != nil {
+		all["organisation"], all["organisation_kind"] = org.Name, atigip.OrganisationKinds[org.OrgKind]
+		if len(org.Contacts) > 0 {
+			c := org.Contacts[0]
+			for k, v := range map[string]string{"contact_name": c.Name, "contact_role": c.Role, "contact_email": c.Email, "contact_phone": c.Phone} {
+				if v != "" {
+					all[k] = v
+				}
+			}
+		}
+	}
+	out := map[string]any{}
+	for _, k := range AllowedFields(LayerPosts, a) {
+		if v, ok := all[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // normalise makes Go and JSON numbers comparable.

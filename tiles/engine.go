@@ -53,13 +53,17 @@ type Engine struct {
 	state *state
 }
 
-// state is the domain data the snapshot was drawn from, kept for updates.
+// state is what the snapshot was drawn from, kept for updates. Posts and
+// organisations are kept as compact records, not as the domain values
+// (which would hold every description and schedule in memory): a change
+// reloads the changed entity from the store.
 type state struct {
-	orgs        map[int64]*atigip.Organisation
-	posts       map[int64]*atigip.Post
+	orgs map[int64]*orgRec
+	// posts holds the drawable posts only (status and location allow a
+	// map): no organisation change can show the others.
+	posts       map[int64]*postRec
 	prisons     map[int64]*atigip.Prison
 	floors      map[int64]*atigip.FloorSpace
-	postsOfOrg  map[int64]map[int64]bool
 	floorsOfPri map[int64]map[int64]bool
 }
 
@@ -67,7 +71,6 @@ type state struct {
 // locks, updates replace it whole.
 type snapshot struct {
 	gen     uint64
-	postRec map[int64]*postRec
 	posts   [2]*pyramid
 	prisons []*pointRec // sorted by qk
 	prisRec map[int64]*pointRec
@@ -90,6 +93,7 @@ func New(ctx context.Context, s atigip.Store, opts Options) (*Engine, error) {
 }
 
 // Build makes an engine from plain data, without a store (exports, tests).
+// The engine keeps no reference to d's posts and organisations.
 func Build(d Data, opts Options) (*Engine, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -101,14 +105,15 @@ func Build(d Data, opts Options) (*Engine, error) {
 	}
 	e := &Engine{opts: o, log: o.Logger, bounds: b}
 	e.cache = newCache(o.CacheBytes, &e.gen)
-	st := &state{orgs: map[int64]*atigip.Organisation{}, posts: map[int64]*atigip.Post{},
+	st := &state{orgs: make(map[int64]*orgRec, len(d.Organisations)), posts: make(map[int64]*postRec, len(d.Posts)),
 		prisons: map[int64]*atigip.Prison{}, floors: map[int64]*atigip.FloorSpace{},
-		postsOfOrg: map[int64]map[int64]bool{}, floorsOfPri: map[int64]map[int64]bool{}}
+		floorsOfPri: map[int64]map[int64]bool{}}
+	in := interner{}
 	for _, o := range d.Organisations {
-		st.orgs[o.ID] = o
+		st.orgs[o.ID] = newOrgRec(o, in)
 	}
 	for _, p := range d.Posts {
-		st.setPost(p)
+		st.setPost(newPostRec(p, st.orgs[p.OrganisationID], in))
 	}
 	for _, p := range d.Prisons {
 		st.prisons[p.ID] = p
@@ -121,21 +126,11 @@ func Build(d Data, opts Options) (*Engine, error) {
 	return e, nil
 }
 
-func (st *state) setPost(p *atigip.Post) {
-	if old := st.posts[p.ID]; old != nil && old.OrganisationID != p.OrganisationID {
-		delete(st.postsOfOrg[old.OrganisationID], p.ID)
-	}
-	st.posts[p.ID] = p
-	if st.postsOfOrg[p.OrganisationID] == nil {
-		st.postsOfOrg[p.OrganisationID] = map[int64]bool{}
-	}
-	st.postsOfOrg[p.OrganisationID][p.ID] = true
-}
-
-func (st *state) deletePost(id int64) {
-	if old := st.posts[id]; old != nil {
-		delete(st.postsOfOrg[old.OrganisationID], id)
-		delete(st.posts, id)
+func (st *state) setPost(r *postRec) {
+	if r.drawable {
+		st.posts[r.id] = r
+	} else {
+		delete(st.posts, r.id)
 	}
 }
 
@@ -157,30 +152,20 @@ func (st *state) deleteFloor(id int64) {
 	}
 }
 
-// draw builds a snapshot from st. With prev set, only the records of the
-// dirty ids are rebuilt (nil dirty sets mean "all").
+// draw builds a snapshot from st. With prev set, only what dirty names is
+// redrawn (nil dirty sets mean "unchanged").
 func (e *Engine) draw(st *state, prev *snapshot, dirty *dirtySet) *snapshot {
 	s := &snapshot{gen: e.gen.Add(1)}
 	// Posts.
 	if prev == nil || dirty.posts != nil {
-		s.postRec = make(map[int64]*postRec, len(st.posts))
-		for id, p := range st.posts {
-			if prev != nil && !dirty.posts[id] {
-				if r, ok := prev.postRec[id]; ok {
-					s.postRec[id] = r
-					continue
-				}
-			}
-			s.postRec[id] = newPostRec(p, st.orgs[p.OrganisationID])
-		}
-		recs := make([]*postRec, 0, len(s.postRec))
-		for _, r := range s.postRec {
+		recs := make([]*postRec, 0, len(st.posts))
+		for _, r := range st.posts {
 			recs = append(recs, r)
 		}
 		if prev != nil {
 			// An audience is redrawn only if a changed post was or is in it.
-			for id := range dirty.posts {
-				old, nw := prev.postRec[id], s.postRec[id]
+			for id, old := range dirty.posts {
+				nw := st.posts[id]
 				for a := range audiences {
 					if (old != nil && old.visible[a]) || (nw != nil && nw.visible[a]) {
 						dirty.audience[a] = true
@@ -196,7 +181,7 @@ func (e *Engine) draw(st *state, prev *snapshot, dirty *dirtySet) *snapshot {
 			s.posts[a] = buildPyramid(recs, a, e.opts.ClusterBelow, e.opts.ClusterRadius)
 		}
 	} else {
-		s.postRec, s.posts = prev.postRec, prev.posts
+		s.posts = prev.posts
 	}
 	// Prisons and floor spaces.
 	if prev == nil || dirty.prisons != nil || dirty.floors != nil {
@@ -402,8 +387,10 @@ func (e *Engine) render(s *snapshot, aud int, z int, x, y uint32) ([]byte, error
 	addLayer(LayerPrisons, fs)
 
 	fs = nil
-	for _, it := range itemsIn(s.posts[aud].at(z), z, x, y) {
-		fs = append(fs, &geojson.Feature{ID: it.featureID, Geometry: pointInTile(tb, it.x, it.y, ext), Properties: it.props})
+	items := itemsIn(s.posts[aud].at(z), z, x, y)
+	for i := range items {
+		it := &items[i]
+		fs = append(fs, &geojson.Feature{ID: it.featureID(z), Geometry: pointInTile(tb, it.x, it.y, ext), Properties: it.props(aud)})
 	}
 	addLayer(LayerPosts, fs)
 

@@ -14,8 +14,21 @@ import (
 // dirtySet names what a batch of changes touched. A nil map means that
 // kind did not change.
 type dirtySet struct {
-	posts, prisons, floors map[int64]bool
-	audience               [2]bool // filled by draw
+	// posts maps each changed post to its record before the batch (nil
+	// if it was not drawable), to know which audiences it leaves.
+	posts           map[int64]*postRec
+	prisons, floors map[int64]bool
+	audience        [2]bool // filled by draw
+}
+
+// markPost records post id as changed; call it before changing the state.
+func (d *dirtySet) markPost(st *state, id int64) {
+	if d.posts == nil {
+		d.posts = map[int64]*postRec{}
+	}
+	if _, ok := d.posts[id]; !ok {
+		d.posts[id] = st.posts[id]
+	}
 }
 
 func mark(m *map[int64]bool, id int64) {
@@ -65,6 +78,8 @@ func (e *Engine) Apply(ctx context.Context, cs []atigip.Change) (int, error) {
 		id int64
 	}
 	done := map[kid]bool{}
+	orgs := map[int64]bool{} // organisations changed: their posts are rebound below
+	in := interner{}
 	for _, c := range cs {
 		if done[kid{c.Kind, c.ID}] {
 			continue
@@ -78,21 +93,21 @@ func (e *Engine) Apply(ctx context.Context, cs []atigip.Change) (int, error) {
 			} else if gone {
 				delete(st.orgs, c.ID)
 			} else {
-				st.orgs[c.ID] = o
+				st.orgs[c.ID] = newOrgRec(o, in)
 			}
-			for id := range st.postsOfOrg[c.ID] {
-				mark(&d.posts, id)
-			}
+			orgs[c.ID] = true
 		case atigip.KindPost:
 			p, err := atigip.Of[*atigip.Post](e.store).Get(ctx, c.ID)
-			if gone, err := missing(err); err != nil {
+			gone, err := missing(err)
+			if err != nil {
 				return 0, fmt.Errorf("tiles: apply post %d: %w", c.ID, err)
-			} else if gone {
-				st.deletePost(c.ID)
-			} else {
-				st.setPost(p)
 			}
-			mark(&d.posts, c.ID)
+			d.markPost(st, c.ID)
+			if gone {
+				delete(st.posts, c.ID)
+			} else {
+				st.setPost(newPostRec(p, st.orgs[p.OrganisationID], in))
+			}
 		case atigip.KindPrison:
 			p, err := atigip.Of[*atigip.Prison](e.store).Get(ctx, c.ID)
 			if gone, err := missing(err); err != nil {
@@ -123,6 +138,14 @@ func (e *Engine) Apply(ctx context.Context, cs []atigip.Change) (int, error) {
 		}
 		if c.Seq > e.seq {
 			e.seq = c.Seq
+		}
+	}
+	if len(orgs) > 0 {
+		for id, r := range st.posts {
+			if orgs[r.orgID] {
+				d.markPost(st, id)
+				st.posts[id] = r.rebound(st.orgs[r.orgID])
+			}
 		}
 	}
 	if d.posts == nil && d.prisons == nil && d.floors == nil {

@@ -144,3 +144,74 @@ func TestLiveInvalidation(t *testing.T) {
 		t.Fatalf("follow: %v", err)
 	}
 }
+
+// TestLiveOrganisation changes a host organisation: its posts show the new
+// name, then leave the map when it is archived (the engine keeps compact
+// records, so it rebinds the posts without reloading them).
+func TestLiveOrganisation(t *testing.T) {
+	ctx := context.Background()
+	s := openDemoStore(t, 0.01)
+	e, err := New(ctx, s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.snap.Load().posts[audPublic].leaves[0].post
+	org, err := atigip.Of[*atigip.Organisation](s).Get(ctx, r.orgID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const z = 15
+	x, y := tileOf(r.x, r.y, z)
+	orgOf := func(aud atigip.Audience, ts string) (string, bool) {
+		ls, _ := decode(t, e, aud, ts, z, int(x), int(y))
+		for _, f := range features(layer(ls, LayerPosts)) {
+			if fid(f.ID) == uint64(r.id) {
+				name, _ := f.Properties["organisation"].(string)
+				return name, true
+			}
+		}
+		return "", false
+	}
+	apply := func() {
+		t.Helper()
+		cs, err := s.Changes(ctx, e.Seq(), 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Apply(ctx, cs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if name, ok := orgOf(atigip.AudiencePublic, "public"); !ok || name != org.Name {
+		t.Fatalf("before: organisation %q, drawn %v; want %q", name, ok, org.Name)
+	}
+	org.Name = "Structure renommée (test)"
+	if err := atigip.Of[*atigip.Organisation](s).Update(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	apply()
+	for _, v := range []struct {
+		aud atigip.Audience
+		ts  string
+	}{{atigip.AudiencePublic, "public"}, {atigip.AudienceJustice, "justice"}} {
+		if name, ok := orgOf(v.aud, v.ts); !ok || name != org.Name {
+			t.Fatalf("%s after rename: organisation %q, drawn %v", v.ts, name, ok)
+		}
+	}
+	org.Active = false
+	if err := atigip.Of[*atigip.Organisation](s).Update(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	apply()
+	if _, ok := orgOf(atigip.AudienceJustice, "justice"); ok {
+		t.Fatal("post of an archived organisation still drawn")
+	}
+	org.Active = true
+	if err := atigip.Of[*atigip.Organisation](s).Update(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	apply()
+	if _, ok := orgOf(atigip.AudiencePublic, "public"); !ok {
+		t.Fatal("post of a reactivated organisation not drawn again")
+	}
+}

@@ -37,10 +37,11 @@ func (e *Engine) Near(a atigip.Audience, tileset string, center atigip.Point, ra
 	}
 	aud := audIndex(ta)
 	var out []NearPost
-	for _, it := range e.snap.Load().posts[aud].leaves {
-		r := it.post
+	leaves := e.snap.Load().posts[aud].leaves
+	for i := range leaves {
+		r := leaves[i].post
 		if d := atigip.DistanceKm(center, r.loc); d <= radiusKm {
-			out = append(out, NearPost{ID: r.id, Lon: r.loc.Lon, Lat: r.loc.Lat, DistanceKm: round1(d), Properties: r.props[aud]})
+			out = append(out, NearPost{ID: r.id, Lon: r.loc.Lon, Lat: r.loc.Lat, DistanceKm: round1(d), Properties: postProps(r, aud)})
 		}
 	}
 	slices.SortFunc(out, func(x, y NearPost) int {
