@@ -128,7 +128,7 @@ func (e *Engine) population(req AssignRequest) ([]int32, error) {
 	tig := len(req.Kinds) == 0 || slices.Contains(req.Kinds, KindTIG)
 	for pi := range e.people {
 		p := &e.people[pi]
-		if ((tig && !p.p.Detained && p.measure != nil) || (!tig && p.p.Detained)) && (req.Only == nil || req.Only(p.p.ID)) {
+		if ((tig && !p.p.Detained && p.toPlace) || (!tig && p.p.Detained)) && (req.Only == nil || req.Only(p.p.ID)) {
 			out = append(out, int32(pi))
 		}
 	}

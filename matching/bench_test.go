@@ -158,3 +158,32 @@ func BenchmarkNewEngine(b *testing.B) {
 		}
 	}
 }
+
+// liveHeap is the heap held by reachable objects, after a full collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// BenchmarkEngineHeap measures the live heap an engine over the national
+// instance keeps once the data it was built from is dropped: what a
+// server holds between rebuilds.
+func BenchmarkEngineHeap(b *testing.B) {
+	// Load the shared referentials (ROME, analyser) outside the measure.
+	if _, err := New(synth(1, 5, 5, 5), Options{Today: synthToday}); err != nil {
+		b.Fatal(err)
+	}
+	var mb float64
+	for i := 0; i < b.N; i++ {
+		before := liveHeap()
+		e, err := New(synth(2025, 15000, 31000, 20000), Options{Today: synthToday})
+		if err != nil {
+			b.Fatal(err)
+		}
+		mb = float64(liveHeap()-before) / (1 << 20)
+		runtime.KeepAlive(e)
+	}
+	b.ReportMetric(mb, "engine-MB")
+}

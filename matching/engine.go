@@ -28,9 +28,9 @@ type Engine struct {
 	w       raw
 	today   atigip.Date
 	text    TextScorer
-	tfidf   *TFIDF // nil when Text is external
+	tfidf   *TFIDF // built-in text fit (nil when Text is external), without its documents
 	items   []item
-	byRef   map[Ref]int32
+	byRef   map[int64]int32 // by refKey
 	groups  []group
 	people  []person
 	byID    map[int64]int32
@@ -55,10 +55,12 @@ func New(d Data, o Options) (*Engine, error) {
 	if today.IsZero() {
 		today = atigip.DateOf(time.Now())
 	}
-	e := &Engine{cfg: cfg, today: today, text: o.Text, byRef: map[Ref]int32{}, byID: map[int64]int32{},
+	n := len(d.Posts) + len(d.Offers)
+	e := &Engine{cfg: cfg, today: today, text: o.Text, byRef: make(map[int64]int32, n), byID: make(map[int64]int32, len(d.People)),
+		items:  make([]item, 0, n), // exact: append would leave up to half unused
 		inside: map[int64][]int32{}, builtAt: time.Now()}
 	e.w = e.weights()
-	skills := skillTable{}
+	skills := newSkillTable()
 
 	orgs := map[int64]*atigip.Organisation{}
 	for _, org := range d.Organisations {
@@ -84,7 +86,7 @@ func New(d Data, o Options) (*Engine, error) {
 			located: !p.Location.IsZero(), minors: p.MinorsAccepted, medical: p.MedicalCheck, risky: p.Risky,
 			care: p.CareSetting, transit: p.PublicTransport, open: p.Status == atigip.PostOpen,
 			status: atigip.PostStatuses[p.Status], left: p.PlacesLeft()}
-		it.rome = romeRefs(p.ROMECodes)
+		it.rome = skills.romeRefs(p.ROMECodes)
 		it.skills = skills.skillSet(p.Skills, it.rome)
 		it.slots = parseSlots(p.Schedule)
 		it.hours, it.perDay, it.night = p.Schedule.HoursPerWeek(), p.Schedule.MaxHoursPerDay(), p.Schedule.NightWork()
@@ -112,7 +114,7 @@ func New(d Data, o Options) (*Engine, error) {
 		it := item{ref: Ref{ItemKind(o.OfferKind), o.ID}, title: o.Title, prisonID: o.PrisonID, loc: o.Location,
 			located: !o.Location.IsZero(), transit: true, open: o.Status == atigip.OfferOpen,
 			status: atigip.OfferStatuses[o.Status], left: o.PlacesLeft(), orgOK: 0}
-		it.rome = romeRefs(o.ROMECodes)
+		it.rome = skills.romeRefs(o.ROMECodes)
 		it.skills = skills.skillSet(o.Skills, it.rome)
 		it.slots = parseSlots(o.Schedule)
 		it.hours, it.perDay, it.night = o.HoursPerWeek, o.Schedule.MaxHoursPerDay(), o.Schedule.NightWork()
@@ -142,33 +144,44 @@ func New(d Data, o Options) (*Engine, error) {
 	}
 	if o.Text == nil {
 		e.tfidf = NewTFIDF(texts)
-		e.text = e.tfidf
 		for i := range e.items {
 			e.items[i].text = e.tfidf.docs[e.items[i].ref]
 		}
+		// The items hold their vectors; the engine keeps of the index only
+		// what people's texts are vectorised with.
+		e.tfidf.docs = nil
 	}
 	people := slices.Clone(d.People)
 	slices.SortFunc(people, func(a, b *atigip.Person) int { return cmp.Compare(a.ID, b.ID) })
 	e.people = make([]person, 0, len(people))
+	vecs := map[string]vec{} // people's texts repeat: one vector each
 	for _, pp := range people {
-		p := person{p: pp, age: pp.AgeAt(today.Time), radius: pp.Mobility.RadiusKm}
+		p := person{p: profileOf(pp), age: pp.AgeAt(today.Time), radius: pp.Mobility.RadiusKm}
 		if p.radius <= 0 {
 			p.radius = cfg.DefaultRadiusKm
 		}
 		e.maxRad = max(e.maxRad, p.radius)
-		p.rome = romeRefs(pp.ROMECodes)
+		p.rome = skills.romeRefs(pp.ROMECodes)
 		p.skills = skills.skillSet(pp.Skills, p.rome)
 		p.slots = parseSlots(pp.Availability)
 		p.avail = pp.Availability.HoursPerWeek()
 		if m, ok := measures[pp.ID]; ok {
-			p.measure, p.left, p.deadline = m, m.HoursLeft(), m.Deadline(today)
+			p.toPlace, p.left, p.deadline = true, m.HoursLeft(), m.Deadline(today)
 			if !p.deadline.IsZero() {
 				days := float64(daysBetween(today.Time, p.deadline.Time))
 				p.urgency = min(1, max(0, 1-days/float64(cfg.UrgencyHorizonDays)))
 			}
 		}
 		if e.tfidf != nil {
-			p.text = e.tfidf.vector(personText(pp))
+			text := personText(pp)
+			v, ok := vecs[text]
+			if !ok {
+				v = e.tfidf.vector(text)
+				vecs[text] = v
+			}
+			p.text = v
+		} else {
+			p.words = personText(pp)
 		}
 		e.byID[pp.ID] = int32(len(e.people))
 		e.people = append(e.people, p)
@@ -178,7 +191,7 @@ func New(d Data, o Options) (*Engine, error) {
 
 func (e *Engine) addItem(it item) {
 	idx := int32(len(e.items))
-	e.byRef[it.ref] = idx
+	e.byRef[refKey(it.ref)] = idx
 	switch {
 	case it.ref.Kind == KindWork || it.ref.Kind == KindTraining:
 		e.inside[it.prisonID] = append(e.inside[it.prisonID], idx)
@@ -210,7 +223,25 @@ func (e *Engine) Today() atigip.Date { return e.today }
 func (e *Engine) Counts() (items, people int) { return len(e.items), len(e.people) }
 
 // Has reports whether the engine holds the post or offer.
-func (e *Engine) Has(ref Ref) bool { _, ok := e.byRef[ref]; return ok }
+func (e *Engine) Has(ref Ref) bool { _, ok := e.byRef[refKey(ref)]; return ok }
+
+// refKey packs a Ref into one integer map key (half the memory of a Ref
+// key): the kind in the top byte, the id (a store sequence, far below
+// 2^56) below it.
+func refKey(r Ref) int64 {
+	var k int64
+	switch r.Kind {
+	case KindTIG:
+		k = 1
+	case KindWork:
+		k = 2
+	case KindTraining:
+		k = 3
+	case KindRelease:
+		k = 4
+	}
+	return k<<56 | r.ID&(1<<56-1)
+}
 
 // HasPerson reports whether the engine knows the person.
 func (e *Engine) HasPerson(id int64) bool { _, ok := e.byID[id]; return ok }
@@ -386,7 +417,7 @@ func (e *Engine) fillText(p *person, fs []scored) {
 	if len(fs) == 0 {
 		return
 	}
-	if e.tfidf != nil && e.text == TextScorer(e.tfidf) {
+	if e.tfidf != nil {
 		for k := range fs {
 			fs[k].r[2] = cosine(p.text, e.items[fs[k].item].text)
 		}
@@ -396,7 +427,7 @@ func (e *Engine) fillText(p *person, fs []scored) {
 			refs[k] = e.items[fs[k].item].ref
 		}
 		out := make([]float64, len(fs))
-		e.text.TextFit(personText(p.p), refs, out)
+		e.text.TextFit(p.words, refs, out)
 		for k := range fs {
 			fs[k].r[2] = min(1, max(0, out[k]))
 		}
@@ -463,7 +494,7 @@ func (e *Engine) excludedList(xs []scored, limit int) []Proposal {
 
 // CandidatesFor ranks the people who fit a post or an offer best.
 func (e *Engine) CandidatesFor(ref Ref, q Query) (*Ranking, error) {
-	ii, ok := e.byRef[ref]
+	ii, ok := e.byRef[refKey(ref)]
 	if !ok {
 		return nil, notFound("%s %d introuvable.", ItemKinds[ref.Kind], ref.ID)
 	}
@@ -524,7 +555,7 @@ func (e *Engine) Explain(personID int64, ref Ref) (Proposal, error) {
 	if !ok {
 		return Proposal{}, notFound("Personne %d introuvable.", personID)
 	}
-	ii, ok := e.byRef[ref]
+	ii, ok := e.byRef[refKey(ref)]
 	if !ok {
 		return Proposal{}, notFound("%s %d introuvable.", ItemKinds[ref.Kind], ref.ID)
 	}

@@ -2,8 +2,10 @@ package matching
 
 import (
 	"math"
+	"runtime"
 	"strings"
 	"testing"
+	"weak"
 
 	"github.com/atigip/atigip360/internal/atigip"
 )
@@ -200,4 +202,39 @@ func TestConfigValidate(t *testing.T) {
 	if s := w.WeightROME + w.WeightSkills + w.WeightText + w.WeightDistance + w.WeightSchedule + w.WeightUrgency + w.WeightLoad; math.Abs(s-1) > 1e-9 {
 		t.Fatalf("default weights sum to %v, want 1", s)
 	}
+}
+
+// TestEngineKeepsNoRecords checks that an engine holds no person or
+// measure record once its data is dropped: it keeps a flat profile (the
+// records would double its memory at national size).
+func TestEngineKeepsNoRecords(t *testing.T) {
+	d := synth(9, 20, 100, 50)
+	people := make([]weak.Pointer[atigip.Person], len(d.People))
+	for i, p := range d.People {
+		people[i] = weak.Make(p)
+	}
+	measures := make([]weak.Pointer[atigip.Measure], len(d.Measures))
+	for i, m := range d.Measures {
+		measures[i] = weak.Make(m)
+	}
+	e, err := New(d, Options{Today: synthToday})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d = Data{}
+	runtime.GC()
+	for i, w := range people {
+		if w.Value() != nil {
+			t.Fatalf("person %d is still held", i+1)
+		}
+	}
+	for i, w := range measures {
+		if w.Value() != nil {
+			t.Fatalf("measure %d is still held", i+1)
+		}
+	}
+	if _, err := e.OffersForPerson(1, Query{}); err != nil {
+		t.Fatal(err)
+	}
+	runtime.KeepAlive(d)
 }

@@ -49,7 +49,8 @@ type Report struct {
 // Items of grade 2 and 3 are the "good" matches (precision, MRR).
 func (e *Engine) grade(p *person, it *item, d float64) int {
 	same, domain := false, false
-	for _, a := range p.p.ROMECodes {
+	for _, pr := range p.rome {
+		a := pr.code
 		for _, b := range it.rome {
 			if a == b.code {
 				same = true
@@ -87,7 +88,7 @@ func Evaluate(ctx context.Context, d Data, o EvalOptions) (*Report, error) {
 	}
 	var pool []int32
 	for pi := range e.people {
-		if p := &e.people[pi]; p.measure != nil && !p.p.Detained && len(p.p.ROMECodes) > 0 {
+		if p := &e.people[pi]; p.toPlace && !p.p.Detained && len(p.rome) > 0 {
 			pool = append(pool, int32(pi))
 		}
 	}

@@ -133,11 +133,35 @@ type group struct {
 	places, taken int
 }
 
+// profile is what matching reads of a person's record. The engine keeps
+// it rather than the record: pseudonym, case reference, address, diplomas
+// and texts are not needed once indexed, and at national size the records
+// would double the engine's memory.
+type profile struct {
+	ID              int64
+	Home            atigip.Point
+	PrisonID        int64
+	JobHoursPerWeek float64
+	Medical         atigip.Medical // without CheckDoneAt
+	Detained        bool
+	Minor           bool
+	WorkCleared     bool
+	PublicTransport bool // moves by public transport only
+}
+
+func profileOf(p *atigip.Person) profile {
+	med := p.Medical
+	med.CheckDoneAt = atigip.Date{}
+	return profile{ID: p.ID, Home: p.Home, PrisonID: p.PrisonID, JobHoursPerWeek: p.JobHoursPerWeek, Medical: med,
+		Detained: p.Detained, Minor: p.Minor, WorkCleared: p.WorkCleared,
+		PublicTransport: p.Mobility.Transport == atigip.TransportPublic}
+}
+
 // person is a profile with its measure to place, flattened.
 type person struct {
-	p        *atigip.Person
-	measure  *atigip.Measure // the TIG measure to place, nil when none
-	left     float64         // hours left on it
+	p        profile
+	toPlace  bool    // has a TIG measure to place
+	left     float64 // hours left on it
 	deadline atigip.Date
 	rome     []romeRef
 	skills   []int32
@@ -147,6 +171,7 @@ type person struct {
 	radius   float64
 	urgency  float64
 	text     vec
+	words    string // experience and wishes, kept only for an external TextScorer
 }
 
 // placeable reports whether m is a TIG measure that still needs a post.
@@ -154,20 +179,42 @@ func placeable(m *atigip.Measure) bool {
 	return m.State == atigip.MeasureToPlace && m.HoursLeft() > 0
 }
 
-// skillTable interns ROME skill codes as small integers.
-type skillTable map[string]int32
+// skillTable interns ROME skill codes as small integers, and the ROME
+// references and skill sets of posts and people: most share a few ROME
+// codes, so the engine keeps one copy of each distinct set (read-only).
+type skillTable struct {
+	ids  map[string]int32
+	rome map[string][]romeRef
+	sets map[string][]int32
+}
 
-func (t skillTable) id(ogr string) int32 {
-	if id, ok := t[ogr]; ok {
+func newSkillTable() *skillTable {
+	return &skillTable{ids: map[string]int32{}, rome: map[string][]romeRef{}, sets: map[string][]int32{}}
+}
+
+func (t *skillTable) id(ogr string) int32 {
+	if id, ok := t.ids[ogr]; ok {
 		return id
 	}
-	id := int32(len(t))
-	t[ogr] = id
+	id := int32(len(t.ids))
+	t.ids[ogr] = id
 	return id
 }
 
-// skillSet is the declared skills plus the core skills of the ROME codes.
-func (t skillTable) skillSet(declared []string, rome []romeRef) []int32 {
+// romeRefs is the shared copy of romeRefs(codes).
+func (t *skillTable) romeRefs(codes []string) []romeRef {
+	key := strings.Join(codes, "\x00")
+	if r, ok := t.rome[key]; ok {
+		return r
+	}
+	r := slices.Clip(romeRefs(codes))
+	t.rome[key] = r
+	return r
+}
+
+// skillSet is the declared skills plus the core skills of the ROME codes,
+// shared between equal sets.
+func (t *skillTable) skillSet(declared []string, rome []romeRef) []int32 {
 	var out []int32
 	for _, s := range declared {
 		out = append(out, t.id(s))
@@ -180,7 +227,17 @@ func (t skillTable) skillSet(declared []string, rome []romeRef) []int32 {
 		}
 	}
 	slices.Sort(out)
-	return slices.Compact(out)
+	out = slices.Compact(out)
+	key := make([]byte, 0, 4*len(out))
+	for _, id := range out {
+		key = append(key, byte(id), byte(id>>8), byte(id>>16), byte(id>>24))
+	}
+	if s, ok := t.sets[string(key)]; ok {
+		return s
+	}
+	out = slices.Clip(out)
+	t.sets[string(key)] = out
+	return out
 }
 
 // sharedCount counts common elements of two sorted sets.

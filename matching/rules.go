@@ -97,7 +97,7 @@ func (e *Engine) violations(p *person, it *item, d float64, all bool) []Exclusio
 		return !all
 	}
 	c := &e.cfg
-	pp := p.p
+	pp := &p.p
 	if !it.open && add(excl(RuleOpen, 0, 0, "Le poste n'est pas ouvert aux affectations (statut : %s).", it.status)) {
 		return out
 	}
@@ -108,7 +108,7 @@ func (e *Engine) violations(p *person, it *item, d float64, all bool) []Exclusio
 		if pp.Detained && add(excl(RuleAudience, 0, 0, "La personne est détenue : l'exécution du TIG est suspendue pendant l'incarcération.")) {
 			return out
 		}
-		if p.measure == nil && add(excl(RuleMeasure, 0, 0, "Aucune mesure de TIG à placer : pas d'heures restant à effectuer.")) {
+		if !p.toPlace && add(excl(RuleMeasure, 0, 0, "Aucune mesure de TIG à placer : pas d'heures restant à effectuer.")) {
 			return out
 		}
 		if it.orgOK < 0 && add(excl(RuleHabilitation, 0, 0, "La structure d'accueil n'est pas habilitée à accueillir des TIG (%s).", it.orgState)) {
@@ -138,7 +138,7 @@ func (e *Engine) violations(p *person, it *item, d float64, all bool) []Exclusio
 				return out
 			}
 		}
-		if pp.Mobility.Transport == "public_transport" && !it.transit &&
+		if pp.PublicTransport && !it.transit &&
 			add(excl(RuleTransport, 0, 0, "La personne se déplace en transports en commun et le poste n'est pas desservi.")) {
 			return out
 		}
@@ -162,7 +162,7 @@ func (e *Engine) violations(p *person, it *item, d float64, all bool) []Exclusio
 	if pp.Medical.NoRiskyWork && it.risky && add(excl(RuleMedicalRestriction, 0, 0, "Le poste est à risques, incompatible avec une restriction médicale de la personne.")) {
 		return out
 	}
-	if it.ref.Kind == KindTIG && p.measure != nil && !p.deadline.IsZero() {
+	if it.ref.Kind == KindTIG && p.toPlace && !p.deadline.IsZero() {
 		if it.hours <= 0 {
 			if add(excl(RuleDeadline, 0, 0, "Le poste n'a pas d'horaire hebdomadaire : les heures restantes ne peuvent être planifiées.")) {
 				return out

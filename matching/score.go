@@ -165,7 +165,7 @@ func (e *Engine) explainTerms(p *person, it *item, d float64, r raw) []Term {
 		out[4].Detail = fmt.Sprintf("%s h sur %s h hebdomadaires du poste pendant les disponibilités.", num(overlapHours(p.slots, it.slots)), num(it.hours))
 	}
 	// Urgency.
-	if p.measure != nil && !p.deadline.IsZero() {
+	if p.toPlace && !p.deadline.IsZero() {
 		out[5].Detail = fmt.Sprintf("Échéance de la mesure le %s (%s heures restantes).", p.deadline.Format("02/01/2006"), num(p.left))
 	} else {
 		out[5].Detail = "Pas d'échéance de mesure."

@@ -118,10 +118,18 @@ func NewTFIDF(texts map[Ref]string) *TFIDF {
 	}
 	// Sorted so that term ids, hence float sums, do not depend on map order.
 	slices.SortFunc(refs, cmpRef)
+	// Equal texts (posts copied from one template) are analysed once and
+	// share one vector; document frequencies still count every document.
 	tokens := make([][]string, len(refs))
+	first := make(map[string]int, len(refs)) // text → first index holding it
 	var df []int
 	for i, r := range refs {
-		tokens[i] = Terms(texts[r])
+		if j, ok := first[texts[r]]; ok {
+			tokens[i] = tokens[j]
+		} else {
+			first[texts[r]] = i
+			tokens[i] = Terms(texts[r])
+		}
 		seen := map[int32]bool{}
 		for _, w := range tokens[i] {
 			id, ok := t.vocab[w]
@@ -142,7 +150,11 @@ func NewTFIDF(texts map[Ref]string) *TFIDF {
 		t.idf[i] = float32(math.Log(1 + n/float64(d)))
 	}
 	for i, r := range refs {
-		t.docs[r] = t.vectorOf(tokens[i])
+		if j := first[texts[r]]; j < i {
+			t.docs[r] = t.docs[refs[j]]
+		} else {
+			t.docs[r] = t.vectorOf(tokens[i])
+		}
 	}
 	return t
 }

@@ -153,13 +153,26 @@ func (m *MatchingModule) build(ctx context.Context, store atigip.Store) (*matchi
 	if err != nil {
 		return nil, err
 	}
-	e, err := matching.New(d, matching.Options{Config: m.Config, Text: m.Text})
+	return m.newSnapshot(d, atigip.Date{}, seq)
+}
+
+// newSnapshot builds the engine over d (today when the date is zero) and
+// keeps, of d, only what the perimeter rules read.
+func (m *MatchingModule) newSnapshot(d matching.Data, today atigip.Date, seq int64) (*matchingSnapshot, error) {
+	e, err := matching.New(d, matching.Options{Config: m.Config, Text: m.Text, Today: today})
 	if err != nil {
 		return nil, err
 	}
 	people := make(map[int64]personScope, len(d.People))
+	deps := map[string]string{} // a hundred départements: one string each
 	for _, p := range d.People {
-		people[p.ID] = scopeOf(p)
+		sc := scopeOf(p)
+		if dep, ok := deps[sc.departement]; ok {
+			sc.departement = dep
+		} else {
+			deps[sc.departement] = sc.departement
+		}
+		people[p.ID] = sc
 	}
 	return &matchingSnapshot{engine: e, people: people, seq: seq, builtAt: time.Now().UTC()}, nil
 }

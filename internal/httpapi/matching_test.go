@@ -3,10 +3,12 @@ package httpapi
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/atigip/atigip360/internal/atigip"
 	"github.com/atigip/atigip360/matching"
@@ -402,4 +404,35 @@ func TestMatchingWarmFailure(t *testing.T) {
 	if n := store.loads.Load(); n != 2 {
 		t.Fatalf("%d builds, want 2", n)
 	}
+}
+
+// TestMatchingSnapshotKeepsNoRecords checks that a snapshot holds no
+// person record once the loaded data is dropped: the perimeter rules read
+// a few facts kept apart, the engine its own profile.
+func TestMatchingSnapshotKeepsNoRecords(t *testing.T) {
+	store := newMemStore()
+	seedMatchingWorld(t, store)
+	d, err := LoadMatchingData(t.Context(), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := make([]weak.Pointer[atigip.Person], len(d.People))
+	for i, p := range d.People {
+		held[i] = weak.Make(p)
+	}
+	snap, err := (&MatchingModule{}).newSnapshot(d, atigip.Date{}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d = matching.Data{}
+	runtime.GC()
+	for i, w := range held {
+		if w.Value() != nil {
+			t.Fatalf("person record %d is still held", i)
+		}
+	}
+	if len(snap.people) != len(held) {
+		t.Fatalf("%d people in the snapshot, want %d", len(snap.people), len(held))
+	}
+	runtime.KeepAlive(d)
 }
