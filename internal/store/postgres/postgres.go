@@ -37,8 +37,11 @@ var _ atigip.Store = (*DB)(nil)
 func Open(ctx context.Context, url string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
-		// The URL may hold a password: do not echo it.
-		return nil, fmt.Errorf("postgres: parse database URL: %w", errors.Unwrap(err))
+		// The URL may hold a password: give the cause, not the URL.
+		if cause := errors.Unwrap(err); cause != nil {
+			err = cause
+		}
+		return nil, fmt.Errorf("postgres: parse database URL: %v", err)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -90,10 +93,6 @@ func lockKey(purpose, schema string) int64 {
 
 // Schema is the schema the store lives in.
 func (db *DB) Schema() string { return db.schema }
-
-// Pool gives the connection pool to code that needs plain SQL on the same
-// database (diagnostics, tests).
-func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 
 // Ping implements atigip.Store.
 func (db *DB) Ping(ctx context.Context) error {

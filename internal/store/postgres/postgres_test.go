@@ -44,8 +44,14 @@ func TestOpenUnreachable(t *testing.T) {
 	if got := atigip.ErrorCode(err); got != atigip.EUNAVAILABLE {
 		t.Fatalf("error code = %q, want %q (err %v)", got, atigip.EUNAVAILABLE, err)
 	}
-	if _, err := Open(ctx, "postgres://%zz"); err == nil {
-		t.Fatal("malformed URL accepted")
+	for _, bad := range []string{"postgres://%zz", "postgres://u:s3cr3t@h:notaport/db", "host=h port=notaport password=s3cr3t"} {
+		_, err := Open(ctx, bad)
+		if err == nil {
+			t.Fatalf("malformed URL %d accepted", len(bad))
+		}
+		if strings.Contains(err.Error(), "s3cr3t") {
+			t.Errorf("error echoes the password: %v", err)
+		}
 	}
 }
 
