@@ -4,7 +4,9 @@
 // Layout: one table per entity kind, all with the same columns (the
 // atigip.Keys of each entity, indexed, and the entity JSON in data), a rome
 // table for ROME code filters, the change feed (changes), cursors and
-// audits. Migrations are embedded SQL files, applied under a session
+// audits. The id, version and timestamp columns are authoritative: the copy
+// of atigip.Meta inside data is overwritten on read (a single Create stores
+// it before the id is known). Migrations are embedded SQL files, applied under a session
 // advisory lock so that several instances starting at once are safe.
 //
 // Change feed order: every transaction that writes takes a

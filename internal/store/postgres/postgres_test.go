@@ -414,10 +414,9 @@ func TestDataColumnsAgree(t *testing.T) {
 		var parent int64
 		var public bool
 		var codes []string
-		var dataID int64
 		err := db.pool.QueryRow(ctx, `SELECT departement, commune, status, parent, public,
-			ARRAY(SELECT code FROM rome r WHERE r.kind = 'posts' AND r.id = p.id ORDER BY code), (data->>'id')::bigint
-			FROM posts p WHERE id = $1`, e.GetMeta().ID).Scan(&dep, &com, &status, &parent, &public, &codes, &dataID)
+			ARRAY(SELECT code FROM rome r WHERE r.kind = 'posts' AND r.id = p.id ORDER BY code)
+			FROM posts p WHERE id = $1`, e.GetMeta().ID).Scan(&dep, &com, &status, &parent, &public, &codes)
 		if err != nil {
 			t.Fatal(err)
 		}
