@@ -7,6 +7,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/blevesearch/bleve/v2"
+	bdoc "github.com/blevesearch/bleve/v2/document"
+	"github.com/blevesearch/bleve/v2/mapping"
+	index "github.com/blevesearch/bleve_index_api"
+
 	"github.com/atigip/atigip360/internal/atigip"
 	"github.com/atigip/atigip360/internal/refdata"
 )
@@ -101,6 +106,29 @@ type document struct {
 	Updated     time.Time `json:"updated"`
 	UpdatedKey  string    `json:"updated_key"`
 	Facet       []string  `json:"facet"`
+}
+
+// rawDocValues are the fields whose doc values are read for every match of
+// a query: the facet counts and the date order. They are kept
+// uncompressed, one document a chunk, as bleve keeps those of geo points:
+// compressed by chunks of a thousand documents, a query with a few matches
+// in each chunk decompressed them all, which cost more than the counting.
+// They are short, a few dozen bytes a document.
+var rawDocValues = map[string]bool{fFacet: true, fUpdatedKey: true}
+
+// indexDoc adds d to b under id; see rawDocValues.
+func indexDoc(b *bleve.Batch, m mapping.IndexMapping, id string, d document) error {
+	doc := bdoc.NewDocument(id)
+	if err := m.MapDocument(doc, d); err != nil {
+		return err
+	}
+	for i, f := range doc.Fields {
+		if tf, ok := f.(*bdoc.TextField); ok && rawDocValues[f.Name()] {
+			doc.Fields[i] = bdoc.NewTextFieldCustom(tf.Name(), tf.ArrayPositions(), tf.Value(),
+				tf.Options()|index.SkipDVCompression|index.SkipDVChunking, tf.Analyzer())
+		}
+	}
+	return b.IndexAdvanced(doc)
 }
 
 // facetDefs are the facets of a result and the one-byte key naming each in

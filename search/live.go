@@ -198,7 +198,7 @@ func newBatchSink(path string) (*batchSink, error) {
 }
 
 func (s *batchSink) index(id string, d document) error {
-	if err := s.batch.Index(id, d); err != nil {
+	if err := indexDoc(s.batch, s.idx.Mapping(), id, d); err != nil {
 		return fmt.Errorf("search: reindex: index %s: %w", id, err)
 	}
 	if s.batch.Size() >= buildBatch {
@@ -403,7 +403,7 @@ func (ix *Index) Apply(ctx context.Context, store atigip.Store, cs []atigip.Chan
 			return err
 		}
 		if ok {
-			if err := b.Index(id, d); err != nil {
+			if err := indexDoc(b, ix.idx.Mapping(), id, d); err != nil {
 				return fmt.Errorf("search: apply: index %s: %w", id, err)
 			}
 		}
