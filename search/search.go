@@ -176,10 +176,10 @@ func (ix *Index) page(ctx context.Context, mark query.Query, hits bsearch.Docume
 	}
 	var q query.Query = query.NewDocIDQuery(ids)
 	if mark != nil {
-		// A disjunction with the ids keeps the hits that have no word
-		// to mark (found through a ROME code) for their fields.
+		// The ids again in the disjunction keep the hits that have no
+		// word to mark (found through a ROME code), for their fields.
 		q = query.NewConjunctionQuery([]query.Query{q,
-			query.NewDisjunctionQuery([]query.Query{mark, query.NewMatchAllQuery()})})
+			query.NewDisjunctionQuery([]query.Query{mark, query.NewDocIDQuery(ids)})})
 	}
 	req := bleve.NewSearchRequestOptions(q, len(hits), 0, false)
 	req.Score = bleve.ScoreNone
