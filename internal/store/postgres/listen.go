@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -61,6 +62,11 @@ type listener struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	done    chan struct{}
+	// ready closes when LISTEN first holds; late is set when a Subscribe
+	// stopped waiting for it, so that the first session signals too.
+	ready     chan struct{}
+	readyOnce sync.Once
+	late      atomic.Bool
 
 	mu  sync.Mutex
 	pid uint32 // backend of the current connection, 0 when down (tests)
@@ -68,7 +74,30 @@ type listener struct {
 
 func newListener(cfg *pgx.ConnConfig, channel string, h *hub) *listener {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &listener{cfg: cfg.Copy(), channel: channel, hub: h, ctx: ctx, cancel: cancel, done: make(chan struct{})}
+	return &listener{cfg: cfg.Copy(), channel: channel, hub: h, ctx: ctx, cancel: cancel,
+		done: make(chan struct{}), ready: make(chan struct{})}
+}
+
+// listenWait bounds how long Subscribe waits for the first LISTEN.
+const listenWait = 3 * time.Second
+
+// await waits until LISTEN holds, or listenWait. Waiting makes Subscribe
+// exact: every commit after it returns is signalled, with no spurious
+// "listener ready" signal. When the database is down it gives up, and the
+// listener signals once it gets through, as after any reconnection.
+func (l *listener) await() {
+	select {
+	case <-l.ready:
+	case <-time.After(listenWait):
+		l.late.Store(true)
+		select {
+		case <-l.ready:
+			// Connected meanwhile, perhaps before late was set: signal, a
+			// spare wake-up costs one empty Changes call.
+			l.hub.broadcast()
+		default:
+		}
+	}
 }
 
 // start runs the listener once; later calls do nothing.
@@ -111,8 +140,9 @@ func (l *listener) run() {
 }
 
 // session connects, listens and relays until the connection fails. Once
-// listening it signals: anything committed while no connection listened
-// would otherwise go unnoticed until the follower's next poll.
+// listening again after a loss it signals: anything committed while no
+// connection listened would otherwise go unnoticed until the follower's
+// next poll.
 func (l *listener) session() (listened bool, err error) {
 	conn, err := pgx.ConnectConfig(l.ctx, l.cfg)
 	if err != nil {
@@ -128,7 +158,14 @@ func (l *listener) session() (listened bool, err error) {
 		return false, err
 	}
 	l.setPID(conn.PgConn().PID())
-	l.hub.broadcast()
+	first := false
+	l.readyOnce.Do(func() {
+		first = true
+		close(l.ready)
+	})
+	if !first || l.late.Load() {
+		l.hub.broadcast()
+	}
 	for {
 		if _, err := conn.WaitForNotification(l.ctx); err != nil {
 			return true, err

@@ -199,12 +199,15 @@ func (db *DB) LastSeq(ctx context.Context) (int64, error) {
 	return seq, nil
 }
 
-// Subscribe implements atigip.Store. The first call starts the listener;
-// every (re)connection of the listener also signals, since notifications
-// may have been missed while it was away.
+// Subscribe implements atigip.Store. The first call starts the listener
+// and waits (a few seconds at most) until it listens, so that every commit
+// after Subscribe returns, from any instance, is signalled. A
+// reconnection of the listener also signals, since notifications may have
+// been missed while it was away.
 func (db *DB) Subscribe() (<-chan struct{}, func()) {
 	ch, cancel := db.hub.subscribe()
 	db.listener.start()
+	db.listener.await()
 	return ch, cancel
 }
 
