@@ -9,6 +9,7 @@ import (
 	_ "github.com/blevesearch/bleve/v2/analysis/analyzer/custom" // registers the "custom" analyzer type
 	"github.com/blevesearch/bleve/v2/analysis/char/asciifolding"
 	"github.com/blevesearch/bleve/v2/analysis/lang/fr"
+	"github.com/blevesearch/bleve/v2/analysis/token/shingle"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
 	"github.com/blevesearch/bleve/v2/analysis/token/stop"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
@@ -24,6 +25,12 @@ const (
 	foldName     = "atigip_fold"
 	feminineName = "atigip_fr_feminine"
 	stopName     = "atigip_stop_fr"
+	// pairName analyzes the pair fields (see mapping.go): the French chain
+	// above, then each two consecutive tokens joined into one term, a
+	// removed stop word standing as "_" ("taille des haies" gives
+	// "taill _" and "_ hai").
+	pairName       = "atigip_fr_pairs"
+	pairFilterName = "atigip_pairs"
 )
 
 // foldFilter removes accents from each token. It is a token filter rather
@@ -110,23 +117,42 @@ func mustRegister(err error) {
 // strips plurals and feminine endings ("écuries", "ÉCURIE", "ecurie" →
 // "ecur").
 func addAnalyzer(m *mapping.IndexMappingImpl) error {
-	return m.AddCustomAnalyzer(analyzerName, map[string]any{
-		"type":      "custom",
-		"tokenizer": unicode.Name,
-		"token_filters": []any{
-			lowercase.Name,
-			fr.ElisionName,
-			foldName,
-			stopName,
-			feminineName,
-			fr.LightStemmerName,
-		},
+	chain := []any{
+		lowercase.Name,
+		fr.ElisionName,
+		foldName,
+		stopName,
+		feminineName,
+		fr.LightStemmerName,
+	}
+	if err := m.AddCustomAnalyzer(analyzerName, map[string]any{
+		"type":          "custom",
+		"tokenizer":     unicode.Name,
+		"token_filters": chain,
+	}); err != nil {
+		return err
+	}
+	if err := m.AddCustomTokenFilter(pairFilterName, map[string]any{
+		"type":            shingle.Name,
+		"min":             2.0,
+		"max":             2.0,
+		"output_original": false,
+		"separator":       " ",
+		"filler":          "_",
+	}); err != nil {
+		return err
+	}
+	return m.AddCustomAnalyzer(pairName, map[string]any{
+		"type":          "custom",
+		"tokenizer":     unicode.Name,
+		"token_filters": append(chain, pairFilterName),
 	})
 }
 
 var (
 	standaloneOnce     sync.Once
 	standaloneAnalyzer analysis.Analyzer
+	pairAnalyzer       analysis.Analyzer
 )
 
 // frAnalyzer returns the French analyzer outside any index, for query
@@ -139,11 +165,23 @@ func frAnalyzer() analysis.Analyzer {
 			panic(fmt.Sprintf("search: build mapping: %v", err))
 		}
 		standaloneAnalyzer = m.AnalyzerNamed(analyzerName)
-		if standaloneAnalyzer == nil {
-			panic("search: French analyzer missing from the mapping")
+		pairAnalyzer = m.AnalyzerNamed(pairName)
+		if standaloneAnalyzer == nil || pairAnalyzer == nil {
+			panic("search: French analyzers missing from the mapping")
 		}
 	})
 	return standaloneAnalyzer
+}
+
+// pairs returns the terms the pair fields store for text.
+func pairs(text string) []string {
+	frAnalyzer()
+	ts := pairAnalyzer.Analyze([]byte(text))
+	out := make([]string, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, string(t.Term))
+	}
+	return out
 }
 
 // Tokens returns the terms the index stores for text.

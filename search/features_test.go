@@ -129,6 +129,39 @@ func TestLanguageFeatures(t *testing.T) {
 	})
 }
 
+// TestPhrases checks quoted phrases: their words must follow each other
+// in one field, stop words standing between them as in the text.
+func TestPhrases(t *testing.T) {
+	db, ids := handStore(t)
+	ix := builtIndex(t, db, "")
+	tests := []struct {
+		q    string
+		want bool // finds the hedge-trimming post
+	}{
+		{`"taille des haies"`, true},
+		{`« Taille des haies et désherbage »`, true},
+		{`"des haies"`, true},
+		{`"désherbage du cimetière"`, true},
+		{`"entretien des massifs"`, true}, // title
+		{`"haies taille"`, false},
+		{`"taille haies"`, false},
+		{`"cimetière désherbage"`, false},
+		{`"massifs cimetière"`, false}, // words of the title and the body
+	}
+	for _, tt := range tests {
+		t.Run(tt.q, func(t *testing.T) {
+			res, err := ix.Search(context.Background(), Request{Query: tt.q})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := slices.ContainsFunc(res.Hits, func(h Hit) bool { return h.Type == TypePost && h.ID == ids["massifs"] })
+			if got != tt.want {
+				t.Errorf("Search(%s) found the post: %v, want %v (hits %v)", tt.q, got, tt.want, hitIDs(res))
+			}
+		})
+	}
+}
+
 // TestHighlights checks the fragments of the returned hits: the matched
 // word of the original (accented) text is marked, whatever the language
 // feature that matched it, and nothing is marked where only a ROME code

@@ -361,14 +361,9 @@ func buildTextQuery(pq parsedQuery, lookup func(string) termInfo) *textQuery {
 		}
 	}
 	for _, ph := range pq.phrases {
-		var alts []query.Query
-		for _, f := range textFields[:3] {
-			mq := query.NewMatchPhraseQuery(ph)
-			mq.SetField(f.name)
-			mq.SetBoost(f.boost)
-			alts = append(alts, mq)
+		if q := phraseQuery(ph); q != nil {
+			must = append(must, q)
 		}
-		must = append(must, query.NewDisjunctionQuery(alts))
 		toks := Tokens(ph)
 		all = append(all, toks...)
 		for _, t := range toks {
@@ -395,6 +390,44 @@ func buildTextQuery(pq parsedQuery, lookup func(string) termInfo) *textQuery {
 		tq.mark = query.NewDisjunctionQuery(marks)
 	}
 	return tq
+}
+
+// phraseQuery matches the quoted text ph in the title, body or parent
+// through their pair fields (see pairSuffix): every consecutive pair of
+// its words, a single word as a word. A longer phrase could in principle
+// match its pairs in different places of a text; in job titles and
+// descriptions that is not seen. It returns nil for stop words alone.
+func phraseQuery(ph string) query.Query {
+	ps := pairs(ph)
+	toks := Tokens(ph)
+	if len(toks) == 0 {
+		return nil
+	}
+	var alts []query.Query
+	for _, f := range textFields[:3] {
+		var parts []query.Query
+		if len(ps) == 0 { // one word, maybe among stop words
+			for _, t := range toks {
+				tq := query.NewTermQuery(t)
+				tq.SetField(f.name)
+				tq.SetBoost(f.boost)
+				parts = append(parts, tq)
+			}
+		} else {
+			for _, p := range ps {
+				tq := query.NewTermQuery(p)
+				tq.SetField(f.name + pairSuffix)
+				tq.SetBoost(f.boost)
+				parts = append(parts, tq)
+			}
+		}
+		if len(parts) == 1 {
+			alts = append(alts, parts[0])
+		} else {
+			alts = append(alts, query.NewConjunctionQuery(parts))
+		}
+	}
+	return query.NewDisjunctionQuery(alts)
 }
 
 // hiddenFrom returns what the audience of role may not see, nil when it
