@@ -21,11 +21,20 @@ func ValidSIRET(s string) bool {
 	return luhn(s)
 }
 
+// luhn reports whether the digits of s pass the Luhn test: the last one is
+// the key of the others.
 func luhn(s string) bool {
+	return len(s) > 0 && LuhnKey(s[:len(s)-1]) == s[len(s)-1]
+}
+
+// LuhnKey returns the check digit ('0'..'9') that, appended to digits, makes
+// them pass the Luhn test (the key of a SIREN or of a SIRET). digits must
+// hold only ASCII digits.
+func LuhnKey(digits string) byte {
 	sum := 0
-	double := false
-	for i := len(s) - 1; i >= 0; i-- {
-		d := int(s[i] - '0')
+	double := true // the key will be the rightmost digit, so the last one here is doubled
+	for i := len(digits) - 1; i >= 0; i-- {
+		d := int(digits[i] - '0')
 		if double {
 			d *= 2
 			if d > 9 {
@@ -35,7 +44,21 @@ func luhn(s string) bool {
 		sum += d
 		double = !double
 	}
-	return sum%10 == 0
+	return byte('0' + (10-sum%10)%10)
+}
+
+// NewSIRET builds the SIRET of establishment nic (4 digits) of the company
+// whose SIREN begins with siren8 (8 digits): siren8, its Luhn key, nic, then
+// the key that makes the 14 digits Luhn-valid, so that both the SIREN and
+// the SIRET check. Generators of fictitious organisations use it; the
+// result passes ValidSIRET except for La Poste's SIREN (356000000), which
+// another rule checks.
+func NewSIRET(siren8, nic string) string {
+	b := make([]byte, 0, 14)
+	b = append(b, siren8...)
+	b = append(b, LuhnKey(siren8))
+	b = append(b, nic...)
+	return string(append(b, LuhnKey(string(b))))
 }
 
 func isDigits(s string, n int) bool {

@@ -106,41 +106,20 @@ func zoneOf(dep string) int {
 	return 5
 }
 
-// siret draws a Luhn-valid SIRET: a SIREN (prefix + random digits + Luhn
-// key) then an establishment number (NIC) whose last digit makes the whole
-// 14 digits Luhn-valid. La Poste's SIREN, checked by another rule, is avoided.
+// siret draws a SIRET whose SIREN and whole number are both Luhn-valid: a
+// SIREN beginning with prefix then random digits, and an establishment
+// number (NIC) from 0001 to 0120. La Poste's SIREN, checked by another
+// rule, is avoided.
 func siret(r *rand.Rand, prefix string) string {
 	b := []byte(prefix)
 	for len(b) < 8 {
 		b = append(b, byte('0'+r.IntN(10)))
 	}
-	b = append(b, luhnKey(b))
-	nic := fmt.Sprintf("%04d", 1+r.IntN(120))
-	b = append(b, nic...)
-	b = append(b, luhnKey(b))
-	s := string(b)
+	s := atigip.NewSIRET(string(b), fmt.Sprintf("%04d", 1+r.IntN(120)))
 	if strings.HasPrefix(s, "356000000") {
 		return siret(r, "4")
 	}
 	return s
-}
-
-// luhnKey returns the digit that, appended to digits, makes them Luhn-valid.
-func luhnKey(digits []byte) byte {
-	sum := 0
-	double := true // the key will be the rightmost digit, undoubled
-	for i := len(digits) - 1; i >= 0; i-- {
-		d := int(digits[i] - '0')
-		if double {
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-		double = !double
-	}
-	return byte('0' + (10-sum%10)%10)
 }
 
 // pickStr draws one string.
