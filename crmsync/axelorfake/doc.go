@@ -19,7 +19,7 @@
 // page in a 200, maintenance mode, and concurrent edits by another user.
 //
 // Seed fills it with generated partners: French organisation names, real
-// communes with their postcodes and centroids (communes.csv, the 600 most
-// populated communes from shared/data/communes-fr, INSEE / La Poste / IGN),
+// communes with their postcodes and centroids (the 600 most populous
+// communes of internal/refdata, Paris, Lyon and Marseille by arrondissement),
 // categories, Luhn-valid SIRETs, some partners without coordinates.
 package axelorfake

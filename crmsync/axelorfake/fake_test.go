@@ -3,13 +3,16 @@ package axelorfake
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/atigip/atigip360/internal/atigip"
+	"github.com/atigip/atigip360/internal/refdata"
 )
 
 func TestSeed(t *testing.T) {
@@ -60,6 +63,55 @@ func TestFormatDateTime(t *testing.T) {
 	for _, tt := range tests {
 		if got := formatDateTime(tt.in); got != tt.want {
 			t.Errorf("%v: got %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestCommunes checks the cities taken from refdata: distinct, most
+// populous first, Paris by arrondissement under its city's name.
+func TestCommunes(t *testing.T) {
+	cs := Communes()
+	if len(cs) != numCities {
+		t.Fatalf("%d cities, want %d", len(cs), numCities)
+	}
+	seen := map[string]bool{}
+	prev := math.MaxInt
+	for _, c := range cs {
+		rc, ok := refdata.CommuneByINSEE(c.Insee)
+		if !ok || seen[c.Insee] || c.Postcode != rc.Postcode || c.Dep != rc.Departement || c.Lat != rc.Lat || c.Lng != rc.Lon {
+			t.Fatalf("city %+v: not the refdata commune %+v (or twice)", c, rc)
+		}
+		if rc.Population > prev {
+			t.Fatalf("%s (%d inhabitants) after a smaller commune (%d)", c.Name, rc.Population, prev)
+		}
+		seen[c.Insee], prev = true, rc.Population
+	}
+	for _, tt := range []struct{ insee, name, zip string }{
+		{"75115", "Paris", "75015"}, {"31555", "Toulouse", "31000"}, {"69383", "Lyon", "69003"},
+	} {
+		t.Run(tt.insee, func(t *testing.T) {
+			i := slices.IndexFunc(cs, func(c Commune) bool { return c.Insee == tt.insee })
+			if i < 0 || cs[i].Name != tt.name || cs[i].Postcode != tt.zip {
+				t.Fatalf("city %s: %+v", tt.insee, cs)
+			}
+		})
+	}
+	if seen["75056"] || seen["69123"] || seen["13055"] {
+		t.Error("whole Paris, Lyon or Marseille listed beside their arrondissements")
+	}
+	cs[0].Name = "changed"
+	if Communes()[0].Name == "changed" {
+		t.Error("Communes shares its slice with the caller")
+	}
+}
+
+func TestSlug(t *testing.T) {
+	for in, want := range map[string]string{
+		"Saint-Étienne": "saint-etienne", "Marcq-en-Barœul": "marcq-en-baroeul",
+		"L'Haÿ-les-Roses": "l-hay-les-roses", "Aix-en-Provence": "aix-en-provence",
+	} {
+		if got := slug(in); got != want {
+			t.Errorf("slug(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -1,45 +1,67 @@
 package axelorfake
 
 import (
-	_ "embed"
-	"encoding/csv"
+	"cmp"
 	"fmt"
 	mrand "math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
-	"unicode"
 
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
-	"golang.org/x/text/unicode/norm"
+	"github.com/atigip/atigip360/internal/atigip"
+	"github.com/atigip/atigip360/internal/refdata"
 )
 
-//go:embed communes.csv
-var communesCSV string
+// numCities is the number of cities the fake holds.
+const numCities = 600
 
-// Commune is one row of communes.csv.
+// Commune is one city of the fake.
 type Commune struct {
 	Insee, Name, Postcode, Dep string
 	Lat, Lng                   float64
 }
 
-// Communes returns the communes the fake uses as cities (real INSEE
-// codes, postcodes and centroids).
-func Communes() []Commune {
-	r := csv.NewReader(strings.NewReader(communesCSV))
-	rows, err := r.ReadAll()
-	if err != nil {
-		panic(fmt.Sprintf("axelorfake: communes.csv: %v", err))
+// communes is computed once: sorting the 35,000 communes of refdata is the
+// costly part of New.
+var communes = sync.OnceValue(func() []Commune {
+	all := refdata.Communes()
+	// Paris, Lyon and Marseille count by arrondissement, each with its own
+	// postcode, as cities do in Axelor; the whole city is left out.
+	split := map[string]bool{}
+	for _, c := range all {
+		if c.Parent != "" {
+			split[c.Parent] = true
+		}
 	}
-	out := make([]Commune, 0, len(rows)-1)
-	for _, row := range rows[1:] {
-		lat, _ := strconv.ParseFloat(row[3], 64)
-		lng, _ := strconv.ParseFloat(row[4], 64)
-		out = append(out, Commune{Insee: row[0], Name: row[1], Postcode: row[2], Lat: lat, Lng: lng, Dep: row[5]})
+	list := make([]refdata.Commune, 0, len(all))
+	for _, c := range all {
+		if !split[c.INSEE] {
+			list = append(list, c)
+		}
+	}
+	// Most populous first, then by INSEE code, so that the list and so the
+	// city ids are the same on every run.
+	slices.SortFunc(list, func(a, b refdata.Commune) int {
+		return cmp.Or(cmp.Compare(b.Population, a.Population), cmp.Compare(a.INSEE, b.INSEE))
+	})
+	out := make([]Commune, 0, numCities)
+	for _, c := range list[:numCities] {
+		name := c.NameWithArticle
+		if c.Parent != "" { // an arrondissement is named after its city, "Paris"
+			p, _ := refdata.CommuneByINSEE(c.Parent)
+			name = p.NameWithArticle
+		}
+		out = append(out, Commune{Insee: c.INSEE, Name: name, Postcode: c.Postcode, Dep: c.Departement, Lat: c.Lat, Lng: c.Lon})
 	}
 	return out
-}
+})
+
+// Communes returns the communes the fake uses as cities: the numCities most
+// populous of internal/refdata (real INSEE codes, postcodes and centroids),
+// most populous first.
+func Communes() []Commune { return slices.Clone(communes()) }
 
 // Categories are the partner categories of the fake (code → name).
 var Categories = []struct{ Code, Name string }{
@@ -61,7 +83,7 @@ func (s *Server) initReference() {
 		k := &category{audit: audit{ID: d.newID(mCategory), CreatedOn: t0}, Code: cat.Code, Name: cat.Name}
 		d.categories[k.ID] = k
 	}
-	for _, cm := range Communes() {
+	for _, cm := range communes() {
 		ct := &city{audit: audit{ID: d.newID(mCity), CreatedOn: t0}, Name: cm.Name, Zip: cm.Postcode,
 			Insee: cm.Insee, Lat: cm.Lat, Lng: cm.Lng}
 		d.cities[ct.ID] = ct
@@ -95,56 +117,24 @@ var (
 		"Communauté d'agglomération de %s", "Services techniques de la ville de %s"}
 )
 
-// luhnKey returns the digit that makes digits+key Luhn-valid.
-func luhnKey(digits string) byte {
-	sum := 0
-	double := true // the key is appended at the right, so the last digit here is doubled
-	for i := len(digits) - 1; i >= 0; i-- {
-		d := int(digits[i] - '0')
-		if double {
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-		double = !double
-	}
-	return byte('0' + (10-sum%10)%10)
-}
-
 // siret builds a SIRET whose SIREN (9 digits) and whole number (14
 // digits) are both Luhn-valid.
 func siret(rng *mrand.Rand) string {
-	b := make([]byte, 0, 14)
-	b = append(b, byte('1'+rng.IntN(9)))
-	for len(b) < 8 {
-		b = append(b, byte('0'+rng.IntN(10)))
+	siren := make([]byte, 0, 8)
+	siren = append(siren, byte('1'+rng.IntN(9)))
+	for len(siren) < 8 {
+		siren = append(siren, byte('0'+rng.IntN(10)))
 	}
-	b = append(b, luhnKey(string(b)))
-	for len(b) < 13 {
-		b = append(b, byte('0'+rng.IntN(10)))
+	nic := make([]byte, 0, 4)
+	for len(nic) < 4 {
+		nic = append(nic, byte('0'+rng.IntN(10)))
 	}
-	b = append(b, luhnKey(string(b)))
-	return string(b)
+	return atigip.NewSIRET(string(siren), string(nic))
 }
 
-func slug(s string) string {
-	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	out, _, _ := transform.String(t, strings.ToLower(s))
-	var b strings.Builder
-	dash := false
-	for _, r := range out {
-		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
-			b.WriteRune(r)
-			dash = false
-		} else if !dash && b.Len() > 0 {
-			b.WriteByte('-')
-			dash = true
-		}
-	}
-	return strings.Trim(b.String(), "-")
-}
+// slug turns a name into a lower-case ASCII mail domain label:
+// "Saint-Étienne" → "saint-etienne".
+func slug(s string) string { return strings.ReplaceAll(refdata.Normalize(s), " ", "-") }
 
 // varyPrecision gives timestamps the precisions a real server shows:
 // microseconds, milliseconds, whole seconds and whole minutes.

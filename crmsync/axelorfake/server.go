@@ -68,7 +68,7 @@ type statsCounters struct {
 }
 
 // New returns an empty fake with France, the partner categories and the
-// communes of communes.csv as cities.
+// communes of Communes as cities.
 func New(opts Options) *Server {
 	if opts.Users == nil {
 		opts.Users = map[string]string{"admin": "admin"}
