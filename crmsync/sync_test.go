@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/atigip/atigip360/crmsync/axelor"
 	"github.com/atigip/atigip360/crmsync/axelorfake"
 	"github.com/atigip/atigip360/internal/atigip"
+	"github.com/atigip/atigip360/internal/seed/seedtest"
 	"github.com/atigip/atigip360/internal/store/sqlite"
 )
 
@@ -33,15 +33,7 @@ func newEnv(tb testing.TB, n int, seed uint64) *env {
 	fake.Seed(n, seed)
 	srv := httptest.NewServer(fake)
 	tb.Cleanup(srv.Close)
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "atigip.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		tb.Fatal(err)
-	}
+	db := seedtest.Empty(tb)
 	cfg := crmsync.DefaultConfig()
 	cfg.AxelorURL, cfg.User, cfg.Password = srv.URL, "admin", "admin"
 	cfg.RequestTimeout = 250 * time.Millisecond

@@ -1,10 +1,8 @@
 package httpapi
 
 import (
-	"context"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,33 +10,13 @@ import (
 	"time"
 
 	"github.com/atigip/atigip360/internal/atigip"
-	seedpkg "github.com/atigip/atigip360/internal/seed"
-	"github.com/atigip/atigip360/internal/store/sqlite"
+	"github.com/atigip/atigip360/internal/seed/seedtest"
 )
-
-// openSeeded opens a migrated SQLite store in a temporary directory and
-// seeds the demonstration data set at scale.
-func openSeeded(tb testing.TB, scale float64) *sqlite.DB {
-	tb.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "atigip.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := seedpkg.Run(ctx, db, seedpkg.Options{Scale: scale, Seed: 7}); err != nil {
-		tb.Fatal(err)
-	}
-	return db
-}
 
 // TestEndToEndSQLite drives the API over the real embedded store with the
 // demonstration data: the acceptance checks.
 func TestEndToEndSQLite(t *testing.T) {
-	db := openSeeded(t, 0.02)
+	db := seedtest.Store(t, 0.02, 7)
 	env := newEnv(t, db)
 	ctx := t.Context()
 
@@ -156,7 +134,7 @@ func BenchmarkFilteredList(b *testing.B) {
 			scale = v
 		}
 	}
-	db := openSeeded(b, scale)
+	db := seedtest.Store(b, scale, 7)
 	env := newEnv(b, db)
 	queries := []struct{ name, path string }{
 		{"departement", "/api/posts?departement=69&per_page=50"},

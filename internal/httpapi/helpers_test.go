@@ -138,6 +138,12 @@ func (e *testEnv) send(req *http.Request) response {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	return e.read(res)
+}
+
+// read consumes and closes the body of res.
+func (e *testEnv) read(res *http.Response) response {
+	e.t.Helper()
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
@@ -193,12 +199,7 @@ func (e *testEnv) real(method, target, token, body string) response {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return response{status: res.StatusCode, header: res.Header, body: b}
+	return e.read(res)
 }
 
 func getenv(k string) string { return os.Getenv(k) }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/atigip/atigip360/internal/seed"
+	"github.com/atigip/atigip360/internal/seed/seedtest"
 )
 
 // benchSeed seeds a fresh SQLite store at scale per iteration and reports
@@ -16,7 +17,7 @@ func benchSeed(b *testing.B, scale float64) {
 	var total time.Duration
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		db := openSQLite(b)
+		db := seedtest.Empty(b)
 		b.StartTimer()
 		var err error
 		rep, err = seed.Run(ctx, db, seed.Options{Scale: scale, Seed: 1, Now: today})

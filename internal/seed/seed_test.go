@@ -6,31 +6,16 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/atigip/atigip360/internal/atigip"
 	"github.com/atigip/atigip360/internal/seed"
-	"github.com/atigip/atigip360/internal/store/sqlite"
+	"github.com/atigip/atigip360/internal/seed/seedtest"
 )
 
 var today = atigip.DateOf(time.Now()).Time
-
-func openSQLite(tb testing.TB) *sqlite.DB {
-	tb.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "atigip.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	return db
-}
 
 // storeHash hashes every stored entity without its timestamps: two stores
 // seeded alike from empty hold the same IDs, so the same hash.
@@ -54,7 +39,7 @@ func storeHash(t *testing.T, s atigip.Store) string {
 
 func TestRunSQLite(t *testing.T) {
 	ctx := context.Background()
-	db := openSQLite(t)
+	db := seedtest.Empty(t)
 	seeded, err := seed.IsSeeded(ctx, db)
 	if err != nil || seeded {
 		t.Fatalf("empty store: seeded %v, %v", seeded, err)
@@ -140,8 +125,8 @@ func TestRunSQLite(t *testing.T) {
 func TestRunDeterministicInStore(t *testing.T) {
 	ctx := context.Background()
 	opts := seed.Options{Scale: 0.01, Seed: 11, Now: today}
-	a, b := openSQLite(t), openSQLite(t)
-	for _, db := range []*sqlite.DB{a, b} {
+	a, b := seedtest.Empty(t), seedtest.Empty(t)
+	for _, db := range []atigip.Store{a, b} {
 		if _, err := seed.Run(ctx, db, opts); err != nil {
 			t.Fatal(err)
 		}
@@ -176,7 +161,7 @@ func (failingEntities) CreateMany(context.Context, []atigip.Entity) error { retu
 
 func TestRunIsAtomic(t *testing.T) {
 	ctx := context.Background()
-	db := openSQLite(t)
+	db := seedtest.Empty(t)
 	_, err := seed.Run(ctx, failLast{db}, seed.Options{Scale: 0.01, Seed: 1, Now: today})
 	if !errors.Is(err, errDiskFull) {
 		t.Fatalf("run: %v, want the insertion error", err)
