@@ -371,8 +371,23 @@ func buildTextQuery(pq parsedQuery, lookup func(string) termInfo) *textQuery {
 		}
 	}
 	if len(clauses) > 0 {
-		text := query.NewDisjunctionQuery(clauses)
-		text.SetMin(float64(minShould(len(clauses))))
+		var text query.Query
+		need := minShould(len(clauses))
+		if whole != nil {
+			// The codes of the job title find its posts that lack a
+			// word; in the words, all of them then make a match.
+			need = len(clauses)
+		}
+		if need == len(clauses) && len(clauses) > 1 {
+			// Same matches and scores as a disjunction needing every
+			// clause, but bleve leaps over the documents lacking one
+			// instead of visiting every document that has any.
+			text = query.NewConjunctionQuery(clauses)
+		} else {
+			d := query.NewDisjunctionQuery(clauses)
+			d.SetMin(float64(need))
+			text = d
+		}
 		if job := romeQuery(whole, boostWholeJob); job != nil {
 			text = query.NewDisjunctionQuery([]query.Query{text, job})
 		}
