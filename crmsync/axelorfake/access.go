@@ -36,34 +36,30 @@ func (d *data) newID(model string) int64 {
 
 // object returns the record of model with id, or nil.
 func (d *data) object(model string, id int64) any {
-	var o any
 	switch model {
 	case mPartner:
-		if p := d.partners[id]; p != nil {
-			o = p
-		}
+		return found(d.partners, id)
 	case mAddress:
-		if a := d.addresses[id]; a != nil {
-			o = a
-		}
+		return found(d.addresses, id)
 	case mCategory:
-		if c := d.categories[id]; c != nil {
-			o = c
-		}
+		return found(d.categories, id)
 	case mCity:
-		if c := d.cities[id]; c != nil {
-			o = c
-		}
+		return found(d.cities, id)
 	case mCountry:
-		if c := d.countries[id]; c != nil {
-			o = c
-		}
+		return found(d.countries, id)
 	case mEmail:
-		if e := d.emails[id]; e != nil {
-			o = e
-		}
+		return found(d.emails, id)
 	}
-	return o
+	return nil
+}
+
+// found returns records[id], or an untyped nil when it is missing (a nil
+// *T in an interface would not compare equal to nil).
+func found[T any](records map[int64]*T, id int64) any {
+	if r := records[id]; r != nil {
+		return r
+	}
+	return nil
 }
 
 func optRef(model string, id int64) any {

@@ -110,27 +110,28 @@ func errOf(e *appError) error {
 func (s *Server) Modify(id int64, fields map[string]any) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := s.d.partners[id]
-	if p == nil {
-		return errors.New("axelorfake: no partner " + strconv.FormatInt(id, 10))
-	}
-	m := asJSON(fields)
-	m["version"] = json.Number(strconv.FormatInt(p.Version, 10))
-	_, err := s.d.updatePartner(id, m, s.now())
-	return errOf(err)
+	return modifyAsUser(s, "partner", id, s.d.partners[id], fields, s.d.updatePartner)
 }
 
 // ModifyAddress saves fields on address id as another user would.
 func (s *Server) ModifyAddress(id int64, fields map[string]any) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a := s.d.addresses[id]
-	if a == nil {
-		return errors.New("axelorfake: no address " + strconv.FormatInt(id, 10))
+	return modifyAsUser(s, "address", id, s.d.addresses[id], fields, s.d.updateAddress)
+}
+
+// modifyAsUser runs update on record id (cur, nil when missing) with
+// fields and the record's current version. s.mu is held.
+func modifyAsUser[T any, PT interface {
+	*T
+	auditOf() *audit
+}](s *Server, what string, id int64, cur PT, fields map[string]any, update func(int64, map[string]any, time.Time) (PT, *appError)) error {
+	if cur == nil {
+		return errors.New("axelorfake: no " + what + " " + strconv.FormatInt(id, 10))
 	}
 	m := asJSON(fields)
-	m["version"] = json.Number(strconv.FormatInt(a.Version, 10))
-	_, err := s.d.updateAddress(id, m, s.now())
+	m["version"] = json.Number(strconv.FormatInt(cur.auditOf().Version, 10))
+	_, err := update(id, m, s.now())
 	return errOf(err)
 }
 

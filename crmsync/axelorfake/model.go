@@ -88,6 +88,9 @@ type audit struct {
 	UpdatedOn *time.Time
 }
 
+// auditOf gives generic code (commitStaged) the audit fields of a record.
+func (a *audit) auditOf() *audit { return a }
+
 type category struct {
 	audit
 	Code, Name string

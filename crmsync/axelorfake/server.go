@@ -340,9 +340,18 @@ func (s *Server) unauthenticated(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/index.html", http.StatusFound)
 }
 
-// readBody decodes a JSON body with numbers kept as json.Number; an
+// readBody decodes the request's body; one that cannot be read or decoded
+// is answered 400 here, and ok is false.
+func readBody(w http.ResponseWriter, r *http.Request) (m map[string]any, ok bool) {
+	if m, ok = decodeBody(r); !ok {
+		http.Error(w, "Bad Request", http.StatusBadRequest)
+	}
+	return m, ok
+}
+
+// decodeBody decodes a JSON body with numbers kept as json.Number; an
 // empty body is an empty request.
-func readBody(r *http.Request) (map[string]any, bool) {
+func decodeBody(r *http.Request) (map[string]any, bool) {
 	b, err := io.ReadAll(r.Body)
 	if err != nil {
 		return nil, false
@@ -395,16 +404,14 @@ func (s *Server) rest(w http.ResponseWriter, r *http.Request, rest string, f Fau
 		}
 		s.search(w, model, map[string]any{"limit": json.Number(strconv.Itoa(limit)), "offset": json.Number(strconv.Itoa(offset))})
 	case len(parts) == 1 && (r.Method == http.MethodPut || r.Method == http.MethodPost):
-		body, ok := readBody(r)
+		body, ok := readBody(w, r)
 		if !ok {
-			http.Error(w, "Bad Request", http.StatusBadRequest)
 			return
 		}
 		s.create(w, model, body)
 	case len(parts) == 2 && parts[1] == "search" && r.Method == http.MethodPost:
-		body, ok := readBody(r)
+		body, ok := readBody(w, r)
 		if !ok {
-			http.Error(w, "Bad Request", http.StatusBadRequest)
 			return
 		}
 		s.search(w, model, body)
@@ -418,16 +425,14 @@ func (s *Server) rest(w http.ResponseWriter, r *http.Request, rest string, f Fau
 		case len(parts) == 2 && r.Method == http.MethodGet:
 			s.read(w, model, id)
 		case len(parts) == 3 && parts[2] == "fetch" && r.Method == http.MethodPost:
-			body, ok := readBody(r)
+			body, ok := readBody(w, r)
 			if !ok {
-				http.Error(w, "Bad Request", http.StatusBadRequest)
 				return
 			}
 			s.fetch(w, model, id, body)
 		case len(parts) == 2 && r.Method == http.MethodPost:
-			body, ok := readBody(r)
+			body, ok := readBody(w, r)
 			if !ok {
-				http.Error(w, "Bad Request", http.StatusBadRequest)
 				return
 			}
 			s.update(w, model, id, body, f)

@@ -98,31 +98,42 @@ func asInt(v any) (int64, *appError) {
 	return 0, failf("Cannot deserialize value of type `java.lang.Integer` from %v", v)
 }
 
-// address returns the staged version of an address, cloning on first use.
-func (t *tx) address(id int64) *address {
-	if a, ok := t.addrs[id]; ok {
-		return a
+// stage returns the staged version of base[id], cloning it into staged on
+// first use; nil when there is no such record.
+func stage[T any](staged, base map[int64]*T, id int64) *T {
+	if r, ok := staged[id]; ok {
+		return r
 	}
-	a := t.d.addresses[id]
-	if a == nil {
+	r := base[id]
+	if r == nil {
 		return nil
 	}
-	c := *a
-	t.addrs[id] = &c
+	c := *r
+	staged[id] = &c
 	return &c
 }
 
-func (t *tx) email(id int64) *email {
-	if e, ok := t.emails[id]; ok {
-		return e
-	}
-	e := t.d.emails[id]
-	if e == nil {
+func (t *tx) address(id int64) *address { return stage(t.addrs, t.d.addresses, id) }
+
+func (t *tx) email(id int64) *email { return stage(t.emails, t.d.emails, id) }
+
+// key names a nested record in tx.changed.
+func key(model string, id int64) string { return fmt.Sprintf("%s/%d", model, id) }
+
+// setRef writes on dst the many-to-one reference v to a record of model,
+// looked up in records: null clears it, an unknown id is the server's
+// concurrent-update error.
+func setRef[T any](dst *int64, v any, records map[int64]*T, model string) *appError {
+	if v == nil {
+		*dst = 0
 		return nil
 	}
-	c := *e
-	t.emails[id] = &c
-	return &c
+	id, ok := idOf(v)
+	if !ok || records[id] == nil {
+		return conflict(model, id)
+	}
+	*dst = id
+	return nil
 }
 
 // relAddress handles a many-to-one to Address: {"id"} is a reference,
@@ -147,7 +158,7 @@ func (t *tx) relAddress(v any) (int64, *appError) {
 			return 0, validation("addressL4")
 		}
 		t.addrs[a.ID] = a
-		t.changed[fmt.Sprintf("%s/%d", mAddress, a.ID)] = true
+		t.changed[key(mAddress, a.ID)] = true
 		return a.ID, nil
 	}
 	a := t.address(id)
@@ -169,7 +180,7 @@ func (t *tx) relAddress(v any) (int64, *appError) {
 		if ver != before.Version {
 			return 0, conflict(mAddress, id)
 		}
-		t.changed[fmt.Sprintf("%s/%d", mAddress, id)] = true
+		t.changed[key(mAddress, id)] = true
 	}
 	return id, nil
 }
@@ -219,20 +230,12 @@ func (t *tx) applyAddress(a *address, m map[string]any) *appError {
 				a.Longit = dec
 			}
 		case "city":
-			if v == nil {
-				a.CityID = 0
-			} else if id, ok := idOf(v); ok && t.d.cities[id] != nil {
-				a.CityID = id
-			} else {
-				return conflict(mCity, id)
+			if err := setRef(&a.CityID, v, t.d.cities, mCity); err != nil {
+				return err
 			}
 		case "addressL7Country":
-			if v == nil {
-				a.CountryID = 0
-			} else if id, ok := idOf(v); ok && t.d.countries[id] != nil {
-				a.CountryID = id
-			} else {
-				return conflict(mCountry, id)
+			if err := setRef(&a.CountryID, v, t.d.countries, mCountry); err != nil {
+				return err
 			}
 		}
 	}
@@ -297,21 +300,9 @@ func (t *tx) applyPartner(p *partner, m map[string]any) *appError {
 				p.Archived = &b
 			}
 		case "partnerCategory":
-			if v == nil {
-				p.CategoryID = 0
-			} else if id, ok := idOf(v); ok && t.d.categories[id] != nil {
-				p.CategoryID = id
-			} else {
-				return conflict(mCategory, id)
-			}
+			err = setRef(&p.CategoryID, v, t.d.categories, mCategory)
 		case "mainPartner":
-			if v == nil {
-				p.MainPartID = 0
-			} else if id, ok := idOf(v); ok && t.d.partners[id] != nil {
-				p.MainPartID = id
-			} else {
-				return conflict(mPartner, id)
-			}
+			err = setRef(&p.MainPartID, v, t.d.partners, mPartner)
 		case "mainAddress":
 			if v == nil {
 				p.MainAddressID = 0
@@ -342,7 +333,7 @@ func (t *tx) relEmail(cur int64, v any) (int64, *appError) {
 		}
 		e := &email{audit: audit{ID: t.d.newID(mEmail), CreatedOn: t.now}, Address: asString(m["address"])}
 		t.emails[e.ID] = e
-		t.changed[fmt.Sprintf("%s/%d", mEmail, e.ID)] = true
+		t.changed[key(mEmail, e.ID)] = true
 		return e.ID, nil
 	}
 	e := t.email(id)
@@ -362,7 +353,7 @@ func (t *tx) relEmail(cur int64, v any) (int64, *appError) {
 				return 0, conflict(mEmail, id)
 			}
 			e.Address = asString(a)
-			t.changed[fmt.Sprintf("%s/%d", mEmail, id)] = true
+			t.changed[key(mEmail, id)] = true
 		}
 	}
 	return id, nil
@@ -521,25 +512,25 @@ func sameBool(a, b *bool) bool {
 
 // commit writes staged nested records, bumping versions of changed ones.
 func (t *tx) commit() {
-	for id, a := range t.addrs {
-		if t.changed[fmt.Sprintf("%s/%d", mAddress, id)] {
-			if _, existed := t.d.addresses[id]; existed {
-				a.Version++
-				now := t.now
-				a.UpdatedOn = &now
-			}
+	commitStaged(t, mAddress, t.addrs, t.d.addresses)
+	commitStaged(t, mEmail, t.emails, t.d.emails)
+}
+
+// commitStaged writes the staged records of model into base; an existing
+// record that changed gets a new version and updatedOn, a new one keeps
+// version 0 and a null updatedOn.
+func commitStaged[T any, PT interface {
+	*T
+	auditOf() *audit
+}](t *tx, model string, staged, base map[int64]*T) {
+	for id, r := range staged {
+		if _, existed := base[id]; existed && t.changed[key(model, id)] {
+			a := PT(r).auditOf()
+			a.Version++
+			now := t.now
+			a.UpdatedOn = &now
 		}
-		t.d.addresses[id] = a
-	}
-	for id, e := range t.emails {
-		if t.changed[fmt.Sprintf("%s/%d", mEmail, id)] {
-			if _, existed := t.d.emails[id]; existed {
-				e.Version++
-				now := t.now
-				e.UpdatedOn = &now
-			}
-		}
-		t.d.emails[id] = e
+		base[id] = r
 	}
 }
 
