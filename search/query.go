@@ -58,6 +58,10 @@ type Request struct {
 	Sort      string   // SortRelevance (default), SortDistance or SortDate
 	Page      int      // from 1 (0 means 1)
 	PerPage   int      // 1..MaxPerPage (0 means DefaultPerPage)
+	// Facets asks for the facet counts of all matches. Nil counts them on
+	// the first page only: a client shows them with the first page and
+	// keeps them while paging, and counting visits every match.
+	Facets *bool
 	// Explain asks for the score explanation of each hit; professionals only.
 	Explain bool
 	// Role is who searches: its audience decides which documents exist.

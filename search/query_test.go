@@ -250,6 +250,12 @@ func TestFilters(t *testing.T) {
 				}
 				seen[h.ID] = true
 			}
+			if page > 1 {
+				if res.Facets != nil {
+					t.Errorf("page %d counted facets nobody asked for", page)
+				}
+				continue
+			}
 			sum := 0
 			for _, f := range res.Facets["type"] {
 				sum += f.Count
@@ -263,6 +269,27 @@ func TestFilters(t *testing.T) {
 		}
 		if total < 21 || len(seen) != 21 {
 			t.Errorf("%d distinct hits over 3 pages of 7 (total %d)", len(seen), total)
+		}
+	})
+
+	t.Run("facets on request", func(t *testing.T) {
+		for _, tt := range []struct {
+			page   int
+			facets *bool
+			want   bool
+		}{
+			{1, nil, true}, {2, nil, false}, {1, ptr(false), false}, {3, ptr(true), true},
+		} {
+			res, err := ix.Search(ctx, Request{Query: "entretien", Page: tt.page, PerPage: 5, Facets: tt.facets})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := res.Facets != nil; got != tt.want {
+				t.Errorf("page %d facets %v: counted %v, want %v", tt.page, tt.facets, got, tt.want)
+			}
+			if tt.want && len(res.Facets["type"]) == 0 {
+				t.Errorf("page %d: empty type facet", tt.page)
+			}
 		}
 	})
 }

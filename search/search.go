@@ -19,12 +19,14 @@ import (
 
 // Result is one page of hits with the facet counts of all matches.
 type Result struct {
-	Total   uint64                  `json:"total"`
-	Page    int                     `json:"page"`
-	PerPage int                     `json:"per_page"`
-	Hits    []Hit                   `json:"hits"`
-	Facets  map[string][]FacetCount `json:"facets"`
-	Took    time.Duration           `json:"-"`
+	Total   uint64 `json:"total"`
+	Page    int    `json:"page"`
+	PerPage int    `json:"per_page"`
+	Hits    []Hit  `json:"hits"`
+	// Facets is nil when the request did not ask for them (see
+	// Request.Facets).
+	Facets map[string][]FacetCount `json:"facets,omitempty"`
+	Took   time.Duration           `json:"-"`
 }
 
 // Hit is one matching document, with only what its audience may see.
@@ -110,7 +112,13 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 		req.Fields = storedFields // else read with the highlights (see page)
 	}
 	justice := r.Role.Audience() == atigip.AudienceJustice
-	req.AddFacet(fFacet, bleve.NewFacetRequest(fFacet, facetValues))
+	facets := r.Page == 1
+	if r.Facets != nil {
+		facets = *r.Facets
+	}
+	if facets {
+		req.AddFacet(fFacet, bleve.NewFacetRequest(fFacet, facetValues))
+	}
 	// Scores order the hits only under the relevance sort of a text query;
 	// elsewhere bleve may skip computing them (and, for filters alone,
 	// intersect posting bitmaps directly). A filter weighs nothing, so
@@ -153,7 +161,9 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	for _, h := range sr.Hits {
 		res.Hits = append(res.Hits, toHit(h, &r, justice))
 	}
-	res.Facets = facetCounts(sr, justice)
+	if facets {
+		res.Facets = facetCounts(sr, justice)
+	}
 	res.Took = time.Since(start)
 	return res, nil
 }

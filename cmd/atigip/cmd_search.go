@@ -117,7 +117,7 @@ func searchQuery(ctx context.Context, env *Env, args []string) error {
 	if _, err := ix.CatchUp(ctx, s); err != nil {
 		return err
 	}
-	res, err := ix.Search(ctx, search.Request{Query: strings.Join(fl.Args(), " "), Role: atigip.Role(*role), PerPage: *perPage})
+	res, err := ix.Search(ctx, search.Request{Query: strings.Join(fl.Args(), " "), Role: atigip.Role(*role), PerPage: *perPage, Facets: new(bool)})
 	if err != nil {
 		return err
 	}

@@ -53,6 +53,7 @@ func (m SearchModule) Routes(s *Server) []Route {
 				q("sort", "string", "relevance (défaut), distance ou date"),
 				q("page", "integer", "Page, à partir de 1"),
 				q("per_page", "integer", "Résultats par page (1 à 100, 20 par défaut)"),
+				q("facets", "boolean", "Compter les facettes (par défaut : sur la première page seulement)"),
 				q("explain", "boolean", "Explication du score (professionnels)"),
 			},
 			Response: searchResponse{}, Handler: m.search(s)},
@@ -115,6 +116,7 @@ func parseSearchRequest(c *fiber.Ctx) (search.Request, error) {
 		Weekends:    searchBool(c, "weekends", &p),
 		Wheelchair:  searchBool(c, "wheelchair", &p),
 		Available:   searchBool(c, "available", &p),
+		Facets:      searchBool(c, "facets", &p),
 		Page:        searchInt(c, "page", &p),
 		PerPage:     searchInt(c, "per_page", &p),
 	}

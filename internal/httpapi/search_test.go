@@ -144,6 +144,28 @@ func TestSearchAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("facets on the first page unless asked", func(t *testing.T) {
+		for _, tc := range []struct {
+			query string
+			want  bool
+		}{
+			{"q=haies", true},
+			{"q=haies&page=2", false},
+			{"q=haies&page=2&facets=1", true},
+			{"q=haies&facets=false", false},
+		} {
+			var b searchBody
+			if r := e.do("GET", "/api/search?"+tc.query, cpip, nil); r.status != 200 {
+				t.Fatalf("%s: status %d: %s", tc.query, r.status, r.body)
+			} else {
+				r.json(t, &b)
+			}
+			if got := b.Facets != nil; got != tc.want {
+				t.Errorf("%s: facets %v, want %v", tc.query, got, tc.want)
+			}
+		}
+	})
+
 	t.Run("bad parameters are 400 problems", func(t *testing.T) {
 		for _, tc := range []struct{ query, field string }{
 			{`q=` + url.QueryEscape(`"taille des haies`), "q"},
@@ -160,6 +182,7 @@ func TestSearchAPI(t *testing.T) {
 			{"sort=distance", "sort"},
 			{"type=person", "type"},
 			{"minors=peut-etre", "minors"},
+			{"facets=toutes", "facets"},
 			{"available=true", "available"},
 			{"departement=99", "departement"},
 			{"commune=35999", "commune"},
