@@ -20,6 +20,16 @@
 // storage: a restart catches up from that Seq, and an index that is
 // corrupt or from an older mapping is rebuilt rather than trusted.
 //
+// Queries are built for bleve's costs, measured on the national demo set
+// (BenchmarkSearch, BenchmarkSearchEach): filters are conjunction clauses
+// that leap between matching documents, the public's audience cut
+// excludes the few justice-only documents, a word common in the
+// description or ROME label is not looked for there when other words
+// decide, a whole job title needs all its words (its ROME codes find the
+// rest), quoted phrases are looked up in pair fields, facets are counted
+// on the first page unless asked, and highlights and stored fields are
+// read in a second pass over the page's hits only.
+//
 // The package takes and returns plain Go values; internal/httpapi adapts
 // it to HTTP.
 package search
