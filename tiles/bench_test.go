@@ -166,7 +166,8 @@ func BenchmarkBuild(b *testing.B) {
 	b.ReportMetric(dur.Seconds()/float64(b.N), "build-s")
 }
 
-// BenchmarkBoundaries reports the heap held by the simplified IGN outlines.
+// BenchmarkBoundaries reports the heap held by the simplified IGN outlines
+// (whole, sliced and the low zooms' encoded layers for the default options).
 func BenchmarkBoundaries(b *testing.B) {
 	var before, after runtime.MemStats
 	runtime.GC()
@@ -174,9 +175,10 @@ func BenchmarkBoundaries(b *testing.B) {
 	var s *boundarySet
 	for i := 0; i < b.N; i++ {
 		var err error
-		if s, err = loadBoundaries(2048 + i); err != nil {
+		if s, err = newBoundarySet(4096); err != nil {
 			b.Fatal(err)
 		}
+		s.encodedFor(64, 5)
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)

@@ -361,33 +361,18 @@ func newPrisonRec(p *atigip.Prison, floorSpaces int) *pointRec {
 	return r
 }
 
-// polyRec is a polygon feature (floor space or boundary) in normalised
-// Web Mercator, simplified once per zoom.
+// polyRec is a floor space in normalised Web Mercator, simplified once per
+// zoom.
 type polyRec struct {
 	id    int64
 	bound orb.Bound // normalised Web Mercator
 	// geoms[z] is the geometry simplified for zoom z, up to len-1; deeper
 	// zooms use the last one.
 	geoms []orb.MultiPolygon
-	// parts[z][i] is the bound of geoms[z][i], to skip the parts (islands,
-	// exclaves) that miss a tile without projecting them.
+	// parts[z][i] is the bound of geoms[z][i], to skip the parts that miss
+	// a tile without projecting them.
 	parts [][]orb.Bound
-	// sliced[level] holds, for pre-sliced levels, the geometry cut per
-	// tile of zoom sliceIndexZoom(level), keyed by interleave(x, y).
-	sliced []map[uint64]orb.MultiPolygon
-	props  geojson.Properties // public fields only: same for both audiences
-	minZ   int
-}
-
-// geomAt returns what tile (z, x, y) has to clip: the level's geometry, or
-// the piece of the tile's ancestor when the level is pre-sliced.
-func (r *polyRec) geomAt(z int, x, y uint32) (orb.MultiPolygon, []orb.Bound) {
-	level := min(z, len(r.geoms)-1)
-	if r.sliced != nil && r.sliced[level] != nil {
-		shift := z - sliceIndexZoom(level)
-		return r.sliced[level][interleave(x>>shift, y>>shift)], nil
-	}
-	return r.geoms[level], r.parts[level]
+	props geojson.Properties // public fields only: same for both audiences
 }
 
 func partBounds(levels []orb.MultiPolygon) [][]orb.Bound {

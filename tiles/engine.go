@@ -43,6 +43,9 @@ type Engine struct {
 	log    *slog.Logger
 	store  atigip.Store
 	bounds *boundarySet
+	// lowBounds is the boundaries layer of the tiles up to encodedZoom,
+	// encoded once.
+	lowBounds *encodedLayers
 
 	gen   atomic.Uint64
 	snap  atomic.Pointer[snapshot]
@@ -74,8 +77,11 @@ type snapshot struct {
 	posts   [2]*pyramid
 	prisons []*pointRec // sorted by qk
 	prisRec map[int64]*pointRec
-	floors  map[int64]*polyRec
-	floorLs []*polyRec
+	// lowPrisons[aud] is the prisons layer of the tiles up to
+	// encodedZoom, encoded in advance.
+	lowPrisons [2]map[cacheKey][]byte
+	floors     map[int64]*polyRec
+	floorLs    []*polyRec
 }
 
 // New loads the store and builds an engine; call Follow to keep it live.
@@ -103,7 +109,7 @@ func Build(d Data, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{opts: o, log: o.Logger, bounds: b}
+	e := &Engine{opts: o, log: o.Logger, bounds: b, lowBounds: b.encodedFor(o.Buffer, o.DepartementsFrom)}
 	e.cache = newCache(o.CacheBytes, &e.gen)
 	st := &state{orgs: make(map[int64]*orgRec, len(d.Organisations)), posts: make(map[int64]*postRec, len(d.Posts)),
 		prisons: map[int64]*atigip.Prison{}, floors: map[int64]*atigip.FloorSpace{},
@@ -219,8 +225,10 @@ func (e *Engine) draw(st *state, prev *snapshot, dirty *dirtySet) *snapshot {
 			s.prisons = append(s.prisons, r)
 		}
 		sortPoints(s.prisons)
+		s.lowPrisons = e.encodePrisons(s.prisons)
 	} else {
 		s.floors, s.floorLs, s.prisRec, s.prisons = prev.floors, prev.floorLs, prev.prisRec, prev.prisons
+		s.lowPrisons = prev.lowPrisons
 	}
 	return s
 }
@@ -341,50 +349,77 @@ func (en *entry) tile() Tile {
 // render encodes tile (z, x, y) of audience aud from snapshot s; it returns
 // nil for a tile without features.
 func (e *Engine) render(s *snapshot, aud int, z int, x, y uint32) ([]byte, error) {
+	return e.renderTile(s, aud, z, x, y, true)
+}
+
+// renderTile is render; without useEncoded it encodes every layer anew
+// instead of reusing the layers encoded in advance for the low zooms
+// (tests compare both).
+//
+// An MVT is a sequence of layer fields, so the tile is the concatenation
+// of its layers encoded apart, bottom first: byte for byte the tile that
+// encoding them together gives.
+func (e *Engine) renderTile(s *snapshot, aud int, z int, x, y uint32, useEncoded bool) ([]byte, error) {
 	ext, buf := e.opts.Extent, e.opts.Buffer
 	tb := newTileBounds(z, x, y, ext)
-	var layers mvt.Layers
+	var out []byte
+	var pending mvt.Layers
 	addLayer := func(name string, fs []*geojson.Feature) {
 		if len(fs) > 0 {
-			layers = append(layers, &mvt.Layer{Name: name, Version: 2, Extent: uint32(ext), Features: fs})
+			pending = append(pending, &mvt.Layer{Name: name, Version: 2, Extent: uint32(ext), Features: fs})
 		}
 	}
-	// Boundaries: régions at every zoom, départements from DepartementsFrom.
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		data, err := mvt.Marshal(pending)
+		if err != nil {
+			return fmt.Errorf("tiles: encode %d/%d/%d: %w", z, x, y, err)
+		}
+		pending = pending[:0]
+		if out == nil {
+			out = data
+		} else {
+			out = append(out, data...)
+		}
+		return nil
+	}
+	encoded := useEncoded && z <= encodedZoom
+	k := cacheKey{z: uint8(z), x: x, y: y}
+	// Boundaries: régions at every zoom, départements from
+	// DepartementsFrom.
+	if encoded {
+		out = append(out, e.lowBounds.tiles[k]...)
+	} else {
+		addLayer(LayerBoundaries, e.bounds.features(z, x, y, buf, e.opts.DepartementsFrom))
+	}
 	var fs []*geojson.Feature
-	polys := func(recs []*polyRec) {
-		for _, r := range recs {
-			if !intersectsTile(r.bound, tb, ext, buf) {
-				continue
+	for _, r := range s.floorLs {
+		if !intersectsTile(r.bound, tb, ext, buf) {
+			continue
+		}
+		level := min(z, len(r.geoms)-1)
+		if g := tilePolygons(r.geoms[level], r.parts[level], tb, ext, buf); len(g) > 0 {
+			f := &geojson.Feature{ID: uint64(r.id), Properties: r.props}
+			if len(g) == 1 {
+				f.Geometry = g[0]
+			} else {
+				f.Geometry = g
 			}
-			mp, parts := r.geomAt(z, x, y)
-			if g := tilePolygons(mp, parts, tb, ext, buf); len(g) > 0 {
-				f := &geojson.Feature{ID: uint64(r.id), Properties: r.props}
-				if len(g) == 1 {
-					f.Geometry = g[0]
-				} else {
-					f.Geometry = g
-				}
-				fs = append(fs, f)
-			}
+			fs = append(fs, f)
 		}
 	}
-	polys(e.bounds.regions)
-	if z >= e.opts.DepartementsFrom {
-		polys(e.bounds.departements)
-	}
-	addLayer(LayerBoundaries, fs)
-	fs = nil
-	polys(s.floorLs)
 	addLayer(LayerFloorSpaces, fs)
 
-	fs = nil
-	lo, hi := quadRange(z, x, y)
-	i := searchPoints(s.prisons, lo)
-	for ; i < len(s.prisons) && s.prisons[i].qk < hi; i++ {
-		p := s.prisons[i]
-		fs = append(fs, &geojson.Feature{ID: uint64(p.id), Geometry: pointInTile(tb, p.x, p.y, ext), Properties: p.props[aud]})
+	if encoded {
+		if err := flush(); err != nil {
+			return nil, err
+		}
+		out = append(out, s.lowPrisons[aud][k]...)
+	} else {
+		addLayer(LayerPrisons, e.prisonFeatures(s, aud, tb))
 	}
-	addLayer(LayerPrisons, fs)
 
 	fs = nil
 	items := itemsIn(s.posts[aud].at(z), z, x, y)
@@ -393,15 +428,50 @@ func (e *Engine) render(s *snapshot, aud int, z int, x, y uint32) ([]byte, error
 		fs = append(fs, &geojson.Feature{ID: it.featureID(z), Geometry: pointInTile(tb, it.x, it.y, ext), Properties: it.props(aud)})
 	}
 	addLayer(LayerPosts, fs)
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
 
-	if len(layers) == 0 {
-		return nil, nil
+// prisonFeatures draws the prisons in tile tb.
+func (e *Engine) prisonFeatures(s *snapshot, aud int, tb tileBounds) []*geojson.Feature {
+	var fs []*geojson.Feature
+	lo, hi := quadRange(tb.z, tb.x, tb.y)
+	for i := searchPoints(s.prisons, lo); i < len(s.prisons) && s.prisons[i].qk < hi; i++ {
+		p := s.prisons[i]
+		fs = append(fs, &geojson.Feature{ID: uint64(p.id), Geometry: pointInTile(tb, p.x, p.y, e.opts.Extent), Properties: p.props[aud]})
 	}
-	data, err := mvt.Marshal(layers)
-	if err != nil {
-		return nil, fmt.Errorf("tiles: encode %d/%d/%d: %w", z, x, y, err)
+	return fs
+}
+
+// encodePrisons encodes the prisons layer of every tile up to encodedZoom
+// holding a prison: at low zooms the layer holds all of them, the bulk of
+// the tile's work, while it changes only with the prisons.
+func (e *Engine) encodePrisons(prisons []*pointRec) [2]map[cacheKey][]byte {
+	var out [2]map[cacheKey][]byte
+	for aud := range audiences {
+		out[aud] = map[cacheKey][]byte{}
+		for z := 0; z <= min(encodedZoom, e.opts.MaxZoom); z++ {
+			for i := 0; i < len(prisons); {
+				x, y := tileOf(prisons[i].x, prisons[i].y, z)
+				_, hi := quadRange(z, x, y)
+				j := i
+				for j < len(prisons) && prisons[j].qk < hi {
+					j++
+				}
+				tb := newTileBounds(z, x, y, e.opts.Extent)
+				data, err := mvt.Marshal(mvt.Layers{{Name: LayerPrisons, Version: 2, Extent: uint32(e.opts.Extent),
+					Features: e.prisonFeatures(&snapshot{prisons: prisons[i:j]}, aud, tb)}})
+				if err != nil { // orb only fails on unknown geometry types
+					panic(fmt.Sprintf("tiles: encode prisons %d/%d/%d: %v", z, x, y, err))
+				}
+				out[aud][cacheKey{z: uint8(z), x: x, y: y}] = data
+				i = j
+			}
+		}
 	}
-	return data, nil
+	return out
 }
 
 // pointInTile is the point's tile coordinate, floored so that a point

@@ -52,31 +52,37 @@ func tilePolygons(mp orb.MultiPolygon, parts []orb.Bound, tb tileBounds, extent,
 				p = append(p, h)
 			}
 		}
-		// clip.Polygon uses its input as scratch space: p is our copy.
-		p = clip.Polygon(box, p)
-		if p == nil {
-			continue
-		}
-		var clean orb.Polygon
-		for i, r := range p {
-			r = snapRing(r)
-			if r == nil {
-				if i == 0 {
-					break // no exterior: its holes go too
-				}
-				continue
-			}
-			a := ringArea(r)
-			if (i == 0 && a < 0) || (i > 0 && a > 0) {
-				reverseRing(r)
-			}
-			clean = append(clean, r)
-		}
-		if len(clean) > 0 {
-			out = append(out, clean)
+		if c := cleanPolygon(p, box); c != nil {
+			out = append(out, c)
 		}
 	}
 	return out
+}
+
+// cleanPolygon clips p (tile units, our own copy: clip.Polygon uses its
+// input as scratch space) to box, snaps it to the grid and fixes its
+// winding; nil when nothing valid is left.
+func cleanPolygon(p orb.Polygon, box orb.Bound) orb.Polygon {
+	p = clip.Polygon(box, p)
+	if p == nil {
+		return nil
+	}
+	var clean orb.Polygon
+	for i, r := range p {
+		r = snapRing(r)
+		if r == nil {
+			if i == 0 {
+				return nil // no exterior: its holes go too
+			}
+			continue
+		}
+		a := ringArea(r)
+		if (i == 0 && a < 0) || (i > 0 && a > 0) {
+			reverseRing(r)
+		}
+		clean = append(clean, r)
+	}
+	return clean
 }
 
 func projectRing(r orb.Ring, tb tileBounds) (orb.Ring, orb.Bound) {

@@ -1,6 +1,7 @@
 package tiles
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -349,4 +350,57 @@ func ExampleEngine_Tile() {
 	t, _ := e.Tile(context.Background(), atigip.AudiencePublic, "public", 0, 0, 0)
 	fmt.Println(t.Empty, len(t.ETag) > 2)
 	// Output: false true
+}
+
+// TestEncodedLayers checks that the tiles whose boundaries or prisons
+// layer was encoded in advance are byte for byte the tiles encoded in one
+// go, for both audiences, at every such tile of the low zooms, and that
+// the encoded boundaries cover France (metropolitan and overseas) at every
+// such zoom.
+func TestEncodedLayers(t *testing.T) {
+	e := mustBuild(t, demoData(t, 0.02), Options{})
+	snap := e.snap.Load()
+	perZoom := map[int]int{}
+	keys := map[cacheKey]bool{}
+	for k := range e.lowBounds.tiles {
+		perZoom[int(k.z)]++
+		keys[k] = true
+	}
+	for aud := range audiences {
+		if len(snap.lowPrisons[aud]) == 0 {
+			t.Fatal("no encoded prisons layer")
+		}
+		for k := range snap.lowPrisons[aud] {
+			keys[k] = true
+		}
+	}
+	for k := range keys {
+		for aud := range audiences {
+			got, err := e.renderTile(snap, aud, int(k.z), k.x, k.y, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := e.renderTile(snap, aud, int(k.z), k.x, k.y, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%d/%d/%d aud %d: %d bytes with the encoded layer, %d encoded in one go", k.z, k.x, k.y, aud, len(got), len(want))
+			}
+		}
+	}
+	for z := 0; z <= encodedZoom; z++ {
+		if perZoom[z] == 0 {
+			t.Errorf("z%d: no encoded boundaries tile", z)
+		}
+	}
+	// Paris, Cayenne and Saint-Denis de La Réunion at the last encoded zoom.
+	for _, p := range [][2]float64{{2.35, 48.85}, {-52.33, 4.92}, {55.45, -20.88}} {
+		mx, my := mercator(p[0], p[1])
+		x, y := tileOf(mx, my, encodedZoom)
+		if e.lowBounds.tiles[cacheKey{z: encodedZoom, x: x, y: y}] == nil {
+			t.Errorf("no encoded boundaries at %v", p)
+		}
+	}
+	t.Logf("encoded boundaries tiles per zoom: %v", perZoom)
 }
