@@ -53,9 +53,10 @@ type cache struct {
 }
 
 type cacheShard struct {
-	mu    sync.RWMutex
-	m     map[cacheKey]*entry
-	bytes int64
+	mu           sync.RWMutex
+	m            map[cacheKey]*entry
+	bytes        int64
+	hits, misses atomic.Uint64
 }
 
 func newCache(limit int64, gen *atomic.Uint64) *cache {
@@ -79,7 +80,37 @@ func (c *cache) get(k cacheKey) *entry {
 	s.mu.RLock()
 	e := s.m[k]
 	s.mu.RUnlock()
+	if e != nil {
+		s.hits.Add(1)
+	} else {
+		s.misses.Add(1)
+	}
 	return e
+}
+
+// CacheStats describes the tile cache.
+type CacheStats struct {
+	Hits, Misses uint64 // lookups since the engine was built
+	Entries      int
+	Bytes        int64 // the entries' weight: data plus room for gzip
+	Limit        int64 // Options.CacheBytes (negative: disabled)
+}
+
+func (c *cache) stats() CacheStats {
+	st := CacheStats{Limit: c.perShard * cacheShards}
+	if c.disabled {
+		st.Limit = -1
+	}
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.RLock()
+		st.Entries += len(s.m)
+		st.Bytes += s.bytes
+		s.mu.RUnlock()
+		st.Hits += s.hits.Load()
+		st.Misses += s.misses.Load()
+	}
+	return st
 }
 
 // put stores e if it was generated from the current snapshot: a tile built

@@ -273,6 +273,9 @@ func sortPoints(ps []*pointRec) {
 	})
 }
 
+// CacheStats returns the tile cache's counters, for monitoring.
+func (e *Engine) CacheStats() CacheStats { return e.cache.stats() }
+
 // Options returns the engine's options with defaults applied.
 func (e *Engine) Options() Options { return e.opts }
 

@@ -404,3 +404,32 @@ func TestEncodedLayers(t *testing.T) {
 	}
 	t.Logf("encoded boundaries tiles per zoom: %v", perZoom)
 }
+
+func TestCacheStats(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name                string
+		cacheBytes          int64
+		hits, misses, limit int64
+		entries             int
+	}{
+		{"default", 0, 2, 1, 64 << 20, 1},
+		{"disabled", -1, 0, 0, -1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := mustBuild(t, fixture(), Options{CacheBytes: tc.cacheBytes})
+			for i := 0; i < 3; i++ {
+				if _, err := e.Tile(ctx, atigip.AudiencePublic, "public", 5, 16, 11); err != nil {
+					t.Fatal(err)
+				}
+			}
+			st := e.CacheStats()
+			if int64(st.Hits) != tc.hits || int64(st.Misses) != tc.misses || st.Entries != tc.entries || st.Limit != tc.limit {
+				t.Fatalf("stats %+v, want %d hits, %d misses, %d entries, limit %d", st, tc.hits, tc.misses, tc.entries, tc.limit)
+			}
+			if tc.entries > 0 && st.Bytes <= 0 {
+				t.Fatalf("stats %+v: no bytes counted", st)
+			}
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/atigip/atigip360/internal/atigip"
 	"github.com/atigip/atigip360/tiles"
@@ -36,6 +37,11 @@ func (m TilesModule) Routes(s *Server) []Route {
 	if m.MaxAge <= 0 {
 		m.MaxAge = time.Minute
 	}
+	if m.Engine != nil {
+		if _, err := registerOrReuse[prometheus.Collector](s.opts.Registry, tileCacheCollector{m.Engine}); err != nil {
+			s.log.Warn("tiles: cache metrics not registered", "err", err)
+		}
+	}
 	path := func(name, typ, desc string) Param {
 		return Param{Name: name, In: "path", Type: typ, Description: desc, Required: true}
 	}
@@ -58,6 +64,32 @@ func (m TilesModule) Routes(s *Server) []Route {
 				{Name: "limit", In: "query", Type: "integer", Description: "Nombre maximal de postes (500 au plus)"}},
 			Response: nearResponse{}, Handler: m.near(s)},
 	}
+}
+
+// tileCacheCollector exports the tile cache's counters at /metrics: the
+// hit rate tells whether Options.CacheBytes fits the traffic.
+type tileCacheCollector struct{ e *tiles.Engine }
+
+var (
+	descTileHits    = prometheus.NewDesc("atigip_tiles_cache_hits_total", "Tiles served from the tile cache.", nil, nil)
+	descTileMisses  = prometheus.NewDesc("atigip_tiles_cache_misses_total", "Tiles generated because they were not in the tile cache.", nil, nil)
+	descTileBytes   = prometheus.NewDesc("atigip_tiles_cache_bytes", "Weight of the cached tiles in bytes (data and room for gzip).", nil, nil)
+	descTileEntries = prometheus.NewDesc("atigip_tiles_cache_entries", "Tiles in the tile cache.", nil, nil)
+)
+
+func (tileCacheCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descTileHits
+	ch <- descTileMisses
+	ch <- descTileBytes
+	ch <- descTileEntries
+}
+
+func (c tileCacheCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.e.CacheStats()
+	ch <- prometheus.MustNewConstMetric(descTileHits, prometheus.CounterValue, float64(st.Hits))
+	ch <- prometheus.MustNewConstMetric(descTileMisses, prometheus.CounterValue, float64(st.Misses))
+	ch <- prometheus.MustNewConstMetric(descTileBytes, prometheus.GaugeValue, float64(st.Bytes))
+	ch <- prometheus.MustNewConstMetric(descTileEntries, prometheus.GaugeValue, float64(st.Entries))
 }
 
 type nearResponse struct {

@@ -175,6 +175,22 @@ func TestTilesHTTP(t *testing.T) {
 			t.Fatalf("huge radius: %d", r.status)
 		}
 	})
+	t.Run("cache metrics", func(t *testing.T) {
+		st := eng.CacheStats()
+		if st.Hits == 0 || st.Misses == 0 {
+			t.Fatalf("the subtests above should have hit and missed the cache: %+v", st)
+		}
+		r := env.do("GET", "/metrics", "", nil)
+		for _, want := range []string{
+			"atigip_tiles_cache_hits_total " + strconv.FormatUint(st.Hits, 10),
+			"atigip_tiles_cache_misses_total " + strconv.FormatUint(st.Misses, 10),
+			"atigip_tiles_cache_entries " + strconv.Itoa(st.Entries),
+		} {
+			if !strings.Contains(string(r.body), want+"\n") {
+				t.Fatalf("/metrics lacks %q", want)
+			}
+		}
+	})
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
