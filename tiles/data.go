@@ -1,8 +1,6 @@
 package tiles
 
 import (
-	"context"
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -21,31 +19,6 @@ type Data struct {
 	Posts         []*atigip.Post
 	Prisons       []*atigip.Prison
 	FloorSpaces   []*atigip.FloorSpace
-}
-
-// Load reads Data from the store and returns the change-feed position it
-// covers: changes after seq are applied by Engine.Follow. seq is read first
-// so that a change committed during the scan is applied again, harmlessly,
-// rather than missed.
-func Load(ctx context.Context, s atigip.Store) (Data, int64, error) {
-	var d Data
-	seq, err := s.LastSeq(ctx)
-	if err != nil {
-		return d, 0, fmt.Errorf("tiles: load: last seq: %w", err)
-	}
-	if d.Organisations, err = atigip.Of[*atigip.Organisation](s).All(ctx, atigip.ListFilter{}); err != nil {
-		return d, 0, fmt.Errorf("tiles: load organisations: %w", err)
-	}
-	if d.Posts, err = atigip.Of[*atigip.Post](s).All(ctx, atigip.ListFilter{}); err != nil {
-		return d, 0, fmt.Errorf("tiles: load posts: %w", err)
-	}
-	if d.Prisons, err = atigip.Of[*atigip.Prison](s).All(ctx, atigip.ListFilter{}); err != nil {
-		return d, 0, fmt.Errorf("tiles: load prisons: %w", err)
-	}
-	if d.FloorSpaces, err = atigip.Of[*atigip.FloorSpace](s).All(ctx, atigip.ListFilter{}); err != nil {
-		return d, 0, fmt.Errorf("tiles: load floor spaces: %w", err)
-	}
-	return d, seq, nil
 }
 
 // audience indexes: records keep one property set per audience.

@@ -85,15 +85,43 @@ type snapshot struct {
 }
 
 // New loads the store and builds an engine; call Follow to keep it live.
+// Posts and organisations are streamed into compact records, never all
+// held as domain values: the engine's start costs little more memory than
+// the engine itself. seq is read first so that a change committed during
+// the scan is applied again, harmlessly, rather than missed.
 func New(ctx context.Context, s atigip.Store, opts Options) (*Engine, error) {
-	d, seq, err := Load(ctx, s)
+	seq, err := s.LastSeq(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("tiles: load: last seq: %w", err)
+	}
+	e, err := newEngine(opts)
 	if err != nil {
 		return nil, err
 	}
-	e, err := Build(d, opts)
-	if err != nil {
-		return nil, err
+	st, in := newState(0, 0), interner{}
+	if err := atigip.Of[*atigip.Organisation](s).Scan(ctx, atigip.ListFilter{}, func(o *atigip.Organisation) error {
+		st.orgs[o.ID] = newOrgRec(o, in)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("tiles: load organisations: %w", err)
 	}
+	// Organisations first: a post is bound to its organisation as it comes.
+	if err := atigip.Of[*atigip.Post](s).Scan(ctx, atigip.ListFilter{}, func(p *atigip.Post) error {
+		st.setPost(newPostRec(p, st.orgs[p.OrganisationID], in))
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("tiles: load posts: %w", err)
+	}
+	prisons, err := atigip.Of[*atigip.Prison](s).All(ctx, atigip.ListFilter{})
+	if err != nil {
+		return nil, fmt.Errorf("tiles: load prisons: %w", err)
+	}
+	floors, err := atigip.Of[*atigip.FloorSpace](s).All(ctx, atigip.ListFilter{})
+	if err != nil {
+		return nil, fmt.Errorf("tiles: load floor spaces: %w", err)
+	}
+	st.setPlaces(prisons, floors)
+	e.start(st)
 	e.store, e.seq = s, seq
 	return e, nil
 }
@@ -101,6 +129,24 @@ func New(ctx context.Context, s atigip.Store, opts Options) (*Engine, error) {
 // Build makes an engine from plain data, without a store (exports, tests).
 // The engine keeps no reference to d's posts and organisations.
 func Build(d Data, opts Options) (*Engine, error) {
+	e, err := newEngine(opts)
+	if err != nil {
+		return nil, err
+	}
+	st, in := newState(len(d.Organisations), len(d.Posts)), interner{}
+	for _, o := range d.Organisations {
+		st.orgs[o.ID] = newOrgRec(o, in)
+	}
+	for _, p := range d.Posts {
+		st.setPost(newPostRec(p, st.orgs[p.OrganisationID], in))
+	}
+	st.setPlaces(d.Prisons, d.FloorSpaces)
+	e.start(st)
+	return e, nil
+}
+
+// newEngine is an engine without data yet.
+func newEngine(opts Options) (*Engine, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
@@ -111,25 +157,30 @@ func Build(d Data, opts Options) (*Engine, error) {
 	}
 	e := &Engine{opts: o, log: o.Logger, bounds: b, lowBounds: b.encodedFor(o.Buffer, o.DepartementsFrom)}
 	e.cache = newCache(o.CacheBytes, &e.gen)
-	st := &state{orgs: make(map[int64]*orgRec, len(d.Organisations)), posts: make(map[int64]*postRec, len(d.Posts)),
-		prisons: map[int64]*atigip.Prison{}, floors: map[int64]*atigip.FloorSpace{},
-		floorsOfPri: map[int64]map[int64]bool{}}
-	in := interner{}
-	for _, o := range d.Organisations {
-		st.orgs[o.ID] = newOrgRec(o, in)
-	}
-	for _, p := range d.Posts {
-		st.setPost(newPostRec(p, st.orgs[p.OrganisationID], in))
-	}
-	for _, p := range d.Prisons {
-		st.prisons[p.ID] = p
-	}
-	for _, f := range d.FloorSpaces {
-		st.setFloor(f)
-	}
+	return e, nil
+}
+
+// start draws the first snapshot of st.
+func (e *Engine) start(st *state) {
 	e.state = st
 	e.snap.Store(e.draw(st, nil, nil))
-	return e, nil
+}
+
+func newState(orgs, posts int) *state {
+	return &state{orgs: make(map[int64]*orgRec, orgs), posts: make(map[int64]*postRec, posts),
+		prisons: map[int64]*atigip.Prison{}, floors: map[int64]*atigip.FloorSpace{},
+		floorsOfPri: map[int64]map[int64]bool{}}
+}
+
+// setPlaces adds prisons and their floor spaces: a few hundred values,
+// kept whole.
+func (st *state) setPlaces(prisons []*atigip.Prison, floors []*atigip.FloorSpace) {
+	for _, p := range prisons {
+		st.prisons[p.ID] = p
+	}
+	for _, f := range floors {
+		st.setFloor(f)
+	}
 }
 
 func (st *state) setPost(r *postRec) {

@@ -215,3 +215,46 @@ func TestLiveOrganisation(t *testing.T) {
 		t.Fatal("post of a reactivated organisation not drawn again")
 	}
 }
+
+// TestNewStreamsAsBuild checks that the engine streamed from a store draws
+// the same tiles as one built from the store's values.
+func TestNewStreamsAsBuild(t *testing.T) {
+	ctx := context.Background()
+	s := openDemoStore(t, 0.01)
+	streamed, err := New(ctx, s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d Data
+	if d.Organisations, err = atigip.Of[*atigip.Organisation](s).All(ctx, atigip.ListFilter{}); err != nil {
+		t.Fatal(err)
+	}
+	if d.Posts, err = atigip.Of[*atigip.Post](s).All(ctx, atigip.ListFilter{}); err != nil {
+		t.Fatal(err)
+	}
+	if d.Prisons, err = atigip.Of[*atigip.Prison](s).All(ctx, atigip.ListFilter{}); err != nil {
+		t.Fatal(err)
+	}
+	if d.FloorSpaces, err = atigip.Of[*atigip.FloorSpace](s).All(ctx, atigip.ListFilter{}); err != nil {
+		t.Fatal(err)
+	}
+	built := mustBuild(t, d, Options{})
+	if len(streamed.state.posts) != len(built.state.posts) || len(streamed.state.posts) == 0 {
+		t.Fatalf("%d posts streamed, %d built", len(streamed.state.posts), len(built.state.posts))
+	}
+	n := 0
+	for _, it := range built.snap.Load().posts[audJustice].leaves {
+		for _, z := range []int{0, 5, 9, 14} {
+			x, y := tileOf(it.x, it.y, z)
+			for aud, ts := range map[atigip.Audience]string{atigip.AudiencePublic: "public", atigip.AudienceJustice: "justice"} {
+				a, _ := streamed.Tile(ctx, aud, ts, z, int(x), int(y))
+				b, _ := built.Tile(ctx, aud, ts, z, int(x), int(y))
+				if a.ETag != b.ETag {
+					t.Fatalf("%s %d/%d/%d: streamed and built engines differ", ts, z, x, y)
+				}
+				n++
+			}
+		}
+	}
+	t.Logf("%d tiles compared", n)
+}
