@@ -167,7 +167,10 @@ func (s *Server) Seed(n int, seed uint64) {
 		var updated *time.Time
 		version := int64(0)
 		if rng.IntN(4) != 0 {
-			u := varyPrecision(rng, created.Add(time.Duration(rng.Int64N(int64(now.Sub(created))))))
+			// A fraction of the span, not Int64N(span): Int64N draws again
+			// now and then depending on the span, which depends on the
+			// clock, and every later draw would shift.
+			u := varyPrecision(rng, created.Add(time.Duration(rng.Float64()*float64(now.Sub(created)))))
 			updated = &u
 			version = 1 + rng.Int64N(5)
 		}
