@@ -5,9 +5,20 @@
 //
 // An Engine keeps every layer in memory, in Web Mercator coordinates sorted
 // by quadkey, so that any tile is a binary search plus the encoding of its
-// few features; generated tiles are cached per (tileset, z, x, y). Engine.Follow
+// few features; generated tiles are cached per (tileset, z, x, y), within
+// Options.CacheBytes (hit and miss counts in CacheStats). Engine.Follow
 // applies the store's change feed and invalidates only the tiles and cluster
 // levels whose content changed.
+//
+// Memory is kept small for the national set (about 30 MB of records and
+// pyramids, 15 MB of outlines): posts and organisations are compact records
+// with shared strings, streamed from the store, whose attributes are
+// encoded only when a tile is drawn; the IGN outlines are packed as 32-bit
+// fixed-point coordinates, whole up to z8 and cut per z9 tile beyond. The
+// boundaries layer up to z8 (once per process) and the prisons layer up to
+// z8 (once per snapshot) are encoded in advance: a tile is the
+// concatenation of its layers encoded apart, so the heavy low zooms only
+// encode their posts and floor spaces.
 //
 // Two tilesets cut the same layers for two audiences (see Fields for the
 // per-audience attribute whitelist):
