@@ -179,23 +179,42 @@ func sliceLevel(mp orb.MultiPolygon, iz, extent int) *outlineLevel {
 			lv.pieces[interleave(x, y)] = packMP(mp)
 			return
 		}
-		mb := mp.Bound()
 		for _, c := range [4][2]uint32{{0, 0}, {1, 0}, {0, 1}, {1, 1}} {
 			cx, cy := 2*x+c[0], 2*y+c[1]
 			n := math.Exp2(float64(z + 1))
 			b := orb.Bound{Min: orb.Point{float64(cx)/n - pad, float64(cy)/n - pad},
 				Max: orb.Point{float64(cx+1)/n + pad, float64(cy+1)/n + pad}}
-			if !b.Intersects(mb) {
-				continue
-			}
-			// clip uses its input as scratch space: give it a copy.
-			if part := clip.MultiPolygon(b, orb.Clone(mp).(orb.MultiPolygon)); len(part) > 0 {
+			if part := clipPieces(b, mp); len(part) > 0 {
 				rec(part, z+1, cx, cy)
 			}
 		}
 	}
 	rec(mp, 0, 0, 0)
 	return lv
+}
+
+// clipPieces clips mp to b without modifying it: polygons inside b are
+// shared, only those crossing its edge are copied (clip uses its input as
+// scratch space) and clipped; slicing thus copies little beyond the
+// outlines' edges.
+func clipPieces(b orb.Bound, mp orb.MultiPolygon) orb.MultiPolygon {
+	var out orb.MultiPolygon
+	for _, p := range mp {
+		if len(p) == 0 {
+			continue
+		}
+		pb := p[0].Bound()
+		switch {
+		case !pb.Intersects(b):
+		case b.Contains(pb.Min) && b.Contains(pb.Max):
+			out = append(out, p)
+		default:
+			if c := clip.Polygon(b, orb.Clone(p).(orb.Polygon)); len(c) > 0 {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
 }
 
 // packedMP is a multipolygon in normalised Web Mercator, packed as 32-bit
