@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -32,6 +33,9 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	cfg := env.Config
+	if env.Getenv("GOMEMLIMIT") == "" && cfg.MemoryLimitMB > 0 {
+		debug.SetMemoryLimit(int64(cfg.MemoryLimitMB) << 20)
+	}
 	store, err := env.OpenStore(ctx)
 	if err != nil {
 		return err

@@ -38,6 +38,12 @@ func TestFromEnv(t *testing.T) {
 					t.Errorf("production must refuse dev tokens and demo seeding by default: %+v", c)
 				}
 			}},
+		{name: "memory limit too low", vars: map[string]string{"ATIGIP_MEMORY_LIMIT_MB": "16"}, wantErr: "MEMORY_LIMIT"},
+		{name: "no memory limit", vars: map[string]string{"ATIGIP_MEMORY_LIMIT_MB": "0"}, check: func(t *testing.T, c Config) {
+			if c.MemoryLimitMB != 0 {
+				t.Errorf("MemoryLimitMB = %d", c.MemoryLimitMB)
+			}
+		}},
 		{name: "unknown mode", vars: map[string]string{"ATIGIP_ENV": "staging"}, wantErr: "development or production"},
 	}
 	for _, tt := range tests {
