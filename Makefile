@@ -10,7 +10,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 BENCH     ?= .
 PKG       ?= ./...
 
-.PHONY: run build test lint bench web clean
+.PHONY: run build test lint bench load web clean
 
 run: build
 	./$(BIN) serve
@@ -36,6 +36,10 @@ lint:
 
 bench: web
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -timeout 60m $(PKG)
+
+# wrk over 20,000 shuffled tile paths against a served national set.
+load: web
+	tiles/bench/load.sh
 
 clean:
 	rm -rf bin var $(WEB)/node_modules $(WEB)/static/vendor
