@@ -23,11 +23,11 @@ func requireNode(t *testing.T) string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Fatal("node introuvable : installez Node.js puis lancez `make web`")
+		t.Fatal("node not found: install Node.js, then run `make web`")
 	}
 	for _, p := range []string{"@mapbox/vector-tile", "pbf"} {
 		if _, err := os.Stat(filepath.Join(webDir, "node_modules", p, "package.json")); err != nil {
-			t.Fatalf("module npm %s absent de internal/web/node_modules : lancez `make web`", p)
+			t.Fatalf("npm module %s missing from internal/web/node_modules: run `make web`", p)
 		}
 	}
 	return node

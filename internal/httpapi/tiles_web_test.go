@@ -88,18 +88,23 @@ func TestMapPage(t *testing.T) {
 func TestMapInChromium(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Fatal("node introuvable : installez Node.js puis lancez `make web`")
+		t.Fatal("node not found: install Node.js, then run `make web`")
 	}
 	webDir := filepath.Join("..", "web")
 	if _, err := os.Stat(filepath.Join(webDir, "node_modules", "playwright-core", "package.json")); err != nil || !web.VendorReady() {
-		t.Fatal("internal/web n'est pas installé : lancez `make web`")
+		t.Fatal("internal/web is not installed: run `make web`")
 	}
 	chromium := os.Getenv("CHROMIUM")
 	if chromium == "" {
 		chromium = "/usr/bin/chromium"
 	}
 	if _, err := os.Stat(chromium); err != nil {
-		t.Fatal("Chromium introuvable (/usr/bin/chromium) : apt-get install -y chromium")
+		// CI installs Chromium (.ci/run) and must run this test; a
+		// developer's machine may not have it.
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("Chromium not found at %s (apt-get install -y chromium, or set CHROMIUM)", chromium)
+		}
+		t.Skipf("Chromium not found at %s: install it (apt-get install -y chromium) or set CHROMIUM to run the map's browser test", chromium)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
