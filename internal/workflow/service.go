@@ -170,6 +170,19 @@ type HoursReport struct {
 
 // ReportHours records a report of hours on measure id.
 func (s *Service) ReportHours(ctx context.Context, p atigip.Principal, id int64, r HoursReport) (*atigip.MeasureLog, error) {
+	l, err := s.addLog(ctx, p, id, "report_hours", func(m *atigip.Measure, a Actor) (*atigip.MeasureLog, error) {
+		return ReportHours(m, a, r.Date, r.Hours, r.Note)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("workflow: report hours: %w", err)
+	}
+	return l, nil
+}
+
+// addLog appends to measure id the log that build makes from it, with its
+// audit entry, in one transaction.
+func (s *Service) addLog(ctx context.Context, p atigip.Principal, id int64, action string,
+	build func(m *atigip.Measure, a Actor) (*atigip.MeasureLog, error)) (*atigip.MeasureLog, error) {
 	var out *atigip.MeasureLog
 	err := s.Store.InTx(ctx, func(tx atigip.Tx) error {
 		a := s.actor(p)
@@ -177,7 +190,7 @@ func (s *Service) ReportHours(ctx context.Context, p atigip.Principal, id int64,
 		if err != nil {
 			return err
 		}
-		l, err := ReportHours(m, a, r.Date, r.Hours, r.Note)
+		l, err := build(m, a)
 		if err != nil {
 			return err
 		}
@@ -185,12 +198,9 @@ func (s *Service) ReportHours(ctx context.Context, p atigip.Principal, id int64,
 			return err
 		}
 		out = l
-		return audit(ctx, tx, a, "report_hours", atigip.KindMeasure, m.ID)
+		return audit(ctx, tx, a, action, atigip.KindMeasure, m.ID)
 	})
-	if err != nil {
-		return nil, fmt.Errorf("workflow: report hours: %w", err)
-	}
-	return out, nil
+	return out, err
 }
 
 // HoursCheck is the CPIP's answer to a report.
@@ -242,27 +252,13 @@ type IncidentReport struct {
 
 // RecordIncident records an incident on measure id.
 func (s *Service) RecordIncident(ctx context.Context, p atigip.Principal, id int64, r IncidentReport) (*atigip.MeasureLog, error) {
-	var out *atigip.MeasureLog
-	err := s.Store.InTx(ctx, func(tx atigip.Tx) error {
-		a := s.actor(p)
-		m, _, err := measureWithPost(ctx, tx, &a, id)
-		if err != nil {
-			return err
-		}
-		l, err := RecordIncident(m, a, r.Date, r.Incident, r.Note)
-		if err != nil {
-			return err
-		}
-		if err := tx.Entities(atigip.KindMeasureLog).Create(ctx, l); err != nil {
-			return err
-		}
-		out = l
-		return audit(ctx, tx, a, "record_incident", atigip.KindMeasure, m.ID)
+	l, err := s.addLog(ctx, p, id, "record_incident", func(m *atigip.Measure, a Actor) (*atigip.MeasureLog, error) {
+		return RecordIncident(m, a, r.Date, r.Incident, r.Note)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("workflow: record incident: %w", err)
 	}
-	return out, nil
+	return l, nil
 }
 
 // MeasureHistory is a measure's transitions, hour reports, incidents and
