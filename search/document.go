@@ -236,15 +236,17 @@ func buildDocument(ctx context.Context, e atigip.Entity, ps *parents) (document,
 		d = document{Type: string(TypePost), Title: v.Title, Body: v.Description,
 			Minors: v.MinorsAccepted, Wheelchair: v.WheelchairAccess, Weekends: v.Schedule.Weekends(),
 			Available: v.Status == atigip.PostOpen && v.PlacesLeft() > 0, Status: string(v.Status)}
-		d.Audience = audJustice
-		if v.Keys().Public {
-			d.Audience = audPublic
-		}
 		left := float64(v.PlacesLeft())
 		d.PlacesLeft = &left
 		o, err := ps.org(ctx, v.OrganisationID)
 		if err != nil {
 			return d, false, err
+		}
+		// The public finds what the public map shows; professionals find
+		// every post, closed and draft ones included.
+		d.Audience = audJustice
+		if v.Listed(o, atigip.AudiencePublic) {
+			d.Audience = audPublic
 		}
 		if o != nil {
 			d.Parent = o.Name

@@ -86,11 +86,19 @@ func TestFilters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	orgs := map[int64]*atigip.Organisation{}
+	if err := atigip.Of[*atigip.Organisation](db).Scan(ctx, atigip.ListFilter{}, func(o *atigip.Organisation) error {
+		orgs[o.ID] = o
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	rennes := atigip.Point{Lon: -1.6778, Lat: 48.1173}
-	count := func(keep func(p *atigip.Post) bool) uint64 {
+	// The public finds the posts of the public map; professionals all.
+	count := func(r Request, keep func(p *atigip.Post) bool) uint64 {
 		n := uint64(0)
 		for _, p := range posts {
-			if p.Keys().Public && keep(p) {
+			if (r.Role.Audience() == atigip.AudienceJustice || p.Listed(orgs[p.OrganisationID], atigip.AudiencePublic)) && keep(p) {
 				n++
 			}
 		}
@@ -111,7 +119,7 @@ func TestFilters(t *testing.T) {
 		{"minors", Request{Types: post, Minors: ptr(true)}, func(p *atigip.Post) bool { return p.MinorsAccepted }},
 		{"weekends", Request{Types: post, Weekends: ptr(true)}, func(p *atigip.Post) bool { return p.Schedule.Weekends() }},
 		{"no wheelchair", Request{Types: post, Wheelchair: ptr(false)}, func(p *atigip.Post) bool { return !p.WheelchairAccess }},
-		{"status", Request{Types: post, Status: []string{"closed"}}, func(p *atigip.Post) bool { return p.Status == atigip.PostClosed }},
+		{"status", Request{Types: post, Status: []string{"closed"}, Role: atigip.RoleCPIP}, func(p *atigip.Post) bool { return p.Status == atigip.PostClosed }},
 		{"radius 50 km", Request{Types: post, Near: &rennes, RadiusKm: 50}, func(p *atigip.Post) bool { return atigip.DistanceKm(rennes, p.Location) <= 50 }},
 		{"all together", Request{Types: post, ROME: []string{"A"}, Weekends: ptr(false), Near: &rennes, RadiusKm: 300},
 			func(p *atigip.Post) bool {
@@ -120,7 +128,7 @@ func TestFilters(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			want := count(tt.keep)
+			want := count(tt.req, tt.keep)
 			if want == 0 {
 				t.Fatal("no post has the property: the test proves nothing")
 			}
@@ -135,6 +143,27 @@ func TestFilters(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("the public finds no closed post nor any post of an archived organisation", func(t *testing.T) {
+		res, err := ix.Search(ctx, Request{Types: post, Status: []string{"closed", "draft"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Total != 0 {
+			t.Errorf("public search found %d closed or draft posts", res.Total)
+		}
+		res, err = ix.Search(ctx, Request{Types: post, PerPage: MaxPerPage})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range res.Hits {
+			for _, p := range posts {
+				if p.ID == h.ID && !orgs[p.OrganisationID].Active {
+					t.Errorf("public search found post %d of an archived organisation", p.ID)
+				}
+			}
+		}
+	})
 
 	t.Run("available is for justice and means places left", func(t *testing.T) {
 		res, err := ix.Search(ctx, Request{Types: post, Available: ptr(true), Role: atigip.RoleCPIP, PerPage: 100})

@@ -36,19 +36,10 @@ func audIndex(a atigip.Audience) int {
 	return audPublic
 }
 
-// PostVisible says whether a post is on the map of audience a: registered,
-// open or full posts (never drafts nor closed ones) of an active host
-// organisation; posts reserved to justice only for the justice audience.
+// PostVisible says whether a post is on the map of audience a
+// (atigip.Post.Listed: the rule search shares).
 func PostVisible(p *atigip.Post, org *atigip.Organisation, a atigip.Audience) bool {
-	switch p.Status {
-	case atigip.PostRegistered, atigip.PostOpen, atigip.PostFull:
-	default:
-		return false
-	}
-	if org == nil || !org.Active || p.Location.IsZero() || !p.Location.Valid() {
-		return false
-	}
-	return p.Visibility == atigip.VisibilityPublic || a == atigip.AudienceJustice
+	return p.Listed(org, a)
 }
 
 // orgRec is what the posts layer shows of a host organisation, shared by

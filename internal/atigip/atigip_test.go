@@ -181,3 +181,35 @@ func ExampleDistanceKm() {
 	fmt.Printf("%.0f km\n", atigip.DistanceKm(lyon, paris))
 	// Output: 391 km
 }
+
+func TestPostListed(t *testing.T) {
+	active := &atigip.Organisation{Active: true}
+	tests := []struct {
+		name    string
+		edit    func(p *atigip.Post)
+		org     *atigip.Organisation
+		public  bool
+		justice bool
+	}{
+		{"open public post", func(p *atigip.Post) {}, active, true, true},
+		{"justice-only post", func(p *atigip.Post) { p.Visibility = atigip.VisibilityJustice }, active, false, true},
+		{"closed post", func(p *atigip.Post) { p.Status = atigip.PostClosed }, active, false, false},
+		{"draft post", func(p *atigip.Post) { p.Status = atigip.PostDraft }, active, false, false},
+		{"full post", func(p *atigip.Post) { p.Status = atigip.PostFull }, active, true, true},
+		{"archived organisation", func(p *atigip.Post) {}, &atigip.Organisation{Active: false}, false, false},
+		{"unknown organisation", func(p *atigip.Post) {}, nil, false, false},
+		{"no location", func(p *atigip.Post) { p.Location = atigip.Point{} }, active, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := validPost()
+			tt.edit(p)
+			if got := p.Listed(tt.org, atigip.AudiencePublic); got != tt.public {
+				t.Errorf("public: %v, want %v", got, tt.public)
+			}
+			if got := p.Listed(tt.org, atigip.AudienceJustice); got != tt.justice {
+				t.Errorf("justice: %v, want %v", got, tt.justice)
+			}
+		})
+	}
+}

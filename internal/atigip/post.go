@@ -69,6 +69,23 @@ func (p *Post) Keys() Keys {
 // PlacesLeft is the number of places still available.
 func (p *Post) PlacesLeft() int { return max(0, p.Places-p.PlacesTaken) }
 
+// Listed reports whether p is shown to audience a on the map and in
+// search: registered, open or full (never a draft nor a closed post), at a
+// valid place, of an active host organisation (org is p's; nil when
+// unknown), and public unless a is the justice audience. It is the one
+// rule the tiles and the search index share.
+func (p *Post) Listed(org *Organisation, a Audience) bool {
+	switch p.Status {
+	case PostRegistered, PostOpen, PostFull:
+	default:
+		return false
+	}
+	if org == nil || !org.Active || p.Location.IsZero() || !p.Location.Valid() {
+		return false
+	}
+	return p.Visibility == VisibilityPublic || a == AudienceJustice
+}
+
 // Validate implements Entity.
 func (p *Post) Validate() error {
 	var pr Problems
