@@ -32,6 +32,15 @@ import (
 //     /api/procedures, kind post_registration); a post is created draft;
 //     places_taken and the "full" status follow the measures assigned to
 //     it. Once registered, its holder opens and closes it freely.
+//   - people: the CPU's clearance (work_cleared, work_cleared_at) belongs to
+//     POST /api/people/{id}/clearance, a detainee's change of establishment
+//     to POST /api/people/{id}/transfer; a person may be created detained
+//     in an establishment, never cleared. Entering or leaving detention
+//     drops the clearance, as a transfer does.
+//   - offers of work and training in prison: places_taken and the "filled"
+//     status follow the assignments of the waiting list (POST
+//     /api/applications/{id}/transitions); such an offer is created with
+//     no place taken, open or closed.
 
 // guardFields collects the refused fields of one write.
 type guardFields []atigip.FieldError
@@ -177,4 +186,80 @@ func guardPost(old, cur atigip.Entity) error {
 		"L'état « %s » résulte des mesures affectées au poste ; pour ne plus recevoir de tigiste, fermez le poste (closed).", atigip.PostStatuses[atigip.PostFull])
 	g.check(p.PlacesTaken != o.PlacesTaken, "places_taken", "Les places occupées suivent les mesures affectées au poste (%s).", measureTransitions)
 	return g.onUpdate("Poste de TIG")
+}
+
+const (
+	personClearance = "POST /api/people/{id}/clearance"
+	personTransfer  = "POST /api/people/{id}/transfer"
+)
+
+// guardPerson keeps the CPU's clearance and the transfers of a detainee to
+// their routes. A person may arrive detained in an establishment (the
+// prison case system, or its staff, registers detainees), but not cleared:
+// the CPU's decision is recorded by its route. Entering or leaving
+// detention has no procedure of its own; like a transfer it drops the
+// clearance, which belongs to one establishment's CPU.
+func guardPerson(old, cur atigip.Entity) error {
+	p := cur.(*atigip.Person)
+	var g guardFields
+	if old == nil {
+		g.check(p.WorkCleared, "work_cleared",
+			"Le classement au travail est décidé par la CPU de l'établissement pénitentiaire et enregistré par %s : il est absent à la création.", personClearance)
+		g.check(p.WorkClearedAt != nil, "work_cleared_at",
+			"La date du classement au travail est fixée par %s.", personClearance)
+		return g.onCreate("Profil de la personne")
+	}
+	o := old.(*atigip.Person)
+	if p.Detained != o.Detained {
+		// Incarceration or release: the clearance may only be sent back as
+		// read or dropped, and is dropped.
+		g.check(p.WorkCleared && !o.WorkCleared, "work_cleared",
+			"Le classement au travail est décidé par la CPU du nouvel établissement et enregistré par %s.", personClearance)
+		g.check(p.WorkClearedAt != nil && !same(p.WorkClearedAt, o.WorkClearedAt), "work_cleared_at",
+			"La date du classement au travail est fixée par %s.", personClearance)
+		if len(g) == 0 {
+			p.WorkCleared, p.WorkClearedAt = false, nil
+		}
+		return g.onUpdate("Profil de la personne")
+	}
+	g.check(p.WorkCleared != o.WorkCleared, "work_cleared",
+		"Le classement au travail est décidé par la CPU et enregistré par %s.", personClearance)
+	g.check(!same(p.WorkClearedAt, o.WorkClearedAt), "work_cleared_at",
+		"La date du classement au travail est fixée par %s.", personClearance)
+	g.check(o.Detained && p.PrisonID != o.PrisonID, "prison_id",
+		"Le changement d'établissement pénitentiaire d'une personne détenue est un transfert : utilisez %s (les candidatures ouvertes sont closes, le classement revient à la CPU).", personTransfer)
+	return g.onUpdate("Profil de la personne")
+}
+
+// prisonOffer reports whether applications, hence the places-taken count,
+// are handled by the waiting list for o (work and training in prison; jobs
+// at release are not applied to here).
+func prisonOffer(o *atigip.Offer) bool {
+	return o.OfferKind == atigip.OfferWork || o.OfferKind == atigip.OfferTraining
+}
+
+// guardOffer keeps the places taken of work and training offers to the
+// assignments of the waiting list.
+func guardOffer(old, cur atigip.Entity) error {
+	f := cur.(*atigip.Offer)
+	var g guardFields
+	if old == nil {
+		if !prisonOffer(f) {
+			return nil
+		}
+		g.check(f.PlacesTaken != 0, "places_taken",
+			"Les places occupées suivent les affectations des candidats (%s, état « accepted ») : 0 à la création.", appTransitions)
+		g.check(f.Status == atigip.OfferFilled, "status",
+			"L'état « %s » résulte des affectations des candidats (%s) ; une offre est créée ouverte ou fermée.", atigip.OfferStatuses[atigip.OfferFilled], appTransitions)
+		return g.onCreate("Offre")
+	}
+	o := old.(*atigip.Offer)
+	if !prisonOffer(f) && !prisonOffer(o) {
+		return nil
+	}
+	g.check(f.PlacesTaken != o.PlacesTaken, "places_taken",
+		"Les places occupées suivent les affectations des candidats par le chef d'établissement (%s, état « accepted »).", appTransitions)
+	g.check(f.Status == atigip.OfferFilled && o.Status != atigip.OfferFilled, "status",
+		"L'état « %s » résulte des affectations des candidats (%s) ; pour ne plus recevoir de candidature, fermez l'offre (closed).", atigip.OfferStatuses[atigip.OfferFilled], appTransitions)
+	return g.onUpdate("Offre")
 }

@@ -28,6 +28,16 @@ func TestWorkflowFieldsGuarded(t *testing.T) {
 	awaiting := fx.fresh(atigip.KindOrganisation, 8).(*atigip.Organisation)
 	awaiting.Habilitation = atigip.Habilitation{Status: atigip.HabAwaiting, RequestedAt: &started}
 	seed(t, store, awaiting)
+	uncleared := fx.fresh(atigip.KindPerson, 13).(*atigip.Person)
+	uncleared.Detained, uncleared.PrisonID, uncleared.WorkCleared, uncleared.WorkClearedAt = true, fx.prison.ID, false, nil
+	seed(t, store, uncleared)
+	cleared := fx.fresh(atigip.KindPerson, 14).(*atigip.Person)
+	cleared.Detained, cleared.PrisonID, cleared.WorkCleared, cleared.WorkClearedAt = true, fx.prison.ID, true, &started
+	seed(t, store, cleared)
+	released := fx.fresh(atigip.KindPerson, 15).(*atigip.Person)
+	released.Detained, released.PrisonID, released.WorkCleared, released.WorkClearedAt = true, fx.prison.ID, true, &started
+	seed(t, store, released)
+	otherPrison := seed(t, store, sample[*atigip.Prison](atigip.KindPrison, 1))
 
 	get := func(k atigip.Kind, id int64) atigip.Entity {
 		e, err := store.Entities(k).Get(t.Context(), id)
@@ -54,6 +64,10 @@ func TestWorkflowFieldsGuarded(t *testing.T) {
 		return func(e atigip.Entity) { f(e.(*atigip.Application)) }
 	}
 	post := func(f func(*atigip.Post)) func(atigip.Entity) { return func(e atigip.Entity) { f(e.(*atigip.Post)) } }
+	person := func(f func(*atigip.Person)) func(atigip.Entity) {
+		return func(e atigip.Entity) { f(e.(*atigip.Person)) }
+	}
+	offer := func(f func(*atigip.Offer)) func(atigip.Entity) { return func(e atigip.Entity) { f(e.(*atigip.Offer)) } }
 	edits := []edit{
 		{"CPIP sets a measure in progress", cpip, atigip.KindMeasure, fx.measure.ID,
 			measure(func(m *atigip.Measure) { m.State, m.PostID = atigip.MeasureInProgress, fx.post.ID }), "state", "/transitions"},
@@ -95,6 +109,22 @@ func TestWorkflowFieldsGuarded(t *testing.T) {
 			post(func(p *atigip.Post) { p.PlacesTaken = p.Places }), "places_taken", "/transitions"},
 		{"host closes its registered post", host, atigip.KindPost, fx.post.ID,
 			post(func(p *atigip.Post) { p.Status, p.Title = atigip.PostClosed, "Fermé pour l'été" }), "", ""},
+		{"staff clears a detainee", pris, atigip.KindPerson, uncleared.ID,
+			person(func(p *atigip.Person) { p.WorkCleared, p.WorkClearedAt = true, &started }), "work_cleared", "/clearance"},
+		{"CPIP revokes a clearance", cpip, atigip.KindPerson, cleared.ID,
+			person(func(p *atigip.Person) { p.WorkCleared, p.WorkClearedAt = false, nil }), "work_cleared", "/clearance"},
+		{"case system backdates a clearance", sys, atigip.KindPerson, cleared.ID,
+			person(func(p *atigip.Person) { at := started.AddDate(0, -6, 0); p.WorkClearedAt = &at }), "work_cleared_at", "/clearance"},
+		{"staff moves a detainee to another prison", pris, atigip.KindPerson, cleared.ID,
+			person(func(p *atigip.Person) { p.PrisonID = otherPrison.ID }), "prison_id", "/transfer"},
+		{"staff records a detainee's wishes", pris, atigip.KindPerson, cleared.ID,
+			person(func(p *atigip.Person) { p.Wishes = "Formation en cuisine" }), "", ""},
+		{"staff counts places taken on an offer", pris, atigip.KindOffer, fx.offer.ID,
+			offer(func(o *atigip.Offer) { o.PlacesTaken = o.Places }), "places_taken", "/transitions"},
+		{"concessionnaire marks its offer filled", biz, atigip.KindOffer, fx.offer.ID,
+			offer(func(o *atigip.Offer) { o.Status = atigip.OfferFilled }), "status", "/transitions"},
+		{"staff closes an offer and adds places", pris, atigip.KindOffer, fx.offer.ID,
+			offer(func(o *atigip.Offer) { o.Status, o.Places = atigip.OfferClosed, o.Places+2 }), "", ""},
 	}
 	for _, tc := range edits {
 		t.Run("PUT "+tc.name, func(t *testing.T) {
@@ -155,6 +185,30 @@ func TestWorkflowFieldsGuarded(t *testing.T) {
 		}), 201, ""},
 		{"post open at once", host, mk(atigip.KindPost, func(e atigip.Entity) { e.(*atigip.Post).Status = atigip.PostOpen }), 400, "status"},
 		{"post with places taken", dsp, mk(atigip.KindPost, func(e atigip.Entity) { e.(*atigip.Post).PlacesTaken = 1 }), 400, "places_taken"},
+		{"person already cleared", sys, mk(atigip.KindPerson, func(e atigip.Entity) {
+			p := e.(*atigip.Person)
+			p.Detained, p.PrisonID, p.WorkCleared, p.WorkClearedAt = true, fx.prison.ID, true, &started
+		}), 400, "work_cleared"},
+		{"person with a clearance date", pris, mk(atigip.KindPerson, func(e atigip.Entity) {
+			p := e.(*atigip.Person)
+			p.Detained, p.PrisonID, p.WorkCleared, p.WorkClearedAt = true, fx.prison.ID, false, &started
+		}), 400, "work_cleared_at"},
+		{"detainee arriving in a prison, not cleared", pris, mk(atigip.KindPerson, func(e atigip.Entity) {
+			p := e.(*atigip.Person)
+			p.Detained, p.PrisonID, p.WorkCleared, p.WorkClearedAt = true, fx.prison.ID, false, nil
+		}), 201, ""},
+		{"offer with places taken", pris, mk(atigip.KindOffer, func(e atigip.Entity) {
+			o := e.(*atigip.Offer)
+			o.Status, o.PlacesTaken = atigip.OfferOpen, 1
+		}), 400, "places_taken"},
+		{"offer already filled", biz, mk(atigip.KindOffer, func(e atigip.Entity) {
+			o := e.(*atigip.Offer)
+			o.Status, o.PlacesTaken = atigip.OfferFilled, 0
+		}), 400, "status"},
+		{"job at release with places taken", pris, mk(atigip.KindOffer, func(e atigip.Entity) {
+			o := e.(*atigip.Offer)
+			o.OfferKind, o.EmployerKind, o.Status, o.PlacesTaken = atigip.OfferRelease, atigip.EmployerConcession, atigip.OfferFilled, o.Places
+		}), 201, ""},
 	}
 	for _, tc := range creates {
 		t.Run("POST "+tc.name, func(t *testing.T) {
@@ -174,6 +228,18 @@ func TestWorkflowFieldsGuarded(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("PUT release drops the clearance", func(t *testing.T) {
+		p := get(atigip.KindPerson, released.ID).(*atigip.Person)
+		p.Detained = false // sent with the clearance as read
+		res := env.do("PUT", path(atigip.KindPerson, released.ID), tok(sys), p)
+		if res.status != 200 {
+			t.Fatalf("release: %d %s", res.status, res.body)
+		}
+		if got := get(atigip.KindPerson, released.ID).(*atigip.Person); got.Detained || got.WorkCleared || got.WorkClearedAt != nil {
+			t.Fatalf("released %+v keeps the clearance of its establishment's CPU", got)
+		}
+	})
 
 	t.Run("POST application is filed on the waiting list", func(t *testing.T) {
 		a := fx.creatable(t, store, atigip.KindApplication, 11).(*atigip.Application)

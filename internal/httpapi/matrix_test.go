@@ -191,6 +191,10 @@ func (f *fixture) creatable(t testing.TB, s atigip.Store, k atigip.Kind, i int) 
 		v.Habilitation = atigip.Habilitation{Status: atigip.HabNone}
 	case *atigip.Post:
 		v.Status, v.PlacesTaken = atigip.PostDraft, 0
+	case *atigip.Offer:
+		v.Status, v.PlacesTaken = atigip.OfferOpen, 0
+	case *atigip.Person:
+		v.WorkCleared, v.WorkClearedAt = false, nil
 	case *atigip.Measure:
 		v.State, v.PostID, v.StartDate, v.HoursDone, v.Suspensions, v.History = atigip.MeasureToPlace, 0, atigip.Date{}, 0, nil, nil
 	case *atigip.Application:

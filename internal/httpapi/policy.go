@@ -201,6 +201,7 @@ var policies = map[atigip.Kind]policy{
 		update: []atigip.Role{atigip.RolePrisonStaff, atigip.RoleBusiness},
 		remove: []atigip.Role{atigip.RolePrisonStaff, atigip.RoleBusiness},
 		parent: "prison_id",
+		guard:  guardOffer,
 		writable: func(p atigip.Principal, old, cur atigip.Entity) error {
 			if p.Role == atigip.RoleBusiness {
 				for _, e := range []atigip.Entity{old, cur} {
@@ -221,6 +222,7 @@ var policies = map[atigip.Kind]policy{
 		update: writersOfPeople,
 		remove: []atigip.Role{atigip.RoleDSPIP},
 		parent: "prison_id",
+		guard:  guardPerson,
 		scope: func(p atigip.Principal, f *atigip.ListFilter) bool {
 			switch p.Role {
 			case atigip.RolePerson:
