@@ -18,21 +18,7 @@ func demoData(t testing.TB, scale float64) Data {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, x := range ds.Organisations {
-		x.ID = int64(i + 1)
-	}
-	for i, x := range ds.Posts {
-		x.ID = int64(i + 1)
-	}
-	for i, x := range ds.Offers {
-		x.ID = int64(i + 1)
-	}
-	for i, x := range ds.People {
-		x.ID = int64(i + 1)
-	}
-	for i, x := range ds.Measures {
-		x.ID = int64(i + 1)
-	}
+	ds.NumberByPosition()
 	return Data{Posts: ds.Posts, Offers: ds.Offers, Organisations: ds.Organisations, People: ds.People, Measures: ds.Measures}
 }
 
