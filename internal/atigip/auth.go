@@ -92,6 +92,7 @@ type Principal struct {
 	PrisonID       int64  `json:"prison_id,omitempty"`       // for prison staff and detainees
 	PersonID       int64  `json:"person_id,omitempty"`       // for the person role: own data only
 	Departement    string `json:"departement,omitempty"`     // perimeter of a professional
+	SIRET          string `json:"siret,omitempty"`           // for business roles: the company (SIRET, or SIREN for every establishment)
 }
 
 // Anonymous is the principal of a request without credentials.

@@ -36,6 +36,7 @@ type devClaims struct {
 	PrisonID       int64       `json:"prison_id,omitempty"`
 	PersonID       int64       `json:"person_id,omitempty"`
 	Departement    string      `json:"departement,omitempty"`
+	SIRET          string      `json:"siret,omitempty"`
 }
 
 // NewDevTokens returns development tokens signed with secret (at least
@@ -66,7 +67,7 @@ func (d *DevTokens) Issue(p atigip.Principal, ttl time.Duration) (string, error)
 			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 		},
 		Role: p.Role, Name: p.Name, OrganisationID: p.OrganisationID, PrisonID: p.PrisonID,
-		PersonID: p.PersonID, Departement: p.Departement,
+		PersonID: p.PersonID, Departement: p.Departement, SIRET: p.SIRET,
 	}
 	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(d.secret)
 	if err != nil {
@@ -91,5 +92,5 @@ func (d *DevTokens) Authenticate(_ context.Context, token string) (atigip.Princi
 		return atigip.Principal{}, atigip.Errorf(atigip.EUNAUTHORIZED, "Jeton de développement sans rôle ou sans sujet.")
 	}
 	return atigip.Principal{Subject: c.Subject, Role: c.Role, Name: c.Name, OrganisationID: c.OrganisationID,
-		PrisonID: c.PrisonID, PersonID: c.PersonID, Departement: c.Departement}, nil
+		PrisonID: c.PrisonID, PersonID: c.PersonID, Departement: c.Departement, SIRET: c.SIRET}, nil
 }
