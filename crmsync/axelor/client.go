@@ -1,6 +1,7 @@
 package axelor
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -77,6 +78,10 @@ type Options struct {
 	// BreakerThreshold is the number of consecutive failed attempts that
 	// opens the circuit (default 10; negative disables the breaker).
 	BreakerThreshold int
+	// AppRetryMax is the number of times a call answered {"status":-1}
+	// (no conflict, no validation error) is repeated (default 4; negative
+	// disables).
+	AppRetryMax int
 	// BreakerCooldown is how long the circuit stays open (default 30 s).
 	BreakerCooldown time.Duration
 	// Transport replaces the pooled transport (tests).
@@ -108,6 +113,12 @@ func (o *Options) defaults() {
 	if o.BreakerThreshold == 0 {
 		o.BreakerThreshold = 10
 	}
+	if o.AppRetryMax == 0 {
+		o.AppRetryMax = 4
+	}
+	if o.AppRetryMax < 0 {
+		o.AppRetryMax = 0
+	}
 	if o.BreakerCooldown <= 0 {
 		o.BreakerCooldown = 30 * time.Second
 	}
@@ -124,6 +135,8 @@ type Stats struct {
 	Logins       int64 // successful logins
 	Conflicts    int64 // optimistic-lock failures answered
 	BreakerOpens int64 // times the breaker opened
+	AppRetries   int64 // calls repeated after a status -1 answer
+	Logouts      int64 // sessions closed
 	BreakerState BreakerState
 }
 
@@ -142,6 +155,7 @@ type Client struct {
 	csrf     atomic.Value // string
 
 	nRequests, nAttempts, nRetries, nLogins, nConflicts atomic.Int64
+	nAppRetries, nLogouts                               atomic.Int64
 }
 
 // errBreakerOpen is returned by the transport while the circuit is open.
@@ -210,6 +224,7 @@ func (c *Client) Stats() Stats {
 		Requests: c.nRequests.Load(), Attempts: c.nAttempts.Load(), Retries: c.nRetries.Load(),
 		Logins: c.nLogins.Load(), Conflicts: c.nConflicts.Load(),
 		BreakerOpens: int64(opens), BreakerState: st,
+		AppRetries: c.nAppRetries.Load(), Logouts: c.nLogouts.Load(),
 	}
 }
 
@@ -436,6 +451,7 @@ func (c *Client) call(ctx context.Context, op, method, path string, body any, wr
 			return nil, &Error{Code: CodeInvalid, Op: op, Err: err}
 		}
 	}
+	remote := 0 // status -1 answers retried
 	for try := 0; ; try++ {
 		gen := c.gen.Load()
 		if c.opts.Auth.Mode == AuthSession && !c.loggedIn.Load() {
@@ -462,7 +478,35 @@ func (c *Client) call(ctx context.Context, op, method, path string, body any, wr
 			}
 			continue
 		}
-		return c.decode(op, a)
+		env, err := c.decode(op, a)
+		if CodeOf(err) == CodeRemote && remote < c.opts.AppRetryMax {
+			// status -1 in an HTTP 200 is how every server-side exception
+			// arrives (ResponseInterceptor), transient database errors
+			// included: retried here, a bounded number of times, so that
+			// one of them never aborts a run. Reads are idempotent and an
+			// update replayed with the same version is safe (JPA#_edit
+			// compares versions only when a value changes).
+			remote++
+			c.nAppRetries.Add(1)
+			c.log.Debug("axelor status -1, retrying", "op", op, "retry", remote)
+			if werr := sleepCtx(ctx, c.backoff(c.opts.RetryWaitMin, c.opts.RetryWaitMax, remote-1, nil)); werr != nil {
+				return nil, err
+			}
+			continue
+		}
+		return env, err
+	}
+}
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 
@@ -548,9 +592,13 @@ func (c *Client) relogin(ctx context.Context, seen int64) error {
 	if a.status != http.StatusOK {
 		return &Error{Code: CodeHTTP, Op: "login", HTTPStatus: a.status}
 	}
+	// AxelorCallbackLogic answers an XHR login with 200 "{}" and no
+	// Content-Type (pac4j writes the body, sets none; a proxy may label it
+	// text/plain): the body is read whatever the label. A login page in a
+	// 200 (a proxy that followed a redirect) is not JSON and fails here.
 	var ok map[string]json.RawMessage
-	if !isJSON(a.header) || json.Unmarshal(a.body, &ok) != nil {
-		return &Error{Code: CodeProtocol, Op: "login", Message: "réponse de connexion non JSON"}
+	if json.Unmarshal(bytes.TrimSpace(a.body), &ok) != nil {
+		return &Error{Code: CodeProtocol, Op: "login", Message: "réponse de connexion illisible"}
 	}
 	if _, mfa := ok["route"]; mfa {
 		return &Error{Code: CodeAuth, Op: "login", Message: "double authentification exigée pour le compte de synchronisation"}
@@ -571,12 +619,24 @@ func (c *Client) relogin(ctx context.Context, seen int64) error {
 	return nil
 }
 
-// Logout closes the session (GET /logout); errors are ignored because the
-// session expires anyway.
-func (c *Client) Logout(ctx context.Context) {
+// Logout closes the session (GET /logout, answered by a redirect once
+// the session is destroyed: AxelorLogoutLogic). A failure is returned for
+// the logs only: the session expires anyway after session.timeout.
+func (c *Client) Logout(ctx context.Context) error {
+	c.loginMu.Lock()
+	defer c.loginMu.Unlock()
 	if c.opts.Auth.Mode != AuthSession || !c.loggedIn.Load() {
-		return
+		return nil
 	}
 	c.loggedIn.Store(false)
-	_, _ = c.send(ctx, http.MethodGet, "/logout", nil, false)
+	c.csrf.Store("")
+	a, err := c.send(ctx, http.MethodGet, "/logout", nil, false)
+	if err != nil {
+		return transportError("logout", err)
+	}
+	if a.status >= 400 {
+		return &Error{Code: CodeHTTP, Op: "logout", HTTPStatus: a.status}
+	}
+	c.nLogouts.Add(1)
+	return nil
 }

@@ -113,10 +113,7 @@ func rawSearch(t *testing.T, srv *httptest.Server, body string) map[string]any {
 
 func login(t *testing.T, srv *httptest.Server) []*http.Cookie {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/callback", strings.NewReader(`{"username":"admin","password":"admin"}`))
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(axelorfake.NewLoginRequest(srv.URL, "admin", "admin"))
 	if err != nil {
 		t.Fatal(err)
 	}

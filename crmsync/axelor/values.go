@@ -25,11 +25,34 @@ func (r Record) Version() (int64, bool) {
 }
 
 // Has reports whether key is present (even when null).
-func (r Record) Has(key string) bool { _, ok := r[key]; return ok }
+func (r Record) Has(key string) bool { _, ok := r.lookup(key); return ok }
+
+// Get returns the value at key. A dotted key is read both ways Axelor
+// answers it: as the flat key of a search row (Query.Selector#fetch,
+// "mainAddress.zip") or as nested maps, the form of a fetch or save answer
+// (Resource#toMap: "mainAddress": {"zip": …}).
+func (r Record) Get(key string) any { v, _ := r.lookup(key); return v }
+
+func (r Record) lookup(key string) (any, bool) {
+	if v, ok := r[key]; ok {
+		return v, true
+	}
+	head, rest, dotted := strings.Cut(key, ".")
+	if !dotted {
+		return nil, false
+	}
+	child, ok := r[head].(map[string]any)
+	if !ok {
+		// a null reference: the whole path reads as null
+		_, present := r[head]
+		return nil, present
+	}
+	return Record(child).lookup(rest)
+}
 
 // String returns a string field; null and absent give "".
 func (r Record) String(key string) string {
-	switch v := r[key].(type) {
+	switch v := r.Get(key).(type) {
 	case string:
 		return v
 	case json.Number:
@@ -40,7 +63,7 @@ func (r Record) String(key string) string {
 
 // Int returns an integer field; false when absent, null or not an integer.
 func (r Record) Int(key string) (int64, bool) {
-	switch v := r[key].(type) {
+	switch v := r.Get(key).(type) {
 	case json.Number:
 		i, err := v.Int64()
 		return i, err == nil
@@ -57,17 +80,17 @@ func (r Record) Int(key string) (int64, bool) {
 }
 
 // Bool returns a boolean field; null and absent give false.
-func (r Record) Bool(key string) bool { b, _ := r[key].(bool); return b }
+func (r Record) Bool(key string) bool { b, _ := r.Get(key).(bool); return b }
 
 // Decimal returns a BigDecimal field, sent by Axelor as a JSON string
 // ("45.759700000000000000"); false when null or absent.
 func (r Record) Decimal(key string) (float64, bool, error) {
-	return ParseDecimal(r[key])
+	return ParseDecimal(r.Get(key))
 }
 
 // Time returns a date-time field; false when null or absent.
 func (r Record) Time(key string) (time.Time, bool, error) {
-	s, ok := r[key].(string)
+	s, ok := r.Get(key).(string)
 	if !ok || s == "" {
 		return time.Time{}, false, nil
 	}
@@ -77,7 +100,7 @@ func (r Record) Time(key string) (time.Time, bool, error) {
 
 // Ref returns a many-to-one or one-to-one compact map, nil when null.
 func (r Record) Ref(key string) Record {
-	if m, ok := r[key].(map[string]any); ok {
+	if m, ok := r.Get(key).(map[string]any); ok {
 		return Record(m)
 	}
 	return nil
@@ -85,7 +108,7 @@ func (r Record) Ref(key string) Record {
 
 // List returns a collection as records.
 func (r Record) List(key string) []Record {
-	l, _ := r[key].([]any)
+	l, _ := r.Get(key).([]any)
 	out := make([]Record, 0, len(l))
 	for _, it := range l {
 		if m, ok := it.(map[string]any); ok {

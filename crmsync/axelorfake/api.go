@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strconv"
 	"time"
 )
@@ -164,4 +165,15 @@ func (s *Server) CityID(zip string) int64 {
 		}
 	}
 	return 0
+}
+
+// NewLoginRequest builds the XHR session login Axelor reads as JSON
+// (AuthPac4jInfo#isXHR: exact header values), for tests that talk to the
+// fake without the client.
+func NewLoginRequest(baseURL, user, password string) *http.Request {
+	body, _ := json.Marshal(map[string]string{"username": user, "password": password})
+	req, _ := http.NewRequest(http.MethodPost, baseURL+"/callback", bytes.NewReader(body))
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Content-Type", "application/json")
+	return req
 }

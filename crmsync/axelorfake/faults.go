@@ -28,11 +28,13 @@ const (
 	FaultLoginPage            // a 200 text/html login page (a proxy that followed the redirect)
 	FaultMaintenance          // Axelor's maintenance page: 503, Retry-After: 30, HTML
 	FaultConcurrentEdit       // another user edits the record just before an update
+	FaultStatusFailure        // HTTP 200 {"status":-1}: a transient database error (ResponseInterceptor)
+	FaultCSRF                 // 403 on a session write: the CSRF check refused the token (AxelorCsrfAuthorizer)
 	faultCount
 )
 
 var faultNames = [...]string{"none", "500", "502", "503", "429", "429-date", "slow", "reset-before",
-	"reset-after", "session-expiry", "login-page", "maintenance", "concurrent-edit"}
+	"reset-after", "session-expiry", "login-page", "maintenance", "concurrent-edit", "status-1", "csrf"}
 
 func (f Fault) String() string {
 	if f >= 0 && f < faultCount {
@@ -54,6 +56,9 @@ func AllFaults() []Fault {
 type FaultPlan struct {
 	// Rate is the probability that a request gets a fault (0 disables).
 	Rate float64
+	// Rates, when set, replaces Rate and Kinds: each kind gets its own
+	// probability per request (their sum must not exceed 1).
+	Rates map[Fault]float64
 	// Kinds are drawn uniformly (default AllFaults).
 	Kinds []Fault
 	// SlowDelay is the delay of FaultSlow (default 2 s).
@@ -130,17 +135,38 @@ func (s *Server) nextFault(r *http.Request) Fault {
 		}
 		return f
 	}
-	if s.plan.Rate <= 0 || s.rng.Float64() >= s.plan.Rate {
+	f := s.draw()
+	ws := strings.HasPrefix(r.URL.Path, "/ws/")
+	switch {
+	case f == FaultConcurrentEdit && !isUpdate(r):
 		return FaultNone
-	}
-	f := s.plan.Kinds[s.rng.IntN(len(s.plan.Kinds))]
-	if f == FaultConcurrentEdit && !isUpdate(r) {
+	case (f == FaultSessionExpiry || f == FaultLoginPage || f == FaultStatusFailure) && !ws:
+		// only /ws services answer with a Response envelope or need a session
 		return FaultNone
-	}
-	if (f == FaultSessionExpiry || f == FaultLoginPage) && !strings.HasPrefix(r.URL.Path, "/ws/") {
+	case f == FaultCSRF && (!ws || r.Method == http.MethodGet || r.Header.Get("API-KEY") != "" || r.Header.Get("Authorization") != ""):
+		// CsrfAuthorizer checks unsafe methods of session clients only
 		return FaultNone
 	}
 	return f
+}
+
+// draw picks the fault of one request from the plan. s.faultMu is held.
+func (s *Server) draw() Fault {
+	if len(s.plan.Rates) > 0 {
+		u := s.rng.Float64()
+		for f := Fault500; f < faultCount; f++ {
+			p := s.plan.Rates[f]
+			if u < p {
+				return f
+			}
+			u -= p
+		}
+		return FaultNone
+	}
+	if s.plan.Rate <= 0 || s.rng.Float64() >= s.plan.Rate {
+		return FaultNone
+	}
+	return s.plan.Kinds[s.rng.IntN(len(s.plan.Kinds))]
 }
 
 func (s *Server) retryAfter() string {
@@ -218,13 +244,20 @@ func (s *Server) ConcurrentEdits() []Edit {
 // Stats are request counters.
 type Stats struct {
 	Requests, Searches, Writes, Logins int64
-	Faults                             map[Fault]int64
+	// Logouts counts sessions closed by GET /logout; Sessions is the
+	// number of sessions still open.
+	Logouts, Sessions int64
+	Faults            map[Fault]int64
 }
 
 // Stats returns the counters.
 func (s *Server) Stats() Stats {
 	st := Stats{Requests: s.stats.requests.Load(), Searches: s.stats.searches.Load(),
-		Writes: s.stats.writes.Load(), Logins: s.stats.logins.Load(), Faults: map[Fault]int64{}}
+		Writes: s.stats.writes.Load(), Logins: s.stats.logins.Load(), Logouts: s.stats.logouts.Load(),
+		Faults: map[Fault]int64{}}
+	s.sessMu.Lock()
+	st.Sessions = int64(len(s.sessions))
+	s.sessMu.Unlock()
 	for f := Fault500; f < faultCount; f++ {
 		if n := s.stats.faults[f].Load(); n > 0 {
 			st.Faults[f] = n

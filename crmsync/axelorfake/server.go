@@ -64,6 +64,7 @@ type session struct {
 
 type statsCounters struct {
 	requests, searches, writes, logins atomic.Int64
+	logouts                            atomic.Int64
 	faults                             [faultCount]atomic.Int64
 }
 
@@ -91,7 +92,9 @@ func New(opts Options) *Server {
 	return s
 }
 
-func (s *Server) now() time.Time { return s.opts.Now().UTC() }
+// now is the server clock (LocalDateTime.now() in AuditListener and
+// AuditUpdateListener), stored by PostgreSQL at microsecond precision.
+func (s *Server) now() time.Time { return s.opts.Now().UTC().Truncate(time.Microsecond) }
 
 func newToken() string {
 	b := make([]byte, 16)
@@ -175,6 +178,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			delete(s.sessions, ck.Value)
 			s.sessMu.Unlock()
 		}
+	case FaultStatusFailure:
+		// ResponseInterceptor#onSQLException: a PostgreSQL error outside the
+		// mapped SQL states (serialization failure, deadlock, statement
+		// timeout…) is reported in an HTTP 200 with status -1.
+		writeAppError(w, &appError{status: -1, title: "SQL error", message: "Unexpected database error occurred on the server."})
+		return
+	case FaultCSRF:
+		// AxelorCsrfAuthorizer → pac4j CsrfAuthorizer: a token that does not
+		// match (or has expired) gets a bare 403.
+		w.WriteHeader(http.StatusForbidden)
+		return
 	case FaultLoginPage:
 		if strings.HasPrefix(r.URL.Path, "/ws/") {
 			loginPage(w, http.StatusOK)
@@ -221,12 +235,17 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, f Fault) {
 		s.login(w, r)
 		return
 	case path == "/logout":
+		// AxelorLogoutLogic → pac4j DefaultLogoutLogic: the session is
+		// destroyed and the answer redirects to the logout URL (the base URL).
 		if ck, err := r.Cookie("JSESSIONID"); err == nil {
 			s.sessMu.Lock()
+			if _, ok := s.sessions[ck.Value]; ok {
+				s.stats.logouts.Add(1)
+			}
 			delete(s.sessions, ck.Value)
 			s.sessMu.Unlock()
 		}
-		w.WriteHeader(http.StatusOK)
+		http.Redirect(w, r, "/", http.StatusFound)
 		return
 	case path == "/index.html" || path == "/":
 		loginPage(w, http.StatusOK)
@@ -280,7 +299,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/", http.StatusFound)
 		return
 	}
-	writeJSON(w, map[string]any{})
+	// AxelorCallbackLogic#redirectToOriginallyRequestedUrl answers an XHR
+	// login with new OkAction("{}"); pac4j's JEEHttpActionAdapter writes the
+	// body and sets no Content-Type. A nil header stops net/http from
+	// sniffing one.
+	w.Header()["Content-Type"] = nil
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, "{}")
 }
 
 // authenticate accepts an API key, direct basic auth or a live session
@@ -532,7 +557,7 @@ func (s *Server) search(w http.ResponseWriter, model string, body map[string]any
 	rows := make([]any, 0, len(page))
 	for _, o := range page {
 		if len(fields) > 0 {
-			rows = append(rows, s.d.selected(o, fields, relatedMap(body["related"])))
+			rows = append(rows, s.d.selected(o, fields))
 		} else {
 			rows = append(rows, s.d.full(o))
 		}
@@ -563,13 +588,16 @@ func (s *Server) fetch(w http.ResponseWriter, model string, id int64, body map[s
 		writeAppError(w, conflict(model, id))
 		return
 	}
+	// Resource#fetch: toMap(entity, fields) then mergeRelated; without
+	// fields the whole record. RestService#fetch adds $attachments.
 	fields := stringList(body["fields"])
 	var m map[string]any
 	if len(fields) > 0 {
-		m = s.d.selected(o, fields, relatedMap(body["related"]))
+		m = s.d.toMap(o, fields)
 	} else {
 		m = s.d.full(o)
 	}
+	s.d.mergeRelated(o, m, relatedMap(body["related"]))
 	m["$attachments"] = 0
 	writeJSON(w, map[string]any{"status": 0, "data": []any{m}})
 }
@@ -605,7 +633,7 @@ func (s *Server) update(w http.ResponseWriter, model string, id int64, body map[
 	}
 	var rec map[string]any
 	if fields := stringList(body["fields"]); len(fields) > 0 {
-		rec = s.d.selected(o, fields, nil)
+		rec = s.d.toMap(o, fields)
 	} else {
 		rec = s.d.full(o)
 	}
