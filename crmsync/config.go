@@ -43,6 +43,14 @@ type Config struct {
 	// DefaultKind applies to other codes and to partners without category.
 	CategoryKinds map[string]atigip.OrganisationKind
 	DefaultKind   atigip.OrganisationKind
+	// RetryBackoff is the first wait of serve after a failed run (doubled
+	// at each consecutive failure, capped by Interval).
+	RetryBackoff time.Duration
+	// ReconcileEvery is how often the set of partner ids is compared with
+	// the store to find hard-deleted partners (also on every full sync).
+	ReconcileEvery time.Duration
+	// AppRetryMax is how many times a call answered {"status":-1} is repeated.
+	AppRetryMax int
 	// CursorName is the store cursor holding the sync position.
 	CursorName string
 }
@@ -55,20 +63,63 @@ func DefaultConfig() Config {
 		RequestTimeout: 30 * time.Second, RetryMax: 6,
 		RetryWaitMin: 250 * time.Millisecond, RetryWaitMax: 15 * time.Second, RetryAfterMax: 2 * time.Minute,
 		BreakerThreshold: 10, BreakerCooldown: 30 * time.Second,
-		CategoryKinds: map[string]atigip.OrganisationKind{
-			"ASSO": atigip.OrgAssociation, "COLL": atigip.OrgCommune, "EPUB": atigip.OrgPublicBody,
-			"HOSP": atigip.OrgHospital, "ESS": atigip.OrgSocialEconomy, "ENTR": atigip.OrgCompany,
-		},
-		DefaultKind: atigip.OrgCompany,
-		CursorName:  "crmsync.partner",
+		RetryBackoff: 30 * time.Second, ReconcileEvery: 24 * time.Hour, AppRetryMax: 4,
+		CategoryKinds: DefaultCategoryKinds(),
+		DefaultKind:   atigip.OrgCompany,
+		CursorName:    "crmsync.partner",
 	}
+}
+
+// DefaultCategoryKinds maps the PartnerCategory codes Axelor Open Suite
+// installs (axelor-base demo data, base_partnerCategory.csv: INDIV, SMB,
+// SME, KA, RESAL, WHSAL, FRANCH, ADMIN, CONC, INV, PRESS, ASSOC) and the
+// codes this project recommends for the categories referents add. Other
+// codes go by their category name's keywords, then DefaultKind.
+func DefaultCategoryKinds() map[string]atigip.OrganisationKind {
+	return map[string]atigip.OrganisationKind{
+		// installed by Axelor Open Suite
+		"ASSOC": atigip.OrgAssociation, "ADMIN": atigip.OrgPublicBody,
+		"SMB": atigip.OrgCompany, "SME": atigip.OrgCompany, "KA": atigip.OrgCompany, "RESAL": atigip.OrgCompany,
+		"WHSAL": atigip.OrgCompany, "FRANCH": atigip.OrgCompany, "CONC": atigip.OrgCompany,
+		"INV": atigip.OrgCompany, "PRESS": atigip.OrgCompany,
+		// recommended for categories added for TIG host organisations
+		"ASSO": atigip.OrgAssociation, "COLL": atigip.OrgCommune, "MAIRIE": atigip.OrgCommune,
+		"EPUB": atigip.OrgPublicBody, "SCOL": atigip.OrgPublicBody, "HOSP": atigip.OrgHospital,
+		"EHPAD": atigip.OrgHospital, "ESS": atigip.OrgSocialEconomy, "SIAE": atigip.OrgSocialEconomy,
+		"ENTR": atigip.OrgCompany,
+	}
+}
+
+// parseCategoryKinds reads "CODE=kind,CODE=kind" over the defaults; an
+// empty kind ("CODE=") removes a default code.
+func parseCategoryKinds(v string, into map[string]atigip.OrganisationKind) error {
+	for _, item := range strings.Split(v, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		code, kind, ok := strings.Cut(item, "=")
+		code, kind = strings.TrimSpace(code), strings.TrimSpace(kind)
+		if !ok || code == "" {
+			return fmt.Errorf("%q : CODE=type attendu", item)
+		}
+		if kind == "" {
+			delete(into, code)
+			continue
+		}
+		into[code] = atigip.OrganisationKind(kind)
+	}
+	return nil
 }
 
 // FromEnv returns DefaultConfig overridden by ATIGIP_AXELOR_URL,
 // ATIGIP_AXELOR_USER, ATIGIP_AXELOR_PASSWORD, ATIGIP_AXELOR_API_KEY,
 // ATIGIP_AXELOR_BASIC_AUTH, ATIGIP_SYNC_INTERVAL, ATIGIP_SYNC_PAGE_SIZE,
-// ATIGIP_SYNC_OVERLAP, ATIGIP_SYNC_WORKERS, ATIGIP_AXELOR_TIMEOUT and
-// ATIGIP_AXELOR_RETRY_MAX, then validated. Empty variables are unset.
+// ATIGIP_SYNC_OVERLAP, ATIGIP_SYNC_WORKERS, ATIGIP_SYNC_RETRY_BACKOFF,
+// ATIGIP_SYNC_RECONCILE_EVERY, ATIGIP_SYNC_CATEGORY_KINDS ("CODE=kind,…"
+// over DefaultCategoryKinds), ATIGIP_SYNC_DEFAULT_KIND,
+// ATIGIP_AXELOR_TIMEOUT, ATIGIP_AXELOR_RETRY_MAX and
+// ATIGIP_AXELOR_APP_RETRY_MAX, then validated. Empty variables are unset.
 func FromEnv(getenv func(string) string) (Config, error) {
 	c := DefaultConfig()
 	var errs []string
@@ -116,8 +167,19 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	num("ATIGIP_SYNC_PAGE_SIZE", &c.PageSize)
 	dur("ATIGIP_SYNC_OVERLAP", &c.Overlap)
 	num("ATIGIP_SYNC_WORKERS", &c.PushWorkers)
+	dur("ATIGIP_SYNC_RETRY_BACKOFF", &c.RetryBackoff)
+	dur("ATIGIP_SYNC_RECONCILE_EVERY", &c.ReconcileEvery)
+	if v, ok := get("ATIGIP_SYNC_CATEGORY_KINDS"); ok {
+		if err := parseCategoryKinds(v, c.CategoryKinds); err != nil {
+			errs = append(errs, "ATIGIP_SYNC_CATEGORY_KINDS : "+err.Error())
+		}
+	}
+	if v, ok := get("ATIGIP_SYNC_DEFAULT_KIND"); ok {
+		c.DefaultKind = atigip.OrganisationKind(v)
+	}
 	dur("ATIGIP_AXELOR_TIMEOUT", &c.RequestTimeout)
 	num("ATIGIP_AXELOR_RETRY_MAX", &c.RetryMax)
+	num("ATIGIP_AXELOR_APP_RETRY_MAX", &c.AppRetryMax)
 	if len(errs) > 0 {
 		return c, atigip.Errorf(atigip.EINVALID, "Configuration de la synchronisation CRM invalide : %s.", strings.Join(errs, " ; "))
 	}
@@ -139,6 +201,10 @@ func (c Config) Validate() error {
 	p.Check(c.ConflictRetries < 1, "conflict_retries", "Au moins une nouvelle tentative est nécessaire en cas de conflit.")
 	p.Check(c.RequestTimeout <= 0, "request_timeout", "Le délai d'attente d'Axelor doit être positif.")
 	p.Check(c.RetryMax < 0, "retry_max", "Le nombre de nouvelles tentatives ne peut pas être négatif.")
+	p.Check(c.AppRetryMax < 0, "app_retry_max", "Le nombre de nouvelles tentatives après une erreur Axelor ne peut pas être négatif.")
+	p.Check(c.RetryBackoff <= 0 || c.RetryBackoff > c.Interval, "retry_backoff",
+		"Le délai avant de retenter une synchronisation échouée doit être positif et au plus égal à l'intervalle.")
+	p.Check(c.ReconcileEvery < 0, "reconcile_every", "L'intervalle de réconciliation ne peut pas être négatif.")
 	if _, ok := atigip.OrganisationKinds[c.DefaultKind]; !ok {
 		p.Add("default_kind", "Type de structure par défaut inconnu : %q.", c.DefaultKind)
 	}
@@ -156,10 +222,13 @@ func (c Config) ClientOptions() axelor.Options {
 	o := axelor.Options{
 		BaseURL: c.AxelorURL, Timeout: c.RequestTimeout, RetryMax: c.RetryMax,
 		RetryWaitMin: c.RetryWaitMin, RetryWaitMax: c.RetryWaitMax, RetryAfterMax: c.RetryAfterMax,
-		BreakerThreshold: c.BreakerThreshold, BreakerCooldown: c.BreakerCooldown,
+		BreakerThreshold: c.BreakerThreshold, BreakerCooldown: c.BreakerCooldown, AppRetryMax: c.AppRetryMax,
 	}
 	if c.RetryMax == 0 {
 		o.RetryMax = -1 // zero means "no retry" here, not "default"
+	}
+	if c.AppRetryMax == 0 {
+		o.AppRetryMax = -1
 	}
 	switch {
 	case c.APIKey != "":

@@ -49,6 +49,6 @@ func Example() {
 	rep, _ = s.Run(ctx, crmsync.RunOptions{})
 	fmt.Println("full:", rep.Full, "created:", rep.Created, "updated:", rep.Updated)
 	// Output:
-	// full: true created: 96 rejected: 0
+	// full: true created: 98 rejected: 0
 	// full: false created: 0 updated: 0
 }

@@ -19,7 +19,8 @@ import (
 //
 //	Partner.name                          → Organisation.Name
 //	Partner.registrationCode (SIRET)      → Organisation.SIRET (dropped when not a valid SIRET)
-//	Partner.partnerCategory.code          → Organisation.OrgKind (Config.CategoryKinds, else DefaultKind)
+//	Partner.partnerCategory.code, .name   → Organisation.OrgKind (Config.CategoryKinds by code, else the
+//	                                        category name's keywords, else Config.DefaultKind)
 //	mainAddress.addressL4                 → Address.Street
 //	mainAddress.zip                       → Address.Postcode
 //	mainAddress.city.name                 → Address.City
@@ -29,12 +30,19 @@ import (
 //	archived                              → Active = !archived (never deleted)
 //	id, version                           → CRMID, CRMVersion (CRMID gives the unique ref "crm:<id>")
 //
-// Owned by ATIGIP 360 (pushed, never pulled over):
+// Owned by ATIGIP 360 (pushed, and pushed only after a local decision):
 //
 //	Habilitation.Status                   → partnerAttrs.atigipHabilitation
 //	Habilitation.DecidedAt (YYYY-MM-DD)   → partnerAttrs.atigipDateHabilitation
 //	open posts (status "open") count      → partnerAttrs.atigipPostesOuverts
 //	Location geocoded from postcode+city  → mainAddress.latit/longit, only while the CRM has none
+//
+// Provenance (provenance.go): for each owned field the store keeps what it
+// and the CRM held at their last agreement. A field is pushed only when
+// its local value changed since then (a local decision after the last
+// pull); when only the CRM's changed, the CRM's habilitation is adopted
+// here. A store that never agreed on a field (empty, restored) therefore
+// adopts and never pushes it.
 //
 // Other partnerAttrs keys belong to referents and are kept as they are.
 
@@ -45,18 +53,18 @@ const (
 	AttrOpenPosts        = "atigipPostesOuverts"
 )
 
-var ownedAttrs = []string{AttrHabilitation, AttrHabilitationDate, AttrOpenPosts}
-
 // RoleCRMContact marks the contact that mirrors the partner's e-mail and
 // phone; other contacts of an organisation are never touched.
 const RoleCRMContact = "Contact CRM"
 
 // partnerFields is the field list of pull searches.
 var partnerFields = []string{
-	"name", "registrationCode", "partnerCategory.code", "isContact", "archived",
+	"name", "registrationCode", "partnerCategory.code", "partnerCategory.name", "isContact", "archived",
 	"createdOn", "updatedOn", "fixedPhone", "emailAddress.address", "partnerAttrs",
 	"mainAddress", "mainAddress.addressL4", "mainAddress.zip", "mainAddress.city.name",
 	"mainAddress.inseeCode", "mainAddress.latit", "mainAddress.longit",
+	// the CRM's own clock: the incremental bound is the latest of these
+	"mainAddress.updatedOn", "mainAddress.createdOn", "emailAddress.updatedOn", "emailAddress.createdOn",
 }
 
 // Partner is the part of a CRM partner the sync reads.
@@ -65,6 +73,7 @@ type Partner struct {
 	Name             string
 	RegistrationCode string
 	CategoryCode     string
+	CategoryName     string
 	Archived         bool
 	Street, Postcode string
 	City, INSEE      string
@@ -76,14 +85,18 @@ type Partner struct {
 	Attrs            map[string]any // partnerAttrs, decoded
 	RawAttrs         string
 	Modified         time.Time // updatedOn, or createdOn while updatedOn is null
+	// Stamp is the latest CRM timestamp of the partner, its main address
+	// and its e-mail record: what the incremental criteria compare.
+	Stamp time.Time
 }
 
 // ParsePartner reads a search row (or fetch answer) of partnerFields.
 func ParsePartner(r axelor.Record) (Partner, error) {
 	p := Partner{ID: r.ID(), Name: strings.TrimSpace(r.String("name")),
 		RegistrationCode: strings.ReplaceAll(r.String("registrationCode"), " ", ""),
-		CategoryCode:     r.String("partnerCategory.code"), Archived: r.Bool("archived"),
-		Street: r.String("mainAddress.addressL4"), Postcode: r.String("mainAddress.zip"),
+		CategoryCode:     r.String("partnerCategory.code"), CategoryName: r.String("partnerCategory.name"),
+		Archived: r.Bool("archived"),
+		Street:   r.String("mainAddress.addressL4"), Postcode: r.String("mainAddress.zip"),
 		City: r.String("mainAddress.city.name"), INSEE: r.String("mainAddress.inseeCode"),
 		Email: strings.TrimSpace(r.String("emailAddress.address")), Phone: strings.TrimSpace(r.String("fixedPhone")),
 		RawAttrs: r.String("partnerAttrs")}
@@ -109,17 +122,33 @@ func ParsePartner(r axelor.Record) (Partner, error) {
 			p.Attrs = nil // a referent's malformed JSON is left alone
 		}
 	}
-	upd, ok, err := r.Time("updatedOn")
-	if err != nil {
-		return p, err
+	var err2 error
+	p.Modified, err2 = modified(r, "")
+	if err2 != nil {
+		return p, err2
 	}
-	if !ok {
-		if upd, _, err = r.Time("createdOn"); err != nil {
+	p.Stamp = p.Modified
+	for _, rel := range []string{"mainAddress.", "emailAddress."} {
+		t, err := modified(r, rel)
+		if err != nil {
 			return p, err
 		}
+		if t.After(p.Stamp) {
+			p.Stamp = t
+		}
 	}
-	p.Modified = upd
 	return p, nil
+}
+
+// modified is prefix+updatedOn, or prefix+createdOn while updatedOn is
+// null (AuditListener sets updatedOn on updates only).
+func modified(r axelor.Record, prefix string) (time.Time, error) {
+	upd, ok, err := r.Time(prefix + "updatedOn")
+	if err != nil || ok {
+		return upd, err
+	}
+	upd, _, err = r.Time(prefix + "createdOn")
+	return upd, err
 }
 
 // Geocoder finds a commune from a postcode and a city name.
@@ -149,9 +178,7 @@ func (m mapper) compute(p Partner) mapped {
 	if len(out.name) > 300 {
 		out.name = out.name[:300]
 	}
-	if k, ok := m.kinds[p.CategoryCode]; ok {
-		out.kind = k
-	}
+	out.kind = m.kindOf(p.CategoryCode, p.CategoryName)
 	if atigip.ValidSIRET(p.RegistrationCode) {
 		out.siret = p.RegistrationCode
 	}
@@ -230,76 +257,51 @@ func samePoint(a, b atigip.Point) bool {
 	return math.Abs(a.Lat-b.Lat) < 1e-9 && math.Abs(a.Lon-b.Lon) < 1e-9
 }
 
-// desiredAttrs are the values of our partnerAttrs keys for o; nil when
-// the organisation has nothing of ours to show (no habilitation, no open
-// post), so that a full sync does not write every partner of the CRM.
-func desiredAttrs(o *atigip.Organisation, openPosts int) map[string]any {
-	if (o.Habilitation.Status == "" || o.Habilitation.Status == atigip.HabNone) && openPosts == 0 {
-		return nil
+// kindOf maps a partner category: by code (Config.CategoryKinds), else by
+// keywords of the category's name (categories created by each deployment
+// have codes nobody can list in advance, but names that say what they
+// are), else DefaultKind.
+func (m mapper) kindOf(code, name string) atigip.OrganisationKind {
+	if k, ok := m.kinds[code]; ok {
+		return k
 	}
-	var date any
-	if o.Habilitation.DecidedAt != nil {
-		date = o.Habilitation.DecidedAt.UTC().Format("2006-01-02")
+	if k, ok := kindByName(name); ok {
+		return k
 	}
-	return map[string]any{
-		AttrHabilitation:     string(o.Habilitation.Status),
-		AttrHabilitationDate: date,
-		AttrOpenPosts:        openPosts,
-	}
+	return m.defaultKind
 }
 
-// attrsDiffer reports whether the CRM's attrs lack our desired values.
-// With desired == nil, only stale keys of ours left in the CRM differ.
-func attrsDiffer(crm map[string]any, desired map[string]any) bool {
-	if desired == nil {
-		for _, k := range ownedAttrs {
-			if v, ok := crm[k]; ok && v != nil && !isDefaultAttr(k, v) {
-				return true
+// nameKinds are tried in order on the normalised category name: health
+// before public ("établissement public de santé"), insertion before
+// association.
+var nameKinds = []struct {
+	kind  atigip.OrganisationKind
+	words []string
+}{
+	{atigip.OrgHospital, []string{"hopital", "hopitaux", "hospitalier", "hospitaliere", "sante", "clinique", "ehpad",
+		"medico social", "maison de retraite", "soins", "chu", "ch"}},
+	{atigip.OrgSocialEconomy, []string{"insertion", "siae", "esat", "ess", "economie sociale", "scop", "scic",
+		"entreprise adaptee", "ressourcerie", "recyclerie"}},
+	{atigip.OrgAssociation, []string{"association", "associations", "asso", "fondation"}},
+	{atigip.OrgCommune, []string{"mairie", "mairies", "commune", "communes", "ccas", "intercommunalite",
+		"communaute de communes", "communaute d agglomeration", "metropole", "collectivite", "collectivites"}},
+	{atigip.OrgPublicBody, []string{"etablissement public", "administration", "administrations", "ecole", "ecoles",
+		"college", "colleges", "lycee", "lycees", "scolaire", "universite", "enseignement", "education",
+		"service public", "services publics", "etat", "ministere", "prefecture", "office public"}},
+	{atigip.OrgCompany, []string{"entreprise", "entreprises", "societe", "tpe", "pme", "commerce", "artisan"}},
+}
+
+func kindByName(name string) (atigip.OrganisationKind, bool) {
+	n := " " + refdata.Normalize(name) + " "
+	if strings.TrimSpace(n) == "" {
+		return "", false
+	}
+	for _, nk := range nameKinds {
+		for _, w := range nk.words {
+			if strings.Contains(n, " "+w+" ") {
+				return nk.kind, true
 			}
 		}
-		return false
 	}
-	for k, want := range desired {
-		got, ok := crm[k]
-		if !ok || !sameJSON(got, want) {
-			return true
-		}
-	}
-	return false
-}
-
-func isDefaultAttr(k string, v any) bool {
-	switch k {
-	case AttrHabilitation:
-		return v == string(atigip.HabNone)
-	case AttrOpenPosts:
-		f, ok := v.(float64)
-		return ok && f == 0
-	}
-	return false
-}
-
-func sameJSON(a, b any) bool {
-	ja, _ := json.Marshal(a)
-	jb, _ := json.Marshal(b)
-	return string(ja) == string(jb)
-}
-
-// mergeAttrs puts our keys into the referent's attrs, keeping theirs.
-func mergeAttrs(crm map[string]any, desired map[string]any) string {
-	out := make(map[string]any, len(crm)+len(ownedAttrs))
-	for k, v := range crm {
-		out[k] = v
-	}
-	if desired == nil {
-		out[AttrHabilitation] = string(atigip.HabNone)
-		out[AttrHabilitationDate] = nil
-		out[AttrOpenPosts] = 0
-	} else {
-		for k, v := range desired {
-			out[k] = v
-		}
-	}
-	b, _ := json.Marshal(out) // keys sorted: a stable string
-	return string(b)
+	return "", false
 }

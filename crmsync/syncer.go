@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -18,23 +17,47 @@ import (
 )
 
 // cursor is the durable sync position, stored under Config.CursorName in
-// the same transaction as the data it covers.
+// the same transaction as the data it covers. Every bound is CRM time:
+// the local clock never decides what the CRM changed.
 type cursor struct {
-	// Since is the lower bound of the running pull; zero means full.
+	// Since is the lower bound of the running pull (CRM time); zero means full.
 	Since time.Time `json:"since"`
-	// RunStart becomes the next Since once the pull completes.
-	RunStart time.Time `json:"run_start"`
+	// RunMax is the latest CRM timestamp seen by the running pull.
+	RunMax time.Time `json:"run_max"`
 	// AfterID is the last partner id applied; > 0 while a pull runs.
 	AfterID int64 `json:"after_id"`
 	// Running is true between the first and the last page of a pull.
 	Running bool `json:"running"`
 	Full    bool `json:"full"`
-	// Done is the RunStart of the last complete pull (zero: never).
-	Done time.Time `json:"done"`
+	// Complete is true once a full pull has completed.
+	Complete bool `json:"complete"`
+	// Bound is the latest CRM timestamp (updatedOn, else createdOn, of a
+	// partner, its main address or its e-mail) seen by complete pulls: the
+	// next incremental pull reads from Bound - Overlap.
+	Bound time.Time `json:"bound"`
+	// PulledAt is when (local clock) the last complete pull ended, for lag.
+	PulledAt time.Time `json:"pulled_at"`
+	// Reconciled is when (local clock) hard deletes were last looked for.
+	Reconciled time.Time `json:"reconciled"`
 	// Seq is the change-feed position already scanned for local changes.
 	Seq int64 `json:"seq"`
-	// Pending are CRM ids whose owned fields must be written back.
+	// Pending are CRM ids owed a write-back (a local decision not yet in
+	// the CRM, geocoded coordinates the CRM lacks).
 	Pending []int64 `json:"pending,omitempty"`
+}
+
+// loadCursor reads the committed cursor.
+func (s *Syncer) loadCursor(ctx context.Context) (cursor, error) {
+	var cur cursor
+	err := s.store.InTx(ctx, func(tx atigip.Tx) error {
+		var err error
+		cur, err = readCursor(ctx, tx, s.cfg.CursorName)
+		return err
+	})
+	if err != nil {
+		return cur, fmt.Errorf("crmsync: read cursor: %w", err)
+	}
+	return cur, nil
 }
 
 func readCursor(ctx context.Context, tx atigip.Tx, name string) (cursor, error) {
@@ -128,7 +151,7 @@ type Progress struct {
 // names only.
 type Planned struct {
 	CRMID  int64    `json:"crm_id"`
-	Action string   `json:"action"` // create, update, deactivate, push_attrs, push_coordinates
+	Action string   `json:"action"` // create, update, deactivate, deactivate_deleted, push_attrs, push_coordinates
 	Fields []string `json:"fields,omitempty"`
 }
 
@@ -149,6 +172,11 @@ type Report struct {
 	Pushed      int           `json:"pushed"`
 	Conflicts   int           `json:"conflicts"`
 	PushFailed  int           `json:"push_failed"`
+	Adopted     int           `json:"adopted"`    // habilitations taken from the CRM
+	Deleted     int           `json:"deleted"`    // hard-deleted partners deactivated
+	Reconciled  bool          `json:"reconciled"` // the id reconciliation ran
+	Pending     int           `json:"pending"`    // write-backs still owed after the run
+	PendingIDs  []int64       `json:"pending_crm_ids,omitempty"`
 	Errors      []string      `json:"errors,omitempty"` // French, no personal data
 	Planned     []Planned     `json:"planned,omitempty"`
 }
@@ -161,23 +189,48 @@ func (r *Report) addError(msg string) {
 
 // Run pulls then pushes once. It resumes an interrupted pull from the
 // durable cursor. A cancelled context stops it between two committed
-// pages; nothing is lost.
+// pages; nothing is lost. A run that leaves write-backs owed returns an
+// *IncompleteError listing them (after a dry run or with NoPush, the
+// report only counts them). The session, if any, is closed at the end.
 func (s *Syncer) Run(ctx context.Context, opt RunOptions) (rep Report, err error) {
 	s.runMu.Lock()
 	defer s.runMu.Unlock()
 	rep = Report{StartedAt: s.now().UTC(), DryRun: opt.DryRun}
 	s.setRunning(true)
 	defer func() {
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		if lerr := s.client.Logout(lctx); lerr != nil {
+			s.log.Info("axelor logout failed", "error", lerr)
+		}
+		cancel()
 		rep.Duration = s.now().Sub(rep.StartedAt)
-		s.finish(rep, err)
+		err = s.finish(&rep, opt, err)
 	}()
-	if err = s.pull(ctx, opt, &rep); err != nil {
+	openPosts, err := s.openPosts(ctx)
+	if err != nil {
+		return rep, err
+	}
+	if err = s.pull(ctx, opt, &rep, openPosts); err != nil {
+		return rep, err
+	}
+	if err = s.reconcile(ctx, opt, &rep); err != nil {
 		return rep, err
 	}
 	if !opt.NoPush {
-		err = s.push(ctx, opt, &rep)
+		err = s.push(ctx, opt, &rep, openPosts)
 	}
 	return rep, err
+}
+
+// openPosts counts the open posts of each organisation.
+func (s *Syncer) openPosts(ctx context.Context) (map[int64]int, error) {
+	n := map[int64]int{}
+	err := atigip.Of[*atigip.Post](s.store).Scan(ctx, atigip.ListFilter{Status: []string{string(atigip.PostOpen)}},
+		func(p *atigip.Post) error { n[p.OrganisationID]++; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("crmsync: count open posts: %w", err)
+	}
+	return n, nil
 }
 
 // page reads one page with a few extra attempts on temporary errors: the
@@ -198,24 +251,25 @@ func (s *Syncer) page(ctx context.Context, req axelor.SearchRequest) (*axelor.Pa
 	return nil, err
 }
 
-func (s *Syncer) pull(ctx context.Context, opt RunOptions, rep *Report) error {
-	var cur cursor
-	if err := s.store.InTx(ctx, func(tx atigip.Tx) error {
-		var err error
-		cur, err = readCursor(ctx, tx, s.cfg.CursorName)
+func (s *Syncer) pull(ctx context.Context, opt RunOptions, rep *Report, openPosts map[int64]int) error {
+	cur, err := s.loadCursor(ctx)
+	if err != nil {
 		return err
-	}); err != nil {
-		return fmt.Errorf("crmsync: read cursor: %w", err)
 	}
 	switch {
 	case cur.Running && (!opt.Full || cur.Full):
 		rep.Resumed = true // an interrupted pull resumes where it stopped
-	case opt.Full || cur.Done.IsZero():
+	case opt.Full || !cur.Complete:
 		cur.Since, cur.Full = time.Time{}, true
-		cur.RunStart, cur.AfterID, cur.Running = s.now().UTC(), 0, true
+		cur.RunMax, cur.AfterID, cur.Running = time.Time{}, 0, true
 	default:
-		cur.Since, cur.Full = cur.Done.Add(-s.cfg.Overlap), false
-		cur.RunStart, cur.AfterID, cur.Running = s.now().UTC(), 0, true
+		// The bound is the CRM's own latest timestamp, never our clock: a
+		// CRM whose clock is behind ours stamps changes "in our past".
+		cur.Since, cur.Full = time.Time{}, false
+		if !cur.Bound.IsZero() {
+			cur.Since = cur.Bound.Add(-s.cfg.Overlap)
+		}
+		cur.RunMax, cur.AfterID, cur.Running = time.Time{}, 0, true
 	}
 	rep.Full = cur.Full
 	s.log.Info("crm pull start", "full", cur.Full, "resumed", rep.Resumed, "after_id", cur.AfterID)
@@ -241,10 +295,7 @@ func (s *Syncer) pull(ctx context.Context, opt RunOptions, rep *Report) error {
 		if len(pg.Records) > 0 {
 			next.AfterID = pg.Records[len(pg.Records)-1].ID()
 		}
-		if last {
-			next.Running, next.AfterID, next.Done, next.Since = false, 0, cur.RunStart, time.Time{}
-		}
-		if err := s.applyPage(ctx, opt, rep, pg.Records, &next); err != nil {
+		if err := s.applyPage(ctx, opt, rep, pg.Records, &next, last, openPosts); err != nil {
 			return err
 		}
 		cur = next
@@ -257,17 +308,31 @@ func (s *Syncer) pull(ctx context.Context, opt RunOptions, rep *Report) error {
 		}
 	}
 	s.log.Info("crm pull done", "seen", rep.Seen, "created", rep.Created, "updated", rep.Updated,
-		"deactivated", rep.Deactivated, "rejected", rep.Rejected)
+		"deactivated", rep.Deactivated, "rejected", rep.Rejected, "adopted", rep.Adopted)
 	return nil
 }
 
-// applyPage upserts one page and moves the cursor in one transaction.
-func (s *Syncer) applyPage(ctx context.Context, opt RunOptions, rep *Report, recs []axelor.Record, next *cursor) error {
+// completePull moves a cursor whose last page is applied to "done".
+func completePull(c *cursor, now time.Time) {
+	if c.Full {
+		c.Complete = true
+	}
+	if c.RunMax.After(c.Bound) {
+		c.Bound = c.RunMax
+	}
+	c.Running, c.AfterID, c.Since, c.RunMax = false, 0, time.Time{}, time.Time{}
+	c.PulledAt = now
+}
+
+// applyPage upserts one page and moves the cursor in one transaction;
+// when last, the pull completes with it.
+func (s *Syncer) applyPage(ctx context.Context, opt RunOptions, rep *Report, recs []axelor.Record, next *cursor, last bool, openPosts map[int64]int) error {
 	type outcome struct {
-		created, updated, deactivated, unchanged, rejected, geocoded int
-		planned                                                      []Planned
-		errors                                                       []string
-		pending                                                      []int64
+		created, updated, deactivated, unchanged, rejected, geocoded, adopted int
+		planned                                                               []Planned
+		errors                                                                []string
+		pending                                                               []int64
+		max                                                                   time.Time
 	}
 	var out outcome
 	fn := func(tx atigip.Tx) error {
@@ -279,6 +344,9 @@ func (s *Syncer) applyPage(ctx context.Context, opt RunOptions, rep *Report, rec
 				out.rejected++
 				out.errors = append(out.errors, fmt.Sprintf("partenaire CRM %d illisible : %v", r.ID(), err))
 				continue
+			}
+			if p.Stamp.After(out.max) {
+				out.max = p.Stamp
 			}
 			mp := s.mapper.compute(p)
 			found, _, err := orgs.List(ctx, atigip.ListFilter{Ref: "crm:" + strconv.FormatInt(p.ID, 10), Limit: 1})
@@ -294,6 +362,23 @@ func (s *Syncer) applyPage(ctx context.Context, opt RunOptions, rep *Report, rec
 			}
 			wasActive := o.Active
 			changed := mp.apply(p, o)
+			// Our fields: pushed only when decided here since the last
+			// agreement, otherwise the CRM's habilitation is adopted.
+			base, err := readProvenance(ctx, tx, s.cfg.CursorName, p.ID)
+			if err != nil {
+				return err
+			}
+			local := localOwned(o, openPosts[o.ID])
+			want, adopt, agreed := merge(base, local, crmOwned(p.Attrs))
+			owed := want != crmOwned(p.Attrs)
+			if adopt {
+				crmOwned(p.Attrs).adopt(o)
+				changed = append(changed, "habilitation")
+				out.adopted++
+			}
+			if owed {
+				agreed = base // the agreement moves once the push lands
+			}
 			if mp.geocoded {
 				out.geocoded++
 			}
@@ -306,11 +391,12 @@ func (s *Syncer) applyPage(ctx context.Context, opt RunOptions, rep *Report, rec
 			case wasActive && !o.Active:
 				action = "deactivate"
 			}
-			if !isNew && len(changed) == 0 {
+			switch {
+			case !isNew && len(changed) == 0:
 				// nothing to write; still check what we owe the CRM
-			} else if opt.DryRun {
+			case opt.DryRun:
 				out.planned = append(out.planned, Planned{CRMID: p.ID, Action: action, Fields: changed})
-			} else {
+			default:
 				var werr error
 				if isNew {
 					werr = orgs.Create(ctx, o)
@@ -326,6 +412,11 @@ func (s *Syncer) applyPage(ctx context.Context, opt RunOptions, rep *Report, rec
 					return fmt.Errorf("crmsync: store organisation: %w", werr)
 				}
 			}
+			if !opt.DryRun && agreed != base {
+				if err := writeProvenance(ctx, tx, s.cfg.CursorName, p.ID, agreed); err != nil {
+					return err
+				}
+			}
 			if len(changed) > 0 || isNew {
 				switch action {
 				case "create":
@@ -336,17 +427,26 @@ func (s *Syncer) applyPage(ctx context.Context, opt RunOptions, rep *Report, rec
 					out.updated++
 				}
 			}
-			// What the CRM lacks of ours: decided here, while its values
-			// are at hand; open posts are checked in the push phase.
-			if mp.geocoded || attrsDiffer(p.Attrs, desiredAttrs(o, 0)) || o.Habilitation.Status != atigip.HabNone {
+			if owed || mp.geocoded {
 				out.pending = append(out.pending, p.ID)
 			}
 		}
 		if opt.DryRun {
 			return nil
 		}
-		next.Pending = append(next.Pending, out.pending...)
-		return writeCursor(ctx, tx, s.cfg.CursorName, *next)
+		c := *next
+		c.Pending = append(slices.Clone(c.Pending), out.pending...)
+		if out.max.After(c.RunMax) {
+			c.RunMax = out.max
+		}
+		if last {
+			completePull(&c, s.now().UTC())
+		}
+		if err := writeCursor(ctx, tx, s.cfg.CursorName, c); err != nil {
+			return err
+		}
+		*next = c
+		return nil
 	}
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
@@ -365,6 +465,9 @@ func (s *Syncer) applyPage(ctx context.Context, opt RunOptions, rep *Report, rec
 	}
 	if opt.DryRun {
 		next.Pending = append(next.Pending, out.pending...)
+		if last {
+			completePull(next, s.now().UTC())
+		}
 	}
 	rep.Seen += len(recs)
 	rep.Created += out.created
@@ -373,6 +476,7 @@ func (s *Syncer) applyPage(ctx context.Context, opt RunOptions, rep *Report, rec
 	rep.Unchanged += out.unchanged
 	rep.Rejected += out.rejected
 	rep.Geocoded += out.geocoded
+	rep.Adopted += out.adopted
 	rep.Planned = append(rep.Planned, out.planned...)
 	for _, e := range out.errors {
 		rep.addError(e)
@@ -381,13 +485,13 @@ func (s *Syncer) applyPage(ctx context.Context, opt RunOptions, rep *Report, rec
 	return nil
 }
 
-// localChanges adds to the queue the organisations changed here since the
-// last scan (habilitation decided, posts opened or closed), then records
-// the new feed position with the queue.
-func (s *Syncer) localChanges(ctx context.Context, cur *cursor) error {
+// localChanges adds to the queue the organisations whose fields of ours
+// changed here since the last agreement (habilitation decided, posts
+// opened or closed), found through the change feed since the last scan,
+// then records the new feed position with the queue.
+func (s *Syncer) localChanges(ctx context.Context, tx atigip.Tx, cur *cursor, openPosts map[int64]int) error {
 	orgIDs := map[int64]bool{}
 	postIDs := map[int64]bool{}
-	postOrgs := map[int64]bool{}
 	seq := cur.Seq
 	for {
 		cs, err := s.store.Changes(ctx, seq, 1000)
@@ -408,38 +512,42 @@ func (s *Syncer) localChanges(ctx context.Context, cur *cursor) error {
 		seq = cs[len(cs)-1].Seq
 	}
 	if len(postIDs) > 0 {
-		posts := atigip.Of[*atigip.Post](s.store)
-		ids := mapKeys(postIDs)
-		if err := posts.Scan(ctx, atigip.ListFilter{IDs: ids}, func(p *atigip.Post) error {
+		if err := atigip.Of[*atigip.Post](tx).Scan(ctx, atigip.ListFilter{IDs: mapKeys(postIDs)}, func(p *atigip.Post) error {
 			orgIDs[p.OrganisationID] = true
-			postOrgs[p.OrganisationID] = true
 			return nil
 		}); err != nil {
 			return fmt.Errorf("crmsync: scan posts: %w", err)
 		}
 	}
 	if len(orgIDs) > 0 {
-		orgs := atigip.Of[*atigip.Organisation](s.store)
-		if err := orgs.Scan(ctx, atigip.ListFilter{IDs: mapKeys(orgIDs)}, func(o *atigip.Organisation) error {
-			// Organisations with nothing of ours (no habilitation, no open
-			// post) were handled by the pull; the others are checked.
-			if o.CRMID > 0 && (o.Habilitation.Status != atigip.HabNone && o.Habilitation.Status != "" || postOrgs[o.ID]) {
-				cur.Pending = append(cur.Pending, o.CRMID)
+		var changed []*atigip.Organisation
+		if err := atigip.Of[*atigip.Organisation](tx).Scan(ctx, atigip.ListFilter{IDs: mapKeys(orgIDs)}, func(o *atigip.Organisation) error {
+			if o.CRMID > 0 {
+				changed = append(changed, o)
 			}
 			return nil
 		}); err != nil {
 			return fmt.Errorf("crmsync: scan organisations: %w", err)
+		}
+		for _, o := range changed {
+			base, err := readProvenance(ctx, tx, s.cfg.CursorName, o.CRMID)
+			if err != nil {
+				return err
+			}
+			if local := localOwned(o, openPosts[o.ID]); !local.sameHab(base.Local) || local.Posts != base.Local.Posts {
+				cur.Pending = append(cur.Pending, o.CRMID)
+			}
 		}
 	}
 	cur.Seq = seq
 	return nil
 }
 
-func mapKeys(m map[int64]bool) []int64 {
+func mapKeys[V any](m map[int64]V) []int64 {
 	out := make([]int64, 0, len(m))
 	for k := range m {
 		out = append(out, k)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	slices.Sort(out)
 	return out
 }

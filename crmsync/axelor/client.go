@@ -489,7 +489,7 @@ func (c *Client) call(ctx context.Context, op, method, path string, body any, wr
 			remote++
 			c.nAppRetries.Add(1)
 			c.log.Debug("axelor status -1, retrying", "op", op, "retry", remote)
-			if werr := sleepCtx(ctx, c.backoff(c.opts.RetryWaitMin, c.opts.RetryWaitMax, remote-1, nil)); werr != nil {
+			if werr := Sleep(ctx, c.backoff(c.opts.RetryWaitMin, c.opts.RetryWaitMax, remote-1, nil)); werr != nil {
 				return nil, err
 			}
 			continue
@@ -498,8 +498,8 @@ func (c *Client) call(ctx context.Context, op, method, path string, body any, wr
 	}
 }
 
-// sleepCtx waits d or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Sleep waits d or until ctx ends, whichever comes first.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

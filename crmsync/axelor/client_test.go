@@ -59,7 +59,7 @@ func firstCompany(t *testing.T, fake *axelorfake.Server) axelorfake.PartnerView 
 func TestSearchCriteriaAreAnded(t *testing.T) {
 	fake, _, c := setup(t, axelorfake.Options{}, 300, nil)
 	ctx := context.Background()
-	crit := axelor.And(axelor.Eq("isContact", false), axelor.Eq("partnerCategory.code", "ASSO"))
+	crit := axelor.And(axelor.Eq("isContact", false), axelor.Eq("partnerCategory.code", "ASSOC"))
 	page, err := c.Search(ctx, axelor.ModelPartner, axelor.SearchRequest{Limit: 1000, Criteria: &crit,
 		Fields: []string{"isContact", "partnerCategory.code"}})
 	if err != nil {
@@ -67,7 +67,7 @@ func TestSearchCriteriaAreAnded(t *testing.T) {
 	}
 	want := 0
 	for _, p := range fake.Partners() {
-		if !p.IsContact && p.CategoryCode == "ASSO" && !p.Archived {
+		if !p.IsContact && p.CategoryCode == "ASSOC" && !p.Archived {
 			want++
 		}
 	}
@@ -75,12 +75,12 @@ func TestSearchCriteriaAreAnded(t *testing.T) {
 		t.Fatalf("total %d rows %d, want %d", page.Total, len(page.Records), want)
 	}
 	for _, r := range page.Records {
-		if r.Bool("isContact") || r.String("partnerCategory.code") != "ASSO" {
+		if r.Bool("isContact") || r.String("partnerCategory.code") != "ASSOC" {
 			t.Fatalf("row outside the AND: %v", r)
 		}
 	}
 	// A leaf root is wrapped in an explicit "and" as well.
-	leaf := axelor.Eq("partnerCategory.code", "ASSO")
+	leaf := axelor.Eq("partnerCategory.code", "ASSOC")
 	page2, err := c.Search(ctx, axelor.ModelPartner, axelor.SearchRequest{Limit: 1000, Criteria: &leaf, Fields: []string{"id"}})
 	if err != nil {
 		t.Fatal(err)
@@ -126,8 +126,8 @@ func login(t *testing.T, srv *httptest.Server) []*http.Cookie {
 
 func TestFakeOrsByDefault(t *testing.T) {
 	fake, srv, _ := setup(t, axelorfake.Options{}, 300, nil)
-	or := rawSearch(t, srv, `{"limit":1000,"fields":["id"],"data":{"criteria":[{"fieldName":"isContact","operator":"=","value":false},{"fieldName":"partnerCategory.code","operator":"=","value":"ASSO"}]}}`)
-	and := rawSearch(t, srv, `{"limit":1000,"fields":["id"],"data":{"operator":"and","criteria":[{"fieldName":"isContact","operator":"=","value":false},{"fieldName":"partnerCategory.code","operator":"=","value":"ASSO"}]}}`)
+	or := rawSearch(t, srv, `{"limit":1000,"fields":["id"],"data":{"criteria":[{"fieldName":"isContact","operator":"=","value":false},{"fieldName":"partnerCategory.code","operator":"=","value":"ASSOC"}]}}`)
+	and := rawSearch(t, srv, `{"limit":1000,"fields":["id"],"data":{"operator":"and","criteria":[{"fieldName":"isContact","operator":"=","value":false},{"fieldName":"partnerCategory.code","operator":"=","value":"ASSOC"}]}}`)
 	if or["total"].(float64) <= and["total"].(float64) {
 		t.Fatalf("OR total %v should exceed AND total %v", or["total"], and["total"])
 	}

@@ -63,14 +63,21 @@ var communes = sync.OnceValue(func() []Commune {
 // most populous first.
 func Communes() []Commune { return slices.Clone(communes()) }
 
-// Categories are the partner categories of the fake (code → name).
+// Categories are the partner categories of the fake: the codes Axelor
+// Open Suite installs (axelor-base demo data, base_partnerCategory.csv),
+// then categories a deployment adds for host organisations, with codes
+// of its own that no default can know.
 var Categories = []struct{ Code, Name string }{
-	{"ASSO", "Association"},
-	{"COLL", "Collectivité territoriale"},
-	{"EPUB", "Établissement public"},
-	{"HOSP", "Établissement de santé"},
-	{"ESS", "Entreprise de l'économie sociale et solidaire"},
-	{"ENTR", "Entreprise"},
+	{"ASSOC", "Association"},
+	{"ADMIN", "Administration et collectivité"},
+	{"SMB", "TPE"},
+	{"SME", "PME"},
+	{"KA", "Grand compte"},
+	{"MAIRIES", "Mairies et CCAS"},
+	{"CH", "Centre hospitalier"},
+	{"EHPAD-MR", "EHPAD / maison de retraite"},
+	{"ETAB-SCO", "Établissement scolaire"},
+	{"IAE", "Structure d'insertion par l'activité économique"},
 	{"PROS", "Prospect"},
 }
 
@@ -228,17 +235,17 @@ func (s *Server) Seed(n int, seed uint64) {
 func orgName(rng *mrand.Rand, code, cityName string) string {
 	pick := func(l []string) string { return l[rng.IntN(len(l))] }
 	switch code {
-	case "ASSO":
+	case "ASSOC":
 		return pick(assoNames) + " – " + cityName
-	case "COLL":
+	case "MAIRIES":
 		return fmt.Sprintf(pick(collNames), cityName)
-	case "EPUB":
+	case "ADMIN", "ETAB-SCO":
 		return fmt.Sprintf(pick(publicNames), cityName)
-	case "HOSP":
+	case "CH", "EHPAD-MR":
 		return fmt.Sprintf(pick(hospNames), cityName)
-	case "ESS":
+	case "IAE":
 		return fmt.Sprintf(pick(essNames), cityName)
-	case "ENTR":
+	case "SMB", "SME", "KA":
 		s := pick(surnames)
 		return pick([]string{"SARL " + s + " Espaces verts", "SAS " + s + " Bâtiment", s + " et Fils", "Boulangerie " + s}) + " (" + cityName + ")"
 	}
