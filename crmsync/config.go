@@ -24,8 +24,10 @@ type Config struct {
 	Interval time.Duration
 	// PageSize is the number of partners per search page and transaction.
 	PageSize int
-	// Overlap is subtracted from the cursor: transactions that commit late,
-	// and clock skew between the CRM and us, stay covered.
+	// Overlap is subtracted from the CRM-time bound of the cursor: a
+	// transaction that commits after a later one (its updatedOn is older
+	// than the bound) stays covered. The bound is the CRM's own updatedOn,
+	// so clock skew between the CRM and us does not matter.
 	Overlap time.Duration
 	// PushWorkers is the number of concurrent write-backs.
 	PushWorkers int

@@ -45,3 +45,47 @@ func TestConfigFromEnv(t *testing.T) {
 		})
 	}
 }
+
+// Issue 18 item 6: category kinds come from the environment over
+// defaults that cover the codes Axelor Open Suite installs.
+func TestCategoryKindsFromEnv(t *testing.T) {
+	base := map[string]string{"ATIGIP_AXELOR_URL": "https://crm", "ATIGIP_AXELOR_API_KEY": "k"}
+	env := func(extra map[string]string) func(string) string {
+		return func(k string) string {
+			if v, ok := extra[k]; ok {
+				return v
+			}
+			return base[k]
+		}
+	}
+	c, err := crmsync.FromEnv(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range []string{"INDIV", "SMB", "SME", "KA", "RESAL", "WHSAL", "FRANCH", "ADMIN", "CONC", "INV", "PRESS", "ASSOC"} {
+		if _, ok := c.CategoryKinds[code]; !ok && code != "INDIV" {
+			t.Errorf("Axelor's category %s has no default kind", code)
+		}
+	}
+	if c.CategoryKinds["ASSOC"] != atigip.OrgAssociation || c.CategoryKinds["ADMIN"] != atigip.OrgPublicBody {
+		t.Errorf("defaults %v", c.CategoryKinds)
+	}
+	c, err = crmsync.FromEnv(env(map[string]string{
+		"ATIGIP_SYNC_CATEGORY_KINDS": "HOPITAL=hospital, ADMIN=commune, KA=", "ATIGIP_SYNC_DEFAULT_KIND": "association"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, kept := c.CategoryKinds["KA"]; kept || c.CategoryKinds["HOPITAL"] != atigip.OrgHospital ||
+		c.CategoryKinds["ADMIN"] != atigip.OrgCommune || c.CategoryKinds["ASSOC"] != atigip.OrgAssociation ||
+		c.DefaultKind != atigip.OrgAssociation {
+		t.Errorf("configured %v, default %s", c.CategoryKinds, c.DefaultKind)
+	}
+	for _, bad := range []string{"HOPITAL=clinic", "=hospital", "HOPITAL"} {
+		if _, err := crmsync.FromEnv(env(map[string]string{"ATIGIP_SYNC_CATEGORY_KINDS": bad})); atigip.ErrorCode(err) != atigip.EINVALID {
+			t.Errorf("%q accepted: %v", bad, err)
+		}
+	}
+	if _, err := crmsync.FromEnv(env(map[string]string{"ATIGIP_SYNC_DEFAULT_KIND": "prison"})); err == nil {
+		t.Error("unknown default kind accepted")
+	}
+}

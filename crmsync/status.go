@@ -84,7 +84,7 @@ func (s *Syncer) finish(rep *Report, opt RunOptions, err error) error {
 		rep.PendingIDs = cur.Pending[:min(len(cur.Pending), maxPendingIDs)]
 	}
 	if err == nil && !opt.DryRun && !opt.NoPush && (rep.Pending > 0 || rep.PushFailed > 0) {
-		err = &IncompleteError{Pending: rep.Pending, Failed: rep.PushFailed}
+		err = &IncompleteError{Pending: rep.Pending, Failed: rep.PushFailed, IDs: rep.PendingIDs[:min(len(rep.PendingIDs), 10)]}
 	}
 	rs := &RunStatus{Report: *rep, FinishedAt: end, OK: err == nil}
 	if err != nil {
@@ -113,12 +113,14 @@ const maxPendingIDs = 100
 // IncompleteError is a run that left write-backs owed to the CRM: they
 // stay queued and the next run tries them again.
 type IncompleteError struct {
-	Pending int // CRM ids still queued
-	Failed  int // write-backs that failed in this run
+	Pending int     // CRM ids still queued
+	Failed  int     // write-backs that failed in this run
+	IDs     []int64 // the first pending CRM ids
 }
 
 func (e *IncompleteError) Error() string {
-	return fmt.Sprintf("crmsync: run incomplete: %d write-back(s) pending, %d failed", e.Pending, e.Failed)
+	return fmt.Sprintf("crmsync: synchronisation incomplète : %d écriture(s) vers Axelor en attente, dont %d en échec dans ce passage (partenaires CRM %v)",
+		e.Pending, e.Failed, e.IDs)
 }
 
 func frenchError(err error) string {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/atigip/atigip360/crmsync/axelorfake"
@@ -72,5 +73,38 @@ func TestSyncCommandAndStatus(t *testing.T) {
 	}
 	if json.Unmarshal(body, &list); code != 200 || list.Total != rep.Created {
 		t.Errorf("organisations after sync = %d %s, want %d", code, body, rep.Created)
+	}
+}
+
+// A sync that leaves write-backs owed exits non-zero and its report says
+// what is pending (issue 18, items 4 and 7).
+func TestSyncCommandFailsWhenWorkIsLeft(t *testing.T) {
+	fake := axelorfake.New(axelorfake.Options{Users: map[string]string{"sync": "secret"}})
+	fake.Seed(80, 8)
+	// a proxy in front of the CRM refuses every address write
+	crm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.Contains(r.URL.Path, ".Address/") {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		fake.ServeHTTP(w, r)
+	}))
+	defer crm.Close()
+	vars := map[string]string{
+		"ATIGIP_DATA_DIR": t.TempDir(), "ATIGIP_AXELOR_URL": crm.URL,
+		"ATIGIP_AXELOR_USER": "sync", "ATIGIP_AXELOR_PASSWORD": "secret", "ATIGIP_AXELOR_RETRY_MAX": "0",
+		"ATIGIP_SEED_ON_START": "false", "ATIGIP_LOG_LEVEL": "warn",
+	}
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"sync", "--quiet"}, func(k string) string { return vars[k] }, &out, &errOut)
+	if err == nil || exitCode(err) == 0 || !strings.Contains(err.Error(), "en attente") {
+		t.Fatalf("sync with failed write-backs: %v (exit %d)", err, exitCode(err))
+	}
+	var rep struct {
+		Pending    int     `json:"pending"`
+		PendingIDs []int64 `json:"pending_crm_ids"`
+	}
+	if json.Unmarshal(out.Bytes(), &rep) != nil || rep.Pending == 0 || len(rep.PendingIDs) == 0 {
+		t.Fatalf("report %s", out.String())
 	}
 }

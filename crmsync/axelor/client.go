@@ -428,9 +428,13 @@ func isJSON(h http.Header) bool {
 }
 
 // maxRelogins bounds new logins per call: a session that keeps vanishing
-// is reported, not chased forever. Concurrent calls share the session, so
-// one call may see several losses caused by others.
-const maxRelogins = 5
+// is reported, not chased forever. maxStale bounds the replays of a call
+// whose session was replaced by another call's login meanwhile
+// (concurrent calls share one session).
+const (
+	maxRelogins = 5
+	maxStale    = 50
+)
 
 // envelope is com.axelor.rpc.Response.
 type envelope struct {
@@ -451,8 +455,10 @@ func (c *Client) call(ctx context.Context, op, method, path string, body any, wr
 			return nil, &Error{Code: CodeInvalid, Op: op, Err: err}
 		}
 	}
-	remote := 0 // status -1 answers retried
-	for try := 0; ; try++ {
+	remote := 0   // status -1 answers retried
+	relogins := 0 // logins made for this call
+	stale := 0    // replays after a login made by another call
+	for {
 		gen := c.gen.Load()
 		if c.opts.Auth.Mode == AuthSession && !c.loggedIn.Load() {
 			if err := c.relogin(ctx, gen); err != nil {
@@ -468,13 +474,26 @@ func (c *Client) call(ctx context.Context, op, method, path string, body any, wr
 			if c.opts.Auth.Mode != AuthSession {
 				return nil, &Error{Code: CodeAuth, Op: op, HTTPStatus: a.status}
 			}
-			if try >= maxRelogins {
+			if c.gen.Load() != gen && stale < maxStale {
+				// Another call logged in while this request was out (each
+				// login renews the session id, AxelorCallbackLogic#
+				// renewSession): replay it with the new session, without
+				// counting it against this call's own losses.
+				stale++
+				continue
+			}
+			if relogins >= maxRelogins || stale >= maxStale {
 				return nil, &Error{Code: CodeSessionLost, Op: op, HTTPStatus: a.status}
 			}
 			c.log.Info("axelor session lost, logging in again", "op", op, "http_status", a.status)
-			c.loggedIn.Store(false)
-			if err := c.relogin(ctx, gen); err != nil {
+			did, err := c.login(ctx, gen)
+			if err != nil {
 				return nil, err
+			}
+			if did {
+				relogins++
+			} else {
+				stale++ // another call's login, in flight when this request left
 			}
 			continue
 		}
@@ -576,11 +595,23 @@ func (c *Client) Login(ctx context.Context) error {
 // relogin logs in unless another goroutine already did since generation
 // seen: a burst of 401s gives one login, not one per request.
 func (c *Client) relogin(ctx context.Context, seen int64) error {
+	_, err := c.login(ctx, seen)
+	return err
+}
+
+// login is relogin that also reports whether this call logged in (false:
+// another goroutine did since generation seen).
+func (c *Client) login(ctx context.Context, seen int64) (bool, error) {
 	c.loginMu.Lock()
 	defer c.loginMu.Unlock()
 	if c.gen.Load() != seen && c.loggedIn.Load() {
-		return nil
+		return false, nil
 	}
+	return true, c.doLogin(ctx)
+}
+
+// doLogin posts the credentials to /callback. c.loginMu is held.
+func (c *Client) doLogin(ctx context.Context) error {
 	body, _ := json.Marshal(map[string]string{"username": c.opts.Auth.User, "password": c.opts.Auth.Password})
 	a, err := c.send(ctx, http.MethodPost, "/callback", body, true)
 	if err != nil {
