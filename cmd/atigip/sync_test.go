@@ -62,9 +62,10 @@ func TestSyncCommandAndStatus(t *testing.T) {
 		t.Fatalf("referent sync status = %d %s", code, body)
 	}
 	var st struct {
-		CRM string `json:"crm"`
+		CRM           string `json:"crm"`
+		PendingPushes *int   `json:"pending_pushes"`
 	}
-	if err := json.Unmarshal(body, &st); err != nil || st.CRM != "ok" {
+	if err := json.Unmarshal(body, &st); err != nil || st.CRM != "ok" || st.PendingPushes == nil {
 		t.Errorf("status %s: %v", body, err)
 	}
 	code, body, _ = get(t, base+"/api/organisations?per_page=1", token(t, dataDir, "referent"))
