@@ -288,3 +288,68 @@ func TestVersionConflict(t *testing.T) {
 }
 
 func itoa(i int64) string { b, _ := json.Marshal(i); return string(b) }
+
+// Resource#getCriteria: a "_domain" (JPQL on self, named parameters from
+// "_domainContext") is compiled first, a domain that does not compile is
+// status -1 "Invalid domain: …", and it is AND-ed with the criteria
+// (Criteria#createQuery). Resource#search pages by offset over it.
+func TestDomain(t *testing.T) {
+	s, srv := newTestServer(t, Options{})
+	s.Seed(400, 6)
+	login := loginRaw(t, srv)
+	login.Body.Close()
+	search := func(body string) map[string]any {
+		_, _, b := send(t, srv, login, http.MethodPost, "/ws/rest/"+mPartner+"/search", body, nil)
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("%s", b)
+		}
+		return m
+	}
+	want := 0
+	for _, p := range s.Partners() {
+		if !p.IsContact && !p.Archived && p.CategoryCode == "ASSOC" && p.ID > 10 {
+			want++
+		}
+	}
+	for _, tt := range []struct {
+		name, data string
+	}{
+		{"literals", `"_domain":"self.isContact = false AND self.partnerCategory.code = 'ASSOC'"`},
+		{"parameters", `"_domain":"self.isContact = :c AND self.partnerCategory.code IN :codes","_domainContext":{"c":false,"codes":["ASSOC"]}`},
+		{"parentheses and not", `"_domain":"NOT (self.isContact = true OR self.partnerCategory.code <> 'ASSOC')"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := search(`{"limit":3,"offset":0,"fields":["id"],"data":{` + tt.data +
+				`,"operator":"and","criteria":[{"fieldName":"id","operator":">","value":10}]}}`)
+			if m["status"].(float64) != 0 || int(m["total"].(float64)) != want || want == 0 {
+				t.Fatalf("total %v, want %d: %v", m["total"], want, m)
+			}
+			// offset paging over the same filter
+			all := search(`{"limit":1000,"fields":["id"],"data":{` + tt.data + `,"operator":"and","criteria":[{"fieldName":"id","operator":">","value":10}]}}`)
+			page2 := search(`{"limit":3,"offset":3,"fields":["id"],"data":{` + tt.data + `,"operator":"and","criteria":[{"fieldName":"id","operator":">","value":10}]}}`)
+			rows, _ := all["data"].([]any)
+			p2, _ := page2["data"].([]any)
+			if len(rows) != want || len(p2) == 0 || p2[0].(map[string]any)["id"] != rows[3].(map[string]any)["id"] {
+				t.Fatalf("offset 3: %v, all %v", p2, rows[:4])
+			}
+		})
+	}
+	t.Run("raw like is case-sensitive and unwrapped", func(t *testing.T) {
+		m := search(`{"limit":5,"data":{"_domain":"self.name LIKE 'mairie'"}}`)
+		if m["total"].(float64) != 0 {
+			t.Fatalf("%v", m["total"])
+		}
+	})
+	for _, bad := range []string{"self.noSuchField = 1", "self.name = ", "name = 'x'", "self.name = 'x", "self.isContact = :missing"} {
+		t.Run("invalid "+bad, func(t *testing.T) {
+			m := search(`{"limit":5,"data":{"_domain":` + strconvQuote(bad) + `}}`)
+			d, _ := m["data"].(map[string]any)
+			if m["status"].(float64) != -1 || d["message"] != "Invalid domain: "+bad {
+				t.Fatalf("%v", m)
+			}
+		})
+	}
+}
+
+func strconvQuote(s string) string { b, _ := json.Marshal(s); return string(b) }

@@ -74,9 +74,21 @@ func (c *compiler) compileData(dataMap map[string]any, present bool) (pred, erro
 	if !present || dataMap == nil {
 		return nil, nil
 	}
+	var domain pred
 	if dom, _ := dataMap["_domain"].(string); strings.TrimSpace(dom) != "" {
-		// JPQL is not interpreted by the fake.
-		return nil, failf("Invalid domain: %s", dom)
+		// Resource#getCriteria compiles the domain first: whatever does not
+		// compile is "Invalid domain"; it is then AND-ed with the criteria.
+		params, _ := dataMap["_domainContext"].(map[string]any)
+		node, ok := domainCriteria(dom, params)
+		if !ok {
+			return nil, failf("Invalid domain: %s", dom)
+		}
+		p, err := c.compile(node)
+		if err != nil || c.swallowed != nil {
+			c.swallowed = nil
+			return nil, failf("Invalid domain: %s", dom)
+		}
+		domain = p
 	}
 	var root pred
 	if crit, ok := dataMap["criteria"]; ok {
@@ -111,6 +123,14 @@ func (c *compiler) compileData(dataMap map[string]any, present bool) (pred, erro
 				return nil, err
 			}
 			root = p
+		}
+	}
+	if domain != nil {
+		if root == nil {
+			root = domain
+		} else {
+			inner := root
+			root = func(d *data, o any) tri { return and3(domain(d, o), inner(d, o)) }
 		}
 	}
 	if !isTrue(dataMap["_archived"]) && schemas[c.model]["archived"].kind == kBool {
@@ -271,6 +291,9 @@ func (c *compiler) leaf(m map[string]any, op string) (pred, error) {
 			return nil, nil
 		}
 		re := likeRegexp(s)
+		if raw, _ := m["raw"].(bool); raw {
+			re = rawLikeRegexp(s) // JPQL LIKE in a domain
+		}
 		return func(d *data, o any) tri {
 			v, ok := get(d, o).(string)
 			if !ok {
@@ -507,8 +530,15 @@ func likeRegexp(v string) *regexp.Regexp {
 	if !strings.HasPrefix(v, "%") && !strings.HasSuffix(v, "%") {
 		v = "%" + v + "%"
 	}
+	return likePattern(v, "(?is)^")
+}
+
+// rawLikeRegexp is JPQL's LIKE: the pattern as given, case-sensitive.
+func rawLikeRegexp(v string) *regexp.Regexp { return likePattern(v, "(?s)^") }
+
+func likePattern(v, flags string) *regexp.Regexp {
 	var b strings.Builder
-	b.WriteString("(?is)^")
+	b.WriteString(flags)
 	for _, r := range v {
 		switch r {
 		case '%':
