@@ -134,6 +134,11 @@ func clipID(s string) string {
 // reject stores rec (a rejected message) and, when advance is set, moves
 // the measure's sequence to it, in one transaction.
 func (r *Receiver) reject(ctx context.Context, rec *atigip.FlowMessage, advance int64) (Result, error) {
+	// A message with a NUL (which PostgreSQL cannot store) is kept with
+	// U+FFFD in its place, so that it is stored for inspection and answered
+	// 4xx like any malformed one, not 500 and retried for ever.
+	rec.Body, rec.Reason = atigip.SafeText(rec.Body), atigip.SafeText(rec.Reason)
+	rec.MessageID, rec.CaseRef = atigip.SafeText(rec.MessageID), atigip.SafeText(rec.CaseRef)
 	err := r.Store.InTx(ctx, func(tx atigip.Tx) error {
 		if advance > 0 {
 			if err := moveSeq(ctx, tx, rec.CaseRef, advance); err != nil {

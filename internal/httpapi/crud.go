@@ -401,21 +401,27 @@ func (s *Server) create(pol policy) fiber.Handler {
 		// to a procedure.
 		var guardErr error
 		if pol.guard != nil {
-			guardErr = pol.guard(nil, e)
+			guardErr = pol.guard(s.Principal(c), nil, e)
 		}
 		if pol.writable != nil {
 			if err := pol.writable(s.Principal(c), nil, e); err != nil {
 				return s.Problem(c, err)
 			}
 		}
+		if err := s.derive(c.UserContext(), s.Principal(c), e); err != nil {
+			return s.Problem(c, err)
+		}
 		if err := s.inPerimeter(c, s.Principal(c), e, false); err != nil {
 			return s.Problem(c, err)
 		}
+		if err := e.Validate(); err != nil {
+			return s.Problem(c, err)
+		}
 		if guardErr != nil {
-			if err := e.Validate(); err != nil {
-				return s.Problem(c, err)
-			}
 			return s.Problem(c, guardErr)
+		}
+		if err := s.checkRefs(c.UserContext(), s.Principal(c), nil, e); err != nil {
+			return s.Problem(c, err)
 		}
 		var err error
 		if pol.createVia != nil {
@@ -424,8 +430,8 @@ func (s *Server) create(pol policy) fiber.Handler {
 				m = e.GetMeta()
 			}
 		} else {
-			err = s.write(c, pol.kind, "create", func(ctx context.Context, ents atigip.Entities) (int64, error) {
-				err := ents.Create(ctx, e)
+			err = s.write(c, pol.kind, "create", func(ctx context.Context, tx atigip.Tx) (int64, error) {
+				err := tx.Entities(pol.kind).Create(ctx, e)
 				return m.ID, err
 			})
 		}
@@ -457,13 +463,17 @@ func (s *Server) update(pol policy) fiber.Handler {
 		m.ID = id
 		p := s.Principal(c)
 		ents := s.store.Entities(pol.kind)
-		if pol.writable != nil || pol.visible != nil || pol.guard != nil || pol.kind.Sensitive() {
-			old, err := ents.Get(c.UserContext(), id)
+		var old atigip.Entity
+		{
+			old, err = ents.Get(c.UserContext(), id)
 			if err == nil && pol.visible != nil && !pol.visible(p, old) {
 				err = notFound(pol.kind)
 			}
 			if err == nil {
 				err = s.inPerimeter(c, p, old, true)
+			}
+			if err == nil {
+				err = s.derive(c.UserContext(), p, e)
 			}
 			if err == nil && pol.writable != nil {
 				err = pol.writable(p, old, e)
@@ -476,8 +486,11 @@ func (s *Server) update(pol policy) fiber.Handler {
 					// Compare with what the client read, not with a newer row.
 					err = atigip.Errorf(atigip.ECONFLICT, "La fiche a été modifiée entre-temps (version %d) : rechargez-la avant de recommencer.", old.GetMeta().Version)
 				} else {
-					err = pol.guard(old, e)
+					err = pol.guard(p, old, e)
 				}
+			}
+			if err == nil {
+				err = s.checkRefs(c.UserContext(), p, old, e)
 			}
 			if err != nil {
 				return s.Problem(c, err)
@@ -485,8 +498,11 @@ func (s *Server) update(pol policy) fiber.Handler {
 		}
 		// A concurrent change between the read above and this write bumps
 		// the version, so the store refuses it (ECONFLICT).
-		err = s.write(c, pol.kind, "update", func(ctx context.Context, ents atigip.Entities) (int64, error) {
-			return id, ents.Update(ctx, e)
+		err = s.write(c, pol.kind, "update", func(ctx context.Context, tx atigip.Tx) (int64, error) {
+			if err := tx.Entities(pol.kind).Update(ctx, e); err != nil {
+				return id, err
+			}
+			return id, cascade(ctx, tx, old, e)
 		})
 		if err != nil {
 			return s.Problem(c, err)
@@ -507,7 +523,7 @@ func (s *Server) remove(pol policy) fiber.Handler {
 		}
 		p := s.Principal(c)
 		ents := s.store.Entities(pol.kind)
-		if pol.writable != nil || pol.visible != nil || pol.kind.Sensitive() {
+		{
 			old, err := ents.Get(c.UserContext(), id)
 			if err == nil && pol.visible != nil && !pol.visible(p, old) {
 				err = notFound(pol.kind)
@@ -518,12 +534,15 @@ func (s *Server) remove(pol policy) fiber.Handler {
 			if err == nil && pol.writable != nil {
 				err = pol.writable(p, old, nil)
 			}
+			if err == nil {
+				err = s.checkDependents(c.UserContext(), pol.kind, id)
+			}
 			if err != nil {
 				return s.Problem(c, err)
 			}
 		}
-		err = s.write(c, pol.kind, "delete", func(ctx context.Context, ents atigip.Entities) (int64, error) {
-			return id, ents.Delete(ctx, id, version)
+		err = s.write(c, pol.kind, "delete", func(ctx context.Context, tx atigip.Tx) (int64, error) {
+			return id, tx.Entities(pol.kind).Delete(ctx, id, version)
 		})
 		if err != nil {
 			return s.Problem(c, err)
@@ -532,18 +551,15 @@ func (s *Server) remove(pol policy) fiber.Handler {
 	}
 }
 
-// write runs fn; for sensitive kinds it runs in one transaction with the
+// write runs fn in one transaction, with what the write entails (an
+// archived organisation's posts closed) and, for sensitive kinds, the
 // audit entry, so that no change to a person's data goes unrecorded.
-func (s *Server) write(c *fiber.Ctx, k atigip.Kind, action string, fn func(context.Context, atigip.Entities) (int64, error)) error {
+func (s *Server) write(c *fiber.Ctx, k atigip.Kind, action string, fn func(context.Context, atigip.Tx) (int64, error)) error {
 	ctx := c.UserContext()
-	if !k.Sensitive() {
-		_, err := fn(ctx, s.store.Entities(k))
-		return err
-	}
 	p := s.Principal(c)
 	return s.store.InTx(ctx, func(tx atigip.Tx) error {
-		id, err := fn(ctx, tx.Entities(k))
-		if err != nil {
+		id, err := fn(ctx, tx)
+		if err != nil || !k.Sensitive() {
 			return err
 		}
 		return tx.Audit(ctx, atigip.AuditEntry{At: time.Now().UTC(), Subject: p.Subject, Role: p.Role,

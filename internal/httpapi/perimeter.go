@@ -59,6 +59,14 @@ func establishment(p atigip.Principal) int64 {
 	return 0
 }
 
+// staffOf is the one prison-staff rule over people: staff act for the
+// people detained, in their establishment when attached to one (national
+// staff: every establishment). Reads, writes, lists (the policy's scope
+// expresses it as a store filter) and perimeters all use it.
+func staffOf(p atigip.Principal, pe *atigip.Person) bool {
+	return p.Role == atigip.RolePrisonStaff && pe.Detained && (p.PrisonID == 0 || pe.PrisonID == p.PrisonID)
+}
+
 // departementOf is the département a principal is bound to ("" national).
 // A person's own records and an establishment's staff have their own
 // rules instead.
@@ -91,8 +99,8 @@ func within(lk *lookup, p atigip.Principal, e atigip.Entity) (bool, error) {
 	dep := departementOf(p)
 	switch v := e.(type) {
 	case *atigip.Person:
-		if prison := establishment(p); prison != 0 {
-			return v.Detained && v.PrisonID == prison, nil
+		if establishment(p) != 0 {
+			return staffOf(p, v), nil
 		}
 		return (dep == "" || v.HomeAddress.Departement == dep) && followsAge(p, v.Minor), nil
 	case *atigip.Measure:
