@@ -268,10 +268,14 @@ func (s *Server) list(pol policy) fiber.Handler {
 		out := ListPage[atigip.Entity]{Items: []atigip.Entity{}, Page: q.page, PerPage: q.perPage, Offset: q.filter.Offset}
 		empty := pol.scope != nil && pol.scope(p, &q.filter)
 		var pred func(atigip.Entity) (bool, error)
+		lk := newLookup(ctx, s.store)
 		if !empty {
-			if empty, pred, err = narrow(newLookup(ctx, s.store), p, pol.kind, &q.filter); err != nil {
+			if empty, pred, err = narrow(lk, p, pol.kind, &q.filter); err != nil {
 				return s.Problem(c, err)
 			}
+		}
+		if pol.listed != nil && q.filter.PublicOnly {
+			pred = both(pred, func(e atigip.Entity) (bool, error) { return pol.listed(lk, p, e) })
 		}
 		if !empty {
 			var items []atigip.Entity
@@ -302,6 +306,19 @@ func (s *Server) list(pol policy) fiber.Handler {
 			c.Set(fiber.HeaderCacheControl, "no-store") // personal data: no cache keeps it
 		}
 		return c.JSON(out)
+	}
+}
+
+// both is the conjunction of two predicates (a nil one holds always).
+func both(a, b func(atigip.Entity) (bool, error)) func(atigip.Entity) (bool, error) {
+	if a == nil {
+		return b
+	}
+	return func(e atigip.Entity) (bool, error) {
+		if ok, err := a(e); err != nil || !ok {
+			return false, err
+		}
+		return b(e)
 	}
 }
 
@@ -344,6 +361,12 @@ func (s *Server) get(pol policy) fiber.Handler {
 		e, err := s.store.Entities(pol.kind).Get(c.UserContext(), id)
 		if err == nil && pol.visible != nil && !pol.visible(p, e) {
 			err = notFound(pol.kind)
+		}
+		if err == nil && pol.listed != nil {
+			var ok bool
+			if ok, err = pol.listed(newLookup(c.UserContext(), s.store), p, e); err == nil && !ok {
+				err = notFound(pol.kind)
+			}
 		}
 		if err == nil {
 			err = s.inPerimeter(c, p, e, true)

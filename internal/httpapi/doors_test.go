@@ -244,3 +244,91 @@ func testDoors(t *testing.T, store atigip.Store) {
 		}
 	})
 }
+
+// TestOnePublicView reproduces observation 5 of issue 10: the public API
+// lists and reads exactly the posts the public map lists (Post.Listed),
+// with its fields, and a prison's service contact, never the named one.
+func TestOnePublicView(t *testing.T) {
+	for name, open := range realStores {
+		t.Run(name, func(t *testing.T) {
+			store := open(t)
+			w := newDoorWorld(t, store)
+			archived := w.fresh(atigip.KindOrganisation, 50).(*atigip.Organisation)
+			archived.Active = false
+			seed(t, store, archived) // as the CRM sync may write it, without the cascade
+			post := func(i int, org int64, status atigip.PostStatus) *atigip.Post {
+				p := w.fresh(atigip.KindPost, i).(*atigip.Post)
+				p.OrganisationID, p.Status = org, status
+				return seed(t, store, p)
+			}
+			closed := post(51, w.org.ID, atigip.PostClosed)
+			orphan := post(52, archived.ID, atigip.PostOpen)
+			pr := w.get(t, atigip.KindPrison, w.prison.ID).(*atigip.Prison)
+			pr.Contact = &atigip.Contact{Name: "Jeanne Martin", Email: "jeanne.martin@justice.test", Phone: "04 65 71 12 34"}
+			pr.ServiceContact = &atigip.Contact{Name: "Service de l'emploi pénitentiaire", Email: "emploi@justice.test"}
+			if err := store.Entities(atigip.KindPrison).Update(t.Context(), pr); err != nil {
+				t.Fatal(err)
+			}
+			justice := w.env.token(atigip.Principal{Role: atigip.RoleMagistrate})
+			business := w.biz
+
+			var lp ListPage[map[string]any]
+			res := w.env.do("GET", "/api/posts?per_page=200", "", nil)
+			wantStatus(t, res, 200)
+			res.json(t, &lp)
+			want := map[int64]bool{}
+			orgs := map[int64]*atigip.Organisation{}
+			err := store.Entities(atigip.KindPost).Scan(t.Context(), atigip.ListFilter{}, func(e atigip.Entity) error {
+				po := e.(*atigip.Post)
+				org, ok := orgs[po.OrganisationID]
+				if !ok {
+					org, _ = atigip.Of[*atigip.Organisation](store).Get(t.Context(), po.OrganisationID)
+					orgs[po.OrganisationID] = org
+				}
+				if po.Listed(org, atigip.AudiencePublic) {
+					want[po.ID] = true
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if lp.Total != len(want) || len(lp.Items) != len(want) {
+				t.Fatalf("public list: %d posts (total %d), the map lists %d", len(lp.Items), lp.Total, len(want))
+			}
+			for _, it := range lp.Items {
+				if !want[int64(it["id"].(float64))] {
+					t.Fatalf("public list shows post %v, which the map does not", it["id"])
+				}
+				for _, k := range []string{"places", "places_taken", "status", "visibility", "risky", "care_setting"} {
+					if _, ok := it[k]; ok {
+						t.Fatalf("public list shows %s", k)
+					}
+				}
+				if a, _ := it["address"].(map[string]any); a["street"] != nil {
+					t.Fatalf("public list shows the street: %v", a)
+				}
+			}
+			for _, id := range []int64{closed.ID, orphan.ID} {
+				wantStatus(t, w.env.do("GET", at(atigip.KindPost, id), "", nil), 404)
+				wantStatus(t, w.env.do("GET", at(atigip.KindPost, id), business, nil), 404)
+				wantStatus(t, w.env.do("GET", at(atigip.KindPost, id), justice, nil), 200)
+			}
+			for _, tok := range []string{"", business, w.env.token(atigip.Principal{Role: atigip.RolePerson, PersonID: w.person.ID})} {
+				res := w.env.do("GET", at(atigip.KindPrison, pr.ID), tok, nil)
+				wantStatus(t, res, 200)
+				if strings.Contains(string(res.body), "jeanne") || strings.Contains(string(res.body), "12 34") ||
+					!strings.Contains(string(res.body), "emploi@justice.test") {
+					t.Fatalf("public prison sheet: %s", res.body)
+				}
+				res = w.env.do("GET", "/api/prisons", tok, nil)
+				if strings.Contains(string(res.body), "jeanne") {
+					t.Fatalf("public prison list: %s", res.body)
+				}
+			}
+			if res := w.env.do("GET", at(atigip.KindPrison, pr.ID), justice, nil); !strings.Contains(string(res.body), "jeanne.martin") {
+				t.Fatalf("justice prison sheet lacks the named referent: %s", res.body)
+			}
+		})
+	}
+}

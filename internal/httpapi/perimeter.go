@@ -18,36 +18,40 @@ type lookup struct {
 	store  atigip.Store
 	offers map[int64]*atigip.Offer
 	people map[int64]*atigip.Person
+	orgs   map[int64]*atigip.Organisation
 }
 
 func newLookup(ctx context.Context, s atigip.Store) *lookup {
-	return &lookup{ctx: ctx, store: s, offers: map[int64]*atigip.Offer{}, people: map[int64]*atigip.Person{}}
+	return &lookup{ctx: ctx, store: s, offers: map[int64]*atigip.Offer{}, people: map[int64]*atigip.Person{},
+		orgs: map[int64]*atigip.Organisation{}}
+}
+
+// organisation returns the organisation id, nil when it does not exist.
+func (l *lookup) organisation(id int64) (*atigip.Organisation, error) {
+	return cached(l, l.orgs, id)
+}
+
+// cached reads id of type T once per lookup (nil when it does not exist).
+func cached[T atigip.Entity](l *lookup, m map[int64]T, id int64) (T, error) {
+	if e, ok := m[id]; ok {
+		return e, nil
+	}
+	e, err := atigip.Of[T](l.store).Get(l.ctx, id)
+	if err != nil && atigip.ErrorCode(err) != atigip.ENOTFOUND {
+		return e, err
+	}
+	m[id] = e
+	return e, nil
 }
 
 // offer returns the offer id, nil when it does not exist.
 func (l *lookup) offer(id int64) (*atigip.Offer, error) {
-	if o, ok := l.offers[id]; ok {
-		return o, nil
-	}
-	o, err := atigip.Of[*atigip.Offer](l.store).Get(l.ctx, id)
-	if err != nil && atigip.ErrorCode(err) != atigip.ENOTFOUND {
-		return nil, err
-	}
-	l.offers[id] = o
-	return o, nil
+	return cached(l, l.offers, id)
 }
 
 // person returns the person id, nil when it does not exist.
 func (l *lookup) person(id int64) (*atigip.Person, error) {
-	if p, ok := l.people[id]; ok {
-		return p, nil
-	}
-	p, err := atigip.Of[*atigip.Person](l.store).Get(l.ctx, id)
-	if err != nil && atigip.ErrorCode(err) != atigip.ENOTFOUND {
-		return nil, err
-	}
-	l.people[id] = p
-	return p, nil
+	return cached(l, l.people, id)
 }
 
 // establishment is the prison a staff member is attached to (0: none, or

@@ -84,6 +84,10 @@ type policy struct {
 	visible func(p atigip.Principal, e atigip.Entity) bool
 	// redact strips what p may not see from e (a copy is made first).
 	redact func(p atigip.Principal, e atigip.Entity) atigip.Entity
+	// listed is the public view of the kind (public.go), checked on reads
+	// and on lists the scope marked PublicOnly: whether p is shown e, with
+	// what the store cannot filter (a post's organisation).
+	listed func(lk *lookup, p atigip.Principal, e atigip.Entity) (bool, error)
 	// writable checks a create (old nil), update or delete (cur nil).
 	writable func(p atigip.Principal, old, cur atigip.Entity) error
 	// guard refuses a create (old nil) or an update that sets fields owned
@@ -146,17 +150,22 @@ var policies = map[atigip.Kind]policy{
 		parent: "organisation_id",
 		guard:  guardPost,
 		scope: func(p atigip.Principal, f *atigip.ListFilter) bool {
-			own := p.Role == atigip.RoleHost && p.OrganisationID != 0 && f.Parent == p.OrganisationID
-			if p.Role.Audience() != atigip.AudienceJustice && !own {
-				f.PublicOnly = true
+			if seesAllPosts(p, f.Parent) {
+				return false
 			}
-			return false
+			return publicPostFilter(f)
 		},
 		visible: func(p atigip.Principal, e atigip.Entity) bool {
 			po := e.(*atigip.Post)
-			return po.Keys().Public || p.Role.Audience() == atigip.AudienceJustice ||
-				(p.Role == atigip.RoleHost && p.OrganisationID != 0 && p.OrganisationID == po.OrganisationID)
+			return po.Keys().Public || seesAllPosts(p, po.OrganisationID)
 		},
+		listed: func(lk *lookup, p atigip.Principal, e atigip.Entity) (bool, error) {
+			if seesAllPosts(p, e.(*atigip.Post).OrganisationID) {
+				return true, nil
+			}
+			return postListed(lk, e)
+		},
+		redact: redactPost,
 		writable: func(p atigip.Principal, old, cur atigip.Entity) error {
 			if p.Role != atigip.RoleHost {
 				return nil
@@ -174,6 +183,7 @@ var policies = map[atigip.Kind]policy{
 		create: []atigip.Role{atigip.RolePrisonStaff},
 		update: []atigip.Role{atigip.RolePrisonStaff},
 		remove: []atigip.Role{atigip.RolePrisonStaff},
+		redact: redactPrison,
 		writable: func(p atigip.Principal, old, cur atigip.Entity) error {
 			if p.PrisonID == 0 {
 				return nil // national administration
