@@ -332,3 +332,54 @@ func TestOnePublicView(t *testing.T) {
 		})
 	}
 }
+
+// TestFlowMessagesPerimeter reproduces observation 4 of issue 10: the
+// DSPIP of the 69 read the raw FFE11 bodies of every département.
+func TestFlowMessagesPerimeter(t *testing.T) {
+	for name, open := range realStores {
+		t.Run(name, func(t *testing.T) {
+			w := newDoorWorld(t, open(t))
+			ffe11 := func(id, ref string, seq int, dep, pseudo string) string {
+				return fmt.Sprintf(`{"message_id":%q,"type":"FFE11","case_ref":%q,"seq":%d,"ffe11":{"person":{"case_ref":"P-%s","pseudonym":%q,"birth_date":"1990-02-03","home_address":{"commune":"%s123","departement":%q}},"measure":{"hours_ordered":20,"sentence_date":"2025-01-01","departement":%q}}}`,
+					id, ref, seq, ref, pseudo, dep, dep, dep)
+			}
+			send := func(body string, want int) {
+				t.Helper()
+				if res := w.env.machine("POST", "/api/flows/inbound", appiKey, body); res.status != want {
+					t.Fatalf("inbound: %d, want %d: %s", res.status, want, res.body)
+				}
+			}
+			send(ffe11("A-13", "M13", 1, "13", "TIG-1300"), 200)                     // accepted, in the 13
+			send(ffe11("H-13", "M13B", 2, "13", "TIG-1301"), 202)                    // held, in the 13
+			send(ffe11("R-13", "M13C", 1, "13", "x"), 409)                           // rejected (pseudonym), in the 13
+			send(ffe11("H-69", "M69B", 2, "69", "TIG-6901"), 202)                    // held, in the 69
+			send(`{"message_id":"R-?","type":"FFE11","case_ref":"M??","seq":1`, 400) // unreadable: no département
+			national := w.env.token(atigip.Principal{Role: atigip.RoleDSPIP})
+			list := func(tok string) []*atigip.FlowMessage {
+				t.Helper()
+				res := w.env.do("GET", "/api/flows/messages?status=rejected,held,accepted", tok, nil)
+				wantStatus(t, res, 200)
+				var ms []*atigip.FlowMessage
+				res.json(t, &ms)
+				return ms
+			}
+			for _, m := range list(w.dspip69) {
+				if m.Departement != "69" {
+					t.Fatalf("DSPIP of the 69 reads message %s of département %q: %s", m.MessageID, m.Departement, m.Body)
+				}
+			}
+			all := list(national)
+			if len(all) != 5 {
+				t.Fatalf("national DSPIP reads %d messages, want 5", len(all))
+			}
+			for _, m := range all {
+				if (m.Body == "") != (m.Status == atigip.FlowAccepted) {
+					t.Fatalf("message %s (%s): body shown %v", m.MessageID, m.Status, m.Body != "")
+				}
+			}
+			if n := len(list(w.dspip69)); n != 1 {
+				t.Fatalf("DSPIP of the 69 reads %d messages, want its 1", n)
+			}
+		})
+	}
+}
