@@ -33,15 +33,7 @@ func newDoorWorld(t *testing.T, store atigip.Store) *doorWorld {
 		o.Modules = append(o.Modules, WorkflowModule(nil), FlowsModule(clients, nil))
 	})
 	w := &doorWorld{fixture: newFixture(t, store), env: env}
-	person := func(i int, dep string, minor bool) *atigip.Person {
-		p := w.fresh(atigip.KindPerson, i).(*atigip.Person)
-		p.Detained, p.PrisonID, p.WorkCleared = false, 0, false
-		p.HomeAddress.Departement, p.HomeAddress.Commune = dep, dep+"123"
-		if minor {
-			w.minor(p)
-		}
-		return seed(t, store, p)
-	}
+	person := func(i int, dep string, minor bool) *atigip.Person { return w.personIn(t, store, i, dep, minor) }
 	w.adult13, w.adult69, w.kid = person(31, "13", false), person(32, "69", false), person(33, "69", true)
 	m := w.fresh(atigip.KindMeasure, 34).(*atigip.Measure)
 	m.PersonID, m.Departement, m.State, m.PostID, m.CaseRef = w.adult69.ID, "69", atigip.MeasureToPlace, 0, "M-69-1"
