@@ -17,7 +17,7 @@ import (
 
 // allModules is every route group `atigip serve` mounts, the CRM sync
 // included (its client is built but never contacts Axelor here).
-func allModules(t *testing.T, store atigip.Store) []Module {
+func allModules(t testing.TB, store atigip.Store) []Module {
 	t.Helper()
 	eng, err := tiles.New(t.Context(), store, tiles.Options{})
 	if err != nil {
@@ -137,7 +137,7 @@ func gatePath(fx *fixture, r atigip.Role, path string) string {
 
 // fullEnv is a server with every route group over a fixture, whose
 // tokens mint makes and auth reads (nil, nil: development tokens).
-func fullEnv(t *testing.T, auth atigip.Authenticator, mint func(atigip.Principal) string) (*testEnv, *memStore, *fixture, func(atigip.Principal) string) {
+func fullEnv(t testing.TB, auth atigip.Authenticator, mint func(atigip.Principal) string) (*testEnv, *memStore, *fixture, func(atigip.Principal) string) {
 	store := newMemStore()
 	env := newEnv(t, store, func(o *Options) {
 		o.Modules = allModules(t, store)
@@ -356,7 +356,7 @@ func runPerimeterMatrix(t *testing.T, auth atigip.Authenticator, mint func(atigi
 	}
 }
 
-func (f *fixture) get(t *testing.T, s atigip.Store, k atigip.Kind, id int64) atigip.Entity {
+func (f *fixture) get(t testing.TB, s atigip.Store, k atigip.Kind, id int64) atigip.Entity {
 	t.Helper()
 	e, err := s.Entities(k).Get(t.Context(), id)
 	if err != nil {

@@ -18,7 +18,7 @@ type migratable interface {
 }
 
 // ready closes db at the end of t and migrates it.
-func ready[S migratable](t *testing.T, db S, err error) atigip.Store {
+func ready[S migratable](t testing.TB, db S, err error) atigip.Store {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -32,12 +32,12 @@ func ready[S migratable](t *testing.T, db S, err error) atigip.Store {
 
 // realStores opens each real store, fresh and migrated, for tests that
 // must hold on both (PostgreSQL is skipped when unreachable, outside CI).
-var realStores = map[string]func(t *testing.T) atigip.Store{
-	"sqlite": func(t *testing.T) atigip.Store {
+var realStores = map[string]func(t testing.TB) atigip.Store{
+	"sqlite": func(t testing.TB) atigip.Store {
 		db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "atigip.db"))
 		return ready(t, db, err)
 	},
-	"postgres": func(t *testing.T) atigip.Store {
+	"postgres": func(t testing.TB) atigip.Store {
 		db, err := postgres.Open(context.Background(), pgtest.URL(t))
 		return ready(t, db, err)
 	},
