@@ -191,6 +191,14 @@ func testDoors(t *testing.T, store atigip.Store) {
 			t.Fatalf("stored minor=false for a minor: %s", res.body)
 		}
 	})
+	t.Run("a corrected birth date moves the person's measures", func(t *testing.T) {
+		pe := w.get(t, atigip.KindPerson, w.adult69.ID).(*atigip.Person)
+		pe.BirthDate, pe.Minor = w.kid.BirthDate, true
+		wantStatus(t, w.env.do("PUT", at(atigip.KindPerson, pe.ID), w.dspip69, pe), 200)
+		if m := w.get(t, atigip.KindMeasure, w.m69.ID).(*atigip.Measure); !m.Minor {
+			t.Fatal("the measure of a person now known to be a minor is still an adult's")
+		}
+	})
 	t.Run("a business's offer carries its company", func(t *testing.T) {
 		res := w.env.do("POST", "/api/offers", w.biz, bizOffer)
 		wantStatus(t, res, 201)

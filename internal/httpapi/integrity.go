@@ -231,8 +231,14 @@ func closablePost(p *atigip.Post) bool {
 }
 
 // cascade applies, in tx, what an update of old into cur entails for
-// other records: an organisation archived closes its posts.
+// other records: an organisation archived closes its posts; a person's
+// minor flag (corrected birth date) is their measures' too, which moves
+// them between the CPIP and the PJJ and between the posts open to minors
+// or not.
 func cascade(ctx context.Context, tx atigip.Tx, old, cur atigip.Entity) error {
+	if pe, ok := old.(*atigip.Person); ok && pe.Minor != cur.(*atigip.Person).Minor {
+		return followMinor(ctx, tx, pe.ID, cur.(*atigip.Person).Minor)
+	}
 	o, ok := old.(*atigip.Organisation)
 	if !ok || !o.Active || cur.(*atigip.Organisation).Active {
 		return nil
@@ -252,6 +258,28 @@ func cascade(ctx context.Context, tx atigip.Tx, old, cur atigip.Entity) error {
 		if err := tx.Entities(atigip.KindPost).Update(ctx, p); err != nil {
 			return fmt.Errorf("httpapi: archive organisation %d: close post %d: %w", o.ID, p.ID, err)
 		}
+	}
+	return nil
+}
+
+// followMinor sets the minor flag of person's measures.
+func followMinor(ctx context.Context, tx atigip.Tx, person int64, minor bool) error {
+	var ms []*atigip.Measure
+	err := tx.Entities(atigip.KindMeasure).Scan(ctx, atigip.ListFilter{Parent: person}, func(e atigip.Entity) error {
+		if m := e.(*atigip.Measure); m.Minor != minor {
+			ms = append(ms, m)
+		}
+		return nil
+	})
+	for _, m := range ms {
+		if err != nil {
+			break
+		}
+		m.Minor = minor
+		err = tx.Entities(atigip.KindMeasure).Update(ctx, m)
+	}
+	if err != nil {
+		return fmt.Errorf("httpapi: minor flag of person %d's measures: %w", person, err)
 	}
 	return nil
 }
