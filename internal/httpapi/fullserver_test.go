@@ -375,3 +375,45 @@ func (f *fixture) personIn(t *testing.T, s atigip.Store, i int, dep string, mino
 	}
 	return seed(t, s, p)
 }
+
+// TestPrisonStaffRuleOnce checks that the list, the read and the write of
+// people by prison staff all follow staffOf, the one rule, for every
+// combination of establishment and detention.
+func TestPrisonStaffRuleOnce(t *testing.T) {
+	env, store, fx, _ := fullEnv(t, nil, nil)
+	other := seed(t, store, sample[*atigip.Prison](atigip.KindPrison, 1))
+	var people []*atigip.Person
+	for i, c := range []struct {
+		detained bool
+		prison   int64
+	}{{true, fx.prison.ID}, {true, other.ID}, {false, 0}, {false, fx.prison.ID}} {
+		p := fx.fresh(atigip.KindPerson, 80+i).(*atigip.Person)
+		p.Detained, p.PrisonID, p.WorkCleared = c.detained, c.prison, false
+		people = append(people, seed(t, store, p))
+	}
+	for _, staff := range []atigip.Principal{{Role: pris}, {Role: pris, PrisonID: fx.prison.ID}, {Role: pris, PrisonID: other.ID}} {
+		tok := env.token(staff)
+		var lp ListPage[*atigip.Person]
+		res := env.do("GET", "/api/people?per_page=200", tok, nil)
+		wantStatus(t, res, 200)
+		res.json(t, &lp)
+		listed := map[int64]bool{}
+		for _, p := range lp.Items {
+			listed[p.ID] = true
+		}
+		for _, pe := range people {
+			want := staffOf(staff, pe)
+			if listed[pe.ID] != want {
+				t.Errorf("staff of %d: person %d (detained %v in %d) listed %v, rule says %v", staff.PrisonID, pe.ID, pe.Detained, pe.PrisonID, listed[pe.ID], want)
+			}
+			if got := env.do("GET", at(atigip.KindPerson, pe.ID), tok, nil).status == 200; got != want {
+				t.Errorf("staff of %d: person %d read %v, rule says %v", staff.PrisonID, pe.ID, got, want)
+			}
+			put := fx.get(t, store, atigip.KindPerson, pe.ID).(*atigip.Person)
+			put.Wishes = "Atelier bois"
+			if got := env.do("PUT", at(atigip.KindPerson, pe.ID), tok, put).status == 200; got != want {
+				t.Errorf("staff of %d: person %d written %v, rule says %v", staff.PrisonID, pe.ID, got, want)
+			}
+		}
+	}
+}
