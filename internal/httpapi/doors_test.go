@@ -211,6 +211,13 @@ func testDoors(t *testing.T, store atigip.Store) {
 		wantStatus(t, w.env.do("PUT", at(atigip.KindOffer, o.ID), w.biz, o), 200)
 		// A company signed in by its SIREN manages its establishments' offers.
 		o.Version++
+		o.Title = "Conditionnement (repris par le siège)"
+		res = w.env.do("PUT", at(atigip.KindOffer, o.ID), w.bizSREN, o)
+		wantStatus(t, res, 200)
+		res.json(t, &o)
+		if o.EmployerSIRET != fixtureSIRET {
+			t.Fatalf("the SIREN account moved the offer to %q", o.EmployerSIRET)
+		}
 		wantStatus(t, w.env.do("DELETE", fmt.Sprintf("%s?version=%d", at(atigip.KindOffer, o.ID), o.Version), w.bizSREN, nil), 204)
 	})
 	t.Run("archiving an organisation closes its posts", func(t *testing.T) {

@@ -134,7 +134,9 @@ func (s *Server) derive(ctx context.Context, p atigip.Principal, e atigip.Entity
 		}
 		v.Minor = pe.Minor
 	case *atigip.Offer:
-		if p.Role == atigip.RoleBusiness {
+		// One of the company's establishments, as sent (a SIREN account
+		// acts for them all), else the company itself.
+		if p.Role == atigip.RoleBusiness && !atigip.CompanyCovers(p.SIRET, v.EmployerSIRET) {
 			v.EmployerSIRET = p.SIRET
 		}
 	}
