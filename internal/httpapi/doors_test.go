@@ -183,12 +183,21 @@ func testDoors(t *testing.T, store atigip.Store) {
 	})
 
 	t.Run("a minor's measure is marked minor whatever the client says", func(t *testing.T) {
-		res := w.env.do("POST", "/api/measures", w.pjj69, newMeasure(w.kid.ID, "69", false))
+		res := w.env.do("POST", "/api/measures", w.dspip69, newMeasure(w.kid.ID, "69", false))
 		wantStatus(t, res, 201)
 		var m atigip.Measure
 		res.json(t, &m)
 		if !m.Minor {
 			t.Fatalf("stored minor=false for a minor: %s", res.body)
+		}
+		// So the minor is not proposed to a post that refuses minors.
+		adultsOnly := w.fresh(atigip.KindPost, 44).(*atigip.Post)
+		adultsOnly.MinorsAccepted, adultsOnly.Places, adultsOnly.PlacesTaken = false, 3, 0
+		seed(t, store, adultsOnly)
+		res = w.env.do("POST", at(atigip.KindMeasure, m.ID)+"/transitions", w.dspip69,
+			map[string]any{"to": "proposed", "post_id": adultsOnly.ID, "version": m.Version})
+		if res.status != 409 || !strings.Contains(res.problem(t).Detail, "mineurs") {
+			t.Fatalf("a minor proposed to a post refusing minors: %d %s", res.status, res.body)
 		}
 	})
 	t.Run("a corrected birth date moves the person's measures", func(t *testing.T) {
