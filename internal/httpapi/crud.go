@@ -486,38 +486,35 @@ func (s *Server) update(pol policy) fiber.Handler {
 		m.ID = id
 		p := s.Principal(c)
 		ents := s.store.Entities(pol.kind)
-		var old atigip.Entity
-		{
-			old, err = ents.Get(c.UserContext(), id)
-			if err == nil && pol.visible != nil && !pol.visible(p, old) {
-				err = notFound(pol.kind)
+		old, err := ents.Get(c.UserContext(), id)
+		if err == nil && pol.visible != nil && !pol.visible(p, old) {
+			err = notFound(pol.kind)
+		}
+		if err == nil {
+			err = s.inPerimeter(c, p, old, true)
+		}
+		if err == nil {
+			err = s.derive(c.UserContext(), p, e)
+		}
+		if err == nil && pol.writable != nil {
+			err = pol.writable(p, old, e)
+		}
+		if err == nil {
+			err = s.inPerimeter(c, p, e, false) // nor moved out of it
+		}
+		if err == nil && pol.guard != nil {
+			if old.GetMeta().Version != m.Version {
+				// Compare with what the client read, not with a newer row.
+				err = atigip.Errorf(atigip.ECONFLICT, "La fiche a été modifiée entre-temps (version %d) : rechargez-la avant de recommencer.", old.GetMeta().Version)
+			} else {
+				err = pol.guard(p, old, e)
 			}
-			if err == nil {
-				err = s.inPerimeter(c, p, old, true)
-			}
-			if err == nil {
-				err = s.derive(c.UserContext(), p, e)
-			}
-			if err == nil && pol.writable != nil {
-				err = pol.writable(p, old, e)
-			}
-			if err == nil {
-				err = s.inPerimeter(c, p, e, false) // nor moved out of it
-			}
-			if err == nil && pol.guard != nil {
-				if old.GetMeta().Version != m.Version {
-					// Compare with what the client read, not with a newer row.
-					err = atigip.Errorf(atigip.ECONFLICT, "La fiche a été modifiée entre-temps (version %d) : rechargez-la avant de recommencer.", old.GetMeta().Version)
-				} else {
-					err = pol.guard(p, old, e)
-				}
-			}
-			if err == nil {
-				err = s.checkRefs(c.UserContext(), p, old, e)
-			}
-			if err != nil {
-				return s.Problem(c, err)
-			}
+		}
+		if err == nil {
+			err = s.checkRefs(c.UserContext(), p, old, e)
+		}
+		if err != nil {
+			return s.Problem(c, err)
 		}
 		// A concurrent change between the read above and this write bumps
 		// the version, so the store refuses it (ECONFLICT).
@@ -546,23 +543,21 @@ func (s *Server) remove(pol policy) fiber.Handler {
 		}
 		p := s.Principal(c)
 		ents := s.store.Entities(pol.kind)
-		{
-			old, err := ents.Get(c.UserContext(), id)
-			if err == nil && pol.visible != nil && !pol.visible(p, old) {
-				err = notFound(pol.kind)
-			}
-			if err == nil {
-				err = s.inPerimeter(c, p, old, true)
-			}
-			if err == nil && pol.writable != nil {
-				err = pol.writable(p, old, nil)
-			}
-			if err == nil {
-				err = s.checkDependents(c.UserContext(), pol.kind, id)
-			}
-			if err != nil {
-				return s.Problem(c, err)
-			}
+		old, err := ents.Get(c.UserContext(), id)
+		if err == nil && pol.visible != nil && !pol.visible(p, old) {
+			err = notFound(pol.kind)
+		}
+		if err == nil {
+			err = s.inPerimeter(c, p, old, true)
+		}
+		if err == nil && pol.writable != nil {
+			err = pol.writable(p, old, nil)
+		}
+		if err == nil {
+			err = s.checkDependents(c.UserContext(), pol.kind, id)
+		}
+		if err != nil {
+			return s.Problem(c, err)
 		}
 		err = s.write(c, pol.kind, "delete", func(ctx context.Context, tx atigip.Tx) (int64, error) {
 			return id, tx.Entities(pol.kind).Delete(ctx, id, version)
