@@ -313,11 +313,17 @@ func newPrisonRec(p *atigip.Prison, floorSpaces int) *pointRec {
 		"floor_spaces": floorSpaces,
 	}
 	setNonEmpty(all, "location_precision", p.LocationPrecision)
+	// The service's mailbox and switchboard are public; the named
+	// referent is for the justice audience, and their own e-mail and phone
+	// are on no map.
+	if c := p.ServiceContact; c != nil {
+		setNonEmpty(all, "service", c.Name)
+		setNonEmpty(all, "contact_email", c.Email)
+		setNonEmpty(all, "contact_phone", c.Phone)
+	}
 	if c := p.Contact; c != nil {
 		setNonEmpty(all, "contact_name", c.Name)
 		setNonEmpty(all, "contact_role", c.Role)
-		setNonEmpty(all, "contact_email", c.Email)
-		setNonEmpty(all, "contact_phone", c.Phone)
 	}
 	for i, a := range audiences {
 		r.props[i] = whitelist(LayerPrisons, a, all)

@@ -17,6 +17,7 @@ func cmdToken(ctx context.Context, env *Env, args []string) error {
 	org := fs.Int64("organisation", 0, "organisation id, for the host role")
 	prison := fs.Int64("prison", 0, "prison id, for prison staff")
 	person := fs.Int64("person", 0, "person id, for the person role")
+	siret := fs.String("siret", "", "company of a business (SIRET, or SIREN for all its establishments)")
 	ttl := fs.Duration("ttl", 12*time.Hour, "lifetime")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -24,6 +25,9 @@ func cmdToken(ctx context.Context, env *Env, args []string) error {
 	r := atigip.Role(*role)
 	if !r.Valid() {
 		return fmt.Errorf("%w: --role must be one of %s", errUsage, roleNames())
+	}
+	if *siret != "" && !atigip.ValidSIRET(*siret) && !atigip.ValidSIREN(*siret) {
+		return fmt.Errorf("%w: --siret must be a SIRET (14 digits) or a SIREN (9 digits) with a valid key", errUsage)
 	}
 	if !env.Config.DevTokens {
 		return fmt.Errorf("development tokens are disabled (production mode without ATIGIP_DEV_TOKENS)")
@@ -36,7 +40,7 @@ func cmdToken(ctx context.Context, env *Env, args []string) error {
 		*subject = "dev:" + *role
 	}
 	tok, err := dev.Issue(atigip.Principal{Subject: *subject, Role: r, Name: "Compte de démonstration", Departement: *dep,
-		OrganisationID: *org, PrisonID: *prison, PersonID: *person}, *ttl)
+		OrganisationID: *org, PrisonID: *prison, PersonID: *person, SIRET: *siret}, *ttl)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,21 @@ func ValidSIRET(s string) bool {
 	return luhn(s)
 }
 
+// ValidSIREN reports whether s is 9 digits with a valid Luhn key.
+func ValidSIREN(s string) bool { return isDigits(s, 9) && luhn(s) }
+
+// CompanyCovers reports whether company (a SIRET, or a SIREN standing for
+// every establishment of the company) covers the establishment siret.
+func CompanyCovers(company, siret string) bool {
+	if company == "" || siret == "" {
+		return false
+	}
+	if len(company) == 9 {
+		return strings.HasPrefix(siret, company)
+	}
+	return company == siret
+}
+
 // luhn reports whether the digits of s pass the Luhn test: the last one is
 // the key of the others.
 func luhn(s string) bool {

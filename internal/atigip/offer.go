@@ -70,7 +70,11 @@ type Offer struct {
 	Schedule     Schedule     `json:"schedule"`
 	EmployerKind EmployerKind `json:"employer_kind"`
 	EmployerName string       `json:"employer_name,omitempty"`
-	Status       OfferStatus  `json:"status"`
+	// EmployerSIRET is the company of a concessionnaire's offer (SIRET, or
+	// SIREN for the whole company): set by the server from the business's
+	// principal, never changed afterwards.
+	EmployerSIRET string      `json:"employer_siret,omitempty"`
+	Status        OfferStatus `json:"status"`
 }
 
 // Kind implements Entity.
@@ -117,6 +121,8 @@ func (o *Offer) Validate() error {
 	if _, ok := EmployerKinds[o.EmployerKind]; !ok {
 		p.Add("employer_kind", "Type d'employeur inconnu : %q.", o.EmployerKind)
 	}
+	p.Check(o.EmployerSIRET != "" && !ValidSIRET(o.EmployerSIRET) && !ValidSIREN(o.EmployerSIRET),
+		"employer_siret", "SIRET (14 chiffres) ou SIREN (9 chiffres) invalide : clé de contrôle (Luhn) fausse ou absente.")
 	if _, ok := OfferStatuses[o.Status]; !ok {
 		p.Add("status", "Statut d'offre inconnu : %q.", o.Status)
 	}

@@ -31,9 +31,15 @@ type Prison struct {
 	Location Point      `json:"location"`
 	// LocationPrecision says how exact Location is: the demo data only knows
 	// the commune centre ("commune_centroid").
-	LocationPrecision string   `json:"location_precision,omitempty"`
-	Capacity          int      `json:"capacity"`
-	Contact           *Contact `json:"contact,omitempty"` // one contact per establishment for businesses
+	LocationPrecision string `json:"location_precision,omitempty"`
+	Capacity          int    `json:"capacity"`
+	// Contact is the named person in charge of work and of businesses'
+	// activities: professional data, for the justice audience only.
+	Contact *Contact `json:"contact,omitempty"`
+	// ServiceContact is the establishment's service (its name, a service
+	// mailbox, the switchboard), never a named person: the only contact
+	// the public and businesses see, in the API and on the public map.
+	ServiceContact *Contact `json:"service_contact,omitempty"`
 }
 
 // Kind implements Entity.

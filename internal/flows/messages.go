@@ -138,6 +138,9 @@ func Parse(body []byte) (*Inbound, error) {
 		return nil, malformed("données en trop après le document JSON.")
 	}
 	var p atigip.Problems
+	if err := atigip.CheckText(&m); err != nil {
+		p = append(p, atigip.ErrorFields(err)...) // a NUL would be a 500 on PostgreSQL
+	}
 	p.Check(strings.TrimSpace(m.MessageID) == "" || len(m.MessageID) > 100, "message_id", "Identifiant de message obligatoire (100 caractères au plus).")
 	p.Check(strings.TrimSpace(m.CaseRef) == "" || len(m.CaseRef) > 40, "case_ref", "Numéro de la mesure dans APPI obligatoire (40 caractères au plus).")
 	p.Check(m.Seq < 1, "seq", "Numéro de séquence obligatoire, à partir de 1.")

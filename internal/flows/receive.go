@@ -88,6 +88,9 @@ func (r *Receiver) Receive(ctx context.Context, client atigip.Principal, body []
 			if _, ok := atigip.FlowTypes[msg.Type]; ok {
 				rec.Type = msg.Type
 			}
+			if msg.FFE11 != nil && len(msg.FFE11.Measure.Departement) <= 3 {
+				rec.Departement = msg.FFE11.Measure.Departement
+			}
 		}
 		return r.reject(ctx, rec, 0)
 	}
@@ -134,7 +137,16 @@ func clipID(s string) string {
 // reject stores rec (a rejected message) and, when advance is set, moves
 // the measure's sequence to it, in one transaction.
 func (r *Receiver) reject(ctx context.Context, rec *atigip.FlowMessage, advance int64) (Result, error) {
+	// A message with a NUL (which PostgreSQL cannot store) is kept with
+	// U+FFFD in its place, so that it is stored for inspection and answered
+	// 4xx like any malformed one, not 500 and retried for ever.
+	rec.Body, rec.Reason = atigip.SafeText(rec.Body), atigip.SafeText(rec.Reason)
+	rec.MessageID, rec.CaseRef = atigip.SafeText(rec.MessageID), atigip.SafeText(rec.CaseRef)
+	rec.Departement = atigip.SafeText(rec.Departement)
 	err := r.Store.InTx(ctx, func(tx atigip.Tx) error {
+		if rec.Departement == "" {
+			rec.Departement = departementOf(ctx, tx, &Inbound{CaseRef: rec.CaseRef})
+		}
 		if advance > 0 {
 			if err := moveSeq(ctx, tx, rec.CaseRef, advance); err != nil {
 				return err
@@ -148,6 +160,23 @@ func (r *Receiver) reject(ctx context.Context, rec *atigip.FlowMessage, advance 
 	res := Result{MessageID: rec.MessageID, Outcome: Rejected, Status: atigip.FlowRejected, Reason: rec.Reason,
 		RecordID: rec.ID, MeasureID: rec.MeasureID}
 	return res, resErr(res)
+}
+
+// departementOf is the département of the probation service in charge of
+// msg's measure, so that the messages kept for inspection reach the DSPIP
+// of that département only: the measure's when it exists, else the one an
+// FFE11 gives; "" when neither is known (then only national staff see it).
+func departementOf(ctx context.Context, tx atigip.Tx, msg *Inbound) string {
+	if msg.CaseRef != "" {
+		ms, _, err := atigip.Of[*atigip.Measure](tx).List(ctx, atigip.ListFilter{Ref: "APPI:" + msg.CaseRef, Limit: 1})
+		if err == nil && len(ms) == 1 {
+			return ms[0].Departement
+		}
+	}
+	if msg.FFE11 != nil && atigip.CheckText(msg.FFE11.Measure.Departement) == nil {
+		return msg.FFE11.Measure.Departement
+	}
+	return ""
 }
 
 // moveSeq sets the measure's sequence cursor to seq if it is the next one.
@@ -257,6 +286,7 @@ func (r *Receiver) applyTx(ctx context.Context, tx atigip.Tx, client atigip.Prin
 		return res, &staleSeq{atigip.Errorf(atigip.ECONFLICT, "numéro de séquence %d déjà traité pour la mesure %s (dernier : %d)", msg.Seq, msg.CaseRef, last)}
 	case msg.Seq > last+1:
 		rec.Status = atigip.FlowHeld
+		rec.Departement = departementOf(ctx, tx, msg)
 		rec.Reason = fmt.Sprintf("En attente du message n° %d de la mesure %s (reçu : n° %d).", last+1, msg.CaseRef, msg.Seq)
 		if err := tx.Entities(atigip.KindFlowMessage).Create(ctx, rec); err != nil {
 			return res, err
@@ -494,9 +524,10 @@ func (r *Receiver) release(ctx context.Context, client atigip.Principal, caseRef
 
 // Inspect lists stored messages (newest last) for the people who watch
 // the flows: rejected ones with their reason, held ones with what they
-// wait for.
-func Inspect(ctx context.Context, s atigip.Store, statuses []atigip.FlowStatus, after int64, limit int) ([]*atigip.FlowMessage, error) {
-	f := atigip.ListFilter{AfterID: after, Limit: limit}
+// wait for; of département dep only, unless dep is "" (every message,
+// those whose département is unknown included).
+func Inspect(ctx context.Context, s atigip.Store, dep string, statuses []atigip.FlowStatus, after int64, limit int) ([]*atigip.FlowMessage, error) {
+	f := atigip.ListFilter{AfterID: after, Limit: limit, Departement: dep}
 	for _, st := range statuses {
 		if _, ok := atigip.FlowStatuses[st]; !ok {
 			return nil, atigip.Errorf(atigip.EINVALID, "Statut de message inconnu : %q.", st)

@@ -235,7 +235,7 @@ func TestDuplicatesReorderingAndMalformed(t *testing.T) {
 		if _, err := e.rx.Receive(ctx, appi, []byte(`{`)); atigip.ErrorCode(err) != atigip.EINVALID {
 			t.Fatalf("malformed code %q", atigip.ErrorCode(err))
 		}
-		rejected, err := flows.Inspect(ctx, e.s, []atigip.FlowStatus{atigip.FlowRejected}, 0, 100)
+		rejected, err := flows.Inspect(ctx, e.s, "", []atigip.FlowStatus{atigip.FlowRejected}, 0, 100)
 		if err != nil || len(rejected) != 2+len(malformed)+1 {
 			t.Fatalf("%d rejected messages stored (%v), want %d", len(rejected), err, 2+len(malformed)+1)
 		}

@@ -200,14 +200,20 @@ func TestListFiltersAndPagination(t *testing.T) {
 			t.Fatalf("status filter let through %v", s)
 		}
 	}
-	// Public audience: only public, non-draft posts.
+	// Public audience: only the posts the public map lists, with its fields.
 	pub := list("?per_page=200", "")
 	if pub.Total >= all.Total || pub.Total == 0 {
 		t.Fatalf("public total %d of %d", pub.Total, all.Total)
 	}
 	for _, it := range pub.Items {
-		if it["visibility"] != "public" || it["status"] == "draft" {
-			t.Fatalf("public list shows %v/%v", it["visibility"], it["status"])
+		po, err := atigip.Of[*atigip.Post](store).Get(t.Context(), int64(it["id"].(float64)))
+		if err != nil || !po.Listed(fx.org, atigip.AudiencePublic) {
+			t.Fatalf("public list shows post %v (%v)", it["id"], err)
+		}
+		for _, k := range []string{"places", "places_taken", "status", "visibility"} {
+			if _, ok := it[k]; ok {
+				t.Fatalf("public list shows %s: %v", k, it)
+			}
 		}
 	}
 	// Page, offset and keyset agree.

@@ -268,10 +268,14 @@ func (s *Server) list(pol policy) fiber.Handler {
 		out := ListPage[atigip.Entity]{Items: []atigip.Entity{}, Page: q.page, PerPage: q.perPage, Offset: q.filter.Offset}
 		empty := pol.scope != nil && pol.scope(p, &q.filter)
 		var pred func(atigip.Entity) (bool, error)
+		lk := newLookup(ctx, s.store)
 		if !empty {
-			if empty, pred, err = narrow(newLookup(ctx, s.store), p, pol.kind, &q.filter); err != nil {
+			if empty, pred, err = narrow(lk, p, pol.kind, &q.filter); err != nil {
 				return s.Problem(c, err)
 			}
+		}
+		if pol.listed != nil && q.filter.PublicOnly {
+			pred = both(pred, func(e atigip.Entity) (bool, error) { return pol.listed(lk, p, e) })
 		}
 		if !empty {
 			var items []atigip.Entity
@@ -302,6 +306,19 @@ func (s *Server) list(pol policy) fiber.Handler {
 			c.Set(fiber.HeaderCacheControl, "no-store") // personal data: no cache keeps it
 		}
 		return c.JSON(out)
+	}
+}
+
+// both is the conjunction of two predicates (a nil one holds always).
+func both(a, b func(atigip.Entity) (bool, error)) func(atigip.Entity) (bool, error) {
+	if a == nil {
+		return b
+	}
+	return func(e atigip.Entity) (bool, error) {
+		if ok, err := a(e); err != nil || !ok {
+			return false, err
+		}
+		return b(e)
 	}
 }
 
@@ -344,6 +361,12 @@ func (s *Server) get(pol policy) fiber.Handler {
 		e, err := s.store.Entities(pol.kind).Get(c.UserContext(), id)
 		if err == nil && pol.visible != nil && !pol.visible(p, e) {
 			err = notFound(pol.kind)
+		}
+		if err == nil && pol.listed != nil {
+			var ok bool
+			if ok, err = pol.listed(newLookup(c.UserContext(), s.store), p, e); err == nil && !ok {
+				err = notFound(pol.kind)
+			}
 		}
 		if err == nil {
 			err = s.inPerimeter(c, p, e, true)
@@ -401,21 +424,27 @@ func (s *Server) create(pol policy) fiber.Handler {
 		// to a procedure.
 		var guardErr error
 		if pol.guard != nil {
-			guardErr = pol.guard(nil, e)
+			guardErr = pol.guard(s.Principal(c), nil, e)
 		}
 		if pol.writable != nil {
 			if err := pol.writable(s.Principal(c), nil, e); err != nil {
 				return s.Problem(c, err)
 			}
 		}
+		if err := s.derive(c.UserContext(), s.Principal(c), e); err != nil {
+			return s.Problem(c, err)
+		}
 		if err := s.inPerimeter(c, s.Principal(c), e, false); err != nil {
 			return s.Problem(c, err)
 		}
+		if err := e.Validate(); err != nil {
+			return s.Problem(c, err)
+		}
 		if guardErr != nil {
-			if err := e.Validate(); err != nil {
-				return s.Problem(c, err)
-			}
 			return s.Problem(c, guardErr)
+		}
+		if err := s.checkRefs(c.UserContext(), s.Principal(c), nil, e); err != nil {
+			return s.Problem(c, err)
 		}
 		var err error
 		if pol.createVia != nil {
@@ -424,8 +453,8 @@ func (s *Server) create(pol policy) fiber.Handler {
 				m = e.GetMeta()
 			}
 		} else {
-			err = s.write(c, pol.kind, "create", func(ctx context.Context, ents atigip.Entities) (int64, error) {
-				err := ents.Create(ctx, e)
+			err = s.write(c, pol.kind, "create", func(ctx context.Context, tx atigip.Tx) (int64, error) {
+				err := tx.Entities(pol.kind).Create(ctx, e)
 				return m.ID, err
 			})
 		}
@@ -457,36 +486,43 @@ func (s *Server) update(pol policy) fiber.Handler {
 		m.ID = id
 		p := s.Principal(c)
 		ents := s.store.Entities(pol.kind)
-		if pol.writable != nil || pol.visible != nil || pol.guard != nil || pol.kind.Sensitive() {
-			old, err := ents.Get(c.UserContext(), id)
-			if err == nil && pol.visible != nil && !pol.visible(p, old) {
-				err = notFound(pol.kind)
+		old, err := ents.Get(c.UserContext(), id)
+		if err == nil && pol.visible != nil && !pol.visible(p, old) {
+			err = notFound(pol.kind)
+		}
+		if err == nil {
+			err = s.inPerimeter(c, p, old, true)
+		}
+		if err == nil {
+			err = s.derive(c.UserContext(), p, e)
+		}
+		if err == nil && pol.writable != nil {
+			err = pol.writable(p, old, e)
+		}
+		if err == nil {
+			err = s.inPerimeter(c, p, e, false) // nor moved out of it
+		}
+		if err == nil && pol.guard != nil {
+			if old.GetMeta().Version != m.Version {
+				// Compare with what the client read, not with a newer row.
+				err = atigip.Errorf(atigip.ECONFLICT, "La fiche a été modifiée entre-temps (version %d) : rechargez-la avant de recommencer.", old.GetMeta().Version)
+			} else {
+				err = pol.guard(p, old, e)
 			}
-			if err == nil {
-				err = s.inPerimeter(c, p, old, true)
-			}
-			if err == nil && pol.writable != nil {
-				err = pol.writable(p, old, e)
-			}
-			if err == nil {
-				err = s.inPerimeter(c, p, e, false) // nor moved out of it
-			}
-			if err == nil && pol.guard != nil {
-				if old.GetMeta().Version != m.Version {
-					// Compare with what the client read, not with a newer row.
-					err = atigip.Errorf(atigip.ECONFLICT, "La fiche a été modifiée entre-temps (version %d) : rechargez-la avant de recommencer.", old.GetMeta().Version)
-				} else {
-					err = pol.guard(old, e)
-				}
-			}
-			if err != nil {
-				return s.Problem(c, err)
-			}
+		}
+		if err == nil {
+			err = s.checkRefs(c.UserContext(), p, old, e)
+		}
+		if err != nil {
+			return s.Problem(c, err)
 		}
 		// A concurrent change between the read above and this write bumps
 		// the version, so the store refuses it (ECONFLICT).
-		err = s.write(c, pol.kind, "update", func(ctx context.Context, ents atigip.Entities) (int64, error) {
-			return id, ents.Update(ctx, e)
+		err = s.write(c, pol.kind, "update", func(ctx context.Context, tx atigip.Tx) (int64, error) {
+			if err := tx.Entities(pol.kind).Update(ctx, e); err != nil {
+				return id, err
+			}
+			return id, cascade(ctx, tx, old, e)
 		})
 		if err != nil {
 			return s.Problem(c, err)
@@ -507,23 +543,24 @@ func (s *Server) remove(pol policy) fiber.Handler {
 		}
 		p := s.Principal(c)
 		ents := s.store.Entities(pol.kind)
-		if pol.writable != nil || pol.visible != nil || pol.kind.Sensitive() {
-			old, err := ents.Get(c.UserContext(), id)
-			if err == nil && pol.visible != nil && !pol.visible(p, old) {
-				err = notFound(pol.kind)
-			}
-			if err == nil {
-				err = s.inPerimeter(c, p, old, true)
-			}
-			if err == nil && pol.writable != nil {
-				err = pol.writable(p, old, nil)
-			}
-			if err != nil {
-				return s.Problem(c, err)
-			}
+		old, err := ents.Get(c.UserContext(), id)
+		if err == nil && pol.visible != nil && !pol.visible(p, old) {
+			err = notFound(pol.kind)
 		}
-		err = s.write(c, pol.kind, "delete", func(ctx context.Context, ents atigip.Entities) (int64, error) {
-			return id, ents.Delete(ctx, id, version)
+		if err == nil {
+			err = s.inPerimeter(c, p, old, true)
+		}
+		if err == nil && pol.writable != nil {
+			err = pol.writable(p, old, nil)
+		}
+		if err == nil {
+			err = s.checkDependents(c.UserContext(), pol.kind, id)
+		}
+		if err != nil {
+			return s.Problem(c, err)
+		}
+		err = s.write(c, pol.kind, "delete", func(ctx context.Context, tx atigip.Tx) (int64, error) {
+			return id, tx.Entities(pol.kind).Delete(ctx, id, version)
 		})
 		if err != nil {
 			return s.Problem(c, err)
@@ -532,18 +569,15 @@ func (s *Server) remove(pol policy) fiber.Handler {
 	}
 }
 
-// write runs fn; for sensitive kinds it runs in one transaction with the
+// write runs fn in one transaction, with what the write entails (an
+// archived organisation's posts closed) and, for sensitive kinds, the
 // audit entry, so that no change to a person's data goes unrecorded.
-func (s *Server) write(c *fiber.Ctx, k atigip.Kind, action string, fn func(context.Context, atigip.Entities) (int64, error)) error {
+func (s *Server) write(c *fiber.Ctx, k atigip.Kind, action string, fn func(context.Context, atigip.Tx) (int64, error)) error {
 	ctx := c.UserContext()
-	if !k.Sensitive() {
-		_, err := fn(ctx, s.store.Entities(k))
-		return err
-	}
 	p := s.Principal(c)
 	return s.store.InTx(ctx, func(tx atigip.Tx) error {
-		id, err := fn(ctx, tx.Entities(k))
-		if err != nil {
+		id, err := fn(ctx, tx)
+		if err != nil || !k.Sensitive() {
 			return err
 		}
 		return tx.Audit(ctx, atigip.AuditEntry{At: time.Now().UTC(), Subject: p.Subject, Role: p.Role,

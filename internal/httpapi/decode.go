@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/atigip/atigip360/internal/atigip"
 	"github.com/gofiber/fiber/v2"
@@ -35,6 +36,34 @@ func decodeStrict(body []byte, v any) error {
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return atigip.Errorf(atigip.EINVALID, "JSON mal formé : données en trop après le document.")
+	}
+	// encoding/json turns invalid UTF-8 into U+FFFD but keeps \u0000;
+	// the body is refused here, naming the field, whatever the store.
+	if !utf8.Valid(body) {
+		return atigip.Errorf(atigip.EINVALID, "Le corps de la requête n'est pas encodé en UTF-8.")
+	}
+	return atigip.CheckText(v)
+}
+
+// checkRequestText refuses a NUL or non-UTF-8 query or path parameter with
+// a 400 naming it, on every route, before any handler or store sees it.
+func checkRequestText(c *fiber.Ctx) error {
+	var fields []atigip.FieldError
+	c.Context().QueryArgs().VisitAll(func(k, v []byte) {
+		for _, b := range [][]byte{k, v} {
+			if msg := atigip.TextProblem(string(b)); msg != "" && len(fields) < 10 {
+				fields = append(fields, atigip.FieldError{Field: strings.ReplaceAll(strings.ToValidUTF8(string(k), "\uFFFD"), "\x00", "\uFFFD"), Message: msg})
+				return
+			}
+		}
+	})
+	for _, name := range c.Route().Params {
+		if msg := atigip.TextProblem(c.Params(name)); msg != "" {
+			fields = append(fields, atigip.FieldError{Field: name, Message: msg})
+		}
+	}
+	if len(fields) > 0 {
+		return &atigip.Error{Code: atigip.EINVALID, Message: "Paramètre de requête invalide.", Fields: fields}
 	}
 	return nil
 }

@@ -28,8 +28,13 @@ func TestEndToEndSQLite(t *testing.T) {
 			t.Fatalf("status %d total %d", res.status, lp.Total)
 		}
 		for _, p := range lp.Items {
-			if p.Address.Departement != "69" || !p.Keys().Public {
-				t.Fatalf("post %d in %s public=%v", p.ID, p.Address.Departement, p.Keys().Public)
+			stored, err := atigip.Of[*atigip.Post](db).Get(ctx, p.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			org, err := atigip.Of[*atigip.Organisation](db).Get(ctx, stored.OrganisationID)
+			if err != nil || p.Address.Departement != "69" || !stored.Listed(org, atigip.AudiencePublic) {
+				t.Fatalf("post %d in %s listed=%v (%v)", p.ID, p.Address.Departement, stored.Listed(org, atigip.AudiencePublic), err)
 			}
 		}
 	})

@@ -55,7 +55,7 @@ func FlowsModule(clients flows.Clients, now func() time.Time) Module {
 				Params: []Param{
 					{Name: "status", Type: "string", Description: "rejected, held, accepted, pending, acked ; plusieurs séparés par des virgules (par défaut : rejected,held)"},
 					{Name: "after", Type: "integer", Description: "Identifiants strictement supérieurs"}},
-				Summary:  "Examiner les messages de flux rejetés ou en attente, avec leur motif",
+				Summary:  "Examiner les messages de flux rejetés ou en attente, avec leur motif (ceux de son département pour un DSPIP qui en a un ; le corps brut des seuls messages rejetés ou en attente)",
 				Response: []*atigip.FlowMessage{}, Handler: f.messages},
 		}
 	})
@@ -158,10 +158,21 @@ func (f *flowRoutes) messages(c *fiber.Ctx) error {
 		}
 		after = n
 	}
-	ms, err := flows.Inspect(c.UserContext(), f.s.Store(), statuses, after, MaxPerPage)
+	// A DSPIP bound to a département inspects its messages only; the
+	// bodies (birth date, home address…) are shown only where they are to
+	// be inspected, for messages rejected or held: the content of the
+	// others is in the measure, read through its own perimeter.
+	p := f.s.Principal(c)
+	ms, err := flows.Inspect(c.UserContext(), f.s.Store(), departementOf(p), statuses, after, MaxPerPage)
 	if err != nil {
 		return f.s.Problem(c, err)
 	}
+	for _, m := range ms {
+		if m.Status != atigip.FlowRejected && m.Status != atigip.FlowHeld {
+			m.Body = ""
+		}
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
 	if err := f.s.Audit(c, "list", atigip.KindFlowMessage, 0, len(ms)); err != nil {
 		return f.s.Problem(c, err)
 	}

@@ -97,7 +97,7 @@ const (
 )
 
 // guardMeasure keeps the state machine's fields to its routes.
-func guardMeasure(old, cur atigip.Entity) error {
+func guardMeasure(p atigip.Principal, old, cur atigip.Entity) error {
 	m := cur.(*atigip.Measure)
 	var g guardFields
 	if old == nil {
@@ -120,11 +120,28 @@ func guardMeasure(old, cur atigip.Entity) error {
 	g.check(!same(m.StartDate, o.StartDate), "start_date", "La date de début est fixée par %s.", measureTransitions)
 	g.check(m.HoursDone != o.HoursDone, "hours_done", "Les heures effectuées sont déclarées par %s.", measureHours)
 	g.check(!same(m.Suspensions, o.Suspensions), "suspensions", "Les suspensions passent par %s (états « suspended » puis « in_progress »).", measureTransitions)
+	g.check(m.PersonID != o.PersonID, "person_id", "Une mesure ne change pas de personne : la mesure d'une autre personne se crée (ou arrive d'APPI par FFE11).")
+	if sentenceFrozen(p, o) {
+		// The sentence sets the legal deadline (18 months from its date):
+		// APPI, the system of record, owns it once it sent it, and nobody
+		// moves it once the measure is under way.
+		g.check(!same(m.SentenceDate, o.SentenceDate), "sentence_date", "La date du jugement vient d'APPI et fixe le délai légal : elle ne se modifie pas ici.")
+		g.check(m.HoursOrdered != o.HoursOrdered, "hours_ordered", "Les heures prononcées viennent du jugement (APPI) : elles ne se modifient pas ici.")
+		g.check(m.Court != o.Court, "court", "La juridiction vient du jugement (APPI) : elle ne se modifie pas ici.")
+		g.check(m.CaseRef != o.CaseRef, "case_ref", "Le numéro APPI de la mesure ne se modifie pas.")
+	}
 	return g.onUpdate("Mesure de TIG")
 }
 
+// sentenceFrozen reports whether the sentence data of measure o are closed
+// to p's generic updates: once APPI sent them (a case_ref) or once the
+// measure left "to_place"; the case system itself may still correct them.
+func sentenceFrozen(p atigip.Principal, o *atigip.Measure) bool {
+	return p.Role != atigip.RoleCaseSystem && (o.CaseRef != "" || o.State != atigip.MeasureToPlace)
+}
+
 // guardApplication keeps the waiting list's fields to its routes.
-func guardApplication(old, cur atigip.Entity) error {
+func guardApplication(_ atigip.Principal, old, cur atigip.Entity) error {
 	a := cur.(*atigip.Application)
 	var g guardFields
 	if old == nil {
@@ -147,7 +164,7 @@ func guardApplication(old, cur atigip.Entity) error {
 }
 
 // guardOrganisation keeps the habilitation to its procedure.
-func guardOrganisation(old, cur atigip.Entity) error {
+func guardOrganisation(_ atigip.Principal, old, cur atigip.Entity) error {
 	o := cur.(*atigip.Organisation)
 	var g guardFields
 	if old == nil {
@@ -166,7 +183,7 @@ func guardOrganisation(old, cur atigip.Entity) error {
 
 // guardPost keeps registration to its procedure and the places taken to
 // the measures.
-func guardPost(old, cur atigip.Entity) error {
+func guardPost(_ atigip.Principal, old, cur atigip.Entity) error {
 	p := cur.(*atigip.Post)
 	var g guardFields
 	if old == nil {
@@ -199,7 +216,7 @@ const (
 // the CPU's decision is recorded by its route. Entering or leaving
 // detention has no procedure of its own; like a transfer it drops the
 // clearance, which belongs to one establishment's CPU.
-func guardPerson(old, cur atigip.Entity) error {
+func guardPerson(_ atigip.Principal, old, cur atigip.Entity) error {
 	p := cur.(*atigip.Person)
 	var g guardFields
 	if old == nil {
@@ -240,7 +257,7 @@ func prisonOffer(o *atigip.Offer) bool {
 
 // guardOffer keeps the places taken of work and training offers to the
 // assignments of the waiting list.
-func guardOffer(old, cur atigip.Entity) error {
+func guardOffer(_ atigip.Principal, old, cur atigip.Entity) error {
 	f := cur.(*atigip.Offer)
 	var g guardFields
 	if old == nil {
@@ -254,8 +271,9 @@ func guardOffer(old, cur atigip.Entity) error {
 		return g.onCreate("Offre")
 	}
 	o := old.(*atigip.Offer)
+	g.check(f.EmployerSIRET != o.EmployerSIRET, "employer_siret", "L'entreprise d'une offre de concessionnaire est fixée à sa création : elle ne change pas.")
 	if !prisonOffer(f) && !prisonOffer(o) {
-		return nil
+		return g.onUpdate("Offre")
 	}
 	g.check(f.PlacesTaken != o.PlacesTaken, "places_taken",
 		"Les places occupées suivent les affectations des candidats par le chef d'établissement (%s, état « accepted »).", appTransitions)

@@ -140,6 +140,9 @@ func (f *fixture) minor(e atigip.Entity) atigip.Entity {
 		v.Minor, v.BirthDate = true, atigip.DateOf(time.Now().AddDate(-16, 0, 0))
 	case *atigip.Measure:
 		v.Minor = true
+		if id := f.minors[atigip.KindPerson]; id != 0 {
+			v.PersonID = id // derived: a minor's measure is on a minor
+		}
 	}
 	return e
 }
@@ -166,6 +169,9 @@ func (f *fixture) fresh(k atigip.Kind, i int) atigip.Entity {
 		v.PrisonID = f.prison.ID
 	case *atigip.Offer:
 		v.PrisonID = f.prison.ID
+		if v.EmployerKind == atigip.EmployerConcession {
+			v.EmployerSIRET = fixtureSIRET // the matrix's business
+		}
 	case *atigip.Person:
 		v.PrisonID = f.prison.ID
 		v.CaseRef = fmt.Sprintf("REF-%d", 1000+i)
@@ -204,10 +210,14 @@ func (f *fixture) creatable(t testing.TB, s atigip.Store, k atigip.Kind, i int) 
 	return e
 }
 
+// fixtureSIRET is the company of the fixture's business and of its
+// concessionnaire offers.
+const fixtureSIRET = "73282932000074"
+
 // principalFor gives every role the fixture's attachments; prison staff
 // are national (no establishment) so that they may act on every prison.
 func (f *fixture) principalFor(r atigip.Role) atigip.Principal {
-	return atigip.Principal{Subject: "matrix:" + string(r), Role: r, OrganisationID: f.org.ID, PersonID: f.person.ID}
+	return atigip.Principal{Subject: "matrix:" + string(r), Role: r, OrganisationID: f.org.ID, PersonID: f.person.ID, SIRET: fixtureSIRET}
 }
 
 func TestRoleMatrix(t *testing.T) {

@@ -18,36 +18,40 @@ type lookup struct {
 	store  atigip.Store
 	offers map[int64]*atigip.Offer
 	people map[int64]*atigip.Person
+	orgs   map[int64]*atigip.Organisation
 }
 
 func newLookup(ctx context.Context, s atigip.Store) *lookup {
-	return &lookup{ctx: ctx, store: s, offers: map[int64]*atigip.Offer{}, people: map[int64]*atigip.Person{}}
+	return &lookup{ctx: ctx, store: s, offers: map[int64]*atigip.Offer{}, people: map[int64]*atigip.Person{},
+		orgs: map[int64]*atigip.Organisation{}}
+}
+
+// organisation returns the organisation id, nil when it does not exist.
+func (l *lookup) organisation(id int64) (*atigip.Organisation, error) {
+	return cached(l, l.orgs, id)
+}
+
+// cached reads id of type T once per lookup (nil when it does not exist).
+func cached[T atigip.Entity](l *lookup, m map[int64]T, id int64) (T, error) {
+	if e, ok := m[id]; ok {
+		return e, nil
+	}
+	e, err := atigip.Of[T](l.store).Get(l.ctx, id)
+	if err != nil && atigip.ErrorCode(err) != atigip.ENOTFOUND {
+		return e, err
+	}
+	m[id] = e
+	return e, nil
 }
 
 // offer returns the offer id, nil when it does not exist.
 func (l *lookup) offer(id int64) (*atigip.Offer, error) {
-	if o, ok := l.offers[id]; ok {
-		return o, nil
-	}
-	o, err := atigip.Of[*atigip.Offer](l.store).Get(l.ctx, id)
-	if err != nil && atigip.ErrorCode(err) != atigip.ENOTFOUND {
-		return nil, err
-	}
-	l.offers[id] = o
-	return o, nil
+	return cached(l, l.offers, id)
 }
 
 // person returns the person id, nil when it does not exist.
 func (l *lookup) person(id int64) (*atigip.Person, error) {
-	if p, ok := l.people[id]; ok {
-		return p, nil
-	}
-	p, err := atigip.Of[*atigip.Person](l.store).Get(l.ctx, id)
-	if err != nil && atigip.ErrorCode(err) != atigip.ENOTFOUND {
-		return nil, err
-	}
-	l.people[id] = p
-	return p, nil
+	return cached(l, l.people, id)
 }
 
 // establishment is the prison a staff member is attached to (0: none, or
@@ -57,6 +61,14 @@ func establishment(p atigip.Principal) int64 {
 		return p.PrisonID
 	}
 	return 0
+}
+
+// staffOf is the one prison-staff rule over people: staff act for the
+// people detained, in their establishment when attached to one (national
+// staff: every establishment). Reads, writes, lists (the policy's scope
+// expresses it as a store filter) and perimeters all use it.
+func staffOf(p atigip.Principal, pe *atigip.Person) bool {
+	return p.Role == atigip.RolePrisonStaff && pe.Detained && (p.PrisonID == 0 || pe.PrisonID == p.PrisonID)
 }
 
 // departementOf is the département a principal is bound to ("" national).
@@ -91,8 +103,8 @@ func within(lk *lookup, p atigip.Principal, e atigip.Entity) (bool, error) {
 	dep := departementOf(p)
 	switch v := e.(type) {
 	case *atigip.Person:
-		if prison := establishment(p); prison != 0 {
-			return v.Detained && v.PrisonID == prison, nil
+		if establishment(p) != 0 {
+			return staffOf(p, v), nil
 		}
 		return (dep == "" || v.HomeAddress.Departement == dep) && followsAge(p, v.Minor), nil
 	case *atigip.Measure:

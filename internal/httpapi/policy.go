@@ -84,11 +84,16 @@ type policy struct {
 	visible func(p atigip.Principal, e atigip.Entity) bool
 	// redact strips what p may not see from e (a copy is made first).
 	redact func(p atigip.Principal, e atigip.Entity) atigip.Entity
+	// listed is the public view of the kind (public.go), checked on reads
+	// and on lists the scope marked PublicOnly: whether p is shown e, with
+	// what the store cannot filter (a post's organisation).
+	listed func(lk *lookup, p atigip.Principal, e atigip.Entity) (bool, error)
 	// writable checks a create (old nil), update or delete (cur nil).
 	writable func(p atigip.Principal, old, cur atigip.Entity) error
 	// guard refuses a create (old nil) or an update that sets fields owned
-	// by a workflow procedure (guards.go); it may fill their initial values.
-	guard func(old, cur atigip.Entity) error
+	// by a workflow procedure or by the server (guards.go); it may fill
+	// their initial values.
+	guard func(p atigip.Principal, old, cur atigip.Entity) error
 	// createVia replaces the store's Create for kinds whose creation is a
 	// procedure step (an application is filed on a waiting list).
 	createVia func(ctx context.Context, s *Server, p atigip.Principal, e atigip.Entity) (atigip.Entity, error)
@@ -145,17 +150,22 @@ var policies = map[atigip.Kind]policy{
 		parent: "organisation_id",
 		guard:  guardPost,
 		scope: func(p atigip.Principal, f *atigip.ListFilter) bool {
-			own := p.Role == atigip.RoleHost && p.OrganisationID != 0 && f.Parent == p.OrganisationID
-			if p.Role.Audience() != atigip.AudienceJustice && !own {
-				f.PublicOnly = true
+			if seesAllPosts(p, f.Parent) {
+				return false
 			}
-			return false
+			return publicPostFilter(f)
 		},
 		visible: func(p atigip.Principal, e atigip.Entity) bool {
 			po := e.(*atigip.Post)
-			return po.Keys().Public || p.Role.Audience() == atigip.AudienceJustice ||
-				(p.Role == atigip.RoleHost && p.OrganisationID != 0 && p.OrganisationID == po.OrganisationID)
+			return po.Keys().Public || seesAllPosts(p, po.OrganisationID)
 		},
+		listed: func(lk *lookup, p atigip.Principal, e atigip.Entity) (bool, error) {
+			if seesAllPosts(p, e.(*atigip.Post).OrganisationID) {
+				return true, nil
+			}
+			return postListed(lk, e)
+		},
+		redact: redactPost,
 		writable: func(p atigip.Principal, old, cur atigip.Entity) error {
 			if p.Role != atigip.RoleHost {
 				return nil
@@ -173,6 +183,7 @@ var policies = map[atigip.Kind]policy{
 		create: []atigip.Role{atigip.RolePrisonStaff},
 		update: []atigip.Role{atigip.RolePrisonStaff},
 		remove: []atigip.Role{atigip.RolePrisonStaff},
+		redact: redactPrison,
 		writable: func(p atigip.Principal, old, cur atigip.Entity) error {
 			if p.PrisonID == 0 {
 				return nil // national administration
@@ -204,10 +215,21 @@ var policies = map[atigip.Kind]policy{
 		guard:  guardOffer,
 		writable: func(p atigip.Principal, old, cur atigip.Entity) error {
 			if p.Role == atigip.RoleBusiness {
+				// A business creates concessionnaire offers in any
+				// establishment (the concession itself is agreed with the
+				// establishment, whose staff may close or delete the
+				// offer); the offer carries the business's company, set by
+				// the server, and only that company edits or deletes it.
+				if p.SIRET == "" {
+					return forbidden("Votre compte d'entreprise n'est rattaché à aucun SIRET : il ne peut pas gérer d'offre.")
+				}
 				for _, e := range []atigip.Entity{old, cur} {
 					if e != nil && e.(*atigip.Offer).EmployerKind != atigip.EmployerConcession {
 						return forbidden("Une entreprise ne gère que les offres de concessionnaire.")
 					}
+				}
+				if old != nil && !atigip.CompanyCovers(p.SIRET, old.(*atigip.Offer).EmployerSIRET) {
+					return forbidden("Une entreprise ne gère que ses propres offres.")
 				}
 				return nil
 			}
@@ -247,7 +269,7 @@ var policies = map[atigip.Kind]policy{
 			case atigip.RolePerson:
 				return p.PersonID != 0 && pe.ID == p.PersonID
 			case atigip.RolePrisonStaff:
-				return pe.Detained && (p.PrisonID == 0 || pe.PrisonID == p.PrisonID)
+				return staffOf(p, pe)
 			}
 			return true
 		},
@@ -259,8 +281,7 @@ var policies = map[atigip.Kind]policy{
 				if e == nil {
 					continue
 				}
-				pe := e.(*atigip.Person)
-				if !pe.Detained || (p.PrisonID != 0 && pe.PrisonID != p.PrisonID) {
+				if !staffOf(p, e.(*atigip.Person)) {
 					return forbidden("Le personnel pénitentiaire ne gère que les profils des personnes détenues de son établissement.")
 				}
 			}

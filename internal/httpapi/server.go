@@ -231,6 +231,9 @@ func (s *Server) admit(rt Route) fiber.Handler {
 	pattern := rt.Path
 	return func(c *fiber.Ctx) error {
 		c.Locals(localRoute, pattern)
+		if err := checkRequestText(c); err != nil {
+			return s.Problem(c, err)
+		}
 		if len(roles) == 0 {
 			return c.Next()
 		}

@@ -90,13 +90,18 @@ func (g *gen) prisons() {
 		if p.Antenne != "" {
 			spip += " – " + p.Antenne
 		}
-		ct := contact(r, "Service de l'emploi pénitentiaire", "implantation."+slugify(p.CommuneName)+".justice", p.Departement)
+		domain := "implantation." + slugify(p.CommuneName) + ".justice"
+		ct := contact(r, "Service de l'emploi pénitentiaire", domain, p.Departement)
 		ct.Role = "Référent travail et implantation d'activités (contact entreprises)"
 		ct.Name = "Service de l'emploi pénitentiaire – " + ct.Name
+		// What the public sees: the service, never the person.
+		svc := atigip.Contact{Name: "Service de l'emploi pénitentiaire – " + p.Name,
+			Role:  "Travail et implantation d'activités (contact entreprises)",
+			Email: "emploi-penitentiaire@" + domain + ".test", Phone: switchboard(p.Departement, len(g.d.Prisons))}
 		g.d.Prisons = append(g.d.Prisons, &atigip.Prison{
 			Name: p.Name, Type: t, DISP: disp, SPIP: spip, Address: addr,
 			Location: atigip.Point{Lon: p.Lon, Lat: p.Lat}, LocationPrecision: "commune_centroid",
-			Capacity: capacity(r, t), Contact: &ct,
+			Capacity: capacity(r, t), Contact: &ct, ServiceContact: &svc,
 		})
 	}
 }

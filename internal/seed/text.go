@@ -76,18 +76,32 @@ func contact(r *rand.Rand, role, domain, dep string) atigip.Contact {
 // phone draws a number from the ranges ARCEP reserves for fiction (films,
 // books, demos): 01 99 00, 02 61 91, 03 53 01, 04 65 71, 05 36 49, by zone.
 func phone(r *rand.Rand, dep string) string {
-	prefix := "01 99 00"
+	a, b := r.IntN(100), r.IntN(100)
+	if a == 0 {
+		a = 99 // "00" is the switchboards' (switchboard)
+	}
+	return fmt.Sprintf("%s %02d %02d", phonePrefix(dep), a, b)
+}
+
+// switchboard is a service's number in the same fictitious ranges, drawn
+// from n rather than from the random source, so that the numbers drawn
+// after it do not change.
+func switchboard(dep string, n int) string {
+	return fmt.Sprintf("%s 00 %02d", phonePrefix(dep), n%100)
+}
+
+func phonePrefix(dep string) string {
 	switch zoneOf(dep) {
 	case 2:
-		prefix = "02 61 91"
+		return "02 61 91"
 	case 3:
-		prefix = "03 53 01"
+		return "03 53 01"
 	case 4:
-		prefix = "04 65 71"
+		return "04 65 71"
 	case 5:
-		prefix = "05 36 49"
+		return "05 36 49"
 	}
-	return fmt.Sprintf("%s %02d %02d", prefix, r.IntN(100), r.IntN(100))
+	return "01 99 00"
 }
 
 // zoneOf maps a département to its telephone zone (01 Île-de-France, 02

@@ -57,6 +57,11 @@ func (e *entities) check(ent atigip.Entity) error {
 	if ent.Kind() != e.kind {
 		return atigip.Errorf(atigip.EINVALID, "%s attendu, %s reçu.", label(e.kind), label(ent.Kind()))
 	}
+	// text and jsonb refuse NUL: a 400 naming the field, not a 500, and
+	// the same field as SQLite names.
+	if err := atigip.CheckText(ent); err != nil {
+		return err
+	}
 	return ent.Validate()
 }
 
@@ -334,6 +339,9 @@ func (e *entities) List(ctx context.Context, f atigip.ListFilter) ([]atigip.Enti
 	if err != nil {
 		return nil, 0, err
 	}
+	if err := atigip.CheckText(f); err != nil {
+		return nil, 0, err
+	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = defaultListLimit
@@ -372,6 +380,9 @@ func (e *entities) List(ctx context.Context, f atigip.ListFilter) ([]atigip.Enti
 func (e *entities) Scan(ctx context.Context, f atigip.ListFilter, fn func(atigip.Entity) error) error {
 	t, err := e.table()
 	if err != nil {
+		return err
+	}
+	if err := atigip.CheckText(f); err != nil {
 		return err
 	}
 	left := f.Limit // 0: no limit

@@ -91,6 +91,11 @@ func (e *entities) rowOf(ent atigip.Entity) (row, error) {
 	if ent == nil || ent.Kind() != e.k {
 		return row{}, atigip.Errorf(atigip.EINVALID, "La fiche n'est pas du type attendu (%s).", kindLabels[e.k])
 	}
+	// PostgreSQL refuses NUL and non-UTF-8 text: both stores refuse it,
+	// first, so that the field named is the same.
+	if err := atigip.CheckText(ent); err != nil {
+		return row{}, err
+	}
 	if err := ent.Validate(); err != nil {
 		return row{}, err
 	}
@@ -309,6 +314,9 @@ func (e *entities) Delete(ctx context.Context, id, version int64) error {
 
 // where builds the WHERE clause of f, without pagination.
 func (e *entities) where(f atigip.ListFilter) (string, []any, error) {
+	if err := atigip.CheckText(f); err != nil {
+		return "", nil, err // as PostgreSQL: no NUL in a filter
+	}
 	var conds []string
 	var args []any
 	add := func(c string, a ...any) { conds, args = append(conds, c), append(args, a...) }

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -32,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) atigip.Store) {
 			t.Run("Invalid", func(t *testing.T) { testInvalid(t, open(t), k) })
 			t.Run("UpdateDelete", func(t *testing.T) { testUpdateDelete(t, open(t), k) })
 			t.Run("Filters", func(t *testing.T) { testFilters(t, open(t), k) })
+			t.Run("Text", func(t *testing.T) { testText(t, open(t), k) })
 			if Sample(k, 0).Keys().Ref != "" {
 				t.Run("RefUnique", func(t *testing.T) { testRefUnique(t, open(t), k) })
 			}
@@ -1196,4 +1199,55 @@ func testTimestamps(t *testing.T, s atigip.Store) {
 	if mustJSON(t, got) != mustJSON(t, m) {
 		t.Errorf("get after update:\n got %s\nwant %s", mustJSON(t, got), mustJSON(t, m))
 	}
+}
+
+// testText checks that text a store cannot keep alike everywhere (NUL,
+// bytes that are not UTF-8) is refused by both stores with EINVALID
+// naming the field, on create, update and in list filters, and changes
+// nothing.
+func testText(t *testing.T, s atigip.Store, k atigip.Kind) {
+	ctx := t.Context()
+	es := s.Entities(k)
+	for i, bad := range []string{"a\x00b", "a\xffb"} {
+		e := Sample(k, 0)
+		field := spoilText(e, bad)
+		if field == "" {
+			t.Fatalf("%s has no text field", k)
+		}
+		err := es.Create(ctx, e)
+		wantCode(t, err, atigip.EINVALID)
+		if !slices.ContainsFunc(atigip.ErrorFields(err), func(f atigip.FieldError) bool { return f.Field == field }) {
+			t.Errorf("create %q: field errors %v lack %q", bad, atigip.ErrorFields(err), field)
+		}
+		good := create(t, s, Sample(k, 1+i))
+		want, seq := mustJSON(t, good), lastSeq(t, s)
+		upd := Sample(k, 1+i)
+		withMeta(upd, *good.GetMeta())
+		spoilText(upd, bad)
+		wantCode(t, es.Update(ctx, upd), atigip.EINVALID)
+		got, err := es.Get(ctx, good.GetMeta().ID)
+		must(t, err)
+		if g := mustJSON(t, got); g != want || lastSeq(t, s) != seq {
+			t.Errorf("refused update changed something:\n got %s\nwant %s", g, want)
+		}
+		_, _, err = es.List(ctx, atigip.ListFilter{Departement: "6" + bad})
+		wantCode(t, err, atigip.EINVALID)
+		wantCode(t, es.Scan(ctx, atigip.ListFilter{Ref: bad}, func(atigip.Entity) error { return nil }), atigip.EINVALID)
+	}
+}
+
+// spoilText puts bad into the first text field of e's own struct and
+// returns its JSON name.
+func spoilText(e atigip.Entity, bad string) string {
+	v := reflect.ValueOf(e).Elem()
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous || name == "" || name == "-" || v.Field(i).Kind() != reflect.String {
+			continue
+		}
+		v.Field(i).SetString(v.Field(i).String() + bad)
+		return name
+	}
+	return ""
 }
