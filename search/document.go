@@ -93,7 +93,7 @@ type document struct {
 	ROMELabel   string    `json:"rome_label,omitempty"`
 	Departement string    `json:"departement,omitempty"`
 	Region      string    `json:"region,omitempty"`
-	Commune     string    `json:"commune,omitempty"`
+	Commune     []string  `json:"commune,omitempty"`  // INSEE code, and the city's of an arrondissement
 	Location    []float64 `json:"location,omitempty"` // lon, lat
 	Lat         *float64  `json:"lat,omitempty"`
 	Lon         *float64  `json:"lon,omitempty"`
@@ -255,10 +255,13 @@ func buildDocument(ctx context.Context, e atigip.Entity, ps *parents) (document,
 		d.setROME(v.ROMECodes)
 		d.setPlace(v.Address, v.Location)
 	case *atigip.Offer:
-		d = document{Type: string(TypeOffer), Subtype: string(v.OfferKind), Audience: audPublic,
+		d = document{Type: string(TypeOffer), Subtype: string(v.OfferKind), Audience: audJustice,
 			Title: v.Title, Body: joinText(v.Description, v.EmployerName, atigip.OfferKinds[v.OfferKind]),
 			Weekends: v.Schedule.Weekends(), Status: string(v.Status),
 			Available: v.Status == atigip.OfferOpen && v.PlacesLeft() > 0}
+		if v.Listed(atigip.AudiencePublic) {
+			d.Audience = audPublic // one a person can apply to
+		}
 		left := float64(v.PlacesLeft())
 		d.PlacesLeft = &left
 		pr, err := ps.prison(ctx, v.PrisonID)
@@ -341,10 +344,19 @@ func (d *document) setROME(codes []string) {
 // commune name from the référentiel when the address lacks them), the
 // searchable place names and the position.
 func (d *document) setPlace(a atigip.Address, pt atigip.Point) {
-	d.Departement, d.Commune, d.Region = a.Departement, a.Commune, a.Region
+	d.Departement, d.Region = a.Departement, a.Region
+	d.Commune = nil
+	if a.Commune != "" {
+		d.Commune = []string{a.Commune}
+	}
 	city := a.City
 	if c, ok := refdata.CommuneByINSEE(a.Commune); ok {
 		city = c.NameWithArticle
+		if c.Parent != "" {
+			// An arrondissement of Paris, Lyon or Marseille: the commune
+			// filter of the whole city finds it too.
+			d.Commune = append(d.Commune, c.Parent)
+		}
 		if d.Departement == "" {
 			d.Departement = c.Departement
 		}

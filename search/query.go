@@ -584,8 +584,8 @@ func romeQuery(codes []codeWeight, boost float64) query.Query {
 	return query.NewDisjunctionQuery(alts)
 }
 
-// buildFilter returns the filters of r as one query whose parts weigh
-// nothing in the score; nil when nothing filters. The audience cut is
+// buildFilter returns the filters of r as one query that weighs nothing in
+// the score (see filterQuery); nil when nothing filters. The audience cut is
 // apart (see hiddenFrom).
 //
 // The caller puts it in a conjunction with the text query rather than in
@@ -598,7 +598,6 @@ func buildFilter(r *Request) query.Query {
 	term := func(field, v string) query.Query {
 		q := query.NewTermQuery(v)
 		q.SetField(field)
-		q.SetBoost(0)
 		return q
 	}
 	anyOf := func(field string, vs []string) {
@@ -610,14 +609,12 @@ func buildFilter(r *Request) query.Query {
 			alts[i] = term(field, v)
 		}
 		d := query.NewDisjunctionQuery(alts)
-		d.SetBoost(0)
 		fs = append(fs, d)
 	}
 	boolean := func(field string, v *bool) {
 		if v != nil {
 			q := query.NewBoolFieldQuery(*v)
 			q.SetField(field)
-			q.SetBoost(0)
 			fs = append(fs, q)
 		}
 	}
@@ -653,7 +650,6 @@ func buildFilter(r *Request) query.Query {
 			alts = append(alts, term(fROMEDomain, d))
 		}
 		d := query.NewDisjunctionQuery(alts)
-		d.SetBoost(0)
 		fs = append(fs, d)
 	}
 	boolean(fMinors, r.Minors)
@@ -664,16 +660,13 @@ func buildFilter(r *Request) query.Query {
 	if r.Near != nil && r.RadiusKm > 0 {
 		g := query.NewGeoDistanceQuery(r.Near.Lon, r.Near.Lat, fmt.Sprintf("%gkm", r.RadiusKm))
 		g.SetField(fLocation)
-		g.SetBoost(0)
 		fs = append(fs, g)
 	}
 	switch len(fs) {
 	case 0:
 		return nil // an empty conjunction would match nothing
 	case 1:
-		return fs[0]
+		return filterQuery{fs[0]}
 	}
-	c := query.NewConjunctionQuery(fs)
-	c.SetBoost(0)
-	return c
+	return filterQuery{query.NewConjunctionQuery(fs)}
 }
