@@ -185,7 +185,14 @@ type queryError string
 func (e queryError) Error() string { return string(e) }
 
 // parseQuery splits text into words and phrases. Quotes are the only
-// syntax; every other character is text.
+// syntax; every other character is text, and characters other than
+// letters and digits around a word are dropped ("jardin*" is "jardin").
+//
+// What a text without a searchable word means is decided here: empty or
+// "*" alone (as in most engines) is no text, every document the filters
+// keep; emoji or punctuation alone, or French stop words alone, are
+// refused with a message saying why, rather than answering everything or
+// silently nothing.
 func parseQuery(text string) (parsedQuery, error) {
 	var q parsedQuery
 	if !utf8.ValidString(text) {
@@ -227,6 +234,16 @@ func parseQuery(text string) (parsedQuery, error) {
 	flushWord()
 	if len(q.words)+len(q.phrases) > MaxWords {
 		return q, queryError(fmt.Sprintf("La recherche compte plus de %d mots ou expressions.", MaxWords))
+	}
+	if q.empty() && strings.Trim(text, "* \t\r\n") != "" {
+		// Only emoji, punctuation or symbols: answering everything, as if
+		// nothing was typed, would pass for results of what was typed.
+		return q, queryError("La recherche ne contient aucun mot : saisissez un métier, un lieu ou un nom.")
+	}
+	if !q.empty() && !slices.ContainsFunc(append(q.words, q.phrases...), func(w string) bool { return len(Tokens(w)) > 0 }) {
+		// "de la", "les": words too common to be indexed, which would
+		// match nothing.
+		return q, queryError("La recherche ne contient que des mots trop courants (le, de, la…) : précisez un métier, un lieu ou un nom.")
 	}
 	return q, nil
 }
