@@ -106,6 +106,7 @@ type document struct {
 	Updated     time.Time `json:"updated"`
 	UpdatedKey  string    `json:"updated_key"`
 	Facet       []string  `json:"facet"`
+	Words       string    `json:"words"`
 }
 
 // rawDocValues are the fields whose doc values are read for every match of
@@ -308,6 +309,7 @@ func buildDocument(ctx context.Context, e atigip.Entity, ps *parents) (document,
 		return d, false, nil
 	}
 	d.setFacets()
+	d.Words = joinText(d.Title, d.Body, d.Parent, d.Place, d.ROMELabel)
 	m := e.GetMeta()
 	d.Updated = m.UpdatedAt
 	if d.Updated.IsZero() {

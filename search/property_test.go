@@ -174,7 +174,7 @@ func allHits(tb testing.TB, ix *Index, r Request) []Hit {
 var propertyTexts = []string{"", "", "", "jardinier", "agent", "mairie", "entretien", "cuisine",
 	"peintre", "espaces verts", "plombier", "formation", "atelier", "nettoyage", "jardinnier",
 	`"taille des haies"`, "espaces verts bretagne", "agent d'entretien des espaces verts",
-	"association", "lyon", "de la", "animateur", "bibliothèque", "maçon", "électricien"}
+	"association", "lyon", "animatuer", "animateur", "bibliothèque", "maçon", "électricien"}
 
 // drawRequest adds to r (text and role) a combination of filters, geo and
 // sort. Most filter values come from one of anchors (the documents the

@@ -90,7 +90,21 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("search: count documents: %w", err)
 	}
-	tq := buildTextQuery(pq, func(t string) termInfo { return ix.termInfo(t, docs) })
+	var tq *textQuery
+	if !pq.empty() {
+		adv, err := ix.idx.Advanced()
+		if err != nil {
+			return nil, fmt.Errorf("search: open index: %w", err)
+		}
+		rd, err := adv.Reader()
+		if err != nil {
+			return nil, fmt.Errorf("search: open index reader: %w", err)
+		}
+		defer rd.Close()
+		syn := romeSynonyms()
+		tq = buildTextQuery(pq, func(t string) termInfo { return ix.termInfo(t, docs) },
+			func(w string) []spelling { return spell(rd, syn, w) })
+	}
 	fq := buildFilter(&r)
 	var q query.Query
 	switch {
@@ -233,12 +247,7 @@ func (ix *Index) termInfo(t string, docs uint64) termInfo {
 		return 0
 	}
 	limit := uint64(commonShare * float64(docs))
-	body := df(fBody)
-	return termInfo{
-		indexed:     body > 0 || df(fTitle) > 0 || df(fParent) > 0,
-		commonBody:  body > limit,
-		commonLabel: df(fROMELabel) > limit,
-	}
+	return termInfo{commonBody: df(fBody) > limit, commonLabel: df(fROMELabel) > limit}
 }
 
 func toHit(h *bsearch.DocumentMatch, r *Request, justice bool) Hit {
