@@ -279,7 +279,11 @@ func buildDocument(ctx context.Context, e atigip.Entity, ps *parents) (document,
 		d.setROME(v.ROMECodes)
 		d.setPlace(addr, v.Location)
 	case *atigip.Organisation:
-		d = document{Type: string(TypeOrganisation), Subtype: string(v.OrgKind), Title: v.Name,
+		// The name is indexed as the name of a parent, not as a title:
+		// a job's title outranks an organisation's name for a query that
+		// reads as a job ("trieur" and the Mairie de Trieux). Hits show
+		// it as the title (see toHit).
+		d = document{Type: string(TypeOrganisation), Subtype: string(v.OrgKind), Parent: v.Name,
 			Body:   joinText(atigip.OrganisationKinds[v.OrgKind], atigip.HabilitationStatuses[v.Habilitation.Status]),
 			Status: string(v.Habilitation.Status)}
 		// The public sees active, habilitated host organisations only: a

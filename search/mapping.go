@@ -9,7 +9,7 @@ import (
 // MappingVersion identifies the index layout: the mapping below and the way
 // documents are built from entities. Change it whenever either changes, so
 // that an index written by an older binary is rebuilt rather than trusted.
-const MappingVersion = "atigip-search-11"
+const MappingVersion = "atigip-search-12"
 
 // Field names of an indexed document.
 const (

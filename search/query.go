@@ -258,6 +258,9 @@ const (
 	// names when the query reads as a job (a word of the job titles): a
 	// plumber's post outranks the « Mairie de Plonéis ».
 	boostNameInJob = 0.5
+	// boostNameOfJobWord is the weight of an organisation's name matched
+	// by a word of the job titles itself: mostly a name sharing its stem.
+	boostNameOfJobWord = 0.1
 	// commonShare is the share of documents above which a word is common
 	// in a long field (see termInfo).
 	commonShare = 0.15
@@ -309,6 +312,7 @@ func buildTextQuery(pq parsedQuery, lookup func(string) termInfo, spellWord func
 		toks   []string
 		info   []termInfo
 		weight float64
+		job    bool // a word of the job titles as written
 	}
 	var words [][]reading
 	var typed, best []string // the tokens as typed, and of each word's likeliest reading
@@ -336,6 +340,7 @@ func buildTextQuery(pq parsedQuery, lookup func(string) termInfo, spellWord func
 				mark(t)
 				jobLike = jobLike || syn.known(t)
 			}
+			rd.job = slices.ContainsFunc(Words(sp.text), func(u string) bool { return syn.words[u] > 0 })
 			rs = append(rs, rd)
 			if rd.weight > likeliest.weight {
 				likeliest = rd
@@ -369,7 +374,7 @@ func buildTextQuery(pq parsedQuery, lookup func(string) termInfo, spellWord func
 				if len(words) == 1 {
 					info.commonBody, info.commonLabel = false, false
 				}
-				parts = append(parts, tokenQuery(t, rd.weight, info, perWord, jobLike))
+				parts = append(parts, tokenQuery(t, rd.weight, info, perWord, jobLike, rd.job))
 			}
 			alts = append(alts, all(parts))
 		}
@@ -530,15 +535,22 @@ func minShould(n int) int {
 // tokenQuery matches one analyzed token in the text fields (but the long
 // ones where info says it is common) and through the job titles it
 // appears in (unless syn is nil), its score scaled by weight. In a query
-// that reads as a job, organisation and place names weigh less.
-func tokenQuery(t string, weight float64, info termInfo, syn *synonyms, jobLike bool) query.Query {
+// that reads as a job, organisation and place names weigh less; a token of
+// a word that is itself a job's is not looked for in place names, where
+// it would only meet a commune sharing its stem ("trieur", « Trieux »):
+// towns big enough to be searched by name are conditions (see
+// placeQuery), and the commune filter names any.
+func tokenQuery(t string, weight float64, info termInfo, syn *synonyms, jobLike, jobWord bool) query.Query {
 	var alts []query.Query
 	for _, f := range textFields {
-		if f.name == fBody && info.commonBody || f.name == fROMELabel && info.commonLabel {
+		if f.name == fBody && info.commonBody || f.name == fROMELabel && info.commonLabel || f.name == fPlace && jobWord {
 			continue
 		}
 		b := f.boost
-		if jobLike && (f.name == fParent || f.name == fPlace) {
+		switch {
+		case jobWord && f.name == fParent:
+			b = boostNameOfJobWord
+		case jobLike && (f.name == fParent || f.name == fPlace):
 			b = boostNameInJob
 		}
 		tq := query.NewTermQuery(t)

@@ -70,6 +70,9 @@ func (c criterion) match(d *document) bool {
 	}
 	if len(c.Text) > 0 {
 		text := refdata.Normalize(d.Title + " " + d.Body)
+		if Type(d.Type) == TypeOrganisation {
+			text = refdata.Normalize(d.Parent + " " + d.Body) // its name
+		}
 		if !slices.ContainsFunc(c.Text, func(s string) bool { return strings.Contains(text, refdata.Normalize(s)) }) {
 			return false
 		}

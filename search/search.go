@@ -268,6 +268,13 @@ func toHit(h *bsearch.DocumentMatch, r *Request, justice bool) Hit {
 	str := func(f string) string { s, _ := h.Fields[f].(string); return s }
 	num := func(f string) (float64, bool) { v, ok := h.Fields[f].(float64); return v, ok }
 	out.Subtype, out.Title, out.Parent = str(fSubtype), str(fTitle), str(fParent)
+	if t == TypeOrganisation { // its name is indexed as a parent's (see buildDocument)
+		out.Title, out.Parent = out.Parent, ""
+		if hl, ok := out.Highlights[fParent]; ok {
+			out.Highlights[fTitle] = hl
+			delete(out.Highlights, fParent)
+		}
+	}
 	out.City, out.Departement, out.Status = str(fCity), str(fDepartement), str(fStatus)
 	switch v := h.Fields[fROME].(type) {
 	case string:
