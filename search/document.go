@@ -37,6 +37,30 @@ var Types = map[Type]string{
 	TypeFloorSpace:   "Surface d'implantation",
 }
 
+// TypeAll asks for every type a role may see, where no type asks for the
+// role's default (see DefaultTypes).
+const TypeAll Type = "all"
+
+// DefaultTypes is what a role searches when it names no type: the people
+// of TIG (judges, lawyers, referents, probation and youth-justice staff,
+// host organisations) look for TIG posts and host organisations, CPIPs
+// also for prison offers (they follow detainees too), businesses and
+// prison staff for offers and floor spaces; the public and people every
+// type. It keeps prison offers from crowding the posts a judge needs, and
+// the reverse.
+func DefaultTypes(role atigip.Role) []Type {
+	switch role {
+	case atigip.RoleMagistrate, atigip.RoleClerk, atigip.RoleLawyer, atigip.RoleReferent,
+		atigip.RolePJJ, atigip.RoleDSPIP, atigip.RoleHost:
+		return []Type{TypePost, TypeOrganisation}
+	case atigip.RoleCPIP:
+		return []Type{TypePost, TypeOrganisation, TypeOffer}
+	case atigip.RoleBusiness, atigip.RolePrisonStaff:
+		return []Type{TypeOffer, TypeFloorSpace}
+	}
+	return nil
+}
+
 var kindType = map[atigip.Kind]Type{
 	atigip.KindPost:         TypePost,
 	atigip.KindOffer:        TypeOffer,

@@ -121,8 +121,12 @@ func (t *truth) keeps(r *Request, slack float64) bool {
 	}
 	has := func(vs []string, v string) bool { return len(vs) == 0 || slices.Contains(vs, v) }
 	flag := func(want *bool, v bool) bool { return want == nil || *want == v }
-	types := make([]string, len(r.Types))
-	for i, x := range r.Types {
+	rt := r.Types
+	if len(rt) == 0 {
+		rt = DefaultTypes(r.Role)
+	}
+	types := make([]string, len(rt))
+	for i, x := range rt {
 		types[i] = string(x)
 	}
 	switch {

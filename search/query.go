@@ -39,7 +39,9 @@ type Request struct {
 	// Query is the user's text: words, and "phrases in quotes" (straight
 	// or French « » quotes). It is parsed here, never handed to bleve's
 	// query-string syntax, so no character has a special meaning.
-	Query       string
+	Query string
+	// Types are the kinds searched; none means the role's default
+	// (DefaultTypes), TypeAll every kind.
 	Types       []Type
 	Near        *atigip.Point // centre of the radius filter and the distance sort
 	RadiusKm    float64       // needs Near
@@ -100,9 +102,15 @@ func (r *Request) normalize() (parsedQuery, error) {
 	if err != nil {
 		p.Add("q", "%s", err.Error())
 	}
+	switch {
+	case len(r.Types) == 0:
+		r.Types = DefaultTypes(r.Role)
+	case slices.Contains(r.Types, TypeAll):
+		r.Types = nil
+	}
 	for _, t := range r.Types {
 		if _, ok := Types[t]; !ok {
-			p.Add("type", "Type inconnu : %q (attendu : post, offer, organisation ou floor_space).", t)
+			p.Add("type", "Type inconnu : %q (attendu : post, offer, organisation, floor_space ou all).", t)
 		}
 	}
 	if r.Near != nil && (!r.Near.Valid() || r.Near.IsZero()) {

@@ -449,3 +449,48 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultTypes checks the type each audience searches by default, and
+// that type=all still reaches every kind (issue 12: prison offers filled
+// a judge's first page).
+func TestDefaultTypes(t *testing.T) {
+	db := openStore(t, testScale)
+	ix := builtIndex(t, db, "")
+	ctx := context.Background()
+	kinds := func(r Request) map[Type]int {
+		res, err := ix.Search(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[Type]int{}
+		for _, f := range res.Facets["type"] {
+			out[Type(f.Value)] = f.Count
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		role atigip.Role
+		want []Type
+	}{
+		{atigip.RoleMagistrate, []Type{TypePost, TypeOrganisation}},
+		{atigip.RoleLawyer, []Type{TypePost, TypeOrganisation}},
+		{atigip.RoleCPIP, []Type{TypePost, TypeOrganisation, TypeOffer}},
+		{atigip.RoleBusiness, []Type{TypeOffer, TypeFloorSpace}},
+		{atigip.RolePublic, []Type{TypePost, TypeOrganisation, TypeOffer, TypeFloorSpace}},
+	} {
+		t.Run(string(tt.role), func(t *testing.T) {
+			for _, q := range []string{"", "nettoyage", "atelier"} {
+				got := kinds(Request{Query: q, Role: tt.role})
+				for k := range got {
+					if !slices.Contains(tt.want, k) {
+						t.Errorf("q=%q: %s finds %d %s by default", q, tt.role, got[k], k)
+					}
+				}
+			}
+			all := kinds(Request{Role: tt.role, Types: []Type{TypeAll}})
+			if len(all) != 4 {
+				t.Errorf("type=all: %v, want the four kinds", all)
+			}
+		})
+	}
+}
