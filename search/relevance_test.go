@@ -107,7 +107,7 @@ type relMetrics struct {
 // documents), so a query with three good answers can score 1) and
 // NDCG@10 with exponential gains against the ideal order of all documents
 // the role may see.
-func evaluate(t *testing.T, ix *Index, docs map[string]*document, q relQuery) relMetrics {
+func evaluate(t testing.TB, ix *Index, docs map[string]*document, q relQuery) relMetrics {
 	t.Helper()
 	role := q.Role
 	if role == "" {
