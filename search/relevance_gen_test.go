@@ -2,9 +2,6 @@ package search
 
 import (
 	"cmp"
-	"context"
-	"encoding/json"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -203,20 +200,7 @@ func genForms(main, code string, add func(cat, q, code string)) {
 // relevanceSuite measures every category on the demo set, returning the
 // mean P@5 and NDCG@10 of each and the number of queries.
 func relevanceSuite(t testing.TB, verbose bool) (map[string][2]float64, map[string]int) {
-	raw, err := os.ReadFile("testdata/relevance.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f relevanceFile
-	if err := json.Unmarshal(raw, &f); err != nil {
-		t.Fatal(err)
-	}
-	db := openStore(t, f.Dataset.Scale)
-	ix := builtIndex(t, db, t.TempDir()+"/index")
-	sink := &collectSink{docs: map[string]*document{}}
-	if _, err := fill(context.Background(), db, sink, nil); err != nil {
-		t.Fatal(err)
-	}
+	f, ix, sink := relevanceSetup(t, t.TempDir()+"/index")
 	all := generatedQueries(sink.docs)
 	all = append(all, writtenQueries...)
 	for _, q := range f.Queries {

@@ -86,6 +86,14 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	if ix.idx == nil {
 		return nil, atigip.Errorf(atigip.EUNAVAILABLE, "L'index de recherche est fermé.")
 	}
+	gen := ix.written.Load()
+	key, cacheable := browseKey(&r, pq)
+	if cacheable {
+		if res, ok := ix.browse.get(key, gen); ok {
+			res.Took = time.Since(start)
+			return res, nil
+		}
+	}
 	docs, err := ix.idx.DocCount()
 	if err != nil {
 		return nil, fmt.Errorf("search: count documents: %w", err)
@@ -177,6 +185,9 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	}
 	if facets {
 		res.Facets = facetCounts(sr, justice)
+	}
+	if cacheable {
+		ix.browse.put(key, gen, res)
 	}
 	res.Took = time.Since(start)
 	return res, nil

@@ -80,9 +80,13 @@ type candidate struct {
 // maxEdits of w (a transposition counting one), sharing its first letter
 // (typos rarely hit it, and it keeps the lookup cheap), closest then most
 // frequent first.
-func neighbours(r index.IndexReader, syn *synonyms, w string, maxEdits int) []candidate {
+func neighbours(r index.IndexReader, syn *synonyms, w string, maxEdits int, cheap bool) []candidate {
 	if maxEdits <= 0 || w == "" {
 		return nil
+	}
+	edits := min(maxEdits+1, 2)
+	if cheap {
+		edits = maxEdits
 	}
 	first, _ := utf8.DecodeRuneInString(w)
 	prefix := string(first)
@@ -101,8 +105,9 @@ func neighbours(r index.IndexReader, syn *synonyms, w string, maxEdits int) []ca
 	var err error
 	if fr, ok := r.(index.IndexReaderFuzzy); ok {
 		// The automaton counts a transposition as two edits: ask one more
-		// (bleve goes up to two) and keep those within maxEdits above.
-		d, err = fr.FieldDictFuzzy(fWords, w, min(maxEdits+1, 2), prefix)
+		// (bleve goes up to two) and keep those within maxEdits above,
+		// unless cheap asks for the edits alone.
+		d, err = fr.FieldDictFuzzy(fWords, w, edits, prefix)
 	} else if r != nil {
 		// bleve's in-memory engine (tests) has no automaton: every word
 		// with that first letter.
@@ -151,13 +156,15 @@ func spell(r index.IndexReader, syn *synonyms, w string) []spelling {
 		}
 		if freq := wordFreq(r, u); freq > 0 {
 			// A real word: only a far more frequent one an edit away.
-			if cs := neighbours(r, syn, u, 1); len(cs) > 0 && cs[0].freq >= realWordRatio*freq {
+			// Asked of most query words: the cheaper automaton, without
+			// transpositions.
+			if cs := neighbours(r, syn, u, 1, true); len(cs) > 0 && cs[0].freq >= realWordRatio*freq {
 				fixed[i], changed = cs[0].word, true
 			}
 			continue
 		}
 		real = false
-		cs := neighbours(r, syn, u, f)
+		cs := neighbours(r, syn, u, f, false)
 		if len(cs) == 0 {
 			continue
 		}
