@@ -31,6 +31,10 @@ const (
 	// "taill _" and "_ hai").
 	pairName       = "atigip_fr_pairs"
 	pairFilterName = "atigip_pairs"
+	// wordsName analyzes the words field (see fWords): the French chain
+	// without feminine endings nor stemming, the words as written but for
+	// case and accents, which typo correction compares with.
+	wordsName = "atigip_fr_words"
 )
 
 // foldFilter removes accents from each token. It is a token filter rather
@@ -132,6 +136,13 @@ func addAnalyzer(m *mapping.IndexMappingImpl) error {
 	}); err != nil {
 		return err
 	}
+	if err := m.AddCustomAnalyzer(wordsName, map[string]any{
+		"type":          "custom",
+		"tokenizer":     unicode.Name,
+		"token_filters": chain[:4],
+	}); err != nil {
+		return err
+	}
 	if err := m.AddCustomTokenFilter(pairFilterName, map[string]any{
 		"type":            shingle.Name,
 		"min":             2.0,
@@ -153,6 +164,7 @@ var (
 	standaloneOnce     sync.Once
 	standaloneAnalyzer analysis.Analyzer
 	pairAnalyzer       analysis.Analyzer
+	wordsAnalyzer      analysis.Analyzer
 )
 
 // frAnalyzer returns the French analyzer outside any index, for query
@@ -166,27 +178,32 @@ func frAnalyzer() analysis.Analyzer {
 		}
 		standaloneAnalyzer = m.AnalyzerNamed(analyzerName)
 		pairAnalyzer = m.AnalyzerNamed(pairName)
-		if standaloneAnalyzer == nil || pairAnalyzer == nil {
+		wordsAnalyzer = m.AnalyzerNamed(wordsName)
+		if standaloneAnalyzer == nil || pairAnalyzer == nil || wordsAnalyzer == nil {
 			panic("search: French analyzers missing from the mapping")
 		}
 	})
 	return standaloneAnalyzer
 }
 
+// Tokens returns the terms the index stores for text.
+func Tokens(text string) []string { return terms(frAnalyzer(), text) }
+
+// Words returns the words of text as the words field stores them: lower
+// case, without accents, elisions nor stop words, unstemmed.
+func Words(text string) []string {
+	frAnalyzer()
+	return terms(wordsAnalyzer, text)
+}
+
 // pairs returns the terms the pair fields store for text.
 func pairs(text string) []string {
 	frAnalyzer()
-	ts := pairAnalyzer.Analyze([]byte(text))
-	out := make([]string, 0, len(ts))
-	for _, t := range ts {
-		out = append(out, string(t.Term))
-	}
-	return out
+	return terms(pairAnalyzer, text)
 }
 
-// Tokens returns the terms the index stores for text.
-func Tokens(text string) []string {
-	ts := frAnalyzer().Analyze([]byte(text))
+func terms(a analysis.Analyzer, text string) []string {
+	ts := a.Analyze([]byte(text))
 	out := make([]string, 0, len(ts))
 	for _, t := range ts {
 		out = append(out, string(t.Term))

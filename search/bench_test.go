@@ -37,21 +37,68 @@ var typicalQueries = []Request{
 	{Query: "atelier de production", Types: []Type{TypeFloorSpace}},
 }
 
-func BenchmarkSearch(b *testing.B) {
+// The three kinds of request the issue measures apart: text alone, text
+// with filters, filters alone (the map's list, browsing).
+var (
+	textQueries = []Request{
+		{Query: "jardinier"}, {Query: "plombier"}, {Query: "agent de bibliotèque"}, {Query: "animatuer"},
+		{Query: "mécanicien"}, {Query: "espaces verts"}, {Query: "mairie"}, {Query: "aide jardiner"},
+		{Query: "nettoyeur", Role: atigip.RoleMagistrate}, {Query: "cuisinier"},
+	}
+	filteredQueries = []Request{
+		{Query: "jardinier", Departement: "69"}, {Query: "mairie", Types: []Type{TypeOrganisation}},
+		{Query: "agent", Types: []Type{TypePost}}, {Query: "agent", ROME: []string{"A"}},
+		{Query: "entretien", Status: []string{"open"}, Role: atigip.RoleCPIP}, {Query: "peintre", Region: "84"},
+		{Query: "cuisine", Commune: "75056"}, {Query: "espaces verts", Minors: ptr(true), Weekends: ptr(false)},
+		{Query: "nettoyage", Near: &atigip.Point{Lon: 2.35, Lat: 48.85}, RadiusKm: 20, Sort: SortDistance},
+		{Query: "magasinier", Types: []Type{TypeOffer}},
+	}
+	filterOnlyQueries = []Request{
+		{}, {Role: atigip.RoleMagistrate}, {Types: []Type{TypePost}}, {Departement: "69"},
+		{Types: []Type{TypeOffer}, Role: atigip.RoleBusiness}, {Region: "11", Minors: ptr(true)},
+		{ROME: []string{"A"}}, {Commune: "13055"}, {Status: []string{"open"}, Role: atigip.RoleCPIP, Available: ptr(true)},
+		{Near: &atigip.Point{Lon: 4.835, Lat: 45.764}, RadiusKm: 30, Sort: SortDistance},
+	}
+)
+
+// BenchmarkSearchKinds prints the latency percentiles of each kind of
+// request on the national set.
+func BenchmarkSearchKinds(b *testing.B) {
 	db := openStore(b, benchScale)
 	ix := builtIndex(b, db, filepath.Join(b.TempDir(), "index"))
 	ctx := context.Background()
-	for _, q := range typicalQueries { // warm caches and the synonym table
-		if _, err := ix.Search(ctx, q); err != nil {
-			b.Fatal(err)
-		}
+	for _, k := range []struct {
+		name string
+		qs   []Request
+		cold bool // empty the browse cache before each request, as after a write
+	}{{"text", textQueries, false}, {"filtered", filteredQueries, false},
+		{"filter_only", filterOnlyQueries, false}, {"filter_only_cold", filterOnlyQueries, true}} {
+		b.Run(k.name, func(b *testing.B) {
+			for _, q := range k.qs { // warm caches and the synonym table
+				if _, err := ix.Search(ctx, q); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportLatency(b, func(i int) error {
+				if k.cold {
+					ix.browse = browseCache{}
+				}
+				_, err := ix.Search(ctx, k.qs[i%len(k.qs)])
+				return err
+			})
+		})
 	}
+}
+
+// reportLatency runs do once per iteration and reports its p50, p95 and
+// p99 in milliseconds.
+func reportLatency(b *testing.B, do func(i int) error) {
 	var lat []time.Duration
 	i := 0
 	b.ResetTimer()
 	for b.Loop() {
 		start := time.Now()
-		if _, err := ix.Search(ctx, typicalQueries[i%len(typicalQueries)]); err != nil {
+		if err := do(i); err != nil {
 			b.Fatal(err)
 		}
 		lat = append(lat, time.Since(start))
@@ -65,6 +112,18 @@ func BenchmarkSearch(b *testing.B) {
 	b.ReportMetric(pct(0.50), "p50_ms")
 	b.ReportMetric(pct(0.95), "p95_ms")
 	b.ReportMetric(pct(0.99), "p99_ms")
+}
+
+func BenchmarkSearch(b *testing.B) {
+	db := openStore(b, benchScale)
+	ix := builtIndex(b, db, filepath.Join(b.TempDir(), "index"))
+	ctx := context.Background()
+	for _, q := range typicalQueries { // warm caches and the synonym table
+		if _, err := ix.Search(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportLatency(b, func(i int) error { _, err := ix.Search(ctx, typicalQueries[i%len(typicalQueries)]); return err })
 }
 
 func BenchmarkReindex(b *testing.B) {
@@ -138,19 +197,22 @@ func dirBytes(dir string) (int64, error) {
 	return n, err
 }
 
-// BenchmarkSearchEach times each typical query alone, to tell which ones
-// make the tail of BenchmarkSearch.
+// BenchmarkSearchEach times each query of the sets above alone, to tell
+// which ones make the tail of BenchmarkSearch and BenchmarkSearchKinds.
 func BenchmarkSearchEach(b *testing.B) {
 	db := openStore(b, benchScale)
 	ix := builtIndex(b, db, filepath.Join(b.TempDir(), "index"))
 	ctx := context.Background()
-	for i, q := range typicalQueries {
-		b.Run(fmt.Sprintf("q%02d", i), func(b *testing.B) {
-			for b.Loop() {
-				if _, err := ix.Search(ctx, q); err != nil {
-					b.Fatal(err)
+	sets := map[string][]Request{"typical": typicalQueries, "text": textQueries, "filtered": filteredQueries, "filter_only": filterOnlyQueries}
+	for _, name := range []string{"typical", "text", "filtered", "filter_only"} {
+		for i, q := range sets[name] {
+			b.Run(fmt.Sprintf("%s/q%02d", name, i), func(b *testing.B) {
+				for b.Loop() {
+					if _, err := ix.Search(ctx, q); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }

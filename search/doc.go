@@ -7,8 +7,16 @@
 // light stemming), so "écurie", "ecurie" and "ÉCURIES" meet. Query words
 // that are job titles of the ROME referential expand to the ROME codes of
 // those titles, matched against each document's codes: "jardinier" finds
-// posts coded A1203 whose text never says it. Words of five letters or more
-// tolerate one typo, of eight or more two.
+// posts coded A1203 whose text never says it. Typos are corrected on the
+// words as written, from a dictionary of the index's own words and of the
+// ROME titles: none up to four letters, one up to eight, two beyond, a
+// transposition counting one; a real word is corrected only to a far more
+// frequent one, a word of the job titles never (see typo.go). Filters
+// select without scoring (see filterQuery).
+//
+// A request without a type searches the role's default kinds
+// (DefaultTypes); "*" alone means no text; emoji or stop words alone are
+// refused with a message.
 //
 // Every search is cut for the audience of the role asking: the public sees
 // public posts and habilitated organisations, justice professionals see

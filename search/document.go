@@ -37,6 +37,30 @@ var Types = map[Type]string{
 	TypeFloorSpace:   "Surface d'implantation",
 }
 
+// TypeAll asks for every type a role may see, where no type asks for the
+// role's default (see DefaultTypes).
+const TypeAll Type = "all"
+
+// DefaultTypes is what a role searches when it names no type: the people
+// of TIG (judges, lawyers, referents, probation and youth-justice staff,
+// host organisations) look for TIG posts and host organisations, CPIPs
+// also for prison offers (they follow detainees too), businesses and
+// prison staff for offers and floor spaces; the public and people every
+// type. It keeps prison offers from crowding the posts a judge needs, and
+// the reverse.
+func DefaultTypes(role atigip.Role) []Type {
+	switch role {
+	case atigip.RoleMagistrate, atigip.RoleClerk, atigip.RoleLawyer, atigip.RoleReferent,
+		atigip.RolePJJ, atigip.RoleDSPIP, atigip.RoleHost:
+		return []Type{TypePost, TypeOrganisation}
+	case atigip.RoleCPIP:
+		return []Type{TypePost, TypeOrganisation, TypeOffer}
+	case atigip.RoleBusiness, atigip.RolePrisonStaff:
+		return []Type{TypeOffer, TypeFloorSpace}
+	}
+	return nil
+}
+
 var kindType = map[atigip.Kind]Type{
 	atigip.KindPost:         TypePost,
 	atigip.KindOffer:        TypeOffer,
@@ -93,7 +117,7 @@ type document struct {
 	ROMELabel   string    `json:"rome_label,omitempty"`
 	Departement string    `json:"departement,omitempty"`
 	Region      string    `json:"region,omitempty"`
-	Commune     string    `json:"commune,omitempty"`
+	Commune     []string  `json:"commune,omitempty"`  // INSEE code, and the city's of an arrondissement
 	Location    []float64 `json:"location,omitempty"` // lon, lat
 	Lat         *float64  `json:"lat,omitempty"`
 	Lon         *float64  `json:"lon,omitempty"`
@@ -106,6 +130,7 @@ type document struct {
 	Updated     time.Time `json:"updated"`
 	UpdatedKey  string    `json:"updated_key"`
 	Facet       []string  `json:"facet"`
+	Words       string    `json:"words"`
 }
 
 // rawDocValues are the fields whose doc values are read for every match of
@@ -255,10 +280,13 @@ func buildDocument(ctx context.Context, e atigip.Entity, ps *parents) (document,
 		d.setROME(v.ROMECodes)
 		d.setPlace(v.Address, v.Location)
 	case *atigip.Offer:
-		d = document{Type: string(TypeOffer), Subtype: string(v.OfferKind), Audience: audPublic,
+		d = document{Type: string(TypeOffer), Subtype: string(v.OfferKind), Audience: audJustice,
 			Title: v.Title, Body: joinText(v.Description, v.EmployerName, atigip.OfferKinds[v.OfferKind]),
 			Weekends: v.Schedule.Weekends(), Status: string(v.Status),
 			Available: v.Status == atigip.OfferOpen && v.PlacesLeft() > 0}
+		if v.Listed(atigip.AudiencePublic) {
+			d.Audience = audPublic // one a person can apply to
+		}
 		left := float64(v.PlacesLeft())
 		d.PlacesLeft = &left
 		pr, err := ps.prison(ctx, v.PrisonID)
@@ -275,7 +303,11 @@ func buildDocument(ctx context.Context, e atigip.Entity, ps *parents) (document,
 		d.setROME(v.ROMECodes)
 		d.setPlace(addr, v.Location)
 	case *atigip.Organisation:
-		d = document{Type: string(TypeOrganisation), Subtype: string(v.OrgKind), Title: v.Name,
+		// The name is indexed as the name of a parent, not as a title:
+		// a job's title outranks an organisation's name for a query that
+		// reads as a job ("trieur" and the Mairie de Trieux). Hits show
+		// it as the title (see toHit).
+		d = document{Type: string(TypeOrganisation), Subtype: string(v.OrgKind), Parent: v.Name,
 			Body:   joinText(atigip.OrganisationKinds[v.OrgKind], atigip.HabilitationStatuses[v.Habilitation.Status]),
 			Status: string(v.Habilitation.Status)}
 		// The public sees active, habilitated host organisations only: a
@@ -305,6 +337,7 @@ func buildDocument(ctx context.Context, e atigip.Entity, ps *parents) (document,
 		return d, false, nil
 	}
 	d.setFacets()
+	d.Words = joinText(d.Title, d.Body, d.Parent, d.Place, d.ROMELabel)
 	m := e.GetMeta()
 	d.Updated = m.UpdatedAt
 	if d.Updated.IsZero() {
@@ -341,10 +374,19 @@ func (d *document) setROME(codes []string) {
 // commune name from the référentiel when the address lacks them), the
 // searchable place names and the position.
 func (d *document) setPlace(a atigip.Address, pt atigip.Point) {
-	d.Departement, d.Commune, d.Region = a.Departement, a.Commune, a.Region
+	d.Departement, d.Region = a.Departement, a.Region
+	d.Commune = nil
+	if a.Commune != "" {
+		d.Commune = []string{a.Commune}
+	}
 	city := a.City
 	if c, ok := refdata.CommuneByINSEE(a.Commune); ok {
 		city = c.NameWithArticle
+		if c.Parent != "" {
+			// An arrondissement of Paris, Lyon or Marseille: the commune
+			// filter of the whole city finds it too.
+			d.Commune = append(d.Commune, c.Parent)
+		}
 		if d.Departement == "" {
 			d.Departement = c.Departement
 		}

@@ -39,6 +39,7 @@ type Index struct {
 
 	seq     atomic.Int64 // last change Seq applied; -1 before the first build
 	written atomic.Int64 // documents indexed or deleted since Open
+	browse  browseCache  // answers of requests without text, until a write
 	reason  string       // why Open started from an empty index ("" if it did not)
 }
 

@@ -214,3 +214,61 @@ func TestUntrustedIndexRebuilt(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowseCache checks that a request without text is answered from the
+// cache until the index changes, and afresh after.
+func TestBrowseCache(t *testing.T) {
+	db, ids := handStore(t)
+	ix := builtIndex(t, db, "")
+	ctx := context.Background()
+	r := Request{Types: []Type{TypePost}, Departement: "35", Role: atigip.RoleCPIP}
+	first, err := ix.Search(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := ix.browse.get(mustBrowseKey(t, r), ix.written.Load()); !ok {
+		t.Fatal("a request without text is not cached")
+	}
+	again, err := ix.Search(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Total != first.Total || len(again.Hits) != len(first.Hits) {
+		t.Fatalf("cached answer %d hits, first %d", again.Total, first.Total)
+	}
+	p, err := atigip.Of[*atigip.Post](db).Get(ctx, ids["massifs"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.ID = 0
+	p.Title = "Entretien des massifs, bis"
+	if err := db.Entities(atigip.KindPost).Create(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ix.CatchUp(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	after, err := ix.Search(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Total != first.Total+1 {
+		t.Errorf("after a new post: %d hits, want %d", after.Total, first.Total+1)
+	}
+	if _, cached := browseKey(&Request{Query: "massifs"}, parsedQuery{words: []string{"massifs"}}); cached {
+		t.Error("a text query is cached")
+	}
+}
+
+func mustBrowseKey(t *testing.T, r Request) string {
+	t.Helper()
+	pq, err := r.normalize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, ok := browseKey(&r, pq)
+	if !ok {
+		t.Fatal("not cacheable")
+	}
+	return k
+}

@@ -9,7 +9,7 @@ import (
 // MappingVersion identifies the index layout: the mapping below and the way
 // documents are built from entities. Change it whenever either changes, so
 // that an index written by an older binary is rebuilt rather than trusted.
-const MappingVersion = "atigip-search-9"
+const MappingVersion = "atigip-search-12"
 
 // Field names of an indexed document.
 const (
@@ -42,6 +42,10 @@ const (
 	// prefix-coded terms per value that the date sort had to decompress
 	// for every match.
 	fUpdatedKey = "updated_key"
+	// fWords holds the words of the text fields unstemmed (see wordsName):
+	// its term dictionary, with each word's document count, is the
+	// dictionary typo correction looks words up in. It is never scored.
+	fWords = "words"
 	// fFacet holds the values of every facet under a one-byte key (see
 	// facetDefs): one field to visit per match instead of nine makes
 	// facet counting several times faster.
@@ -152,6 +156,10 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	doc.AddFieldMappingsAt(fPlacesLeft, storedOnly(bleve.NewNumericFieldMapping()))
 	doc.AddFieldMappingsAt(fStatus, filterField(true))
 	doc.AddFieldMappingsAt(fFacet, filterField(false))
+	words := textField(false)
+	words.Analyzer = wordsName
+	words.SkipFreqNorm = true
+	doc.AddFieldMappingsAt(fWords, words)
 	doc.AddFieldMappingsAt(fUpdated, storedOnly(bleve.NewDateTimeFieldMapping()))
 	doc.AddFieldMappingsAt(fUpdatedKey, filterField(false))
 

@@ -39,7 +39,9 @@ type Request struct {
 	// Query is the user's text: words, and "phrases in quotes" (straight
 	// or French « » quotes). It is parsed here, never handed to bleve's
 	// query-string syntax, so no character has a special meaning.
-	Query       string
+	Query string
+	// Types are the kinds searched; none means the role's default
+	// (DefaultTypes), TypeAll every kind.
 	Types       []Type
 	Near        *atigip.Point // centre of the radius filter and the distance sort
 	RadiusKm    float64       // needs Near
@@ -100,9 +102,15 @@ func (r *Request) normalize() (parsedQuery, error) {
 	if err != nil {
 		p.Add("q", "%s", err.Error())
 	}
+	switch {
+	case len(r.Types) == 0:
+		r.Types = DefaultTypes(r.Role)
+	case slices.Contains(r.Types, TypeAll):
+		r.Types = nil
+	}
 	for _, t := range r.Types {
 		if _, ok := Types[t]; !ok {
-			p.Add("type", "Type inconnu : %q (attendu : post, offer, organisation ou floor_space).", t)
+			p.Add("type", "Type inconnu : %q (attendu : post, offer, organisation, floor_space ou all).", t)
 		}
 	}
 	if r.Near != nil && (!r.Near.Valid() || r.Near.IsZero()) {
@@ -185,7 +193,14 @@ type queryError string
 func (e queryError) Error() string { return string(e) }
 
 // parseQuery splits text into words and phrases. Quotes are the only
-// syntax; every other character is text.
+// syntax; every other character is text, and characters other than
+// letters and digits around a word are dropped ("jardin*" is "jardin").
+//
+// What a text without a searchable word means is decided here: empty or
+// "*" alone (as in most engines) is no text, every document the filters
+// keep; emoji or punctuation alone, or French stop words alone, are
+// refused with a message saying why, rather than answering everything or
+// silently nothing.
 func parseQuery(text string) (parsedQuery, error) {
 	var q parsedQuery
 	if !utf8.ValidString(text) {
@@ -228,27 +243,32 @@ func parseQuery(text string) (parsedQuery, error) {
 	if len(q.words)+len(q.phrases) > MaxWords {
 		return q, queryError(fmt.Sprintf("La recherche compte plus de %d mots ou expressions.", MaxWords))
 	}
-	return q, nil
-}
-
-// fuzziness is the number of typos tolerated in a word, by its length.
-func fuzziness(word string) int {
-	switch n := utf8.RuneCountInString(word); {
-	case n >= 8:
-		return 2
-	case n >= 5:
-		return 1
+	if q.empty() && strings.Trim(text, "* \t\r\n") != "" {
+		// Only emoji, punctuation or symbols: answering everything, as if
+		// nothing was typed, would pass for results of what was typed.
+		return q, queryError("La recherche ne contient aucun mot : saisissez un métier, un lieu ou un nom.")
 	}
-	return 0
+	if !q.empty() && !slices.ContainsFunc(append(q.words, q.phrases...), func(w string) bool { return len(Tokens(w)) > 0 }) {
+		// "de la", "les": words too common to be indexed, which would
+		// match nothing.
+		return q, queryError("La recherche ne contient que des mots trop courants (le, de, la…) : précisez un métier, un lieu ou un nom.")
+	}
+	return q, nil
 }
 
 // Relative weights of the query parts (tuned on the relevance suite).
 const (
-	boostFuzzy      = 0.35    // a fuzzy match, relative to the exact one
+	boostCorrected  = 0.6     // the less likely reading of a word (see spelling)
 	boostSynonym    = 2.0     // a ROME code reached through a job title
 	boostWholeJob   = 3.0     // every query word in one job title
-	fuzzyPrefixLen  = 1       // typos rarely hit the first letter; keeps fuzzy cheap
 	minShouldFactor = 2.0 / 3 // share of the words a document must match
+	// boostNameInJob replaces the weight of the organisation and place
+	// names when the query reads as a job (a word of the job titles): a
+	// plumber's post outranks the « Mairie de Plonéis ».
+	boostNameInJob = 0.5
+	// boostNameOfJobWord is the weight of an organisation's name matched
+	// by a word of the job titles itself: mostly a name sharing its stem.
+	boostNameOfJobWord = 0.1
 	// commonShare is the share of documents above which a word is common
 	// in a long field (see termInfo).
 	commonShare = 0.15
@@ -264,7 +284,6 @@ const (
 // queries like "agent d'entretien des espaces verts". Alone, a word is
 // looked for everywhere.
 type termInfo struct {
-	indexed     bool // in the title, body or parent as typed
 	commonBody  bool
 	commonLabel bool
 }
@@ -273,7 +292,7 @@ type termInfo struct {
 type textQuery struct {
 	match query.Query // what a document must match, and its score
 	// mark finds the words to highlight in the displayed fields: each
-	// word, its typos and the words of phrases, in any order. It is far
+	// word, its corrections and the words of phrases, in any order. It is far
 	// cheaper than match to run on a page of hits: no ROME codes, no
 	// positions to compare.
 	mark query.Query
@@ -281,37 +300,31 @@ type textQuery struct {
 
 // buildTextQuery turns the parsed text into bleve queries, or nil when
 // there is no text (browse by filters only). lookup tells how a token
-// occurs in the index: typos are only looked for when it is not indexed as
-// typed, which keeps "jardinier" from also matching every "jardin" and
-// spares the costliest part of a query.
-func buildTextQuery(pq parsedQuery, lookup func(string) termInfo) *textQuery {
+// occurs in the index; spellWord gives the readings of a word, as typed
+// and corrected (see spell): a word matches by any of them, exactly, and
+// the ROME expansion applies to each.
+func buildTextQuery(pq parsedQuery, lookup func(string) termInfo, spellWord func(string) []spelling) *textQuery {
 	if pq.empty() {
 		return nil
 	}
 	syn := romeSynonyms()
 	var clauses, must, marks []query.Query
-	mark := func(t string, fuzz int) {
+	mark := func(t string) {
 		for _, f := range textFields[:3] {
-			if fuzz > 0 {
-				fq := query.NewFuzzyQuery(t)
-				fq.SetField(f.name)
-				fq.SetFuzziness(fuzz)
-				fq.SetPrefix(fuzzyPrefixLen)
-				marks = append(marks, fq)
-			} else {
-				tq := query.NewTermQuery(t)
-				tq.SetField(f.name)
-				marks = append(marks, tq)
-			}
+			tq := query.NewTermQuery(t)
+			tq.SetField(f.name)
+			marks = append(marks, tq)
 		}
 	}
-	type word struct {
-		toks []string
-		info []termInfo
-		fuzz int
+	type reading struct {
+		toks   []string
+		info   []termInfo
+		weight float64
+		job    bool // a word of the job titles as written
 	}
-	var words []word
-	var all []string
+	var words [][]reading
+	var typed, best []string // the tokens as typed, and of each word's likeliest reading
+	jobLike := false
 	for _, w := range pq.words {
 		toks := Tokens(w)
 		if len(toks) == 0 {
@@ -323,55 +336,68 @@ func buildTextQuery(pq parsedQuery, lookup func(string) termInfo) *textQuery {
 			must = append(must, placeQuery(toks))
 			continue
 		}
-		f := fuzziness(w)
-		info := make([]termInfo, len(toks))
-		for i, t := range toks {
-			info[i] = lookup(t)
-			if info[i].indexed {
-				f = 0
+		var rs []reading
+		var likeliest reading
+		for _, sp := range spellWord(w) {
+			rd := reading{toks: Tokens(sp.text), weight: sp.weight}
+			if len(rd.toks) == 0 {
+				continue
+			}
+			for _, t := range rd.toks {
+				rd.info = append(rd.info, lookup(t))
+				mark(t)
+				jobLike = jobLike || syn.known(t)
+			}
+			rd.job = slices.ContainsFunc(Words(sp.text), func(u string) bool { return syn.words[u] > 0 })
+			rs = append(rs, rd)
+			if rd.weight > likeliest.weight {
+				likeliest = rd
 			}
 		}
-		words = append(words, word{toks, info, f})
-		for _, t := range toks {
-			mark(t, f)
-		}
-		all = append(all, toks...)
+		words = append(words, rs)
+		typed = append(typed, toks...)
+		best = append(best, likeliest.toks...)
 	}
 	// A query that is a job title as a whole ("agent d'entretien des
-	// espaces verts") matches the codes of that title directly; its words
-	// then need no expansion of their own, which would mostly add noise
-	// ("entretien" alone is a word of 37 ROME codes) and time.
+	// espaces verts", or once corrected "agent de bibliotèque") matches
+	// the codes of that title directly; its words then need no expansion
+	// of their own, which would mostly add noise ("entretien" alone is a
+	// word of 37 ROME codes) and time.
 	var whole []codeWeight
-	if len(all) > 1 {
-		whole = syn.expand(all)
+	if len(typed) > 1 {
+		if whole = syn.expand(typed); whole == nil {
+			whole = syn.expand(best)
+		}
 	}
 	perWord := syn
 	if whole != nil {
 		perWord = nil
 	}
-	for _, w := range words {
-		var parts []query.Query
-		for i, t := range w.toks {
-			info := w.info[i]
-			if len(words) == 1 {
-				info.commonBody, info.commonLabel = false, false
+	for _, rs := range words {
+		var alts []query.Query
+		for _, rd := range rs {
+			var parts []query.Query
+			for i, t := range rd.toks {
+				info := rd.info[i]
+				if len(words) == 1 {
+					info.commonBody, info.commonLabel = false, false
+				}
+				parts = append(parts, tokenQuery(t, rd.weight, info, perWord, jobLike, rd.job))
 			}
-			parts = append(parts, tokenQuery(t, w.fuzz, info, perWord))
+			alts = append(alts, all(parts))
 		}
-		if len(parts) == 1 {
-			clauses = append(clauses, parts[0])
+		if len(alts) == 1 {
+			clauses = append(clauses, alts[0])
 		} else {
-			clauses = append(clauses, query.NewConjunctionQuery(parts))
+			clauses = append(clauses, query.NewDisjunctionQuery(alts))
 		}
 	}
 	for _, ph := range pq.phrases {
 		if q := phraseQuery(ph); q != nil {
 			must = append(must, q)
 		}
-		toks := Tokens(ph)
-		all = append(all, toks...)
-		for _, t := range toks {
-			mark(t, 0)
+		for _, t := range Tokens(ph) {
+			mark(t)
 		}
 	}
 	if len(clauses) > 0 {
@@ -398,17 +424,21 @@ func buildTextQuery(pq parsedQuery, lookup func(string) termInfo) *textQuery {
 		must = append(must, text)
 	}
 	tq := &textQuery{match: query.NewMatchNoneQuery()} // only stop words
-	switch len(must) {
-	case 0:
-	case 1:
-		tq.match = must[0]
-	default:
-		tq.match = query.NewConjunctionQuery(must)
+	if len(must) > 0 {
+		tq.match = all(must)
 	}
 	if len(marks) > 0 {
 		tq.mark = query.NewDisjunctionQuery(marks)
 	}
 	return tq
+}
+
+// all is the conjunction of qs, or qs[0] alone.
+func all(qs []query.Query) query.Query {
+	if len(qs) == 1 {
+		return qs[0]
+	}
+	return query.NewConjunctionQuery(qs)
 }
 
 // phraseQuery matches the quoted text ph in the title, body or parent
@@ -511,61 +541,37 @@ func minShould(n int) int {
 }
 
 // tokenQuery matches one analyzed token in the text fields (but the long
-// ones where info says it is common), with typos, and through the job
-// titles it appears in (unless syn is nil).
-func tokenQuery(t string, fuzz int, info termInfo, syn *synonyms) query.Query {
+// ones where info says it is common) and through the job titles it
+// appears in (unless syn is nil), its score scaled by weight. In a query
+// that reads as a job, organisation and place names weigh less; a token of
+// a word that is itself a job's is not looked for in place names, where
+// it would only meet a commune sharing its stem ("trieur", « Trieux »):
+// towns big enough to be searched by name are conditions (see
+// placeQuery), and the commune filter names any.
+func tokenQuery(t string, weight float64, info termInfo, syn *synonyms, jobLike, jobWord bool) query.Query {
 	var alts []query.Query
 	for _, f := range textFields {
-		if f.name == fBody && info.commonBody || f.name == fROMELabel && info.commonLabel {
+		if f.name == fBody && info.commonBody || f.name == fROMELabel && info.commonLabel || f.name == fPlace && jobWord {
 			continue
+		}
+		b := f.boost
+		switch {
+		case jobWord && f.name == fParent:
+			b = boostNameOfJobWord
+		case jobLike && (f.name == fParent || f.name == fPlace):
+			b = boostNameInJob
 		}
 		tq := query.NewTermQuery(t)
 		tq.SetField(f.name)
-		tq.SetBoost(f.boost)
+		tq.SetBoost(b * weight)
 		alts = append(alts, tq)
-		if fuzz > 0 && f.name != fROMELabel {
-			fq := query.NewFuzzyQuery(t)
-			fq.SetField(f.name)
-			fq.SetFuzziness(fuzz)
-			fq.SetPrefix(fuzzyPrefixLen)
-			fq.SetBoost(f.boost * boostFuzzy)
-			alts = append(alts, fq)
-		}
 	}
-	if syn == nil {
-		return query.NewDisjunctionQuery(alts)
-	}
-	codes := syn.expand([]string{t})
-	if codes == nil && fuzz > 0 {
-		// A misspelt job: expand its closest job-title words.
-		var toks []string
-		for _, c := range syn.correct(t, min(fuzz, 1)) {
-			toks = append(toks, c)
+	if syn != nil {
+		if q := romeQuery(syn.expand([]string{t}), boostSynonym*weight); q != nil {
+			alts = append(alts, q)
 		}
-		for _, c := range toks {
-			codes = mergeCodes(codes, syn.expand([]string{c}))
-		}
-	}
-	if q := romeQuery(codes, boostSynonym); q != nil {
-		alts = append(alts, q)
 	}
 	return query.NewDisjunctionQuery(alts)
-}
-
-func mergeCodes(a, b []codeWeight) []codeWeight {
-	for _, c := range b {
-		found := false
-		for i := range a {
-			if a[i].Code == c.Code {
-				a[i].Weight = max(a[i].Weight, c.Weight)
-				found = true
-			}
-		}
-		if !found && len(a) < maxExpansion {
-			a = append(a, c)
-		}
-	}
-	return a
 }
 
 func romeQuery(codes []codeWeight, boost float64) query.Query {
@@ -584,8 +590,8 @@ func romeQuery(codes []codeWeight, boost float64) query.Query {
 	return query.NewDisjunctionQuery(alts)
 }
 
-// buildFilter returns the filters of r as one query whose parts weigh
-// nothing in the score; nil when nothing filters. The audience cut is
+// buildFilter returns the filters of r as one query that weighs nothing in
+// the score (see filterQuery); nil when nothing filters. The audience cut is
 // apart (see hiddenFrom).
 //
 // The caller puts it in a conjunction with the text query rather than in
@@ -598,7 +604,6 @@ func buildFilter(r *Request) query.Query {
 	term := func(field, v string) query.Query {
 		q := query.NewTermQuery(v)
 		q.SetField(field)
-		q.SetBoost(0)
 		return q
 	}
 	anyOf := func(field string, vs []string) {
@@ -610,14 +615,12 @@ func buildFilter(r *Request) query.Query {
 			alts[i] = term(field, v)
 		}
 		d := query.NewDisjunctionQuery(alts)
-		d.SetBoost(0)
 		fs = append(fs, d)
 	}
 	boolean := func(field string, v *bool) {
 		if v != nil {
 			q := query.NewBoolFieldQuery(*v)
 			q.SetField(field)
-			q.SetBoost(0)
 			fs = append(fs, q)
 		}
 	}
@@ -653,7 +656,6 @@ func buildFilter(r *Request) query.Query {
 			alts = append(alts, term(fROMEDomain, d))
 		}
 		d := query.NewDisjunctionQuery(alts)
-		d.SetBoost(0)
 		fs = append(fs, d)
 	}
 	boolean(fMinors, r.Minors)
@@ -664,16 +666,13 @@ func buildFilter(r *Request) query.Query {
 	if r.Near != nil && r.RadiusKm > 0 {
 		g := query.NewGeoDistanceQuery(r.Near.Lon, r.Near.Lat, fmt.Sprintf("%gkm", r.RadiusKm))
 		g.SetField(fLocation)
-		g.SetBoost(0)
 		fs = append(fs, g)
 	}
 	switch len(fs) {
 	case 0:
 		return nil // an empty conjunction would match nothing
 	case 1:
-		return fs[0]
+		return filterQuery{fs[0]}
 	}
-	c := query.NewConjunctionQuery(fs)
-	c.SetBoost(0)
-	return c
+	return filterQuery{query.NewConjunctionQuery(fs)}
 }

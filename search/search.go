@@ -86,11 +86,33 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	if ix.idx == nil {
 		return nil, atigip.Errorf(atigip.EUNAVAILABLE, "L'index de recherche est fermé.")
 	}
+	gen := ix.written.Load()
+	key, cacheable := browseKey(&r, pq)
+	if cacheable {
+		if res, ok := ix.browse.get(key, gen); ok {
+			res.Took = time.Since(start)
+			return res, nil
+		}
+	}
 	docs, err := ix.idx.DocCount()
 	if err != nil {
 		return nil, fmt.Errorf("search: count documents: %w", err)
 	}
-	tq := buildTextQuery(pq, func(t string) termInfo { return ix.termInfo(t, docs) })
+	var tq *textQuery
+	if !pq.empty() {
+		adv, err := ix.idx.Advanced()
+		if err != nil {
+			return nil, fmt.Errorf("search: open index: %w", err)
+		}
+		rd, err := adv.Reader()
+		if err != nil {
+			return nil, fmt.Errorf("search: open index reader: %w", err)
+		}
+		defer rd.Close()
+		syn := romeSynonyms()
+		tq = buildTextQuery(pq, func(t string) termInfo { return ix.termInfo(t, docs) },
+			func(w string) []spelling { return spell(rd, syn, w) })
+	}
 	fq := buildFilter(&r)
 	var q query.Query
 	switch {
@@ -164,6 +186,9 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	if facets {
 		res.Facets = facetCounts(sr, justice)
 	}
+	if cacheable {
+		ix.browse.put(key, gen, res)
+	}
 	res.Took = time.Since(start)
 	return res, nil
 }
@@ -233,12 +258,7 @@ func (ix *Index) termInfo(t string, docs uint64) termInfo {
 		return 0
 	}
 	limit := uint64(commonShare * float64(docs))
-	body := df(fBody)
-	return termInfo{
-		indexed:     body > 0 || df(fTitle) > 0 || df(fParent) > 0,
-		commonBody:  body > limit,
-		commonLabel: df(fROMELabel) > limit,
-	}
+	return termInfo{commonBody: df(fBody) > limit, commonLabel: df(fROMELabel) > limit}
 }
 
 func toHit(h *bsearch.DocumentMatch, r *Request, justice bool) Hit {
@@ -259,6 +279,13 @@ func toHit(h *bsearch.DocumentMatch, r *Request, justice bool) Hit {
 	str := func(f string) string { s, _ := h.Fields[f].(string); return s }
 	num := func(f string) (float64, bool) { v, ok := h.Fields[f].(float64); return v, ok }
 	out.Subtype, out.Title, out.Parent = str(fSubtype), str(fTitle), str(fParent)
+	if t == TypeOrganisation { // its name is indexed as a parent's (see buildDocument)
+		out.Title, out.Parent = out.Parent, ""
+		if hl, ok := out.Highlights[fParent]; ok {
+			out.Highlights[fTitle] = hl
+			delete(out.Highlights, fParent)
+		}
+	}
 	out.City, out.Departement, out.Status = str(fCity), str(fDepartement), str(fStatus)
 	switch v := h.Fields[fROME].(type) {
 	case string:

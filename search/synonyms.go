@@ -3,6 +3,7 @@ package search
 import (
 	"sort"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/atigip/atigip360/internal/refdata"
 )
@@ -18,17 +19,23 @@ type synonyms struct {
 	// postings maps a token to the job titles (indexes into titles) that
 	// contain it, in ascending order.
 	postings map[string][]int32
-	titles   []string // ROME code of each job title
-	vocab    []string // every token, sorted, for typo lookups
+	titles   []string       // ROME code of each job title
+	perCode  map[string]int // job titles of each ROME code
+	// words counts the job titles each unstemmed word (see Words) is in:
+	// the job vocabulary typo correction draws from besides the index's;
+	// byFirst lists them by first letter, where corrections are looked for.
+	words   map[string]int
+	byFirst map[rune][]string
 }
 
-// Expansion limits. A token found in the titles of more than maxCodesToken
-// ROME codes ("agent", "aide", "responsable") says nothing about the job and
-// is not expanded alone; an expansion keeps at most maxExpansion codes, those
-// with the most matching titles.
+// An expansion is bounded by relevance, not by a count of codes (a cap of
+// ten dropped most of the codes of "mécanicien"): a token found in the
+// titles of more than maxCodesToken ROME codes ("agent", "aide",
+// "responsable") says nothing about the job and is not expanded alone,
+// and a code is kept when its weight (see expand) reaches minCodeWeight.
 const (
 	maxCodesToken = 60
-	maxExpansion  = 10
+	minCodeWeight = 0.1
 )
 
 var (
@@ -42,16 +49,23 @@ func romeSynonyms() *synonyms {
 }
 
 func buildSynonyms() *synonyms {
-	s := &synonyms{postings: map[string][]int32{}}
+	s := &synonyms{postings: map[string][]int32{}, perCode: map[string]int{}, words: map[string]int{}, byFirst: map[rune][]string{}}
 	add := func(rome string, labels ...string) {
 		i := int32(len(s.titles))
 		s.titles = append(s.titles, rome)
+		s.perCode[rome]++
 		seen := map[string]bool{}
 		for _, l := range labels {
 			for _, t := range Tokens(l) {
 				if !seen[t] && len(t) > 1 {
 					seen[t] = true
 					s.postings[t] = append(s.postings[t], i)
+				}
+			}
+			for _, w := range Words(l) {
+				if !seen["\x00"+w] && len(w) > 1 {
+					seen["\x00"+w] = true
+					s.words[w]++
 				}
 			}
 		}
@@ -62,16 +76,21 @@ func buildSynonyms() *synonyms {
 	for _, a := range refdata.Appellations() {
 		add(a.ROME, a.Label, a.ShortLabel)
 	}
-	s.vocab = make([]string, 0, len(s.postings))
-	for t := range s.postings {
-		s.vocab = append(s.vocab, t)
+	for w := range s.words {
+		r, _ := utf8.DecodeRuneInString(w)
+		s.byFirst[r] = append(s.byFirst[r], w)
 	}
-	sort.Strings(s.vocab)
+	for _, ws := range s.byFirst {
+		sort.Strings(ws)
+	}
 	return s
 }
 
-// codeWeight is a ROME code of an expansion with its weight in (0, 1]: the
-// share of matching job titles relative to the best code.
+// codeWeight is a ROME code of an expansion with its weight in (0, 1]:
+// the greater of its matching job titles relative to the best code's and
+// of its share of its own titles that match. A code with one "mécanicien"
+// among 122 titles is not about mechanics; one whose two titles both are,
+// is.
 type codeWeight struct {
 	Code   string
 	Weight float64
@@ -106,11 +125,16 @@ func (s *synonyms) expand(tokens []string) []codeWeight {
 	if len(tokens) == 1 && len(count) > maxCodesToken {
 		return nil
 	}
-	out := make([]codeWeight, 0, len(count))
 	best := 0
-	for c, n := range count {
-		out = append(out, codeWeight{Code: c, Weight: float64(n)})
+	for _, n := range count {
 		best = max(best, n)
+	}
+	out := make([]codeWeight, 0, len(count))
+	for c, n := range count {
+		w := max(float64(n)/float64(best), float64(n)/float64(s.perCode[c]))
+		if w >= minCodeWeight {
+			out = append(out, codeWeight{Code: c, Weight: w})
+		}
 	}
 	sort.Slice(out, func(a, b int) bool {
 		if out[a].Weight != out[b].Weight {
@@ -118,44 +142,11 @@ func (s *synonyms) expand(tokens []string) []codeWeight {
 		}
 		return out[a].Code < out[b].Code
 	})
-	if len(out) > maxExpansion {
-		out = out[:maxExpansion]
-	}
-	for i := range out {
-		out[i].Weight /= float64(best)
-	}
 	return out
 }
 
 // known reports whether t appears in some job title.
 func (s *synonyms) known(t string) bool { _, ok := s.postings[t]; return ok }
-
-// correct returns the job-title tokens closest to t within maxDist edits
-// (none when t is itself known), so that a misspelt job ("jardinnier")
-// still expands.
-func (s *synonyms) correct(t string, maxDist int) []string {
-	if maxDist <= 0 || s.known(t) {
-		return nil
-	}
-	best := maxDist + 1
-	var out []string
-	for _, v := range s.vocab {
-		if abs(len(v)-len(t)) > maxDist {
-			continue
-		}
-		d := levenshtein(t, v, best)
-		switch {
-		case d < best:
-			best, out = d, []string{v}
-		case d == best:
-			out = append(out, v)
-		}
-	}
-	if best > maxDist {
-		return nil
-	}
-	return out
-}
 
 func intersect(a, b []int32) []int32 {
 	var out []int32
@@ -172,38 +163,4 @@ func intersect(a, b []int32) []int32 {
 		}
 	}
 	return out
-}
-
-// levenshtein is the edit distance of two ASCII-folded tokens, giving up
-// (returning limit) as soon as every cell of a row reaches limit.
-func levenshtein(a, b string, limit int) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		rowMin := cur[0]
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			rowMin = min(rowMin, cur[j])
-		}
-		if rowMin >= limit {
-			return limit
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
-
-func abs(n int) int {
-	if n < 0 {
-		return -n
-	}
-	return n
 }

@@ -213,3 +213,31 @@ func TestPostListed(t *testing.T) {
 		})
 	}
 }
+
+func TestOfferListed(t *testing.T) {
+	tests := []struct {
+		name    string
+		edit    func(o *atigip.Offer)
+		public  bool
+		justice bool
+	}{
+		{"open offer with places", func(o *atigip.Offer) {}, true, true},
+		{"open offer without a place left", func(o *atigip.Offer) { o.PlacesTaken = o.Places }, false, true},
+		{"filled offer", func(o *atigip.Offer) { o.Status = atigip.OfferFilled }, false, true},
+		{"closed offer", func(o *atigip.Offer) { o.Status = atigip.OfferClosed }, false, false},
+		{"no location", func(o *atigip.Offer) { o.Location = atigip.Point{} }, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := &atigip.Offer{OfferKind: atigip.OfferWork, Title: "Opérateur de conditionnement", PrisonID: 1,
+				Places: 4, PlacesTaken: 1, Status: atigip.OfferOpen, Location: atigip.Point{Lon: 4.83, Lat: 45.76}}
+			tt.edit(o)
+			if got := o.Listed(atigip.AudiencePublic); got != tt.public {
+				t.Errorf("public: %v, want %v", got, tt.public)
+			}
+			if got := o.Listed(atigip.AudienceJustice); got != tt.justice {
+				t.Errorf("justice: %v, want %v", got, tt.justice)
+			}
+		})
+	}
+}

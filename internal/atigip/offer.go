@@ -89,6 +89,25 @@ func (o *Offer) Keys() Keys {
 // PlacesLeft is the number of places still available.
 func (o *Offer) PlacesLeft() int { return max(0, o.Places-o.PlacesTaken) }
 
+// Listed reports whether o is shown to audience a in search: the public
+// sees only the offers a person could apply to or a business act on (open,
+// with a place left); justice professionals also see filled offers, whose
+// waiting lists they follow. Neither sees a closed offer nor one without a
+// valid place. It is the one rule of what the public finds of offers, as
+// Post.Listed is for posts.
+func (o *Offer) Listed(a Audience) bool {
+	if o.Location.IsZero() || !o.Location.Valid() {
+		return false
+	}
+	switch o.Status {
+	case OfferOpen:
+		return o.PlacesLeft() > 0 || a == AudienceJustice
+	case OfferFilled:
+		return a == AudienceJustice
+	}
+	return false
+}
+
 // Prison work limits (code pénitentiaire): at most 10 h a day and 48 h a
 // week; part time at least 10 h a week.
 const (

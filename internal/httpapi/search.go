@@ -37,8 +37,8 @@ func (m SearchModule) Routes(s *Server) []Route {
 		{Method: fiber.MethodGet, Path: "/api/search", Tag: "search",
 			Summary: "Rechercher des postes de TIG, offres, structures d'accueil et surfaces d'implantation (texte français, filtres, facettes)",
 			Params: []Param{
-				q("q", "string", "Texte libre ; expressions entre guillemets"),
-				q("type", "string", "post, offer, organisation, floor_space (plusieurs séparés par des virgules)"),
+				q("q", "string", "Texte libre ; expressions entre guillemets ; vide ou * : tout ce que gardent les filtres (emoji ou mots vides seuls : 400)"),
+				q("type", "string", "post, offer, organisation, floor_space (plusieurs séparés par des virgules) ou all ; par défaut selon le rôle : postes de TIG et structures d'accueil pour la justice, offres et surfaces pour les entreprises, tout pour le public"),
 				q("near", "string", "Point « longitude,latitude » pour le rayon et le tri par distance"),
 				q("radius_km", "number", "Rayon autour de near, en km (au plus 1000)"),
 				q("departement", "string", "Code du département (35, 2A, 974)"),
