@@ -24,9 +24,8 @@ type Options struct {
 // Engine answers matching queries over one snapshot of the data. It is
 // immutable once built and safe for concurrent use.
 type Engine struct {
-	cfg     Config
+	rulebook
 	w       raw
-	today   atigip.Date
 	text    TextScorer
 	tfidf   *TFIDF // built-in text fit (nil when Text is external), without its documents
 	items   []item
@@ -56,7 +55,7 @@ func New(d Data, o Options) (*Engine, error) {
 		today = atigip.DateOf(time.Now())
 	}
 	n := len(d.Posts) + len(d.Offers)
-	e := &Engine{cfg: cfg, today: today, text: o.Text, byRef: make(map[int64]int32, n), byID: make(map[int64]int32, len(d.People)),
+	e := &Engine{rulebook: rulebook{cfg: cfg, today: today}, text: o.Text, byRef: make(map[int64]int32, n), byID: make(map[int64]int32, len(d.People)),
 		items:  make([]item, 0, n), // exact: append would leave up to half unused
 		inside: map[int64][]int32{}, builtAt: time.Now()}
 	e.w = e.weights()
@@ -79,48 +78,36 @@ func New(d Data, o Options) (*Engine, error) {
 	}
 	texts := map[Ref]string{}
 
+	// Proposals awaiting the judge hold their place: the engine never
+	// offers it to someone else (no overbooking).
+	pending := map[int64]int{}
+	for _, m := range d.Measures {
+		if m.State == atigip.MeasureProposed && m.PostID > 0 {
+			pending[m.PostID]++
+		}
+	}
 	posts := slices.Clone(d.Posts)
 	slices.SortFunc(posts, func(a, b *atigip.Post) int { return cmp.Compare(a.ID, b.ID) })
 	for _, p := range posts {
-		it := item{ref: Ref{KindTIG, p.ID}, title: p.Title, orgID: p.OrganisationID, loc: p.Location,
-			located: !p.Location.IsZero(), minors: p.MinorsAccepted, medical: p.MedicalCheck, risky: p.Risky,
-			care: p.CareSetting, transit: p.PublicTransport, open: p.Status == atigip.PostOpen,
-			status: atigip.PostStatuses[p.Status], left: p.PlacesLeft()}
+		org := orgs[p.OrganisationID]
+		it := postItem(p, org, len(d.Organisations) > 0, min(pending[p.ID], p.PlacesLeft()), today)
 		it.rome = skills.romeRefs(p.ROMECodes)
 		it.skills = skills.skillSet(p.Skills, it.rome)
-		it.slots = parseSlots(p.Schedule)
-		it.hours, it.perDay, it.night = p.Schedule.HoursPerWeek(), p.Schedule.MaxHoursPerDay(), p.Schedule.NightWork()
-		if org, ok := orgs[p.OrganisationID]; ok {
-			it.orgOK = 1
-			switch {
-			case !org.Active:
-				it.orgOK, it.orgState = -1, "partenaire archivé"
-			case org.Habilitation.Status != atigip.HabHabilitated:
-				it.orgOK, it.orgState = -1, strings.ToLower(atigip.HabilitationStatuses[org.Habilitation.Status])
-			case org.Habilitation.ExpiresAt != nil && org.Habilitation.ExpiresAt.Before(today.Time):
-				it.orgOK, it.orgState = -1, "habilitation expirée"
-			}
-		}
 		it.group = groupIdx(1, p.OrganisationID)
 		g := &e.groups[it.group]
 		g.places += p.Places
-		g.taken += min(p.PlacesTaken, p.Places)
+		g.taken += min(p.PlacesTaken+it.pending, p.Places)
 		texts[it.ref] = itemText(p.Title, p.Description, it.rome)
 		e.addItem(it)
 	}
 	offers := slices.Clone(d.Offers)
 	slices.SortFunc(offers, func(a, b *atigip.Offer) int { return cmp.Compare(a.ID, b.ID) })
+	offerByID := make(map[int64]*atigip.Offer, len(offers))
 	for _, o := range offers {
-		it := item{ref: Ref{ItemKind(o.OfferKind), o.ID}, title: o.Title, prisonID: o.PrisonID, loc: o.Location,
-			located: !o.Location.IsZero(), transit: true, open: o.Status == atigip.OfferOpen,
-			status: atigip.OfferStatuses[o.Status], left: o.PlacesLeft(), orgOK: 0}
+		offerByID[o.ID] = o
+		it := offerItem(o)
 		it.rome = skills.romeRefs(o.ROMECodes)
 		it.skills = skills.skillSet(o.Skills, it.rome)
-		it.slots = parseSlots(o.Schedule)
-		it.hours, it.perDay, it.night = o.HoursPerWeek, o.Schedule.MaxHoursPerDay(), o.Schedule.NightWork()
-		if it.hours == 0 {
-			it.hours = o.Schedule.HoursPerWeek()
-		}
 		if o.OfferKind == atigip.OfferRelease {
 			it.group = groupIdx(3, o.ID)
 		} else {
@@ -134,12 +121,21 @@ func New(d Data, o Options) (*Engine, error) {
 	}
 
 	measures := map[int64]*atigip.Measure{}
+	open := map[int64]*atigip.Measure{} // the latest measure of people with none to place
 	for _, m := range d.Measures {
 		// The measure to place: the oldest placeable one (lowest id).
 		if placeable(m) {
 			if cur, ok := measures[m.PersonID]; !ok || m.ID < cur.ID {
 				measures[m.PersonID] = m
 			}
+		} else if cur, ok := open[m.PersonID]; !ok || laterOpen(m, cur) {
+			open[m.PersonID] = m
+		}
+	}
+	contracts := map[int64][]*atigip.Offer{}
+	for _, a := range d.Applications {
+		if o, ok := offerByID[a.OfferID]; ok && a.State == atigip.AppAccepted {
+			contracts[a.PersonID] = append(contracts[a.PersonID], o)
 		}
 	}
 	if o.Text == nil {
@@ -156,22 +152,10 @@ func New(d Data, o Options) (*Engine, error) {
 	e.people = make([]person, 0, len(people))
 	vecs := map[string]vec{} // people's texts repeat: one vector each
 	for _, pp := range people {
-		p := person{p: profileOf(pp), age: pp.AgeAt(today.Time), radius: pp.Mobility.RadiusKm}
-		if p.radius <= 0 {
-			p.radius = cfg.DefaultRadiusKm
-		}
+		p := newPerson(pp, measures[pp.ID], open[pp.ID], contracts[pp.ID], today, &cfg)
 		e.maxRad = max(e.maxRad, p.radius)
 		p.rome = skills.romeRefs(pp.ROMECodes)
 		p.skills = skills.skillSet(pp.Skills, p.rome)
-		p.slots = parseSlots(pp.Availability)
-		p.avail = pp.Availability.HoursPerWeek()
-		if m, ok := measures[pp.ID]; ok {
-			p.toPlace, p.left, p.deadline = true, m.HoursLeft(), m.Deadline(today)
-			if !p.deadline.IsZero() {
-				days := float64(daysBetween(today.Time, p.deadline.Time))
-				p.urgency = min(1, max(0, 1-days/float64(cfg.UrgencyHorizonDays)))
-			}
-		}
 		if e.tfidf != nil {
 			text := personText(pp)
 			v, ok := vecs[text]
@@ -187,6 +171,18 @@ func New(d Data, o Options) (*Engine, error) {
 		e.people = append(e.people, p)
 	}
 	return e, nil
+}
+
+// laterOpen tells whether m describes the person better than cur: an
+// ongoing measure before a finished one, then the latest.
+func laterOpen(m, cur *atigip.Measure) bool {
+	ongoing := func(x *atigip.Measure) bool {
+		return x.State != atigip.MeasureCompleted && x.State != atigip.MeasureClosedFailed
+	}
+	if ongoing(m) != ongoing(cur) {
+		return ongoing(m)
+	}
+	return m.ID > cur.ID
 }
 
 func (e *Engine) addItem(it item) {

@@ -40,14 +40,17 @@ type Ref struct {
 func (r Ref) String() string { return fmt.Sprintf("%s/%d", r.Kind, r.ID) }
 
 // Data is everything an Engine is built from. Organisations are optional:
-// when given, posts of organisations that are not habilitated or archived
-// are excluded (rule habilitation).
+// when given, posts of organisations that are deleted, not habilitated or
+// archived are excluded (rule habilitation). Measures proposed to the
+// judge hold a place on their post (rule places); accepted applications
+// are the detainees' current contracts (rules contracts, prison_hours).
 type Data struct {
 	Posts         []*atigip.Post
 	Offers        []*atigip.Offer
 	Organisations []*atigip.Organisation
 	People        []*atigip.Person
 	Measures      []*atigip.Measure
+	Applications  []*atigip.Application
 }
 
 // slot is a schedule slot in minutes, parsed once.
@@ -101,30 +104,35 @@ func romeRefs(codes []string) []romeRef {
 
 // item is a post or an offer, flattened for fast evaluation.
 type item struct {
-	ref      Ref
-	title    string
-	group    int // load group: host organisation, prison, or the offer itself
-	orgID    int64
-	prisonID int64
-	loc      atigip.Point
-	located  bool
-	rome     []romeRef
-	skills   []int32 // sorted: declared skills ∪ core skills of its ROME codes
-	slots    []slot
-	hours    float64 // per week
-	perDay   float64
-	night    bool
-	minors   bool
-	medical  bool // the post asks for a medical check
-	risky    bool
-	care     bool
-	transit  bool // served by public transport (unknown = true for offers)
-	open     bool
-	status   string // French label of the status
-	left     int    // places left
-	orgOK    int8   // 1 habilitated and active, -1 not, 0 unknown
-	orgState string // French label of the habilitation when not OK
-	text     vec
+	ref        Ref
+	title      string
+	group      int // load group: host organisation, prison, or the offer itself
+	orgID      int64
+	prisonID   int64
+	loc        atigip.Point
+	located    bool
+	rome       []romeRef
+	skills     []int32 // sorted: declared skills ∪ core skills of its ROME codes
+	slots      []slot
+	hours      float64 // per week: declared (offers) or from the schedule (posts)
+	perDay     float64
+	days       [8]float64 // scheduled hours per weekday (1..7)
+	stretch    int        // longest run of work without a 30-minute break, minutes
+	declared   float64    // an offer's declared weekly hours (0: none)
+	schedHours float64    // weekly hours of the schedule
+	night      bool
+	minors     bool
+	medical    bool // the post asks for a medical check
+	risky      bool
+	care       bool
+	transit    bool // served by public transport (unknown = true for offers)
+	open       bool
+	status     string // French label of the status
+	left       int    // places left, pending proposals deducted
+	pending    int    // places held by proposals awaiting the judge
+	orgOK      int8   // 1 habilitated and active, -1 not, 0 unknown
+	orgState   string // French label of the habilitation when not OK
+	text       vec
 }
 
 // group is a set of items whose load is spread: a host organisation's
@@ -163,20 +171,121 @@ type person struct {
 	toPlace  bool    // has a TIG measure to place
 	left     float64 // hours left on it
 	deadline atigip.Date
-	rome     []romeRef
-	skills   []int32
-	slots    []slot
-	avail    float64 // declared weekly availability (0: none declared)
-	age      int
-	radius   float64
-	urgency  float64
-	text     vec
-	words    string // experience and wishes, kept only for an external TextScorer
+	// state and stateLeft describe the person's open measure when none is
+	// to place, for the sentence of rule measure.
+	state     atigip.MeasureState
+	stateLeft float64
+	minor     bool // from the birth date at the engine's date (MinorAt)
+	// contracts are the slots of the detainee's current work and training
+	// contracts; contractDays and contractWeek the hours of the work ones.
+	contracts    []slot
+	contractDays [8]float64
+	contractWeek float64
+	rome         []romeRef
+	skills       []int32
+	slots        []slot
+	avail        float64 // declared weekly availability (0: none declared)
+	age          int     // -1 unknown
+	radius       float64
+	urgency      float64
+	text         vec
+	words        string // experience and wishes, kept only for an external TextScorer
 }
 
 // placeable reports whether m is a TIG measure that still needs a post.
 func placeable(m *atigip.Measure) bool {
 	return m.State == atigip.MeasureToPlace && m.HoursLeft() > 0
+}
+
+// noMeasure is the sentence of rule measure for p: it says why, and never
+// says "no hours left" of a person placed with hours left.
+func (p *person) noMeasure() string {
+	switch p.state {
+	case "":
+		return "Aucune mesure de TIG à placer pour cette personne."
+	case atigip.MeasureCompleted, atigip.MeasureClosedFailed:
+		return fmt.Sprintf("Aucune mesure de TIG à placer : la mesure est « %s ».", strings.ToLower(atigip.MeasureStates[p.state]))
+	case atigip.MeasureToPlace:
+		return "Aucune mesure de TIG à placer : toutes les heures prononcées sont faites."
+	}
+	return fmt.Sprintf("La mesure de TIG est déjà « %s » (%s heures restantes sur ce placement) : elle n'est plus à placer.",
+		strings.ToLower(atigip.MeasureStates[p.state]), num(p.stateLeft))
+}
+
+// postItem flattens what the rules read of a post. orgKnown tells whether
+// organisations were given: then a missing one is a deleted one.
+func postItem(p *atigip.Post, org *atigip.Organisation, orgKnown bool, pending int, today atigip.Date) item {
+	it := item{ref: Ref{KindTIG, p.ID}, title: p.Title, orgID: p.OrganisationID, loc: p.Location,
+		located: !p.Location.IsZero(), minors: p.MinorsAccepted, medical: p.MedicalCheck, risky: p.Risky,
+		care: p.CareSetting, transit: p.PublicTransport, open: p.Status == atigip.PostOpen,
+		status: atigip.PostStatuses[p.Status], left: p.PlacesLeft() - pending, pending: pending}
+	it.slots = parseSlots(p.Schedule)
+	it.hours, it.perDay, it.night = p.Schedule.HoursPerWeek(), p.Schedule.MaxHoursPerDay(), p.Schedule.NightWork()
+	it.schedHours, it.days, it.stretch = it.hours, dayHours(it.slots), longestStretch(it.slots)
+	switch {
+	case org == nil && orgKnown:
+		it.orgOK, it.orgState = -1, "structure d'accueil supprimée"
+	case org == nil:
+	case !org.Active:
+		it.orgOK, it.orgState = -1, "partenaire archivé"
+	case org.Habilitation.Status != atigip.HabHabilitated:
+		it.orgOK, it.orgState = -1, strings.ToLower(atigip.HabilitationStatuses[org.Habilitation.Status])
+	case org.Habilitation.ExpiresAt != nil && org.Habilitation.ExpiresAt.Before(today.Time):
+		it.orgOK, it.orgState = -1, "habilitation expirée"
+	default:
+		it.orgOK = 1
+	}
+	return it
+}
+
+// offerItem flattens what the rules read of an offer.
+func offerItem(o *atigip.Offer) item {
+	it := item{ref: Ref{ItemKind(o.OfferKind), o.ID}, title: o.Title, prisonID: o.PrisonID, loc: o.Location,
+		located: !o.Location.IsZero(), transit: true, open: o.Status == atigip.OfferOpen,
+		status: atigip.OfferStatuses[o.Status], left: o.PlacesLeft()}
+	it.slots = parseSlots(o.Schedule)
+	it.schedHours, it.perDay, it.night = o.Schedule.HoursPerWeek(), o.Schedule.MaxHoursPerDay(), o.Schedule.NightWork()
+	it.days, it.stretch = dayHours(it.slots), longestStretch(it.slots)
+	// The larger of the declared and scheduled hours counts against the
+	// limits: a schedule longer than its declaration is not hidden by it.
+	it.declared = o.HoursPerWeek
+	it.hours = max(o.HoursPerWeek, it.schedHours)
+	return it
+}
+
+// newPerson flattens what the rules read of a person at today: m is the
+// measure to place (nil: none), open the person's open measure otherwise
+// (for the sentence), contracts the offers of their current contracts.
+func newPerson(pp *atigip.Person, m, open *atigip.Measure, contracts []*atigip.Offer, today atigip.Date, cfg *Config) person {
+	p := person{p: profileOf(pp), radius: pp.Mobility.RadiusKm}
+	if p.radius <= 0 {
+		p.radius = cfg.DefaultRadiusKm
+	}
+	measureMinor := (m != nil && m.Minor) || (open != nil && open.Minor)
+	p.minor, p.age = MinorAt(pp, measureMinor, today)
+	p.slots = parseSlots(pp.Availability)
+	p.avail = pp.Availability.HoursPerWeek()
+	if m != nil {
+		p.toPlace, p.left, p.deadline = true, m.HoursLeft(), m.Deadline(today)
+		if !p.deadline.IsZero() {
+			days := float64(daysBetween(today.Time, p.deadline.Time))
+			p.urgency = min(1, max(0, 1-days/float64(cfg.UrgencyHorizonDays)))
+		}
+	} else if open != nil {
+		p.state, p.stateLeft = open.State, open.HoursLeft()
+	}
+	for _, o := range contracts {
+		s := parseSlots(o.Schedule)
+		p.contracts = append(p.contracts, s...)
+		if o.OfferKind == atigip.OfferWork {
+			d := dayHours(s)
+			for i := range d {
+				p.contractDays[i] += d[i]
+			}
+			p.contractWeek += max(o.HoursPerWeek, o.Schedule.HoursPerWeek())
+		}
+	}
+	return p
 }
 
 // skillTable interns ROME skill codes as small integers, and the ROME

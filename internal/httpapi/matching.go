@@ -135,6 +135,10 @@ func LoadMatchingData(ctx context.Context, tx atigip.Tx) (matching.Data, error) 
 	if d.Measures, err = atigip.Of[*atigip.Measure](tx).All(ctx, atigip.ListFilter{}); err != nil {
 		return d, fmt.Errorf("matching: load measures: %w", err)
 	}
+	// Accepted applications are the detainees' current contracts.
+	if d.Applications, err = atigip.Of[*atigip.Application](tx).All(ctx, atigip.ListFilter{Status: []string{string(atigip.AppAccepted)}}); err != nil {
+		return d, fmt.Errorf("matching: load contracts: %w", err)
+	}
 	return d, nil
 }
 
