@@ -90,7 +90,7 @@ func New(d Data, o Options) (*Engine, error) {
 	slices.SortFunc(posts, func(a, b *atigip.Post) int { return cmp.Compare(a.ID, b.ID) })
 	for _, p := range posts {
 		org := orgs[p.OrganisationID]
-		it := postItem(p, org, len(d.Organisations) > 0, min(pending[p.ID], p.PlacesLeft()), today)
+		it := postItem(p, org, d.AllOrganisations || len(d.Organisations) > 0, min(pending[p.ID], p.PlacesLeft()), today)
 		it.rome = skills.romeRefs(p.ROMECodes)
 		it.skills = skills.skillSet(p.Skills, it.rome)
 		it.group = groupIdx(1, p.OrganisationID)

@@ -51,6 +51,11 @@ type Data struct {
 	People        []*atigip.Person
 	Measures      []*atigip.Measure
 	Applications  []*atigip.Application
+	// AllOrganisations says that Organisations holds every organisation
+	// (loaded from the store): a post whose organisation is missing then
+	// belongs to a deleted one. Without it, a missing one is deleted only
+	// when some organisations are given.
+	AllOrganisations bool
 }
 
 // slot is a schedule slot in minutes, parsed once.
@@ -200,12 +205,12 @@ func placeable(m *atigip.Measure) bool {
 // noMeasure is the sentence of rule measure for p: it says why, and never
 // says "no hours left" of a person placed with hours left.
 func (p *person) noMeasure() string {
-	switch p.state {
-	case "":
+	switch {
+	case p.state == "":
 		return "Aucune mesure de TIG à placer pour cette personne."
-	case atigip.MeasureCompleted, atigip.MeasureClosedFailed:
+	case p.state == atigip.MeasureCompleted || p.state == atigip.MeasureClosedFailed:
 		return fmt.Sprintf("Aucune mesure de TIG à placer : la mesure est « %s ».", strings.ToLower(atigip.MeasureStates[p.state]))
-	case atigip.MeasureToPlace:
+	case p.stateLeft <= 0:
 		return "Aucune mesure de TIG à placer : toutes les heures prononcées sont faites."
 	}
 	return fmt.Sprintf("La mesure de TIG est déjà « %s » (%s heures restantes sur ce placement) : elle n'est plus à placer.",

@@ -118,7 +118,7 @@ const matchingNotice = "Propositions d'aide à la décision : aucune affectation
 
 // LoadMatchingData reads everything matching needs from the store.
 func LoadMatchingData(ctx context.Context, tx atigip.Tx) (matching.Data, error) {
-	var d matching.Data
+	d := matching.Data{AllOrganisations: true}
 	var err error
 	if d.Organisations, err = atigip.Of[*atigip.Organisation](tx).All(ctx, atigip.ListFilter{}); err != nil {
 		return d, fmt.Errorf("matching: load organisations: %w", err)

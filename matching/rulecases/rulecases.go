@@ -161,11 +161,9 @@ func (w *World) Relink() {
 func (w *World) Data() matching.Data {
 	d := matching.Data{Posts: []*atigip.Post{w.Post}, People: []*atigip.Person{w.Person, w.Rival, w.Detainee},
 		Measures: []*atigip.Measure{w.Measure, w.RivalMeasure}, Offers: append([]*atigip.Offer{w.Offer}, w.Contracts...)}
+	d.AllOrganisations = true
 	if !w.OrgDeleted {
 		d.Organisations = []*atigip.Organisation{w.Org}
-	} else {
-		// Another organisation is known, so the missing one reads as deleted.
-		d.Organisations = []*atigip.Organisation{{Meta: atigip.Meta{ID: w.Org.ID + 1000}, Name: "Autre", Active: true}}
 	}
 	for i, c := range w.Contracts {
 		d.Applications = append(d.Applications, &atigip.Application{Meta: atigip.Meta{ID: int64(500 + i)},
