@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -213,20 +212,10 @@ func (e *rulesEnv) decide(t *testing.T, c rulecases.Case, lawful, ffe13 bool) re
 			map[string]any{"to": "assigned", "version": m.Version})
 		return conflict(t, r, c.Rule)
 	}
-	r := e.machine("GET", "/api/flows/outbox", appiKey, "")
-	wantStatus(t, r, 200)
-	var page flows.OutPage
-	r.json(t, &page)
-	if len(page.Items) != 1 {
-		t.Fatalf("outbox %s", r.body)
-	}
-	var ffs12 flows.FFS12
-	if err := json.Unmarshal(page.Items[0].Message, &ffs12); err != nil {
-		t.Fatal(err)
-	}
+	_, ffs12 := e.onlyProposal(t)
 	msg := fmt.Sprintf(`{"message_id":"J-1","type":"FFE13","sent_at":"2025-03-01T10:00:00Z","case_ref":%q,"seq":1,"ffe13":{"proposal_id":%q,"post_id":%d}}`,
 		m.CaseRef, ffs12.MessageID, e.w.Post.ID)
-	r = e.machine("POST", "/api/flows/inbound", appiKey, msg)
+	r := e.machine("POST", "/api/flows/inbound", appiKey, msg)
 	if r.status == 200 {
 		if got := e.reload(t); got.State != atigip.MeasureAssigned {
 			t.Fatalf("FFE13 accepted but the measure is %s", got.State)

@@ -39,6 +39,23 @@ func (e *testEnv) machine(method, target, key string, body string) response {
 	return e.send(req)
 }
 
+// onlyProposal polls APPI's outbox, which must hold one FFS12 proposal.
+func (e *testEnv) onlyProposal(t *testing.T) (flows.OutPage, flows.FFS12) {
+	t.Helper()
+	r := e.machine("GET", "/api/flows/outbox", appiKey, "")
+	wantStatus(t, r, 200)
+	var page flows.OutPage
+	r.json(t, &page)
+	if len(page.Items) != 1 {
+		t.Fatalf("outbox %s", r.body)
+	}
+	var ffs12 flows.FFS12
+	if err := json.Unmarshal(page.Items[0].Message, &ffs12); err != nil {
+		t.Fatal(err)
+	}
+	return page, ffs12
+}
+
 func wantStatus(t *testing.T, r response, status int) {
 	t.Helper()
 	if r.status != status {
@@ -85,17 +102,7 @@ func TestMeasureOverHTTP(t *testing.T) {
 	wantStatus(t, e.machine("GET", "/api/flows/outbox", "wrong-key", ""), 401)
 	caseSystemToken := e.token(atigip.Principal{Role: atigip.RoleCaseSystem})
 	wantStatus(t, e.do("GET", "/api/flows/outbox", caseSystemToken, nil), 401) // a person's token is no flows credential
-	r = e.machine("GET", "/api/flows/outbox", appiKey, "")
-	wantStatus(t, r, 200)
-	var page flows.OutPage
-	r.json(t, &page)
-	if len(page.Items) != 1 {
-		t.Fatalf("outbox %s", r.body)
-	}
-	var ffs12 flows.FFS12
-	if err := json.Unmarshal(page.Items[0].Message, &ffs12); err != nil {
-		t.Fatal(err)
-	}
+	page, ffs12 := e.onlyProposal(t)
 	// The measure was created by hand: APPI starts its sequence at 1 here.
 	ffe13 := fmt.Sprintf(`{"message_id":"J-1","type":"FFE13","sent_at":"2025-03-01T10:00:00Z","case_ref":"M0001","seq":1,"ffe13":{"proposal_id":%q,"post_id":%d}}`,
 		ffs12.MessageID, w.Post.ID)
