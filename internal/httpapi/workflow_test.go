@@ -133,16 +133,23 @@ func TestMeasureOverHTTP(t *testing.T) {
 	wantStatus(t, e.machine("POST", "/api/flows/outbox/ack", appiKey, fmt.Sprintf(`{"up_to":%d}`, page.Items[0].Position)), 200)
 
 	// Execution: the tutor starts, reports, the CPIP confirms and closes.
-	r = e.do("POST", base+"/transitions", tutor, map[string]any{"to": "in_progress", "version": 3})
+	r = e.do("POST", base+"/transitions", tutor, map[string]any{"to": "in_progress", "version": 3, "start_date": today.AddDays(-1).String()})
 	wantStatus(t, r, 200)
 	r.json(t, &m)
-	for _, h := range []float64{10, 10} {
-		r = e.do("POST", base+"/hours", tutor, map[string]any{"date": today.String(), "hours": h})
+	for _, day := range []atigip.Date{today.AddDays(-1), today} {
+		r = e.do("POST", base+"/hours", tutor, map[string]any{"date": day.String(), "hours": 10})
 		wantStatus(t, r, 201)
 		var l atigip.MeasureLog
 		r.json(t, &l)
 		wantStatus(t, e.do("POST", fmt.Sprintf("%s/hours/%d/check", base, l.ID), tutor, map[string]any{"accept": true}), 403)
 		wantStatus(t, e.do("POST", fmt.Sprintf("%s/hours/%d/check", base, l.ID), cpip, map[string]any{"accept": true}), 200)
+	}
+	// A day holds at most the legal daily maximum (10 h for an adult),
+	// however many reports it is split into: 400 naming the field.
+	r = e.do("POST", base+"/hours", tutor, map[string]any{"date": today.String(), "hours": 0.25})
+	wantStatus(t, r, 400)
+	if p := r.problem(t); len(p.Errors) != 1 || p.Errors[0].Field != "hours" || !strings.Contains(p.Errors[0].Message, "L3121-18") {
+		t.Fatalf("daily cap: %+v", p)
 	}
 	wantStatus(t, e.do("POST", base+"/incidents", tutor, map[string]any{"incident": "absence", "note": "Absent sans justificatif"}), 201)
 	r = e.do("GET", base+"/history", cpip, nil)
