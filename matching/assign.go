@@ -329,7 +329,8 @@ func (e *Engine) result(method string, pr *problem, asg []int32, start time.Time
 		}
 		cd := &pr.cands[n][c]
 		g := pr.itemGrp[cd.item]
-		m := e.marginal(pr.groups[g], perGroup[g])
+		sent := perGroup[g]
+		m := e.marginal(pr.groups[g], sent)
 		perGroup[g]++
 		obj += cd.v + m
 		s := scored{item: pr.items[cd.item], person: pi, d: cd.d, r: cd.r}
@@ -338,7 +339,7 @@ func (e *Engine) result(method string, pr *problem, asg []int32, start time.Time
 			s.r[6] = cd.r[6]
 		}
 		s.score = s.r.total(&e.w)
-		prop := e.proposal(&s)
+		prop := e.proposal(&s, sent)
 		prop.Rank = 1
 		a.Proposals = append(a.Proposals, prop)
 		a.TotalScore += s.score

@@ -453,15 +453,18 @@ func (e *Engine) top(fs []scored, limit int) []Proposal {
 	fs = fs[:min(limit, len(fs))]
 	out := make([]Proposal, len(fs))
 	for k := range fs {
-		out[k] = e.proposal(&fs[k])
+		out[k] = e.proposal(&fs[k], 0)
 		out[k].Rank = k + 1
 	}
 	return out
 }
 
-func (e *Engine) proposal(s *scored) Proposal {
+// proposal explains a scored pair; sent is the number of people an
+// assignment already sends to the item's group before this one, which the
+// load term counts.
+func (e *Engine) proposal(s *scored, sent int) Proposal {
 	p, it := &e.people[s.person], &e.items[s.item]
-	terms := e.explainTerms(p, it, s.d, s.r)
+	terms := e.explainTerms(p, it, s.d, s.r, sent)
 	score := round3(s.score)
 	return Proposal{PersonID: p.p.ID, Item: it.ref, Title: it.title, OrganisationID: it.orgID, PrisonID: it.prisonID,
 		DistanceKm: round1(s.d), Score: score, Terms: terms, Summary: summary(score, terms)}
@@ -562,7 +565,7 @@ func (e *Engine) Explain(personID int64, ref Ref) (Proposal, error) {
 	}
 	s := []scored{{item: ii, person: pi, d: d, r: e.terms(p, it, d)}}
 	e.fillText(p, s)
-	return e.proposal(&s[0]), nil
+	return e.proposal(&s[0], 0), nil
 }
 
 func round1(x float64) float64 { return float64(int64(x*10+0.5)) / 10 }
