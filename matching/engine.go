@@ -529,7 +529,9 @@ func (e *Engine) CandidatesFor(ref Ref, q Query) (*Ranking, error) {
 		}
 		rk.Examined++
 		if len(e.violations(p, it, d, false)) > 0 {
-			if q.Excluded {
+			// Near misses of a TIG post are people who have a measure to
+			// place: the others are no candidates at all.
+			if q.Excluded && (ref.Kind != KindTIG || p.toPlace) {
 				excluded = append(excluded, scored{item: ii, person: int32(pi), d: d})
 			}
 			continue

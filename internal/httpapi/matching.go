@@ -332,8 +332,23 @@ func matchingID(c *fiber.Ctx) (int64, error) {
 	return id, nil
 }
 
-func rankQuery(c *fiber.Ctx) (matching.Query, error) {
+// rankParams are the query parameters of the ranking routes; kinds only
+// where the route ranks offers of several kinds.
+var rankParams = map[string]bool{"limit": true, "excluded": true}
+
+func rankQuery(c *fiber.Ctx, kinds bool) (matching.Query, error) {
 	var q matching.Query
+	// An unknown parameter is refused, as on the lists: a misspelt filter
+	// must not silently widen what is read about people.
+	var unknown error
+	c.Context().QueryArgs().VisitAll(func(k, _ []byte) {
+		if name := string(k); unknown == nil && !rankParams[name] && !(kinds && name == "kinds") {
+			unknown = invalidParam(name, "Paramètre inconnu pour ce rapprochement.")
+		}
+	})
+	if unknown != nil {
+		return q, unknown
+	}
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100 {
@@ -352,15 +367,25 @@ func rankQuery(c *fiber.Ctx) (matching.Query, error) {
 	}
 	if v := c.Query("kinds"); v != "" {
 		for _, k := range strings.Split(v, ",") {
-			kind := matching.ItemKind(strings.TrimSpace(k))
-			if _, ok := matching.ItemKinds[kind]; !ok {
-				return q, &atigip.Error{Code: atigip.EINVALID, Message: "Paramètre invalide.",
-					Fields: []atigip.FieldError{{Field: "kinds", Message: fmt.Sprintf("Type d'offre inconnu : %q.", k)}}}
-			}
-			q.Kinds = append(q.Kinds, kind)
+			q.Kinds = append(q.Kinds, matching.ItemKind(strings.TrimSpace(k)))
+		}
+		if err := checkKinds(q.Kinds); err != nil {
+			return q, err
 		}
 	}
 	return q, nil
+}
+
+// checkKinds refuses an unknown kind (400) rather than reading it as "every
+// kind": a job over every detainee is never what a typo asked for.
+func checkKinds(kinds []matching.ItemKind) error {
+	for _, kind := range kinds {
+		if _, ok := matching.ItemKinds[kind]; !ok {
+			return &atigip.Error{Code: atigip.EINVALID, Message: "Paramètre invalide.",
+				Fields: []atigip.FieldError{{Field: "kinds", Message: fmt.Sprintf("Type d'offre inconnu : %q (tig_post, work, training ou job_at_release).", kind)}}}
+		}
+	}
+	return nil
 }
 
 func (m *MatchingModule) offers(s *Server) fiber.Handler {
@@ -369,7 +394,7 @@ func (m *MatchingModule) offers(s *Server) fiber.Handler {
 		if err != nil {
 			return s.Problem(c, err)
 		}
-		q, err := rankQuery(c)
+		q, err := rankQuery(c, true)
 		if err != nil {
 			return s.Problem(c, err)
 		}
@@ -402,7 +427,7 @@ func (m *MatchingModule) candidates(s *Server, offer bool) fiber.Handler {
 		if err != nil {
 			return s.Problem(c, err)
 		}
-		q, err := rankQuery(c)
+		q, err := rankQuery(c, false)
 		if err != nil {
 			return s.Problem(c, err)
 		}
@@ -472,6 +497,9 @@ func (m *MatchingModule) startAssignment(s *Server) fiber.Handler {
 			if err := s.Decode(c, &req); err != nil {
 				return s.Problem(c, err)
 			}
+		}
+		if err := checkKinds(req.Kinds); err != nil {
+			return s.Problem(c, err)
 		}
 		if len(req.People) > 20000 {
 			return s.Problem(c, atigip.Errorf(atigip.ETOOLARGE, "Au plus 20 000 personnes par proposition d'affectation."))
@@ -570,10 +598,47 @@ func (m *MatchingModule) assignmentStatus(s *Server) fiber.Handler {
 		status := job.status
 		job.mu.Unlock()
 		if status.Result != nil {
-			if err := s.Audit(c, "match_assignment", atigip.KindPerson, 0, len(status.Result.Proposals)); err != nil {
+			res, err := m.disclosed(c, s, status.Result)
+			if err != nil {
 				return s.Problem(c, err)
 			}
+			status.Result = res
 		}
 		return c.JSON(status)
 	}
+}
+
+// disclosed is the part of a job's result the reader may see now: the
+// perimeter is checked again at read time (a token's département or the
+// person's file may have changed since the job started), and every person
+// the answer discloses, placed or not, gets an audit entry.
+func (m *MatchingModule) disclosed(c *fiber.Ctx, s *Server, res *matching.Assignment) (*matching.Assignment, error) {
+	snap, err := m.snapshot(c.UserContext(), s)
+	if err != nil {
+		return nil, err
+	}
+	in := snap.perimeter(c.UserContext(), s, s.Principal(c))
+	out := *res
+	out.Proposals, out.Unplaced = []matching.Proposal{}, []int64{}
+	for _, p := range res.Proposals {
+		if in(p.PersonID) {
+			out.Proposals = append(out.Proposals, p)
+		}
+	}
+	for _, id := range res.Unplaced {
+		if in(id) {
+			out.Unplaced = append(out.Unplaced, id)
+		}
+	}
+	for _, p := range out.Proposals {
+		if err := s.Audit(c, "match_assignment", atigip.KindPerson, p.PersonID, 1); err != nil {
+			return nil, err
+		}
+	}
+	for _, id := range out.Unplaced {
+		if err := s.Audit(c, "match_assignment", atigip.KindPerson, id, 0); err != nil {
+			return nil, err
+		}
+	}
+	return &out, nil
 }
