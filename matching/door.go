@@ -47,7 +47,12 @@ func Check(pr Pair, at atigip.Date, cfg *Config) []Exclusion {
 	if m != nil {
 		open = nil
 	}
-	p := newPerson(pr.Person, m, open, pr.Contracts, at, &c)
+	contracts := make([]*item, len(pr.Contracts))
+	for i, o := range pr.Contracts {
+		it := offerItem(o)
+		contracts[i] = &it
+	}
+	p := newPerson(pr.Person, m, open, contracts, at, &c)
 	var it item
 	switch {
 	case pr.Post != nil:

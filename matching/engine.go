@@ -38,6 +38,19 @@ type Engine struct {
 	lost    []int32           // TIG posts and jobs at release without a location
 	maxRad  float64
 	builtAt time.Time
+	// What Patch needs to flatten changes again without the records.
+	verdicts map[int64]verdict         // organisations' habilitation
+	allOrgs  bool                      // Data.AllOrganisations
+	measures map[int64]*atigip.Measure // without their history
+	byPerson map[int64][]int64         // measure ids per person
+	apps     map[int64]appFacts        // applications
+	pending  map[int64]int             // proposals awaiting the judge, per post
+}
+
+// appFacts is what the rules read of an application.
+type appFacts struct {
+	person, offer int64
+	accepted      bool
 }
 
 // New builds an Engine from d. The slices of d are read, never kept
@@ -62,9 +75,12 @@ func New(d Data, o Options) (*Engine, error) {
 	skills := newSkillTable()
 
 	orgs := map[int64]*atigip.Organisation{}
+	e.verdicts = make(map[int64]verdict, len(d.Organisations))
 	for _, org := range d.Organisations {
 		orgs[org.ID] = org
+		e.verdicts[org.ID] = verdictOf(org, today)
 	}
+	e.allOrgs = d.AllOrganisations || len(d.Organisations) > 0
 	groupOf := map[[2]int64]int{} // (kind tag, id) → group index
 	groupIdx := func(tag, id int64) int {
 		k := [2]int64{tag, id}
@@ -81,30 +97,32 @@ func New(d Data, o Options) (*Engine, error) {
 	// Proposals awaiting the judge hold their place: the engine never
 	// offers it to someone else (no overbooking).
 	pending := map[int64]int{}
+	e.measures, e.byPerson = make(map[int64]*atigip.Measure, len(d.Measures)), map[int64][]int64{}
 	for _, m := range d.Measures {
 		if m.State == atigip.MeasureProposed && m.PostID > 0 {
 			pending[m.PostID]++
 		}
+		e.measures[m.ID] = withoutHistory(m)
+		e.byPerson[m.PersonID] = append(e.byPerson[m.PersonID], m.ID)
 	}
+	e.pending = pending
 	posts := slices.Clone(d.Posts)
 	slices.SortFunc(posts, func(a, b *atigip.Post) int { return cmp.Compare(a.ID, b.ID) })
 	for _, p := range posts {
 		org := orgs[p.OrganisationID]
-		it := postItem(p, org, d.AllOrganisations || len(d.Organisations) > 0, min(pending[p.ID], p.PlacesLeft()), today)
+		it := postItem(p, org, e.allOrgs, pending[p.ID], today)
 		it.rome = skills.romeRefs(p.ROMECodes)
 		it.skills = skills.skillSet(p.Skills, it.rome)
 		it.group = groupIdx(1, p.OrganisationID)
 		g := &e.groups[it.group]
 		g.places += p.Places
-		g.taken += min(p.PlacesTaken+it.pending, p.Places)
+		g.taken += it.load()
 		texts[it.ref] = itemText(p.Title, p.Description, it.rome)
 		e.addItem(it)
 	}
 	offers := slices.Clone(d.Offers)
 	slices.SortFunc(offers, func(a, b *atigip.Offer) int { return cmp.Compare(a.ID, b.ID) })
-	offerByID := make(map[int64]*atigip.Offer, len(offers))
 	for _, o := range offers {
-		offerByID[o.ID] = o
 		it := offerItem(o)
 		it.rome = skills.romeRefs(o.ROMECodes)
 		it.skills = skills.skillSet(o.Skills, it.rome)
@@ -115,29 +133,16 @@ func New(d Data, o Options) (*Engine, error) {
 		}
 		g := &e.groups[it.group]
 		g.places += o.Places
-		g.taken += min(o.PlacesTaken, o.Places)
+		g.taken += it.load()
 		texts[it.ref] = itemText(o.Title, o.Description, it.rome)
 		e.addItem(it)
 	}
 
-	measures := map[int64]*atigip.Measure{}
-	open := map[int64]*atigip.Measure{} // the latest measure of people with none to place
-	for _, m := range d.Measures {
-		// The measure to place: the oldest placeable one (lowest id).
-		if placeable(m) {
-			if cur, ok := measures[m.PersonID]; !ok || m.ID < cur.ID {
-				measures[m.PersonID] = m
-			}
-		} else if cur, ok := open[m.PersonID]; !ok || laterOpen(m, cur) {
-			open[m.PersonID] = m
-		}
-	}
-	contracts := map[int64][]*atigip.Offer{}
+	e.apps = make(map[int64]appFacts, len(d.Applications))
 	for _, a := range d.Applications {
-		if o, ok := offerByID[a.OfferID]; ok && a.State == atigip.AppAccepted {
-			contracts[a.PersonID] = append(contracts[a.PersonID], o)
-		}
+		e.apps[a.ID] = appFacts{person: a.PersonID, offer: a.OfferID, accepted: a.State == atigip.AppAccepted}
 	}
+	contracts := e.contractItems()
 	if o.Text == nil {
 		e.tfidf = NewTFIDF(texts)
 		for i := range e.items {
@@ -152,7 +157,8 @@ func New(d Data, o Options) (*Engine, error) {
 	e.people = make([]person, 0, len(people))
 	vecs := map[string]vec{} // people's texts repeat: one vector each
 	for _, pp := range people {
-		p := newPerson(pp, measures[pp.ID], open[pp.ID], contracts[pp.ID], today, &cfg)
+		m, open := e.measureOf(pp.ID)
+		p := newPerson(pp, m, open, contracts[pp.ID], today, &cfg)
 		e.maxRad = max(e.maxRad, p.radius)
 		p.rome = skills.romeRefs(pp.ROMECodes)
 		p.skills = skills.skillSet(pp.Skills, p.rome)
@@ -171,6 +177,46 @@ func New(d Data, o Options) (*Engine, error) {
 		e.people = append(e.people, p)
 	}
 	return e, nil
+}
+
+// withoutHistory is a copy of m without its history, which the rules do
+// not read (and which is most of a measure's memory).
+func withoutHistory(m *atigip.Measure) *atigip.Measure {
+	c := *m
+	c.History = nil
+	return &c
+}
+
+// measureOf returns the person's measure to place (the oldest placeable
+// one) or, when none is, the measure that says why (laterOpen).
+func (e *Engine) measureOf(personID int64) (toPlace, open *atigip.Measure) {
+	for _, id := range e.byPerson[personID] {
+		m := e.measures[id]
+		if placeable(m) {
+			if toPlace == nil || m.ID < toPlace.ID {
+				toPlace = m
+			}
+		} else if open == nil || laterOpen(m, open) {
+			open = m
+		}
+	}
+	if toPlace != nil {
+		open = nil
+	}
+	return toPlace, open
+}
+
+// contractItems returns the items of every person's current contracts.
+func (e *Engine) contractItems() map[int64][]*item {
+	out := map[int64][]*item{}
+	for _, a := range e.apps {
+		if ii, ok := e.byRef[refKey(Ref{KindWork, a.offer})]; ok && a.accepted {
+			out[a.person] = append(out[a.person], &e.items[ii])
+		} else if ii, ok := e.byRef[refKey(Ref{KindTraining, a.offer})]; ok && a.accepted {
+			out[a.person] = append(out[a.person], &e.items[ii])
+		}
+	}
+	return out
 }
 
 // laterOpen tells whether m describes the person better than cur: an

@@ -135,6 +135,9 @@ type item struct {
 	status     string // French label of the status
 	left       int    // places left, pending proposals deducted
 	pending    int    // places held by proposals awaiting the judge
+	baseLeft   int    // places left before pending proposals
+	places     int    // capacity, and places taken (capped), for the load groups
+	taken      int
 	orgOK      int8   // 1 habilitated and active, -1 not, 0 unknown
 	orgState   string // French label of the habilitation when not OK
 	text       vec
@@ -181,6 +184,8 @@ type person struct {
 	state     atigip.MeasureState
 	stateLeft float64
 	minor     bool // from the birth date at the engine's date (MinorAt)
+	birth     atigip.Date
+	flagMinor bool // the profile's flag, read only without a birth date
 	// contracts are the slots of the detainee's current work and training
 	// contracts; contractDays and contractWeek the hours of the work ones.
 	contracts    []slot
@@ -217,37 +222,60 @@ func (p *person) noMeasure() string {
 		strings.ToLower(atigip.MeasureStates[p.state]), num(p.stateLeft))
 }
 
+// verdict is what rule habilitation reads of an organisation.
+type verdict struct {
+	ok    int8 // 1 habilitated and active, -1 not
+	state string
+}
+
+// verdictOf judges org at today; nil is a deleted organisation.
+func verdictOf(org *atigip.Organisation, today atigip.Date) verdict {
+	switch {
+	case org == nil:
+		return verdict{-1, "structure d'accueil supprimée"}
+	case !org.Active:
+		return verdict{-1, "partenaire archivé"}
+	case org.Habilitation.Status != atigip.HabHabilitated:
+		return verdict{-1, strings.ToLower(atigip.HabilitationStatuses[org.Habilitation.Status])}
+	case org.Habilitation.ExpiresAt != nil && org.Habilitation.ExpiresAt.Before(today.Time):
+		return verdict{-1, "habilitation expirée"}
+	}
+	return verdict{ok: 1}
+}
+
 // postItem flattens what the rules read of a post. orgKnown tells whether
 // organisations were given: then a missing one is a deleted one.
 func postItem(p *atigip.Post, org *atigip.Organisation, orgKnown bool, pending int, today atigip.Date) item {
 	it := item{ref: Ref{KindTIG, p.ID}, title: p.Title, orgID: p.OrganisationID, loc: p.Location,
 		located: !p.Location.IsZero(), minors: p.MinorsAccepted, medical: p.MedicalCheck, risky: p.Risky,
 		care: p.CareSetting, transit: p.PublicTransport, open: p.Status == atigip.PostOpen,
-		status: atigip.PostStatuses[p.Status], left: p.PlacesLeft() - pending, pending: pending}
+		status: atigip.PostStatuses[p.Status], baseLeft: p.PlacesLeft(), places: p.Places, taken: min(p.PlacesTaken, p.Places)}
+	it.setPending(pending)
 	it.slots = parseSlots(p.Schedule)
 	it.hours, it.perDay, it.night = p.Schedule.HoursPerWeek(), p.Schedule.MaxHoursPerDay(), p.Schedule.NightWork()
 	it.schedHours, it.days, it.stretch = it.hours, dayHours(it.slots), longestStretch(it.slots)
-	switch {
-	case org == nil && orgKnown:
-		it.orgOK, it.orgState = -1, "structure d'accueil supprimée"
-	case org == nil:
-	case !org.Active:
-		it.orgOK, it.orgState = -1, "partenaire archivé"
-	case org.Habilitation.Status != atigip.HabHabilitated:
-		it.orgOK, it.orgState = -1, strings.ToLower(atigip.HabilitationStatuses[org.Habilitation.Status])
-	case org.Habilitation.ExpiresAt != nil && org.Habilitation.ExpiresAt.Before(today.Time):
-		it.orgOK, it.orgState = -1, "habilitation expirée"
-	default:
-		it.orgOK = 1
+	if org != nil || orgKnown {
+		v := verdictOf(org, today)
+		it.orgOK, it.orgState = v.ok, v.state
 	}
 	return it
 }
+
+// setPending deducts the places held by proposals awaiting the judge.
+func (it *item) setPending(n int) {
+	it.pending = min(n, it.baseLeft)
+	it.left = it.baseLeft - it.pending
+}
+
+// load is what the item adds to its group's places taken.
+func (it *item) load() int { return min(it.taken+it.pending, it.places) }
 
 // offerItem flattens what the rules read of an offer.
 func offerItem(o *atigip.Offer) item {
 	it := item{ref: Ref{ItemKind(o.OfferKind), o.ID}, title: o.Title, prisonID: o.PrisonID, loc: o.Location,
 		located: !o.Location.IsZero(), transit: true, open: o.Status == atigip.OfferOpen,
-		status: atigip.OfferStatuses[o.Status], left: o.PlacesLeft()}
+		status: atigip.OfferStatuses[o.Status], baseLeft: o.PlacesLeft(), left: o.PlacesLeft(),
+		places: o.Places, taken: min(o.PlacesTaken, o.Places)}
 	it.slots = parseSlots(o.Schedule)
 	it.schedHours, it.perDay, it.night = o.Schedule.HoursPerWeek(), o.Schedule.MaxHoursPerDay(), o.Schedule.NightWork()
 	it.days, it.stretch = dayHours(it.slots), longestStretch(it.slots)
@@ -260,16 +288,25 @@ func offerItem(o *atigip.Offer) item {
 
 // newPerson flattens what the rules read of a person at today: m is the
 // measure to place (nil: none), open the person's open measure otherwise
-// (for the sentence), contracts the offers of their current contracts.
-func newPerson(pp *atigip.Person, m, open *atigip.Measure, contracts []*atigip.Offer, today atigip.Date, cfg *Config) person {
-	p := person{p: profileOf(pp), radius: pp.Mobility.RadiusKm}
+// (for the sentence), contracts the items of their current contracts.
+func newPerson(pp *atigip.Person, m, open *atigip.Measure, contracts []*item, today atigip.Date, cfg *Config) person {
+	p := person{p: profileOf(pp), radius: pp.Mobility.RadiusKm, birth: pp.BirthDate, flagMinor: pp.Minor}
 	if p.radius <= 0 {
 		p.radius = cfg.DefaultRadiusKm
 	}
-	measureMinor := (m != nil && m.Minor) || (open != nil && open.Minor)
-	p.minor, p.age = MinorAt(pp, measureMinor, today)
 	p.slots = parseSlots(pp.Availability)
 	p.avail = pp.Availability.HoursPerWeek()
+	p.place(m, open, today, cfg)
+	p.contract(contracts)
+	return p
+}
+
+// place sets the measure facts of p (and its minority, which a measure
+// followed by the PJJ tells when the birth date is unknown).
+func (p *person) place(m, open *atigip.Measure, today atigip.Date, cfg *Config) {
+	p.toPlace, p.left, p.deadline, p.urgency, p.state, p.stateLeft = false, 0, atigip.Date{}, 0, "", 0
+	measureMinor := (m != nil && m.Minor) || (open != nil && open.Minor)
+	p.minor, p.age = MinorAt(&atigip.Person{BirthDate: p.birth, Minor: p.flagMinor}, measureMinor, today)
 	if m != nil {
 		p.toPlace, p.left, p.deadline = true, m.HoursLeft(), m.Deadline(today)
 		if !p.deadline.IsZero() {
@@ -279,18 +316,20 @@ func newPerson(pp *atigip.Person, m, open *atigip.Measure, contracts []*atigip.O
 	} else if open != nil {
 		p.state, p.stateLeft = open.State, open.HoursLeft()
 	}
-	for _, o := range contracts {
-		s := parseSlots(o.Schedule)
-		p.contracts = append(p.contracts, s...)
-		if o.OfferKind == atigip.OfferWork {
-			d := dayHours(s)
-			for i := range d {
-				p.contractDays[i] += d[i]
+}
+
+// contract sets the current contracts of p from their items.
+func (p *person) contract(items []*item) {
+	p.contracts, p.contractDays, p.contractWeek = nil, [8]float64{}, 0
+	for _, it := range items {
+		p.contracts = append(p.contracts, it.slots...)
+		if it.ref.Kind == KindWork {
+			for i := range it.days {
+				p.contractDays[i] += it.days[i]
 			}
-			p.contractWeek += max(o.HoursPerWeek, o.Schedule.HoursPerWeek())
+			p.contractWeek += it.hours
 		}
 	}
-	return p
 }
 
 // skillTable interns ROME skill codes as small integers, and the ROME
