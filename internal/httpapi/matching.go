@@ -2,8 +2,10 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,8 +62,8 @@ type matchingSnapshot struct {
 	// people holds what the perimeter rules read of each person, not the
 	// whole profile: the engine keeps what matching needs.
 	people  map[int64]personScope
-	seq     int64
-	builtAt time.Time
+	seq     int64     // the last change reflected (built or patched)
+	builtAt time.Time // of the last full build
 }
 
 // personScope is what perimeters (perimeter.go) and the people policy
@@ -257,8 +259,25 @@ func (m *MatchingModule) snapshot(ctx context.Context, s *Server) (*matchingSnap
 		st.mu.Lock()
 		cur := st.snap
 		if cur != nil && cur.engine.Today().Equal(today.Time) && (maxAge >= 0 || seq <= cur.seq) {
-			if seq > cur.seq && time.Since(cur.builtAt) >= maxAge {
-				m.startBuild(context.Background(), s.Store(), s.Logger())
+			if seq > cur.seq {
+				// The change feed moved: patch what the rules read now, so
+				// that a change that makes a pair unlawful is reflected in
+				// this very answer; rebuild in the background when the
+				// changes cannot be patched, or for the scores' sake once
+				// the build is older than MaxAge.
+				next, err := m.patch(ctx, s.Store(), cur)
+				switch {
+				case err == nil:
+					st.snap, cur = next, next
+				case errors.Is(err, matching.ErrRebuild):
+					m.startBuild(context.Background(), s.Store(), s.Logger())
+				default:
+					s.Logger().Warn("matching: patch snapshot", "err", err.Error())
+					m.startBuild(context.Background(), s.Store(), s.Logger())
+				}
+				if time.Since(cur.builtAt) >= maxAge {
+					m.startBuild(context.Background(), s.Store(), s.Logger())
+				}
 			}
 			st.mu.Unlock()
 			return cur, nil
@@ -641,4 +660,74 @@ func (m *MatchingModule) disclosed(c *fiber.Ctx, s *Server, res *matching.Assign
 		}
 	}
 	return &out, nil
+}
+
+// maxPatch is the most changes a patch reads; beyond, a build is cheaper.
+const maxPatch = 5000
+
+// patch reads the changes after cur from the feed and applies them to a
+// copy of cur (matching.Engine.Patch): milliseconds where a national build
+// takes seconds. matching.ErrRebuild when they cannot be patched.
+func (m *MatchingModule) patch(ctx context.Context, store atigip.Store, cur *matchingSnapshot) (*matchingSnapshot, error) {
+	cs, err := store.Changes(ctx, cur.seq, maxPatch+1)
+	if err != nil {
+		return nil, fmt.Errorf("matching: patch: %w", err)
+	}
+	if len(cs) == 0 {
+		return cur, nil
+	}
+	if len(cs) > maxPatch {
+		return nil, matching.ErrRebuild
+	}
+	last := map[atigip.Kind]map[int64]bool{}
+	for _, c := range cs {
+		if last[c.Kind] == nil {
+			last[c.Kind] = map[int64]bool{}
+		}
+		last[c.Kind][c.ID] = true
+	}
+	var ch matching.Changes
+	people, cloned := cur.people, false
+	for kind, ids := range last {
+		for id := range ids {
+			e, err := store.Entities(kind).Get(ctx, id)
+			gone := atigip.ErrorCode(err) == atigip.ENOTFOUND
+			if err != nil && !gone {
+				return nil, fmt.Errorf("matching: patch: %w", err)
+			}
+			switch kind {
+			case atigip.KindPost:
+				ch.Posts, ch.DeletedPosts = collect(ch.Posts, ch.DeletedPosts, e, id, gone)
+			case atigip.KindOffer:
+				ch.Offers, ch.DeletedOffers = collect(ch.Offers, ch.DeletedOffers, e, id, gone)
+			case atigip.KindOrganisation:
+				ch.Organisations, ch.DeletedOrganisations = collect(ch.Organisations, ch.DeletedOrganisations, e, id, gone)
+			case atigip.KindMeasure:
+				ch.Measures, ch.DeletedMeasures = collect(ch.Measures, ch.DeletedMeasures, e, id, gone)
+			case atigip.KindApplication:
+				ch.Applications, ch.DeletedApplications = collect(ch.Applications, ch.DeletedApplications, e, id, gone)
+			case atigip.KindPerson:
+				ch.People, ch.DeletedPeople = collect(ch.People, ch.DeletedPeople, e, id, gone)
+				if !gone {
+					if !cloned {
+						people, cloned = maps.Clone(cur.people), true
+					}
+					people[id] = scopeOf(e.(*atigip.Person))
+				}
+			}
+		}
+	}
+	eng, err := cur.engine.Patch(ch)
+	if err != nil {
+		return nil, err
+	}
+	return &matchingSnapshot{engine: eng, people: people, seq: cs[len(cs)-1].Seq, builtAt: cur.builtAt}, nil
+}
+
+// collect adds a changed record, or the id of a deleted one.
+func collect[T atigip.Entity](changed []T, deleted []int64, e atigip.Entity, id int64, gone bool) ([]T, []int64) {
+	if gone {
+		return changed, append(deleted, id)
+	}
+	return append(changed, e.(T)), deleted
 }
