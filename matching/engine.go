@@ -45,6 +45,8 @@ type Engine struct {
 	byPerson map[int64][]int64         // measure ids per person
 	apps     map[int64]appFacts        // applications
 	pending  map[int64]int             // proposals awaiting the judge, per post
+	// incomplete: a patch left new records out (Incomplete).
+	incomplete bool
 }
 
 // appFacts is what the rules read of an application.

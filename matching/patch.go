@@ -8,9 +8,9 @@ import (
 	"github.com/atigip/atigip360/internal/atigip"
 )
 
-// ErrRebuild says that changes cannot be patched into an engine: a new
-// post, offer or person, a post or offer that moved (the spatial index),
-// or a person deleted. The caller builds a new engine instead.
+// ErrRebuild says that changes cannot be patched into an engine: a post
+// or offer that moved (the spatial index, distances), or a person deleted.
+// The caller builds a new engine instead.
 var ErrRebuild = errors.New("matching: these changes need a full rebuild")
 
 // Changes are the records changed since an engine was built, as the change
@@ -28,7 +28,7 @@ type Changes struct {
 }
 
 // Patch returns a new engine with the changes applied to what the rules
-// read, in milliseconds at national size where a build takes seconds, so
+// read (new records are left to the next build: Incomplete says so), in milliseconds at national size where a build takes seconds, so
 // that a change that makes a pair unlawful (a post closed, a partner
 // archived, a person placed, a proposal pending) is reflected at once. e
 // is left as it was (readers may hold it). What scores read but rules do
@@ -74,7 +74,11 @@ func (p *patcher) apply(c Changes) error {
 	}
 	for _, post := range c.Posts {
 		ii, ok := e.byRef[refKey(Ref{KindTIG, post.ID})]
-		if !ok || e.items[ii].loc != post.Location || e.items[ii].orgID != post.OrganisationID {
+		if !ok {
+			e.incomplete = true // a new post: proposed from the next build on
+			continue
+		}
+		if e.items[ii].loc != post.Location || e.items[ii].orgID != post.OrganisationID {
 			return ErrRebuild
 		}
 		p.replace(ii, postItem(post, nil, false, 0, e.today))
@@ -87,7 +91,11 @@ func (p *patcher) apply(c Changes) error {
 	}
 	for _, o := range c.Offers {
 		ii, ok := e.byRef[refKey(Ref{ItemKind(o.OfferKind), o.ID})]
-		if !ok || e.items[ii].loc != o.Location || e.items[ii].prisonID != o.PrisonID {
+		if !ok {
+			e.incomplete = true
+			continue
+		}
+		if e.items[ii].loc != o.Location || e.items[ii].prisonID != o.PrisonID {
 			return ErrRebuild
 		}
 		p.replace(ii, offerItem(o))
@@ -137,7 +145,8 @@ func (p *patcher) apply(c Changes) error {
 	for _, pp := range c.People {
 		pi, ok := e.byID[pp.ID]
 		if !ok {
-			return ErrRebuild
+			e.incomplete = true // a new person: matched from the next build on
+			continue
 		}
 		old := &e.people[pi]
 		np := newPerson(pp, nil, nil, nil, e.today, &e.cfg)
@@ -158,7 +167,8 @@ func (p *patcher) apply(c Changes) error {
 	for id := range p.people {
 		pi, ok := e.byID[id]
 		if !ok {
-			continue // a measure or an application of someone not known yet: next build
+			e.incomplete = true // a measure or an application of someone not known yet
+			continue
 		}
 		m, open := e.measureOf(id)
 		e.people[pi].place(m, open, e.today, &e.cfg)
@@ -211,3 +221,6 @@ func (p *patcher) countPending(m *atigip.Measure, delta int) {
 		p.posts[ii] = true
 	}
 }
+
+// Incomplete reports that a patch left new records out: a build is due.
+func (e *Engine) Incomplete() bool { return e.incomplete }

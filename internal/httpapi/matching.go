@@ -19,17 +19,17 @@ import (
 // MatchingModule serves matching proposals: offers for a person,
 // candidates for a post or an offer, and global assignment jobs.
 //
-// Freshness: the engine is an immutable snapshot of the store, rebuilt
-// when the change feed has moved. A request never waits for a rebuild once
-// a first snapshot exists: a request that finds the feed ahead of the
-// snapshot (and the snapshot older than MaxAge) starts one rebuild in the
-// background and is answered from the current snapshot, whose sequence and
-// build time the response carries. This is chosen over following the feed
-// entity by entity because matching needs whole-population indexes (posts
-// grid, TF-IDF statistics, organisation loads) that a full rebuild keeps
-// simple and exact; at national size a rebuild takes a few seconds, so
-// proposals lag writes by at most MaxAge plus that, and they are only
-// proposals that a professional checks before deciding.
+// Freshness: the engine is an immutable snapshot of the store. A request
+// that finds the change feed ahead of the snapshot patches it first
+// (matching.Engine.Patch over the changed records, milliseconds at
+// national size), so a change that makes a pair unlawful (a post closed,
+// a partner archived, a person placed, a proposal awaiting the judge) is
+// reflected in that very answer. What only the scores read (ROME codes,
+// skills and texts of existing records, TF-IDF statistics) follows at the
+// next full build, started in the background once the build is older than
+// MaxAge, or at once when the changes cannot be patched (a new record, a
+// post that moved); the response carries the sequence it reflects and the
+// time of its build.
 //
 // At most one build runs at a time. The first one is started by Warm at
 // server start; a request that comes before it is ready waits for that
@@ -269,6 +269,9 @@ func (m *MatchingModule) snapshot(ctx context.Context, s *Server) (*matchingSnap
 				switch {
 				case err == nil:
 					st.snap, cur = next, next
+					if next.engine.Incomplete() { // new records: in the next build
+						m.startBuild(context.Background(), s.Store(), s.Logger())
+					}
 				case errors.Is(err, matching.ErrRebuild):
 					m.startBuild(context.Background(), s.Store(), s.Logger())
 				default:
