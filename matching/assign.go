@@ -105,7 +105,7 @@ func (e *Engine) Population(req AssignRequest) ([]int64, error) {
 	}
 	ids := make([]int64, len(pis))
 	for k, pi := range pis {
-		ids[k] = e.people[pi].p.ID
+		ids[k] = (*e.people.at(pi)).p.ID
 	}
 	return ids, nil
 }
@@ -126,8 +126,8 @@ func (e *Engine) population(req AssignRequest) ([]int32, error) {
 		return out, nil
 	}
 	tig := len(req.Kinds) == 0 || slices.Contains(req.Kinds, KindTIG)
-	for pi := range e.people {
-		p := &e.people[pi]
+	for pi := int32(0); pi < int32(e.people.len()); pi++ {
+		p := (e.people.at(pi))
 		if ((tig && !p.p.Detained && p.toPlace) || (!tig && p.p.Detained)) && (req.Only == nil || req.Only(p.p.ID)) {
 			out = append(out, int32(pi))
 		}
@@ -161,10 +161,10 @@ func (e *Engine) buildProblem(ctx context.Context, req AssignRequest, people []i
 		go func() {
 			defer wg.Done()
 			for n := range next {
-				p := &e.people[pr.people[n]]
+				p := (e.people.at(pr.people[n]))
 				var fs []scored
 				e.candidatesOf(p, kinds, 1, func(i int32) {
-					it := &e.items[i]
+					it := (e.items.at(i))
 					d := e.distance(p, it)
 					if len(e.violations(p, it, d, false)) == 0 {
 						fs = append(fs, scored{item: i, person: pr.people[n], d: d, r: e.terms(p, it, d)})
@@ -211,8 +211,8 @@ feed:
 				li = int32(len(pr.items))
 				localItem[s.item] = li
 				pr.items = append(pr.items, s.item)
-				pr.caps = append(pr.caps, int32(e.items[s.item].left))
-				eg := int32(e.items[s.item].group)
+				pr.caps = append(pr.caps, int32((*e.items.at(s.item)).left))
+				eg := int32((*e.items.at(s.item)).group)
 				lg, ok := localGroup[eg]
 				if !ok {
 					lg = int32(len(pr.groups))
@@ -275,7 +275,7 @@ func (e *Engine) AssignGreedy(ctx context.Context, req AssignRequest, progress P
 		if x.d != y.d {
 			return cmp.Compare(x.d, y.d)
 		}
-		if c := cmpRef(e.items[pr.items[x.item]].ref, e.items[pr.items[y.item]].ref); c != 0 {
+		if c := cmpRef((*e.items.at(pr.items[x.item])).ref, (*e.items.at(pr.items[y.item])).ref); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.n, b.n)
@@ -324,7 +324,7 @@ func (e *Engine) result(method string, pr *problem, asg []int32, start time.Time
 	for n, c := range asg {
 		pi := pr.people[n]
 		if c < 0 {
-			a.Unplaced = append(a.Unplaced, e.people[pi].p.ID)
+			a.Unplaced = append(a.Unplaced, (*e.people.at(pi)).p.ID)
 			continue
 		}
 		cd := &pr.cands[n][c]

@@ -28,10 +28,10 @@ type Engine struct {
 	w       raw
 	text    TextScorer
 	tfidf   *TFIDF // built-in text fit (nil when Text is external), without its documents
-	items   []item
+	items   cow[item]
 	byRef   map[int64]int32 // by refKey
 	groups  []group
-	people  []person
+	people  cow[person]
 	byID    map[int64]int32
 	grid    grid              // located TIG posts and jobs at release
 	inside  map[int64][]int32 // work and training offers by prison
@@ -71,7 +71,6 @@ func New(d Data, o Options) (*Engine, error) {
 	}
 	n := len(d.Posts) + len(d.Offers)
 	e := &Engine{rulebook: rulebook{cfg: cfg, today: today}, text: o.Text, byRef: make(map[int64]int32, n), byID: make(map[int64]int32, len(d.People)),
-		items:  make([]item, 0, n), // exact: append would leave up to half unused
 		inside: map[int64][]int32{}, builtAt: time.Now()}
 	e.w = e.weights()
 	skills := newSkillTable()
@@ -147,8 +146,8 @@ func New(d Data, o Options) (*Engine, error) {
 	contracts := e.contractItems()
 	if o.Text == nil {
 		e.tfidf = NewTFIDF(texts)
-		for i := range e.items {
-			e.items[i].text = e.tfidf.docs[e.items[i].ref]
+		for i := int32(0); i < int32(e.items.len()); i++ {
+			(*e.items.at(i)).text = e.tfidf.docs[(*e.items.at(i)).ref]
 		}
 		// The items hold their vectors; the engine keeps of the index only
 		// what people's texts are vectorised with.
@@ -156,7 +155,6 @@ func New(d Data, o Options) (*Engine, error) {
 	}
 	people := slices.Clone(d.People)
 	slices.SortFunc(people, func(a, b *atigip.Person) int { return cmp.Compare(a.ID, b.ID) })
-	e.people = make([]person, 0, len(people))
 	vecs := map[string]vec{} // people's texts repeat: one vector each
 	for _, pp := range people {
 		m, open := e.measureOf(pp.ID)
@@ -175,8 +173,8 @@ func New(d Data, o Options) (*Engine, error) {
 		} else {
 			p.words = personText(pp)
 		}
-		e.byID[pp.ID] = int32(len(e.people))
-		e.people = append(e.people, p)
+		e.byID[pp.ID] = int32(e.people.len())
+		e.people.add(p)
 	}
 	return e, nil
 }
@@ -213,9 +211,9 @@ func (e *Engine) contractItems() map[int64][]*item {
 	out := map[int64][]*item{}
 	for _, a := range e.apps {
 		if ii, ok := e.byRef[refKey(Ref{KindWork, a.offer})]; ok && a.accepted {
-			out[a.person] = append(out[a.person], &e.items[ii])
+			out[a.person] = append(out[a.person], (e.items.at(ii)))
 		} else if ii, ok := e.byRef[refKey(Ref{KindTraining, a.offer})]; ok && a.accepted {
-			out[a.person] = append(out[a.person], &e.items[ii])
+			out[a.person] = append(out[a.person], (e.items.at(ii)))
 		}
 	}
 	return out
@@ -234,7 +232,7 @@ func laterOpen(m, cur *atigip.Measure) bool {
 }
 
 func (e *Engine) addItem(it item) {
-	idx := int32(len(e.items))
+	idx := int32(e.items.len())
 	e.byRef[refKey(it.ref)] = idx
 	switch {
 	case it.ref.Kind == KindWork || it.ref.Kind == KindTraining:
@@ -244,7 +242,7 @@ func (e *Engine) addItem(it item) {
 	default:
 		e.lost = append(e.lost, idx)
 	}
-	e.items = append(e.items, it)
+	e.items.add(it)
 }
 
 func itemText(title, desc string, rome []romeRef) string {
@@ -264,7 +262,7 @@ func (e *Engine) Config() Config { return e.cfg }
 func (e *Engine) Today() atigip.Date { return e.today }
 
 // Counts returns the number of items and people the engine holds.
-func (e *Engine) Counts() (items, people int) { return len(e.items), len(e.people) }
+func (e *Engine) Counts() (items, people int) { return e.items.len(), e.people.len() }
 
 // Has reports whether the engine holds the post or offer.
 func (e *Engine) Has(ref Ref) bool { _, ok := e.byRef[refKey(ref)]; return ok }
@@ -394,7 +392,7 @@ func (e *Engine) candidatesOf(p *person, kinds []ItemKind, factor float64, fn fu
 	}
 	if work || training {
 		for _, i := range e.inside[p.p.PrisonID] {
-			if want(e.items[i].ref.Kind) {
+			if want((*e.items.at(i)).ref.Kind) {
 				fn(i)
 			}
 		}
@@ -402,13 +400,13 @@ func (e *Engine) candidatesOf(p *person, kinds []ItemKind, factor float64, fn fu
 	if tig || release {
 		if !p.p.Home.IsZero() {
 			e.grid.near(p.p.Home, p.radius*factor, func(i int32) {
-				if want(e.items[i].ref.Kind) {
+				if want((*e.items.at(i)).ref.Kind) {
 					fn(i)
 				}
 			})
 		}
 		for _, i := range e.lost {
-			if want(e.items[i].ref.Kind) {
+			if want((*e.items.at(i)).ref.Kind) {
 				fn(i)
 			}
 		}
@@ -421,7 +419,7 @@ func (e *Engine) OffersForPerson(personID int64, q Query) (*Ranking, error) {
 	if !ok {
 		return nil, notFound("Personne %d introuvable.", personID)
 	}
-	p := &e.people[pi]
+	p := (e.people.at(pi))
 	kinds := q.Kinds
 	if len(kinds) == 0 {
 		kinds = defaultKinds(p)
@@ -435,7 +433,7 @@ func (e *Engine) OffersForPerson(personID int64, q Query) (*Ranking, error) {
 	var feas []scored
 	var excluded []scored
 	e.candidatesOf(p, kinds, factor, func(i int32) {
-		it := &e.items[i]
+		it := (e.items.at(i))
 		d := e.distance(p, it)
 		rk.Examined++
 		if len(e.violations(p, it, d, false)) > 0 {
@@ -463,12 +461,12 @@ func (e *Engine) fillText(p *person, fs []scored) {
 	}
 	if e.tfidf != nil {
 		for k := range fs {
-			fs[k].r[2] = cosine(p.text, e.items[fs[k].item].text)
+			fs[k].r[2] = cosine(p.text, (*e.items.at(fs[k].item)).text)
 		}
 	} else {
 		refs := make([]Ref, len(fs))
 		for k := range fs {
-			refs[k] = e.items[fs[k].item].ref
+			refs[k] = (*e.items.at(fs[k].item)).ref
 		}
 		out := make([]float64, len(fs))
 		e.text.TextFit(p.words, refs, out)
@@ -490,10 +488,10 @@ func (e *Engine) less(a, b *scored) int {
 	if a.d != b.d {
 		return cmp.Compare(a.d, b.d)
 	}
-	if c := cmpRef(e.items[a.item].ref, e.items[b.item].ref); c != 0 {
+	if c := cmpRef((*e.items.at(a.item)).ref, (*e.items.at(b.item)).ref); c != 0 {
 		return c
 	}
-	return cmp.Compare(e.people[a.person].p.ID, e.people[b.person].p.ID)
+	return cmp.Compare((*e.people.at(a.person)).p.ID, (*e.people.at(b.person)).p.ID)
 }
 
 func (e *Engine) top(fs []scored, limit int) []Proposal {
@@ -511,7 +509,7 @@ func (e *Engine) top(fs []scored, limit int) []Proposal {
 // assignment already sends to the item's group before this one, which the
 // load term counts.
 func (e *Engine) proposal(s *scored, sent int) Proposal {
-	p, it := &e.people[s.person], &e.items[s.item]
+	p, it := (e.people.at(s.person)), (e.items.at(s.item))
 	terms := e.explainTerms(p, it, s.d, s.r, sent)
 	score := round3(s.score)
 	return Proposal{PersonID: p.p.ID, Item: it.ref, Title: it.title, OrganisationID: it.orgID, PrisonID: it.prisonID,
@@ -523,15 +521,15 @@ func (e *Engine) excludedList(xs []scored, limit int) []Proposal {
 		if a.d != b.d {
 			return cmp.Compare(a.d, b.d)
 		}
-		if c := cmpRef(e.items[a.item].ref, e.items[b.item].ref); c != 0 {
+		if c := cmpRef((*e.items.at(a.item)).ref, (*e.items.at(b.item)).ref); c != 0 {
 			return c
 		}
-		return cmp.Compare(e.people[a.person].p.ID, e.people[b.person].p.ID)
+		return cmp.Compare((*e.people.at(a.person)).p.ID, (*e.people.at(b.person)).p.ID)
 	})
 	xs = xs[:min(limit, len(xs))]
 	out := make([]Proposal, len(xs))
 	for k, s := range xs {
-		p, it := &e.people[s.person], &e.items[s.item]
+		p, it := (e.people.at(s.person)), (e.items.at(s.item))
 		ex := e.violations(p, it, s.d, true)
 		out[k] = Proposal{PersonID: p.p.ID, Item: it.ref, Title: it.title, OrganisationID: it.orgID, PrisonID: it.prisonID,
 			DistanceKm: round1(s.d), Exclusions: ex, Summary: "Exclu : " + ex[0].Message}
@@ -545,13 +543,13 @@ func (e *Engine) CandidatesFor(ref Ref, q Query) (*Ranking, error) {
 	if !ok {
 		return nil, notFound("%s %d introuvable.", ItemKinds[ref.Kind], ref.ID)
 	}
-	it := &e.items[ii]
+	it := (e.items.at(ii))
 	limit, xlimit := q.limits()
 	rk := &Ranking{}
 	var feas, excluded []scored
 	prisonOffer := ref.Kind == KindWork || ref.Kind == KindTraining
-	for pi := range e.people {
-		p := &e.people[pi]
+	for pi := int32(0); pi < int32(e.people.len()); pi++ {
+		p := (e.people.at(pi))
 		// Cheap pre-filters before the exact checks: the audience and a
 		// latitude band, so that most of 20,000 profiles cost a few
 		// comparisons.
@@ -587,7 +585,7 @@ func (e *Engine) CandidatesFor(ref Ref, q Query) (*Ranking, error) {
 		feas = append(feas, scored{item: ii, person: int32(pi), d: d, r: e.terms(p, it, d)})
 	}
 	for k := range feas {
-		e.fillText(&e.people[feas[k].person], feas[k:k+1])
+		e.fillText((e.people.at(feas[k].person)), feas[k:k+1])
 	}
 	rk.Feasible = len(feas)
 	rk.Proposals = e.top(feas, limit)
@@ -608,7 +606,7 @@ func (e *Engine) Explain(personID int64, ref Ref) (Proposal, error) {
 	if !ok {
 		return Proposal{}, notFound("%s %d introuvable.", ItemKinds[ref.Kind], ref.ID)
 	}
-	p, it := &e.people[pi], &e.items[ii]
+	p, it := (e.people.at(pi)), (e.items.at(ii))
 	d := e.distance(p, it)
 	if ex := e.violations(p, it, d, true); len(ex) > 0 {
 		return e.excludedList([]scored{{item: ii, person: pi, d: d}}, 1)[0], nil

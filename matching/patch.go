@@ -36,9 +36,17 @@ type Changes struct {
 // the next full build; the caller rebuilds on a schedule for that.
 func (e *Engine) Patch(c Changes) (*Engine, error) {
 	ne := *e
-	ne.items, ne.people, ne.groups = slices.Clone(e.items), slices.Clone(e.people), slices.Clone(e.groups)
-	ne.verdicts, ne.measures, ne.byPerson = maps.Clone(e.verdicts), maps.Clone(e.measures), maps.Clone(e.byPerson)
-	ne.apps, ne.pending = maps.Clone(e.apps), maps.Clone(e.pending)
+	ne.items, ne.people, ne.groups = e.items.share(), e.people.share(), slices.Clone(e.groups)
+	// The maps are copied only when the changes write in them.
+	if len(c.Organisations)+len(c.DeletedOrganisations) > 0 {
+		ne.verdicts = maps.Clone(e.verdicts)
+	}
+	if len(c.Measures)+len(c.DeletedMeasures) > 0 {
+		ne.measures, ne.byPerson, ne.pending = maps.Clone(e.measures), maps.Clone(e.byPerson), maps.Clone(e.pending)
+	}
+	if len(c.Applications)+len(c.DeletedApplications) > 0 {
+		ne.apps = maps.Clone(e.apps)
+	}
 	p := patcher{e: &ne, posts: map[int32]bool{}, people: map[int64]bool{}}
 	if err := p.apply(c); err != nil {
 		return nil, err
@@ -66,8 +74,8 @@ func (p *patcher) apply(c Changes) error {
 		orgs[id] = true
 	}
 	if len(orgs) > 0 {
-		for i := range e.items {
-			if it := &e.items[i]; it.ref.Kind == KindTIG && orgs[it.orgID] {
+		for i := int32(0); i < int32(e.items.len()); i++ {
+			if it := e.items.at(i); it.ref.Kind == KindTIG && orgs[it.orgID] {
 				p.posts[int32(i)] = true
 			}
 		}
@@ -78,7 +86,7 @@ func (p *patcher) apply(c Changes) error {
 			e.incomplete = true // a new post: proposed from the next build on
 			continue
 		}
-		if e.items[ii].loc != post.Location || e.items[ii].orgID != post.OrganisationID {
+		if e.items.at(ii).loc != post.Location || e.items.at(ii).orgID != post.OrganisationID {
 			return ErrRebuild
 		}
 		p.replace(ii, postItem(post, nil, false, 0, e.today))
@@ -95,7 +103,7 @@ func (p *patcher) apply(c Changes) error {
 			e.incomplete = true
 			continue
 		}
-		if e.items[ii].loc != o.Location || e.items[ii].prisonID != o.PrisonID {
+		if e.items.at(ii).loc != o.Location || e.items.at(ii).prisonID != o.PrisonID {
 			return ErrRebuild
 		}
 		p.replace(ii, offerItem(o))
@@ -131,7 +139,7 @@ func (p *patcher) apply(c Changes) error {
 		}
 	}
 	for ii := range p.posts {
-		it := &e.items[ii]
+		it := e.items.mut(ii)
 		before := it.load()
 		if v, ok := e.verdicts[it.orgID]; ok || e.allOrgs {
 			if !ok {
@@ -148,7 +156,7 @@ func (p *patcher) apply(c Changes) error {
 			e.incomplete = true // a new person: matched from the next build on
 			continue
 		}
-		old := &e.people[pi]
+		old := e.people.mut(pi)
 		np := newPerson(pp, nil, nil, nil, e.today, &e.cfg)
 		np.rome, np.skills, np.text, np.words = old.rome, old.skills, old.text, old.words
 		if e.tfidf != nil {
@@ -171,8 +179,9 @@ func (p *patcher) apply(c Changes) error {
 			continue
 		}
 		m, open := e.measureOf(id)
-		e.people[pi].place(m, open, e.today, &e.cfg)
-		e.people[pi].contract(contracts[id])
+		np := e.people.mut(pi)
+		np.place(m, open, e.today, &e.cfg)
+		np.contract(contracts[id])
 	}
 	return nil
 }
@@ -180,7 +189,7 @@ func (p *patcher) apply(c Changes) error {
 // replace puts a re-flattened item at ii, keeping what only scores read
 // (ROME, skills, text) and its load group, whose places and taken follow.
 func (p *patcher) replace(ii int32, it item) {
-	old := &p.e.items[ii]
+	old := p.e.items.mut(ii)
 	it.rome, it.skills, it.text, it.group = old.rome, old.skills, old.text, old.group
 	it.orgOK, it.orgState = old.orgOK, old.orgState
 	it.setPending(p.e.pending[it.ref.ID])
@@ -192,7 +201,7 @@ func (p *patcher) replace(ii int32, it item) {
 
 // remove closes a deleted item: it stays in the indexes, never proposed.
 func (p *patcher) remove(ii int32) {
-	it := p.e.items[ii]
+	it := *p.e.items.at(ii)
 	it.open, it.status, it.baseLeft, it.places, it.taken = false, "supprimé", 0, 0, 0
 	p.replace(ii, it)
 }
