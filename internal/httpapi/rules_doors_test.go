@@ -367,3 +367,44 @@ func TestEveryRuleAtEveryDoor(t *testing.T) {
 		}
 	}
 }
+
+// A CPIP may knowingly set aside the person's own declarations (here the
+// mobility radius), with a reason: the proposal passes, the override is in
+// the history and the audit log, and the judge's decision is not refused
+// for it. A rule of law cannot be set aside, and an override needs a
+// reason.
+func TestKnowingOverride(t *testing.T) {
+	c := rulecases.Case{Name: "beyond the radius", Rule: matching.RuleMobility,
+		Unlawful: func(w *rulecases.World) { w.Post.Location = rulecases.East(rulecases.Lyon, 12) }}
+	e := newRulesEnv(t, c.Apply(atigip.DateOf(time.Now()), false))
+	m := e.reload(t)
+	target := fmt.Sprintf("/api/measures/%d/transitions", m.ID)
+	body := func(override []string, reason string) map[string]any {
+		return map[string]any{"to": "proposed", "post_id": e.w.Post.ID, "start_date": e.today.AddDays(7).String(),
+			"version": m.Version, "override": override, "reason": reason}
+	}
+	tok := e.token(national)
+	r := e.do("POST", target, tok, body([]string{"minor_age"}, "Demande de la personne"))
+	wantStatus(t, r, 400)
+	if p := r.problem(t); len(p.Errors) != 1 || p.Errors[0].Field != "override" {
+		t.Fatalf("overriding the law: %+v", p)
+	}
+	r = e.do("POST", target, tok, body([]string{"mobility"}, ""))
+	wantStatus(t, r, 400)
+	r = e.do("POST", target, tok, body([]string{"mobility"}, "La personne a un véhicule prêté par sa famille"))
+	wantStatus(t, r, 200)
+	m = e.reload(t)
+	last := m.History[len(m.History)-1]
+	if !slices.Equal(last.Overrides, []string{"mobility"}) || !strings.Contains(last.Note, "véhicule") {
+		t.Fatalf("history %+v", last)
+	}
+	audits, err := e.store.Audits(t.Context(), atigip.AuditFilter{Subject: national.Subject})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(audits, func(a atigip.AuditEntry) bool { return a.Action == "override:mobility" && a.EntityID == m.ID }) {
+		t.Fatal("override not audited")
+	}
+	r = e.do("POST", target, e.token(atigip.Principal{Subject: "jap", Role: atigip.RoleMagistrate}), map[string]any{"to": "assigned", "version": m.Version})
+	wantStatus(t, r, 200)
+}
