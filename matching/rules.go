@@ -232,10 +232,18 @@ func (b *rulebook) violations(p *person, it *item, d float64, all bool, skip ...
 		out = append(out, x)
 		return !all
 	}
+	// The ranking only asks whether a pair breaks a rule: the sentence is
+	// written when it is read (all), which keeps fmt out of the hot path.
+	mk := func(r Rule, value, limit float64, format string, args ...any) Exclusion {
+		if !all {
+			return Exclusion{Rule: r}
+		}
+		return excl(r, value, limit, format, args...)
+	}
 	c := &b.cfg
 	pp := &p.p
 	kind := it.ref.Kind
-	if !it.open && add(excl(RuleOpen, 0, 0, "Le poste n'est pas ouvert aux affectations (statut : %s).", it.status)) {
+	if !it.open && add(mk(RuleOpen, 0, 0, "Le poste n'est pas ouvert aux affectations (statut : %s).", it.status)) {
 		return out
 	}
 	if it.left <= 0 {
@@ -243,65 +251,65 @@ func (b *rulebook) violations(p *person, it *item, d float64, all bool, skip ...
 		if it.pending > 0 {
 			msg = fmt.Sprintf("Le poste n'a plus de place disponible : %d place(s) tenue(s) par des propositions en attente de la décision du juge.", it.pending)
 		}
-		if add(excl(RulePlaces, 0, 0, "%s", msg)) {
+		if add(mk(RulePlaces, 0, 0, "%s", msg)) {
 			return out
 		}
 	}
 	if kind == KindTIG {
-		if pp.Detained && add(excl(RuleAudience, 0, 0, "La personne est détenue : l'exécution du TIG est suspendue pendant l'incarcération.")) {
+		if pp.Detained && add(mk(RuleAudience, 0, 0, "La personne est détenue : l'exécution du TIG est suspendue pendant l'incarcération.")) {
 			return out
 		}
-		if !p.toPlace && add(excl(RuleMeasure, 0, 0, "%s", p.noMeasure())) {
+		if !p.toPlace && add(mk(RuleMeasure, 0, 0, "%s", p.noMeasure())) {
 			return out
 		}
-		if it.orgOK < 0 && add(excl(RuleHabilitation, 0, 0, "La structure d'accueil n'est pas habilitée à accueillir des TIG (%s).", it.orgState)) {
+		if it.orgOK < 0 && add(mk(RuleHabilitation, 0, 0, "La structure d'accueil n'est pas habilitée à accueillir des TIG (%s).", it.orgState)) {
 			return out
 		}
 	} else {
-		if !pp.Detained && add(excl(RuleAudience, 0, 0, "Les postes de travail, formations et emplois à la sortie s'adressent aux personnes détenues.")) {
+		if !pp.Detained && add(mk(RuleAudience, 0, 0, "Les postes de travail, formations et emplois à la sortie s'adressent aux personnes détenues.")) {
 			return out
 		}
 		inside := kind == KindWork || kind == KindTraining
 		if inside && it.prisonID != pp.PrisonID &&
-			add(excl(RulePrison, 0, 0, "L'offre relève d'un autre établissement pénitentiaire que celui de la personne.")) {
+			add(mk(RulePrison, 0, 0, "L'offre relève d'un autre établissement pénitentiaire que celui de la personne.")) {
 			return out
 		}
 		// Work and training alike: the CPU's classement opens both, and
 		// the application route asks for it on both.
 		if inside && !pp.WorkCleared &&
-			add(excl(RuleWorkClearance, 0, 0, "La personne n'est pas classée au travail et en formation par la commission pluridisciplinaire unique (CPU).")) {
+			add(mk(RuleWorkClearance, 0, 0, "La personne n'est pas classée au travail et en formation par la commission pluridisciplinaire unique (CPU).")) {
 			return out
 		}
 	}
 	if kind == KindTIG || kind == KindRelease {
 		switch {
 		case !it.located || pp.Home.IsZero():
-			if add(excl(RuleMobility, 0, p.radius, "La distance ne peut être calculée : le poste ou le domicile n'est pas localisé.")) {
+			if add(mk(RuleMobility, 0, p.radius, "La distance ne peut être calculée : le poste ou le domicile n'est pas localisé.")) {
 				return out
 			}
 		case d > p.radius:
-			if add(excl(RuleMobility, d, p.radius, "Le poste est à %s km du domicile, au-delà du rayon de mobilité de %s km.", num(d), num(p.radius))) {
+			if add(mk(RuleMobility, d, p.radius, "Le poste est à %s km du domicile, au-delà du rayon de mobilité de %s km.", num(d), num(p.radius))) {
 				return out
 			}
 		}
 		if pp.PublicTransport && !it.transit &&
-			add(excl(RuleTransport, 0, 0, "La personne se déplace en transports en commun et le poste n'est pas desservi.")) {
+			add(mk(RuleTransport, 0, 0, "La personne se déplace en transports en commun et le poste n'est pas desservi.")) {
 			return out
 		}
 	}
 	if kind == KindTIG && p.minor {
-		if p.age >= 0 && p.age < MinTIGAge && add(excl(RuleMinorAge, float64(p.age), MinTIGAge, "Le TIG n'est possible qu'à partir de %d ans (la personne a %d ans).", MinTIGAge, p.age)) {
+		if p.age >= 0 && p.age < MinTIGAge && add(mk(RuleMinorAge, float64(p.age), MinTIGAge, "Le TIG n'est possible qu'à partir de %d ans (la personne a %d ans).", MinTIGAge, p.age)) {
 			return out
 		}
-		if !it.minors && add(excl(RuleMinors, 0, 0, "Le poste n'accueille pas de mineurs.")) {
+		if !it.minors && add(mk(RuleMinors, 0, 0, "Le poste n'accueille pas de mineurs.")) {
 			return out
 		}
 	}
 	if p.minor {
-		if it.night && add(excl(RuleYoungNight, 0, 0, "L'horaire comporte du travail entre 22 h et 6 h, interdit aux mineurs (code du travail, art. L3163-2).")) {
+		if it.night && add(mk(RuleYoungNight, 0, 0, "L'horaire comporte du travail entre 22 h et 6 h, interdit aux mineurs (code du travail, art. L3163-2).")) {
 			return out
 		}
-		if it.perDay > YoungMaxHoursPerDay && add(excl(RuleYoungHours, it.perDay, YoungMaxHoursPerDay,
+		if it.perDay > YoungMaxHoursPerDay && add(mk(RuleYoungHours, it.perDay, YoungMaxHoursPerDay,
 			"L'horaire prévoit %s h sur une journée : un mineur ne peut travailler plus de %d h par jour (code du travail, art. L3162-1).", num(it.perDay), YoungMaxHoursPerDay)) {
 			return out
 		}
@@ -310,56 +318,56 @@ func (b *rulebook) violations(p *person, it *item, d float64, all bool, skip ...
 			if other := pp.JobHoursPerWeek + p.contractWeek; other > 0 {
 				detail = fmt.Sprintf(" (%s h de l'offre et %s h d'emploi ou de contrats en cours)", num(it.hours), num(other))
 			}
-			if add(excl(RuleYoungHours, week, YoungMaxHoursPerWeek,
+			if add(mk(RuleYoungHours, week, YoungMaxHoursPerWeek,
 				"%s h par semaine%s : un mineur ne peut travailler plus de %d h par semaine (code du travail, art. L3162-1).", num(week), detail, YoungMaxHoursPerWeek)) {
 				return out
 			}
 		}
-		if it.stretch > YoungMaxStretchMinutes && add(excl(RuleYoungBreak, float64(it.stretch)/60, YoungMaxStretchMinutes/60.0,
+		if it.stretch > YoungMaxStretchMinutes && add(mk(RuleYoungBreak, float64(it.stretch)/60, YoungMaxStretchMinutes/60.0,
 			"L'horaire prévoit %s de travail sans pause de %d minutes : un mineur doit avoir une pause après %s (code du travail, art. L3162-3).",
 			hm(it.stretch), YoungBreakMinutes, hm(YoungMaxStretchMinutes))) {
 			return out
 		}
 	}
 	if why := medicalReasons(p, it); len(why) > 0 && !pp.Medical.CheckDone &&
-		add(excl(RuleMedicalCheck, 0, 0, "Une visite médicale préalable est obligatoire (%s) et n'a pas été faite.", strings.Join(why, ", "))) {
+		add(mk(RuleMedicalCheck, 0, 0, "Une visite médicale préalable est obligatoire (%s) et n'a pas été faite.", strings.Join(why, ", "))) {
 		return out
 	}
-	if pp.Medical.NoNightWork && it.night && add(excl(RuleMedicalRestriction, 0, 0, "Le poste comporte du travail de nuit, incompatible avec une restriction médicale de la personne.")) {
+	if pp.Medical.NoNightWork && it.night && add(mk(RuleMedicalRestriction, 0, 0, "Le poste comporte du travail de nuit, incompatible avec une restriction médicale de la personne.")) {
 		return out
 	}
-	if pp.Medical.NoRiskyWork && it.risky && add(excl(RuleMedicalRestriction, 0, 0, "Le poste est à risques, incompatible avec une restriction médicale de la personne.")) {
+	if pp.Medical.NoRiskyWork && it.risky && add(mk(RuleMedicalRestriction, 0, 0, "Le poste est à risques, incompatible avec une restriction médicale de la personne.")) {
 		return out
 	}
 	if kind == KindTIG && p.toPlace && !p.deadline.IsZero() {
-		if x, broken := b.deadline(p, it); broken && add(x) {
+		if x, broken := b.deadline(p, it, all); broken && add(x) {
 			return out
 		}
 	}
 	if !p.minor && (kind == KindTIG || kind == KindRelease) {
-		if it.perDay > AdultMaxHoursPerDay && add(excl(RuleDailyHours, it.perDay, AdultMaxHoursPerDay,
+		if it.perDay > AdultMaxHoursPerDay && add(mk(RuleDailyHours, it.perDay, AdultMaxHoursPerDay,
 			"L'horaire prévoit %s h sur une journée, au-delà de la durée quotidienne maximale de %d h (code du travail, art. L3121-18).", num(it.perDay), AdultMaxHoursPerDay)) {
 			return out
 		}
 		if pp.JobHoursPerWeek > 0 {
 			limit := c.LegalWeekHours + c.ExtraWeekHours
 			if total := it.hours + pp.JobHoursPerWeek; total > limit &&
-				add(excl(RuleWorkingWeek, total, limit, "Le poste (%s h) et l'emploi déclaré (%s h) font %s h par semaine, au-delà de la durée légale augmentée de 12 heures (%s h).",
+				add(mk(RuleWorkingWeek, total, limit, "Le poste (%s h) et l'emploi déclaré (%s h) font %s h par semaine, au-delà de la durée légale augmentée de 12 heures (%s h).",
 					num(it.hours), num(pp.JobHoursPerWeek), num(total), num(limit))) {
 				return out
 			}
-		} else if it.hours > AdultMaxHoursPerWeek && add(excl(RuleWorkingWeek, it.hours, AdultMaxHoursPerWeek,
+		} else if it.hours > AdultMaxHoursPerWeek && add(mk(RuleWorkingWeek, it.hours, AdultMaxHoursPerWeek,
 			"L'horaire prévoit %s h par semaine, au-delà de la durée hebdomadaire maximale de %d h (code du travail, art. L3121-20).", num(it.hours), AdultMaxHoursPerWeek)) {
 			return out
 		}
 	}
 	if kind != KindTIG && it.declared > 0 && it.schedHours > 0 && math.Abs(it.schedHours-it.declared) > scheduleTolerance &&
-		add(excl(RuleOfferSchedule, it.schedHours, it.declared, "L'horaire de l'offre compte %s h par semaine, mais l'offre en déclare %s : l'horaire et la durée doivent concorder.",
+		add(mk(RuleOfferSchedule, it.schedHours, it.declared, "L'horaire de l'offre compte %s h par semaine, mais l'offre en déclare %s : l'horaire et la durée doivent concorder.",
 			num(it.schedHours), num(it.declared))) {
 		return out
 	}
 	if (kind == KindWork || kind == KindTraining) && len(p.contracts) > 0 {
-		if ov := overlapHours(p.contracts, it.slots); ov > 0 && add(excl(RuleContracts, ov, 0,
+		if ov := overlapHours(p.contracts, it.slots); ov > 0 && add(mk(RuleContracts, ov, 0,
 			"L'horaire de l'offre chevauche sur %s h par semaine celui des contrats en cours de la personne.", num(ov))) {
 			return out
 		}
@@ -372,7 +380,7 @@ func (b *rulebook) violations(p *person, it *item, d float64, all bool, skip ...
 					msg = fmt.Sprintf("Le travail en détention est limité à %d heures par jour : %s h de l'offre et %s h de contrats en cours le %s font %s h.",
 						prisonMaxPerDay, num(it.days[day]), num(p.contractDays[day]), dayNames[day], num(total))
 				}
-				if add(excl(RulePrisonHours, total, prisonMaxPerDay, "%s", msg)) {
+				if add(mk(RulePrisonHours, total, prisonMaxPerDay, "%s", msg)) {
 					return out
 				}
 				break
@@ -384,7 +392,7 @@ func (b *rulebook) violations(p *person, it *item, d float64, all bool, skip ...
 				msg = fmt.Sprintf("Le travail en détention est limité à %d heures par semaine : %s h de l'offre et %s h de contrats en cours font %s h.",
 					prisonMaxPerWeek, num(it.hours), num(p.contractWeek), num(total))
 			}
-			if add(excl(RulePrisonHours, total, prisonMaxPerWeek, "%s", msg)) {
+			if add(mk(RulePrisonHours, total, prisonMaxPerWeek, "%s", msg)) {
 				return out
 			}
 		}
@@ -392,7 +400,7 @@ func (b *rulebook) violations(p *person, it *item, d float64, all bool, skip ...
 	if len(p.slots) > 0 && it.hours > 0 {
 		need := min(c.MinOverlapHours, it.hours)
 		if ov := overlapHours(p.slots, it.slots); ov < need &&
-			add(excl(RuleAvailability, ov, need, "Les horaires du poste ne recoupent les disponibilités de la personne que sur %s h par semaine (minimum %s h).", num(ov), num(need))) {
+			add(mk(RuleAvailability, ov, need, "Les horaires du poste ne recoupent les disponibilités de la personne que sur %s h par semaine (minimum %s h).", num(ov), num(need))) {
 			return out
 		}
 	}
@@ -419,7 +427,7 @@ func rate(p *person, it *item) (h float64, within bool) {
 // (today + the start delay) and the deadline, at the rate the person can
 // attend. The exclusion's Value is the days the hours need, its Limit the
 // days there are; the sentence states both, with the delay.
-func (b *rulebook) deadline(p *person, it *item) (Exclusion, bool) {
+func (b *rulebook) deadline(p *person, it *item, explain bool) (Exclusion, bool) {
 	c := &b.cfg
 	start := b.today.AddDays(c.StartDelayDays)
 	avail := daysBetween(start.Time, p.deadline.Time)
@@ -435,6 +443,9 @@ func (b *rulebook) deadline(p *person, it *item) (Exclusion, bool) {
 	need := int(math.Ceil(p.left / h * 7))
 	if need <= avail {
 		return Exclusion{}, false
+	}
+	if !explain {
+		return Exclusion{Rule: RuleDeadline}, true
 	}
 	pace := fmt.Sprintf("%s h par semaine", num(h))
 	if within {
