@@ -35,12 +35,23 @@ type Assignment struct {
 	Method    string     `json:"method"`    // "min_cost_flow" or "greedy"
 	Proposals []Proposal `json:"proposals"` // one per placed person, by person id
 	Unplaced  []int64    `json:"unplaced"`  // people without a proposal
+	// WhyUnplaced says why, for each of them, in Unplaced order.
+	WhyUnplaced []Why `json:"why_unplaced"`
 	// Objective is what the method maximises: Σ (PlacementBonus + score),
 	// the load term of each proposal being its marginal value (the k-th
 	// person sent to an organisation counts its occupancy after k−1).
 	Objective  float64 `json:"objective"`
 	TotalScore float64 `json:"total_score"` // Σ score
 	Stats      Stats   `json:"stats"`
+}
+
+// Why is why a person of an assignment has no proposal: the lawful posts
+// went to others, or none is lawful, and then the nearest post or offer
+// in reach with every rule it breaks (the ranking's sentences).
+type Why struct {
+	PersonID int64     `json:"person_id"`
+	Reason   string    `json:"reason"`
+	Nearest  *Proposal `json:"nearest,omitempty"`
 }
 
 // Stats describe an assignment for the evaluation.
@@ -66,6 +77,7 @@ const valueScale = 1e6
 
 // problem is the candidate graph shared by both methods.
 type problem struct {
+	kinds   []ItemKind
 	people  []int32   // engine person indices, by person id
 	items   []int32   // engine item indices of the local items
 	itemGrp []int32   // local item → local group
@@ -140,7 +152,7 @@ func (e *Engine) buildProblem(ctx context.Context, req AssignRequest, people []i
 	if len(kinds) == 0 {
 		kinds = []ItemKind{KindTIG}
 	}
-	pr := &problem{people: people}
+	pr := &problem{people: people, kinds: kinds}
 	total := 2 * max(1, len(people)) // two steps per person: candidates, then solving
 	k := req.Candidates
 	if k == 0 {
@@ -316,7 +328,7 @@ func (e *Engine) preparing(ctx context.Context, req AssignRequest, progress Prog
 // result turns local choices (candidate index per person, −1 unplaced)
 // into proposals with the load term at its marginal value.
 func (e *Engine) result(method string, pr *problem, asg []int32, start time.Time) *Assignment {
-	a := &Assignment{Method: method, Proposals: []Proposal{}, Unplaced: []int64{}}
+	a := &Assignment{Method: method, Proposals: []Proposal{}, Unplaced: []int64{}, WhyUnplaced: []Why{}}
 	perGroup := make([]int, len(pr.groups))
 	var obj int64
 	var dists []float64
@@ -325,6 +337,7 @@ func (e *Engine) result(method string, pr *problem, asg []int32, start time.Time
 		pi := pr.people[n]
 		if c < 0 {
 			a.Unplaced = append(a.Unplaced, (*e.people.at(pi)).p.ID)
+			a.WhyUnplaced = append(a.WhyUnplaced, e.why(pi, pr.kinds, len(pr.cands[n])))
 			continue
 		}
 		cd := &pr.cands[n][c]
@@ -373,6 +386,31 @@ func (e *Engine) result(method string, pr *problem, asg []int32, start time.Time
 	st.LoadGini = Gini(occ)
 	st.Seconds = time.Since(start).Seconds()
 	return a
+}
+
+// why explains that person pi is unplaced, who had lawful candidates.
+func (e *Engine) why(pi int32, kinds []ItemKind, lawful int) Why {
+	p := e.people.at(pi)
+	w := Why{PersonID: p.p.ID}
+	if lawful > 0 {
+		w.Reason = fmt.Sprintf("Les %d poste(s) possible(s) ont été proposés à d'autres personnes par cette affectation.", lawful)
+		return w
+	}
+	best, found := scored{}, false
+	e.candidatesOf(p, kinds, e.cfg.ExcludedRadiusFactor, func(i int32) {
+		d := e.distance(p, e.items.at(i))
+		if !found || d < best.d || (d == best.d && cmpRef(e.items.at(i).ref, e.items.at(best.item).ref) < 0) {
+			best, found = scored{item: i, person: pi, d: d}, true
+		}
+	})
+	if !found {
+		w.Reason = "Aucun poste ni offre dans la zone de recherche."
+		return w
+	}
+	near := e.excludedList([]scored{best}, 1)[0]
+	w.Nearest = &near
+	w.Reason = "Aucun poste possible ; le plus proche est exclu : " + near.Exclusions[0].Message
+	return w
 }
 
 func meanP95(xs []float64) (mean, p95 float64) {

@@ -641,15 +641,18 @@ func (m *MatchingModule) disclosed(c *fiber.Ctx, s *Server, res *matching.Assign
 	}
 	in := snap.perimeter(c.UserContext(), s, s.Principal(c))
 	out := *res
-	out.Proposals, out.Unplaced = []matching.Proposal{}, []int64{}
+	out.Proposals, out.Unplaced, out.WhyUnplaced = []matching.Proposal{}, []int64{}, []matching.Why{}
 	for _, p := range res.Proposals {
 		if in(p.PersonID) {
 			out.Proposals = append(out.Proposals, p)
 		}
 	}
-	for _, id := range res.Unplaced {
+	for k, id := range res.Unplaced {
 		if in(id) {
 			out.Unplaced = append(out.Unplaced, id)
+			if k < len(res.WhyUnplaced) {
+				out.WhyUnplaced = append(out.WhyUnplaced, res.WhyUnplaced[k])
+			}
 		}
 	}
 	for _, p := range out.Proposals {

@@ -136,7 +136,17 @@ func (e *rulesEnv) job(t *testing.T, c rulecases.Case) refusal {
 		t.Fatalf("job %+v", st)
 	}
 	placed := slices.ContainsFunc(st.Result.Proposals, func(p matching.Proposal) bool { return p.PersonID == subject.ID && p.Item == ref })
-	return refusal{refused: !placed}
+	out := refusal{refused: !placed}
+	for _, w := range st.Result.WhyUnplaced {
+		if w.PersonID == subject.ID && w.Nearest != nil && w.Nearest.Item == ref {
+			for _, x := range w.Nearest.Exclusions {
+				if x.Rule == c.Rule {
+					out.sentence = x.Message
+				}
+			}
+		}
+	}
+	return out
 }
 
 // conflict reads a 409 of a committing door: the rule's field error.
@@ -289,15 +299,13 @@ func expected(t *testing.T, w *rulecases.World, c rulecases.Case, m *atigip.Meas
 }
 
 // outside tells whether the case's unlawful side takes the pair out of
-// what a ranking door examines, so that it gives no sentence about it:
-// work and training are looked for in the person's establishment only
-// (not detained, another establishment), and a post's candidates are
-// people outside with a measure to place.
+// what a ranking door (or the job's reasons) examines, so that it gives
+// no sentence about it: work and training are looked for in the person's
+// establishment only (not detained, another establishment), and a post's
+// candidates are people outside with a measure to place.
 func outside(door matching.Door, c rulecases.Case) bool {
 	switch door {
-	case matching.DoorJob:
-		return true // the job's result names the placed, not why the others are not
-	case matching.DoorRanking, matching.DoorCandidates:
+	case matching.DoorRanking, matching.DoorCandidates, matching.DoorJob:
 		if c.Side == rulecases.SidePrison && (c.Rule == matching.RuleAudience || c.Rule == matching.RulePrison) {
 			return true
 		}
