@@ -179,6 +179,9 @@ type person struct {
 	toPlace  bool    // has a TIG measure to place
 	left     float64 // hours left on it
 	deadline atigip.Date
+	// daysAvail is the days from the first possible day (today + the start
+	// delay) to the deadline, computed once per person.
+	daysAvail int
 	// state and stateLeft describe the person's open measure when none is
 	// to place, for the sentence of rule measure.
 	state     atigip.MeasureState
@@ -304,12 +307,13 @@ func newPerson(pp *atigip.Person, m, open *atigip.Measure, contracts []*item, to
 // place sets the measure facts of p (and its minority, which a measure
 // followed by the PJJ tells when the birth date is unknown).
 func (p *person) place(m, open *atigip.Measure, today atigip.Date, cfg *Config) {
-	p.toPlace, p.left, p.deadline, p.urgency, p.state, p.stateLeft = false, 0, atigip.Date{}, 0, "", 0
+	p.toPlace, p.left, p.deadline, p.urgency, p.state, p.stateLeft, p.daysAvail = false, 0, atigip.Date{}, 0, "", 0, 0
 	measureMinor := (m != nil && m.Minor) || (open != nil && open.Minor)
 	p.minor, p.age = MinorAt(&atigip.Person{BirthDate: p.birth, Minor: p.flagMinor}, measureMinor, today)
 	if m != nil {
 		p.toPlace, p.left, p.deadline = true, m.HoursLeft(), m.Deadline(today)
 		if !p.deadline.IsZero() {
+			p.daysAvail = daysBetween(today.AddDays(cfg.StartDelayDays).Time, p.deadline.Time)
 			days := float64(daysBetween(today.Time, p.deadline.Time))
 			p.urgency = min(1, max(0, 1-days/float64(cfg.UrgencyHorizonDays)))
 		}

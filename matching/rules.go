@@ -429,8 +429,7 @@ func rate(p *person, it *item) (h float64, within bool) {
 // days there are; the sentence states both, with the delay.
 func (b *rulebook) deadline(p *person, it *item, explain bool) (Exclusion, bool) {
 	c := &b.cfg
-	start := b.today.AddDays(c.StartDelayDays)
-	avail := daysBetween(start.Time, p.deadline.Time)
+	avail := p.daysAvail
 	h, within := rate(p, it)
 	if h <= 0 {
 		what := "Le poste n'a pas d'horaire hebdomadaire"
@@ -447,6 +446,7 @@ func (b *rulebook) deadline(p *person, it *item, explain bool) (Exclusion, bool)
 	if !explain {
 		return Exclusion{Rule: RuleDeadline}, true
 	}
+	start := b.today.AddDays(c.StartDelayDays)
 	pace := fmt.Sprintf("%s h par semaine", num(h))
 	if within {
 		pace += " (heures du poste pendant les disponibilités de la personne)"
