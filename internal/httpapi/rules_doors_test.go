@@ -416,3 +416,23 @@ func TestKnowingOverride(t *testing.T) {
 	r = e.do("POST", target, e.token(atigip.Principal{Subject: "jap", Role: atigip.RoleMagistrate}), map[string]any{"to": "assigned", "version": m.Version})
 	wantStatus(t, r, 200)
 }
+
+// Filing an application applies the rulebook's filing rules with its
+// sentences: a detainee not cleared by the CPU cannot apply to a training,
+// as the engine does not propose it.
+func TestFilingAgreesWithTheEngine(t *testing.T) {
+	var c rulecases.Case
+	for _, x := range rulecases.Cases() {
+		if x.Rule == matching.RuleWorkClearance && strings.Contains(x.Name, "training") {
+			c = x
+		}
+	}
+	e := newRulesEnv(t, c.Apply(atigip.DateOf(time.Now()), false))
+	staff := e.token(atigip.Principal{Subject: "greffe", Role: atigip.RolePrisonStaff, PrisonID: e.w.Prison.ID})
+	r := e.do("POST", fmt.Sprintf("/api/offers/%d/applications", e.w.Offer.ID), staff, map[string]any{"person_id": e.w.Detainee.ID})
+	got := conflict(t, r, c.Rule)
+	ranked := e.rank(t, c)
+	if !got.refused || !ranked.refused || got.sentence == "" || got.sentence != ranked.sentence {
+		t.Fatalf("filing %+v, ranking %+v", got, ranked)
+	}
+}

@@ -220,9 +220,6 @@ func (s *Service) ApplyTo(ctx context.Context, p atigip.Principal, offerID, pers
 		if err != nil {
 			return err
 		}
-		if err := lawfulFiling(pe, o, a.today(), s.Rules); err != nil {
-			return err
-		}
 		apps, err := offerApps(ctx, tx, offerID)
 		if err != nil {
 			return err
