@@ -35,12 +35,23 @@ type Assignment struct {
 	Method    string     `json:"method"`    // "min_cost_flow" or "greedy"
 	Proposals []Proposal `json:"proposals"` // one per placed person, by person id
 	Unplaced  []int64    `json:"unplaced"`  // people without a proposal
+	// WhyUnplaced says why, for each of them, in Unplaced order.
+	WhyUnplaced []Why `json:"why_unplaced"`
 	// Objective is what the method maximises: Σ (PlacementBonus + score),
 	// the load term of each proposal being its marginal value (the k-th
 	// person sent to an organisation counts its occupancy after k−1).
 	Objective  float64 `json:"objective"`
 	TotalScore float64 `json:"total_score"` // Σ score
 	Stats      Stats   `json:"stats"`
+}
+
+// Why is why a person of an assignment has no proposal: the lawful posts
+// went to others, or none is lawful, and then the nearest post or offer
+// in reach with every rule it breaks (the ranking's sentences).
+type Why struct {
+	PersonID int64     `json:"person_id"`
+	Reason   string    `json:"reason"`
+	Nearest  *Proposal `json:"nearest,omitempty"`
 }
 
 // Stats describe an assignment for the evaluation.
@@ -66,6 +77,7 @@ const valueScale = 1e6
 
 // problem is the candidate graph shared by both methods.
 type problem struct {
+	kinds   []ItemKind
 	people  []int32   // engine person indices, by person id
 	items   []int32   // engine item indices of the local items
 	itemGrp []int32   // local item → local group
@@ -105,7 +117,7 @@ func (e *Engine) Population(req AssignRequest) ([]int64, error) {
 	}
 	ids := make([]int64, len(pis))
 	for k, pi := range pis {
-		ids[k] = e.people[pi].p.ID
+		ids[k] = (*e.people.at(pi)).p.ID
 	}
 	return ids, nil
 }
@@ -126,8 +138,8 @@ func (e *Engine) population(req AssignRequest) ([]int32, error) {
 		return out, nil
 	}
 	tig := len(req.Kinds) == 0 || slices.Contains(req.Kinds, KindTIG)
-	for pi := range e.people {
-		p := &e.people[pi]
+	for pi := int32(0); pi < int32(e.people.len()); pi++ {
+		p := (e.people.at(pi))
 		if ((tig && !p.p.Detained && p.toPlace) || (!tig && p.p.Detained)) && (req.Only == nil || req.Only(p.p.ID)) {
 			out = append(out, int32(pi))
 		}
@@ -140,7 +152,7 @@ func (e *Engine) buildProblem(ctx context.Context, req AssignRequest, people []i
 	if len(kinds) == 0 {
 		kinds = []ItemKind{KindTIG}
 	}
-	pr := &problem{people: people}
+	pr := &problem{people: people, kinds: kinds}
 	total := 2 * max(1, len(people)) // two steps per person: candidates, then solving
 	k := req.Candidates
 	if k == 0 {
@@ -161,10 +173,10 @@ func (e *Engine) buildProblem(ctx context.Context, req AssignRequest, people []i
 		go func() {
 			defer wg.Done()
 			for n := range next {
-				p := &e.people[pr.people[n]]
+				p := (e.people.at(pr.people[n]))
 				var fs []scored
 				e.candidatesOf(p, kinds, 1, func(i int32) {
-					it := &e.items[i]
+					it := (e.items.at(i))
 					d := e.distance(p, it)
 					if len(e.violations(p, it, d, false)) == 0 {
 						fs = append(fs, scored{item: i, person: pr.people[n], d: d, r: e.terms(p, it, d)})
@@ -211,8 +223,8 @@ feed:
 				li = int32(len(pr.items))
 				localItem[s.item] = li
 				pr.items = append(pr.items, s.item)
-				pr.caps = append(pr.caps, int32(e.items[s.item].left))
-				eg := int32(e.items[s.item].group)
+				pr.caps = append(pr.caps, int32((*e.items.at(s.item)).left))
+				eg := int32((*e.items.at(s.item)).group)
 				lg, ok := localGroup[eg]
 				if !ok {
 					lg = int32(len(pr.groups))
@@ -275,7 +287,7 @@ func (e *Engine) AssignGreedy(ctx context.Context, req AssignRequest, progress P
 		if x.d != y.d {
 			return cmp.Compare(x.d, y.d)
 		}
-		if c := cmpRef(e.items[pr.items[x.item]].ref, e.items[pr.items[y.item]].ref); c != 0 {
+		if c := cmpRef((*e.items.at(pr.items[x.item])).ref, (*e.items.at(pr.items[y.item])).ref); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.n, b.n)
@@ -316,7 +328,7 @@ func (e *Engine) preparing(ctx context.Context, req AssignRequest, progress Prog
 // result turns local choices (candidate index per person, −1 unplaced)
 // into proposals with the load term at its marginal value.
 func (e *Engine) result(method string, pr *problem, asg []int32, start time.Time) *Assignment {
-	a := &Assignment{Method: method, Proposals: []Proposal{}, Unplaced: []int64{}}
+	a := &Assignment{Method: method, Proposals: []Proposal{}, Unplaced: []int64{}, WhyUnplaced: []Why{}}
 	perGroup := make([]int, len(pr.groups))
 	var obj int64
 	var dists []float64
@@ -324,12 +336,14 @@ func (e *Engine) result(method string, pr *problem, asg []int32, start time.Time
 	for n, c := range asg {
 		pi := pr.people[n]
 		if c < 0 {
-			a.Unplaced = append(a.Unplaced, e.people[pi].p.ID)
+			a.Unplaced = append(a.Unplaced, (*e.people.at(pi)).p.ID)
+			a.WhyUnplaced = append(a.WhyUnplaced, e.why(pi, pr.kinds, len(pr.cands[n])))
 			continue
 		}
 		cd := &pr.cands[n][c]
 		g := pr.itemGrp[cd.item]
-		m := e.marginal(pr.groups[g], perGroup[g])
+		sent := perGroup[g]
+		m := e.marginal(pr.groups[g], sent)
 		perGroup[g]++
 		obj += cd.v + m
 		s := scored{item: pr.items[cd.item], person: pi, d: cd.d, r: cd.r}
@@ -338,7 +352,7 @@ func (e *Engine) result(method string, pr *problem, asg []int32, start time.Time
 			s.r[6] = cd.r[6]
 		}
 		s.score = s.r.total(&e.w)
-		prop := e.proposal(&s)
+		prop := e.proposal(&s, sent)
 		prop.Rank = 1
 		a.Proposals = append(a.Proposals, prop)
 		a.TotalScore += s.score
@@ -372,6 +386,31 @@ func (e *Engine) result(method string, pr *problem, asg []int32, start time.Time
 	st.LoadGini = Gini(occ)
 	st.Seconds = time.Since(start).Seconds()
 	return a
+}
+
+// why explains that person pi is unplaced, who had lawful candidates.
+func (e *Engine) why(pi int32, kinds []ItemKind, lawful int) Why {
+	p := e.people.at(pi)
+	w := Why{PersonID: p.p.ID}
+	if lawful > 0 {
+		w.Reason = fmt.Sprintf("Les %d poste(s) possible(s) ont été proposés à d'autres personnes par cette affectation.", lawful)
+		return w
+	}
+	best, found := scored{}, false
+	e.candidatesOf(p, kinds, e.cfg.ExcludedRadiusFactor, func(i int32) {
+		d := e.distance(p, e.items.at(i))
+		if !found || d < best.d || (d == best.d && cmpRef(e.items.at(i).ref, e.items.at(best.item).ref) < 0) {
+			best, found = scored{item: i, person: pi, d: d}, true
+		}
+	})
+	if !found {
+		w.Reason = "Aucun poste ni offre dans la zone de recherche."
+		return w
+	}
+	near := e.excludedList([]scored{best}, 1)[0]
+	w.Nearest = &near
+	w.Reason = "Aucun poste possible ; le plus proche est exclu : " + near.Exclusions[0].Message
+	return w
 }
 
 func meanP95(xs []float64) (mean, p95 float64) {

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/atigip/atigip360/internal/atigip"
 )
 
 // National sizes of the issue: 31,000 posts, 20,000 profiles (16,000
@@ -186,4 +188,28 @@ func BenchmarkEngineHeap(b *testing.B) {
 		runtime.KeepAlive(e)
 	}
 	b.ReportMetric(mb, "engine-MB")
+}
+
+// BenchmarkPatchNational patches the national demo engine with one post
+// closed (and reopened), as the server does on the request after a write:
+// the time a change takes to reach the rules (patch-ms).
+func BenchmarkPatchNational(b *testing.B) {
+	d := demoData(b, 1)
+	e, err := New(d, Options{Today: atigip.DateOf(demoNow)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	post := *d.Posts[len(d.Posts)/2]
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		p := post
+		if i%2 == 0 {
+			p.Status = atigip.PostClosed
+		}
+		if _, err := e.Patch(Changes{Posts: []*atigip.Post{&p}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(time.Since(start).Microseconds())/1000/float64(b.N), "patch-ms")
 }

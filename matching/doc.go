@@ -10,11 +10,18 @@
 //
 // Every proposal goes through three layers:
 //
-//   - hard constraints (rules.go): each a named Rule with a French sentence;
-//     a post that breaks one is excluded, and the exclusion can be asked for;
+//   - hard constraints (rules.go, law.go): the rulebook, each a named Rule
+//     with its legal reference and a French sentence; a post that breaks
+//     one is excluded, and the exclusion can be asked for. The same code
+//     guards every step that commits a person (Check, door.go: the
+//     proposal, the judge's decision, the governor's acceptance, a
+//     transfer), so the doors refuse with the sentences the ranking shows;
 //   - a score (score.go): a weighted sum of visible terms, weights in one
 //     Config with documented defaults;
 //   - an explanation: the terms as data and a short French sentence.
+//
+// An engine is patched in milliseconds with the records changed since it
+// was built (Patch, patch.go), so that the rules see a change at once.
 //
 // Global assignment (assign.go) maximises the total value of the proposals
 // under the places left and the hard constraints, exactly, by successive

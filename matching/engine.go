@@ -24,21 +24,35 @@ type Options struct {
 // Engine answers matching queries over one snapshot of the data. It is
 // immutable once built and safe for concurrent use.
 type Engine struct {
-	cfg     Config
+	rulebook
 	w       raw
-	today   atigip.Date
 	text    TextScorer
 	tfidf   *TFIDF // built-in text fit (nil when Text is external), without its documents
-	items   []item
+	items   cow[item]
 	byRef   map[int64]int32 // by refKey
 	groups  []group
-	people  []person
+	people  cow[person]
 	byID    map[int64]int32
 	grid    grid              // located TIG posts and jobs at release
 	inside  map[int64][]int32 // work and training offers by prison
 	lost    []int32           // TIG posts and jobs at release without a location
 	maxRad  float64
 	builtAt time.Time
+	// What Patch needs to flatten changes again without the records.
+	verdicts map[int64]verdict         // organisations' habilitation
+	allOrgs  bool                      // Data.AllOrganisations
+	measures map[int64]*atigip.Measure // without their history
+	byPerson map[int64][]int64         // measure ids per person
+	apps     map[int64]appFacts        // applications
+	pending  map[int64]int             // proposals awaiting the judge, per post
+	// incomplete: a patch left new records out (Incomplete).
+	incomplete bool
+}
+
+// appFacts is what the rules read of an application.
+type appFacts struct {
+	person, offer int64
+	accepted      bool
 }
 
 // New builds an Engine from d. The slices of d are read, never kept
@@ -56,16 +70,18 @@ func New(d Data, o Options) (*Engine, error) {
 		today = atigip.DateOf(time.Now())
 	}
 	n := len(d.Posts) + len(d.Offers)
-	e := &Engine{cfg: cfg, today: today, text: o.Text, byRef: make(map[int64]int32, n), byID: make(map[int64]int32, len(d.People)),
-		items:  make([]item, 0, n), // exact: append would leave up to half unused
+	e := &Engine{rulebook: rulebook{cfg: cfg, today: today}, text: o.Text, byRef: make(map[int64]int32, n), byID: make(map[int64]int32, len(d.People)),
 		inside: map[int64][]int32{}, builtAt: time.Now()}
 	e.w = e.weights()
 	skills := newSkillTable()
 
 	orgs := map[int64]*atigip.Organisation{}
+	e.verdicts = make(map[int64]verdict, len(d.Organisations))
 	for _, org := range d.Organisations {
 		orgs[org.ID] = org
+		e.verdicts[org.ID] = verdictOf(org, today)
 	}
+	e.allOrgs = d.AllOrganisations || len(d.Organisations) > 0
 	groupOf := map[[2]int64]int{} // (kind tag, id) → group index
 	groupIdx := func(tag, id int64) int {
 		k := [2]int64{tag, id}
@@ -79,48 +95,38 @@ func New(d Data, o Options) (*Engine, error) {
 	}
 	texts := map[Ref]string{}
 
+	// Proposals awaiting the judge hold their place: the engine never
+	// offers it to someone else (no overbooking).
+	pending := map[int64]int{}
+	e.measures, e.byPerson = make(map[int64]*atigip.Measure, len(d.Measures)), map[int64][]int64{}
+	for _, m := range d.Measures {
+		if m.State == atigip.MeasureProposed && m.PostID > 0 {
+			pending[m.PostID]++
+		}
+		e.measures[m.ID] = withoutHistory(m)
+		e.byPerson[m.PersonID] = append(e.byPerson[m.PersonID], m.ID)
+	}
+	e.pending = pending
 	posts := slices.Clone(d.Posts)
 	slices.SortFunc(posts, func(a, b *atigip.Post) int { return cmp.Compare(a.ID, b.ID) })
 	for _, p := range posts {
-		it := item{ref: Ref{KindTIG, p.ID}, title: p.Title, orgID: p.OrganisationID, loc: p.Location,
-			located: !p.Location.IsZero(), minors: p.MinorsAccepted, medical: p.MedicalCheck, risky: p.Risky,
-			care: p.CareSetting, transit: p.PublicTransport, open: p.Status == atigip.PostOpen,
-			status: atigip.PostStatuses[p.Status], left: p.PlacesLeft()}
+		org := orgs[p.OrganisationID]
+		it := postItem(p, org, e.allOrgs, pending[p.ID], today)
 		it.rome = skills.romeRefs(p.ROMECodes)
 		it.skills = skills.skillSet(p.Skills, it.rome)
-		it.slots = parseSlots(p.Schedule)
-		it.hours, it.perDay, it.night = p.Schedule.HoursPerWeek(), p.Schedule.MaxHoursPerDay(), p.Schedule.NightWork()
-		if org, ok := orgs[p.OrganisationID]; ok {
-			it.orgOK = 1
-			switch {
-			case !org.Active:
-				it.orgOK, it.orgState = -1, "partenaire archivé"
-			case org.Habilitation.Status != atigip.HabHabilitated:
-				it.orgOK, it.orgState = -1, strings.ToLower(atigip.HabilitationStatuses[org.Habilitation.Status])
-			case org.Habilitation.ExpiresAt != nil && org.Habilitation.ExpiresAt.Before(today.Time):
-				it.orgOK, it.orgState = -1, "habilitation expirée"
-			}
-		}
 		it.group = groupIdx(1, p.OrganisationID)
 		g := &e.groups[it.group]
 		g.places += p.Places
-		g.taken += min(p.PlacesTaken, p.Places)
+		g.taken += it.load()
 		texts[it.ref] = itemText(p.Title, p.Description, it.rome)
 		e.addItem(it)
 	}
 	offers := slices.Clone(d.Offers)
 	slices.SortFunc(offers, func(a, b *atigip.Offer) int { return cmp.Compare(a.ID, b.ID) })
 	for _, o := range offers {
-		it := item{ref: Ref{ItemKind(o.OfferKind), o.ID}, title: o.Title, prisonID: o.PrisonID, loc: o.Location,
-			located: !o.Location.IsZero(), transit: true, open: o.Status == atigip.OfferOpen,
-			status: atigip.OfferStatuses[o.Status], left: o.PlacesLeft(), orgOK: 0}
+		it := offerItem(o)
 		it.rome = skills.romeRefs(o.ROMECodes)
 		it.skills = skills.skillSet(o.Skills, it.rome)
-		it.slots = parseSlots(o.Schedule)
-		it.hours, it.perDay, it.night = o.HoursPerWeek, o.Schedule.MaxHoursPerDay(), o.Schedule.NightWork()
-		if it.hours == 0 {
-			it.hours = o.Schedule.HoursPerWeek()
-		}
 		if o.OfferKind == atigip.OfferRelease {
 			it.group = groupIdx(3, o.ID)
 		} else {
@@ -128,24 +134,20 @@ func New(d Data, o Options) (*Engine, error) {
 		}
 		g := &e.groups[it.group]
 		g.places += o.Places
-		g.taken += min(o.PlacesTaken, o.Places)
+		g.taken += it.load()
 		texts[it.ref] = itemText(o.Title, o.Description, it.rome)
 		e.addItem(it)
 	}
 
-	measures := map[int64]*atigip.Measure{}
-	for _, m := range d.Measures {
-		// The measure to place: the oldest placeable one (lowest id).
-		if placeable(m) {
-			if cur, ok := measures[m.PersonID]; !ok || m.ID < cur.ID {
-				measures[m.PersonID] = m
-			}
-		}
+	e.apps = make(map[int64]appFacts, len(d.Applications))
+	for _, a := range d.Applications {
+		e.apps[a.ID] = appFacts{person: a.PersonID, offer: a.OfferID, accepted: a.State == atigip.AppAccepted}
 	}
+	contracts := e.contractItems()
 	if o.Text == nil {
 		e.tfidf = NewTFIDF(texts)
-		for i := range e.items {
-			e.items[i].text = e.tfidf.docs[e.items[i].ref]
+		for i := int32(0); i < int32(e.items.len()); i++ {
+			(*e.items.at(i)).text = e.tfidf.docs[(*e.items.at(i)).ref]
 		}
 		// The items hold their vectors; the engine keeps of the index only
 		// what people's texts are vectorised with.
@@ -153,25 +155,13 @@ func New(d Data, o Options) (*Engine, error) {
 	}
 	people := slices.Clone(d.People)
 	slices.SortFunc(people, func(a, b *atigip.Person) int { return cmp.Compare(a.ID, b.ID) })
-	e.people = make([]person, 0, len(people))
 	vecs := map[string]vec{} // people's texts repeat: one vector each
 	for _, pp := range people {
-		p := person{p: profileOf(pp), age: pp.AgeAt(today.Time), radius: pp.Mobility.RadiusKm}
-		if p.radius <= 0 {
-			p.radius = cfg.DefaultRadiusKm
-		}
+		m, open := e.measureOf(pp.ID)
+		p := newPerson(pp, m, open, contracts[pp.ID], today, &cfg)
 		e.maxRad = max(e.maxRad, p.radius)
 		p.rome = skills.romeRefs(pp.ROMECodes)
 		p.skills = skills.skillSet(pp.Skills, p.rome)
-		p.slots = parseSlots(pp.Availability)
-		p.avail = pp.Availability.HoursPerWeek()
-		if m, ok := measures[pp.ID]; ok {
-			p.toPlace, p.left, p.deadline = true, m.HoursLeft(), m.Deadline(today)
-			if !p.deadline.IsZero() {
-				days := float64(daysBetween(today.Time, p.deadline.Time))
-				p.urgency = min(1, max(0, 1-days/float64(cfg.UrgencyHorizonDays)))
-			}
-		}
 		if e.tfidf != nil {
 			text := personText(pp)
 			v, ok := vecs[text]
@@ -183,14 +173,66 @@ func New(d Data, o Options) (*Engine, error) {
 		} else {
 			p.words = personText(pp)
 		}
-		e.byID[pp.ID] = int32(len(e.people))
-		e.people = append(e.people, p)
+		e.byID[pp.ID] = int32(e.people.len())
+		e.people.add(p)
 	}
 	return e, nil
 }
 
+// withoutHistory is a copy of m without its history, which the rules do
+// not read (and which is most of a measure's memory).
+func withoutHistory(m *atigip.Measure) *atigip.Measure {
+	c := *m
+	c.History = nil
+	return &c
+}
+
+// measureOf returns the person's measure to place (the oldest placeable
+// one) or, when none is, the measure that says why (laterOpen).
+func (e *Engine) measureOf(personID int64) (toPlace, open *atigip.Measure) {
+	for _, id := range e.byPerson[personID] {
+		m := e.measures[id]
+		if placeable(m) {
+			if toPlace == nil || m.ID < toPlace.ID {
+				toPlace = m
+			}
+		} else if open == nil || laterOpen(m, open) {
+			open = m
+		}
+	}
+	if toPlace != nil {
+		open = nil
+	}
+	return toPlace, open
+}
+
+// contractItems returns the items of every person's current contracts.
+func (e *Engine) contractItems() map[int64][]*item {
+	out := map[int64][]*item{}
+	for _, a := range e.apps {
+		if ii, ok := e.byRef[refKey(Ref{KindWork, a.offer})]; ok && a.accepted {
+			out[a.person] = append(out[a.person], (e.items.at(ii)))
+		} else if ii, ok := e.byRef[refKey(Ref{KindTraining, a.offer})]; ok && a.accepted {
+			out[a.person] = append(out[a.person], (e.items.at(ii)))
+		}
+	}
+	return out
+}
+
+// laterOpen tells whether m describes the person better than cur: an
+// ongoing measure before a finished one, then the latest.
+func laterOpen(m, cur *atigip.Measure) bool {
+	ongoing := func(x *atigip.Measure) bool {
+		return x.State != atigip.MeasureCompleted && x.State != atigip.MeasureClosedFailed
+	}
+	if ongoing(m) != ongoing(cur) {
+		return ongoing(m)
+	}
+	return m.ID > cur.ID
+}
+
 func (e *Engine) addItem(it item) {
-	idx := int32(len(e.items))
+	idx := int32(e.items.len())
 	e.byRef[refKey(it.ref)] = idx
 	switch {
 	case it.ref.Kind == KindWork || it.ref.Kind == KindTraining:
@@ -200,7 +242,7 @@ func (e *Engine) addItem(it item) {
 	default:
 		e.lost = append(e.lost, idx)
 	}
-	e.items = append(e.items, it)
+	e.items.add(it)
 }
 
 func itemText(title, desc string, rome []romeRef) string {
@@ -220,7 +262,7 @@ func (e *Engine) Config() Config { return e.cfg }
 func (e *Engine) Today() atigip.Date { return e.today }
 
 // Counts returns the number of items and people the engine holds.
-func (e *Engine) Counts() (items, people int) { return len(e.items), len(e.people) }
+func (e *Engine) Counts() (items, people int) { return e.items.len(), e.people.len() }
 
 // Has reports whether the engine holds the post or offer.
 func (e *Engine) Has(ref Ref) bool { _, ok := e.byRef[refKey(ref)]; return ok }
@@ -350,7 +392,7 @@ func (e *Engine) candidatesOf(p *person, kinds []ItemKind, factor float64, fn fu
 	}
 	if work || training {
 		for _, i := range e.inside[p.p.PrisonID] {
-			if want(e.items[i].ref.Kind) {
+			if want((*e.items.at(i)).ref.Kind) {
 				fn(i)
 			}
 		}
@@ -358,13 +400,13 @@ func (e *Engine) candidatesOf(p *person, kinds []ItemKind, factor float64, fn fu
 	if tig || release {
 		if !p.p.Home.IsZero() {
 			e.grid.near(p.p.Home, p.radius*factor, func(i int32) {
-				if want(e.items[i].ref.Kind) {
+				if want((*e.items.at(i)).ref.Kind) {
 					fn(i)
 				}
 			})
 		}
 		for _, i := range e.lost {
-			if want(e.items[i].ref.Kind) {
+			if want((*e.items.at(i)).ref.Kind) {
 				fn(i)
 			}
 		}
@@ -377,7 +419,7 @@ func (e *Engine) OffersForPerson(personID int64, q Query) (*Ranking, error) {
 	if !ok {
 		return nil, notFound("Personne %d introuvable.", personID)
 	}
-	p := &e.people[pi]
+	p := (e.people.at(pi))
 	kinds := q.Kinds
 	if len(kinds) == 0 {
 		kinds = defaultKinds(p)
@@ -391,7 +433,7 @@ func (e *Engine) OffersForPerson(personID int64, q Query) (*Ranking, error) {
 	var feas []scored
 	var excluded []scored
 	e.candidatesOf(p, kinds, factor, func(i int32) {
-		it := &e.items[i]
+		it := (e.items.at(i))
 		d := e.distance(p, it)
 		rk.Examined++
 		if len(e.violations(p, it, d, false)) > 0 {
@@ -419,12 +461,12 @@ func (e *Engine) fillText(p *person, fs []scored) {
 	}
 	if e.tfidf != nil {
 		for k := range fs {
-			fs[k].r[2] = cosine(p.text, e.items[fs[k].item].text)
+			fs[k].r[2] = cosine(p.text, (*e.items.at(fs[k].item)).text)
 		}
 	} else {
 		refs := make([]Ref, len(fs))
 		for k := range fs {
-			refs[k] = e.items[fs[k].item].ref
+			refs[k] = (*e.items.at(fs[k].item)).ref
 		}
 		out := make([]float64, len(fs))
 		e.text.TextFit(p.words, refs, out)
@@ -446,10 +488,10 @@ func (e *Engine) less(a, b *scored) int {
 	if a.d != b.d {
 		return cmp.Compare(a.d, b.d)
 	}
-	if c := cmpRef(e.items[a.item].ref, e.items[b.item].ref); c != 0 {
+	if c := cmpRef((*e.items.at(a.item)).ref, (*e.items.at(b.item)).ref); c != 0 {
 		return c
 	}
-	return cmp.Compare(e.people[a.person].p.ID, e.people[b.person].p.ID)
+	return cmp.Compare((*e.people.at(a.person)).p.ID, (*e.people.at(b.person)).p.ID)
 }
 
 func (e *Engine) top(fs []scored, limit int) []Proposal {
@@ -457,15 +499,18 @@ func (e *Engine) top(fs []scored, limit int) []Proposal {
 	fs = fs[:min(limit, len(fs))]
 	out := make([]Proposal, len(fs))
 	for k := range fs {
-		out[k] = e.proposal(&fs[k])
+		out[k] = e.proposal(&fs[k], 0)
 		out[k].Rank = k + 1
 	}
 	return out
 }
 
-func (e *Engine) proposal(s *scored) Proposal {
-	p, it := &e.people[s.person], &e.items[s.item]
-	terms := e.explainTerms(p, it, s.d, s.r)
+// proposal explains a scored pair; sent is the number of people an
+// assignment already sends to the item's group before this one, which the
+// load term counts.
+func (e *Engine) proposal(s *scored, sent int) Proposal {
+	p, it := (e.people.at(s.person)), (e.items.at(s.item))
+	terms := e.explainTerms(p, it, s.d, s.r, sent)
 	score := round3(s.score)
 	return Proposal{PersonID: p.p.ID, Item: it.ref, Title: it.title, OrganisationID: it.orgID, PrisonID: it.prisonID,
 		DistanceKm: round1(s.d), Score: score, Terms: terms, Summary: summary(score, terms)}
@@ -476,15 +521,15 @@ func (e *Engine) excludedList(xs []scored, limit int) []Proposal {
 		if a.d != b.d {
 			return cmp.Compare(a.d, b.d)
 		}
-		if c := cmpRef(e.items[a.item].ref, e.items[b.item].ref); c != 0 {
+		if c := cmpRef((*e.items.at(a.item)).ref, (*e.items.at(b.item)).ref); c != 0 {
 			return c
 		}
-		return cmp.Compare(e.people[a.person].p.ID, e.people[b.person].p.ID)
+		return cmp.Compare((*e.people.at(a.person)).p.ID, (*e.people.at(b.person)).p.ID)
 	})
 	xs = xs[:min(limit, len(xs))]
 	out := make([]Proposal, len(xs))
 	for k, s := range xs {
-		p, it := &e.people[s.person], &e.items[s.item]
+		p, it := (e.people.at(s.person)), (e.items.at(s.item))
 		ex := e.violations(p, it, s.d, true)
 		out[k] = Proposal{PersonID: p.p.ID, Item: it.ref, Title: it.title, OrganisationID: it.orgID, PrisonID: it.prisonID,
 			DistanceKm: round1(s.d), Exclusions: ex, Summary: "Exclu : " + ex[0].Message}
@@ -498,13 +543,13 @@ func (e *Engine) CandidatesFor(ref Ref, q Query) (*Ranking, error) {
 	if !ok {
 		return nil, notFound("%s %d introuvable.", ItemKinds[ref.Kind], ref.ID)
 	}
-	it := &e.items[ii]
+	it := (e.items.at(ii))
 	limit, xlimit := q.limits()
 	rk := &Ranking{}
 	var feas, excluded []scored
 	prisonOffer := ref.Kind == KindWork || ref.Kind == KindTraining
-	for pi := range e.people {
-		p := &e.people[pi]
+	for pi := int32(0); pi < int32(e.people.len()); pi++ {
+		p := (e.people.at(pi))
 		// Cheap pre-filters before the exact checks: the audience and a
 		// latitude band, so that most of 20,000 profiles cost a few
 		// comparisons.
@@ -530,7 +575,9 @@ func (e *Engine) CandidatesFor(ref Ref, q Query) (*Ranking, error) {
 		}
 		rk.Examined++
 		if len(e.violations(p, it, d, false)) > 0 {
-			if q.Excluded {
+			// Near misses of a TIG post are people who have a measure to
+			// place: the others are no candidates at all.
+			if q.Excluded && (ref.Kind != KindTIG || p.toPlace) {
 				excluded = append(excluded, scored{item: ii, person: int32(pi), d: d})
 			}
 			continue
@@ -538,7 +585,7 @@ func (e *Engine) CandidatesFor(ref Ref, q Query) (*Ranking, error) {
 		feas = append(feas, scored{item: ii, person: int32(pi), d: d, r: e.terms(p, it, d)})
 	}
 	for k := range feas {
-		e.fillText(&e.people[feas[k].person], feas[k:k+1])
+		e.fillText((e.people.at(feas[k].person)), feas[k:k+1])
 	}
 	rk.Feasible = len(feas)
 	rk.Proposals = e.top(feas, limit)
@@ -559,14 +606,14 @@ func (e *Engine) Explain(personID int64, ref Ref) (Proposal, error) {
 	if !ok {
 		return Proposal{}, notFound("%s %d introuvable.", ItemKinds[ref.Kind], ref.ID)
 	}
-	p, it := &e.people[pi], &e.items[ii]
+	p, it := (e.people.at(pi)), (e.items.at(ii))
 	d := e.distance(p, it)
 	if ex := e.violations(p, it, d, true); len(ex) > 0 {
 		return e.excludedList([]scored{{item: ii, person: pi, d: d}}, 1)[0], nil
 	}
 	s := []scored{{item: ii, person: pi, d: d, r: e.terms(p, it, d)}}
 	e.fillText(p, s)
-	return e.proposal(&s[0]), nil
+	return e.proposal(&s[0], 0), nil
 }
 
 func round1(x float64) float64 { return float64(int64(x*10+0.5)) / 10 }

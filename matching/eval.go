@@ -87,8 +87,8 @@ func Evaluate(ctx context.Context, d Data, o EvalOptions) (*Report, error) {
 		sample = 500
 	}
 	var pool []int32
-	for pi := range e.people {
-		if p := &e.people[pi]; p.toPlace && !p.p.Detained && len(p.rome) > 0 {
+	for pi := int32(0); pi < int32(e.people.len()); pi++ {
+		if p := (e.people.at(pi)); p.toPlace && !p.p.Detained && len(p.rome) > 0 {
 			pool = append(pool, int32(pi))
 		}
 	}
@@ -98,10 +98,10 @@ func Evaluate(ctx context.Context, d Data, o EvalOptions) (*Report, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("matching: evaluate: %w", err)
 		}
-		p := &e.people[pool[k]]
+		p := (e.people.at(pool[k]))
 		var fs []scored
 		e.candidatesOf(p, []ItemKind{KindTIG}, 1, func(i int32) {
-			it := &e.items[i]
+			it := (e.items.at(i))
 			dd := e.distance(p, it)
 			if len(e.violations(p, it, dd, false)) == 0 {
 				fs = append(fs, scored{item: i, person: pool[k], d: dd, r: e.terms(p, it, dd)})
@@ -111,7 +111,7 @@ func Evaluate(ctx context.Context, d Data, o EvalOptions) (*Report, error) {
 		grades := func() []int {
 			g := make([]int, len(fs))
 			for i := range fs {
-				g[i] = e.grade(p, &e.items[fs[i].item], fs[i].d)
+				g[i] = e.grade(p, (e.items.at(fs[i].item)), fs[i].d)
 			}
 			return g
 		}
@@ -126,7 +126,7 @@ func Evaluate(ctx context.Context, d Data, o EvalOptions) (*Report, error) {
 			if a.d != b.d {
 				return cmp.Compare(a.d, b.d)
 			}
-			return cmpRef(e.items[a.item].ref, e.items[b.item].ref)
+			return cmpRef((*e.items.at(a.item)).ref, (*e.items.at(b.item)).ref)
 		})
 		accumulate(&methods[1], grades(), ideal)
 	}
@@ -137,7 +137,7 @@ func Evaluate(ctx context.Context, d Data, o EvalOptions) (*Report, error) {
 			methods[i].MRR /= n
 		}
 	}
-	r := &Report{People: len(e.people), Items: len(e.items), Ranking: methods}
+	r := &Report{People: e.people.len(), Items: e.items.len(), Ranking: methods}
 	for _, run := range []func(context.Context, AssignRequest, Progress) (*Assignment, error){e.Assign, e.AssignGreedy} {
 		a, err := run(ctx, AssignRequest{}, nil)
 		if err != nil {

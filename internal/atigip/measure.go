@@ -54,6 +54,9 @@ type MeasureEvent struct {
 	To     MeasureState `json:"to"`
 	Note   string       `json:"note,omitempty"`
 	PostID int64        `json:"post_id,omitempty"`
+	// Overrides names the placement rules a professional knowingly set
+	// aside at a proposal, with the reason in Note (matching.Overridable).
+	Overrides []string `json:"overrides,omitempty"`
 }
 
 // Measure is a TIG sentence to execute. Sensitive.

@@ -93,8 +93,10 @@ func (p *Person) AgeAt(d time.Time) int {
 	if p.BirthDate.IsZero() {
 		return -1
 	}
+	// By month and day, not day of the year: a leap year would otherwise
+	// move every birthday after February by one day.
 	age := d.Year() - p.BirthDate.Year()
-	if d.YearDay() < p.BirthDate.YearDay() {
+	if d.Month() < p.BirthDate.Month() || (d.Month() == p.BirthDate.Month() && d.Day() < p.BirthDate.Day()) {
 		age--
 	}
 	return age

@@ -31,11 +31,15 @@ func newEnv(t testing.TB, s atigip.Store) *env {
 	return &env{s: s, w: wftest.Build(t, s), rx: &flows.Receiver{Store: s, Workflow: wf}, wf: wf}
 }
 
+// sentenced is two months ago: the deadline rule checks the measure at
+// the real date of the transitions.
+var sentenced = atigip.DateOf(time.Now().AddDate(0, -2, 0)).String()
+
 func ffe11(id, caseRef string, seq int64, hours int) []byte {
 	return []byte(fmt.Sprintf(`{"message_id":%q,"type":"FFE11","sent_at":"2025-03-01T10:00:00Z","case_ref":%q,"seq":%d,
 	 "ffe11":{"person":{"case_ref":"P-%s","pseudonym":"TIG-%s","minor":false,"home_address":{"commune":"69382","departement":"69"},"home":{"lon":4.83,"lat":45.76}},
-	          "measure":{"hours_ordered":%d,"sentence_date":"2025-01-15","court":"Tribunal judiciaire de Lyon","departement":"69"}}}`,
-		id, caseRef, seq, caseRef, caseRef, hours))
+	          "measure":{"hours_ordered":%d,"sentence_date":%q,"court":"Tribunal judiciaire de Lyon","departement":"69"}}}`,
+		id, caseRef, seq, caseRef, caseRef, hours, sentenced))
 }
 
 func ffe13(id, caseRef string, seq int64, proposal string, post int64) []byte {

@@ -2,8 +2,10 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,17 +19,17 @@ import (
 // MatchingModule serves matching proposals: offers for a person,
 // candidates for a post or an offer, and global assignment jobs.
 //
-// Freshness: the engine is an immutable snapshot of the store, rebuilt
-// when the change feed has moved. A request never waits for a rebuild once
-// a first snapshot exists: a request that finds the feed ahead of the
-// snapshot (and the snapshot older than MaxAge) starts one rebuild in the
-// background and is answered from the current snapshot, whose sequence and
-// build time the response carries. This is chosen over following the feed
-// entity by entity because matching needs whole-population indexes (posts
-// grid, TF-IDF statistics, organisation loads) that a full rebuild keeps
-// simple and exact; at national size a rebuild takes a few seconds, so
-// proposals lag writes by at most MaxAge plus that, and they are only
-// proposals that a professional checks before deciding.
+// Freshness: the engine is an immutable snapshot of the store. A request
+// that finds the change feed ahead of the snapshot patches it first
+// (matching.Engine.Patch over the changed records, milliseconds at
+// national size), so a change that makes a pair unlawful (a post closed,
+// a partner archived, a person placed, a proposal awaiting the judge) is
+// reflected in that very answer. What only the scores read (ROME codes,
+// skills and texts of existing records, TF-IDF statistics) follows at the
+// next full build, started in the background once the build is older than
+// MaxAge, or at once when the changes cannot be patched (a new record, a
+// post that moved); the response carries the sequence it reflects and the
+// time of its build.
 //
 // At most one build runs at a time. The first one is started by Warm at
 // server start; a request that comes before it is ready waits for that
@@ -60,8 +62,8 @@ type matchingSnapshot struct {
 	// people holds what the perimeter rules read of each person, not the
 	// whole profile: the engine keeps what matching needs.
 	people  map[int64]personScope
-	seq     int64
-	builtAt time.Time
+	seq     int64     // the last change reflected (built or patched)
+	builtAt time.Time // of the last full build
 }
 
 // personScope is what perimeters (perimeter.go) and the people policy
@@ -118,7 +120,7 @@ const matchingNotice = "Propositions d'aide à la décision : aucune affectation
 
 // LoadMatchingData reads everything matching needs from the store.
 func LoadMatchingData(ctx context.Context, tx atigip.Tx) (matching.Data, error) {
-	var d matching.Data
+	d := matching.Data{AllOrganisations: true}
 	var err error
 	if d.Organisations, err = atigip.Of[*atigip.Organisation](tx).All(ctx, atigip.ListFilter{}); err != nil {
 		return d, fmt.Errorf("matching: load organisations: %w", err)
@@ -134,6 +136,10 @@ func LoadMatchingData(ctx context.Context, tx atigip.Tx) (matching.Data, error) 
 	}
 	if d.Measures, err = atigip.Of[*atigip.Measure](tx).All(ctx, atigip.ListFilter{}); err != nil {
 		return d, fmt.Errorf("matching: load measures: %w", err)
+	}
+	// Accepted applications are the detainees' current contracts.
+	if d.Applications, err = atigip.Of[*atigip.Application](tx).All(ctx, atigip.ListFilter{Status: []string{string(atigip.AppAccepted)}}); err != nil {
+		return d, fmt.Errorf("matching: load contracts: %w", err)
 	}
 	return d, nil
 }
@@ -253,8 +259,28 @@ func (m *MatchingModule) snapshot(ctx context.Context, s *Server) (*matchingSnap
 		st.mu.Lock()
 		cur := st.snap
 		if cur != nil && cur.engine.Today().Equal(today.Time) && (maxAge >= 0 || seq <= cur.seq) {
-			if seq > cur.seq && time.Since(cur.builtAt) >= maxAge {
-				m.startBuild(context.Background(), s.Store(), s.Logger())
+			if seq > cur.seq {
+				// The change feed moved: patch what the rules read now, so
+				// that a change that makes a pair unlawful is reflected in
+				// this very answer; rebuild in the background when the
+				// changes cannot be patched, or for the scores' sake once
+				// the build is older than MaxAge.
+				next, err := m.patch(ctx, s.Store(), cur)
+				switch {
+				case err == nil:
+					st.snap, cur = next, next
+					if next.engine.Incomplete() { // new records: in the next build
+						m.startBuild(context.Background(), s.Store(), s.Logger())
+					}
+				case errors.Is(err, matching.ErrRebuild):
+					m.startBuild(context.Background(), s.Store(), s.Logger())
+				default:
+					s.Logger().Warn("matching: patch snapshot", "err", err.Error())
+					m.startBuild(context.Background(), s.Store(), s.Logger())
+				}
+				if time.Since(cur.builtAt) >= maxAge {
+					m.startBuild(context.Background(), s.Store(), s.Logger())
+				}
 			}
 			st.mu.Unlock()
 			return cur, nil
@@ -328,8 +354,23 @@ func matchingID(c *fiber.Ctx) (int64, error) {
 	return id, nil
 }
 
-func rankQuery(c *fiber.Ctx) (matching.Query, error) {
+// rankParams are the query parameters of the ranking routes; kinds only
+// where the route ranks offers of several kinds.
+var rankParams = map[string]bool{"limit": true, "excluded": true}
+
+func rankQuery(c *fiber.Ctx, kinds bool) (matching.Query, error) {
 	var q matching.Query
+	// An unknown parameter is refused, as on the lists: a misspelt filter
+	// must not silently widen what is read about people.
+	var unknown error
+	c.Context().QueryArgs().VisitAll(func(k, _ []byte) {
+		if name := string(k); unknown == nil && !rankParams[name] && !(kinds && name == "kinds") {
+			unknown = invalidParam(name, "Paramètre inconnu pour ce rapprochement.")
+		}
+	})
+	if unknown != nil {
+		return q, unknown
+	}
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100 {
@@ -348,15 +389,25 @@ func rankQuery(c *fiber.Ctx) (matching.Query, error) {
 	}
 	if v := c.Query("kinds"); v != "" {
 		for _, k := range strings.Split(v, ",") {
-			kind := matching.ItemKind(strings.TrimSpace(k))
-			if _, ok := matching.ItemKinds[kind]; !ok {
-				return q, &atigip.Error{Code: atigip.EINVALID, Message: "Paramètre invalide.",
-					Fields: []atigip.FieldError{{Field: "kinds", Message: fmt.Sprintf("Type d'offre inconnu : %q.", k)}}}
-			}
-			q.Kinds = append(q.Kinds, kind)
+			q.Kinds = append(q.Kinds, matching.ItemKind(strings.TrimSpace(k)))
+		}
+		if err := checkKinds(q.Kinds); err != nil {
+			return q, err
 		}
 	}
 	return q, nil
+}
+
+// checkKinds refuses an unknown kind (400) rather than reading it as "every
+// kind": a job over every detainee is never what a typo asked for.
+func checkKinds(kinds []matching.ItemKind) error {
+	for _, kind := range kinds {
+		if _, ok := matching.ItemKinds[kind]; !ok {
+			return &atigip.Error{Code: atigip.EINVALID, Message: "Paramètre invalide.",
+				Fields: []atigip.FieldError{{Field: "kinds", Message: fmt.Sprintf("Type d'offre inconnu : %q (tig_post, work, training ou job_at_release).", kind)}}}
+		}
+	}
+	return nil
 }
 
 func (m *MatchingModule) offers(s *Server) fiber.Handler {
@@ -365,7 +416,7 @@ func (m *MatchingModule) offers(s *Server) fiber.Handler {
 		if err != nil {
 			return s.Problem(c, err)
 		}
-		q, err := rankQuery(c)
+		q, err := rankQuery(c, true)
 		if err != nil {
 			return s.Problem(c, err)
 		}
@@ -398,7 +449,7 @@ func (m *MatchingModule) candidates(s *Server, offer bool) fiber.Handler {
 		if err != nil {
 			return s.Problem(c, err)
 		}
-		q, err := rankQuery(c)
+		q, err := rankQuery(c, false)
 		if err != nil {
 			return s.Problem(c, err)
 		}
@@ -468,6 +519,9 @@ func (m *MatchingModule) startAssignment(s *Server) fiber.Handler {
 			if err := s.Decode(c, &req); err != nil {
 				return s.Problem(c, err)
 			}
+		}
+		if err := checkKinds(req.Kinds); err != nil {
+			return s.Problem(c, err)
 		}
 		if len(req.People) > 20000 {
 			return s.Problem(c, atigip.Errorf(atigip.ETOOLARGE, "Au plus 20 000 personnes par proposition d'affectation."))
@@ -566,10 +620,120 @@ func (m *MatchingModule) assignmentStatus(s *Server) fiber.Handler {
 		status := job.status
 		job.mu.Unlock()
 		if status.Result != nil {
-			if err := s.Audit(c, "match_assignment", atigip.KindPerson, 0, len(status.Result.Proposals)); err != nil {
+			res, err := m.disclosed(c, s, status.Result)
+			if err != nil {
 				return s.Problem(c, err)
 			}
+			status.Result = res
 		}
 		return c.JSON(status)
 	}
+}
+
+// disclosed is the part of a job's result the reader may see now: the
+// perimeter is checked again at read time (a token's département or the
+// person's file may have changed since the job started), and every person
+// the answer discloses, placed or not, gets an audit entry.
+func (m *MatchingModule) disclosed(c *fiber.Ctx, s *Server, res *matching.Assignment) (*matching.Assignment, error) {
+	snap, err := m.snapshot(c.UserContext(), s)
+	if err != nil {
+		return nil, err
+	}
+	in := snap.perimeter(c.UserContext(), s, s.Principal(c))
+	out := *res
+	out.Proposals, out.Unplaced, out.WhyUnplaced = []matching.Proposal{}, []int64{}, []matching.Why{}
+	for _, p := range res.Proposals {
+		if in(p.PersonID) {
+			out.Proposals = append(out.Proposals, p)
+		}
+	}
+	for k, id := range res.Unplaced {
+		if in(id) {
+			out.Unplaced = append(out.Unplaced, id)
+			if k < len(res.WhyUnplaced) {
+				out.WhyUnplaced = append(out.WhyUnplaced, res.WhyUnplaced[k])
+			}
+		}
+	}
+	for _, p := range out.Proposals {
+		if err := s.Audit(c, "match_assignment", atigip.KindPerson, p.PersonID, 1); err != nil {
+			return nil, err
+		}
+	}
+	for _, id := range out.Unplaced {
+		if err := s.Audit(c, "match_assignment", atigip.KindPerson, id, 0); err != nil {
+			return nil, err
+		}
+	}
+	return &out, nil
+}
+
+// maxPatch is the most changes a patch reads; beyond, a build is cheaper.
+const maxPatch = 5000
+
+// patch reads the changes after cur from the feed and applies them to a
+// copy of cur (matching.Engine.Patch): milliseconds where a national build
+// takes seconds. matching.ErrRebuild when they cannot be patched.
+func (m *MatchingModule) patch(ctx context.Context, store atigip.Store, cur *matchingSnapshot) (*matchingSnapshot, error) {
+	cs, err := store.Changes(ctx, cur.seq, maxPatch+1)
+	if err != nil {
+		return nil, fmt.Errorf("matching: patch: %w", err)
+	}
+	if len(cs) == 0 {
+		return cur, nil
+	}
+	if len(cs) > maxPatch {
+		return nil, matching.ErrRebuild
+	}
+	last := map[atigip.Kind]map[int64]bool{}
+	for _, c := range cs {
+		if last[c.Kind] == nil {
+			last[c.Kind] = map[int64]bool{}
+		}
+		last[c.Kind][c.ID] = true
+	}
+	var ch matching.Changes
+	people, cloned := cur.people, false
+	for kind, ids := range last {
+		for id := range ids {
+			e, err := store.Entities(kind).Get(ctx, id)
+			gone := atigip.ErrorCode(err) == atigip.ENOTFOUND
+			if err != nil && !gone {
+				return nil, fmt.Errorf("matching: patch: %w", err)
+			}
+			switch kind {
+			case atigip.KindPost:
+				ch.Posts, ch.DeletedPosts = collect(ch.Posts, ch.DeletedPosts, e, id, gone)
+			case atigip.KindOffer:
+				ch.Offers, ch.DeletedOffers = collect(ch.Offers, ch.DeletedOffers, e, id, gone)
+			case atigip.KindOrganisation:
+				ch.Organisations, ch.DeletedOrganisations = collect(ch.Organisations, ch.DeletedOrganisations, e, id, gone)
+			case atigip.KindMeasure:
+				ch.Measures, ch.DeletedMeasures = collect(ch.Measures, ch.DeletedMeasures, e, id, gone)
+			case atigip.KindApplication:
+				ch.Applications, ch.DeletedApplications = collect(ch.Applications, ch.DeletedApplications, e, id, gone)
+			case atigip.KindPerson:
+				ch.People, ch.DeletedPeople = collect(ch.People, ch.DeletedPeople, e, id, gone)
+				if !gone {
+					if !cloned {
+						people, cloned = maps.Clone(cur.people), true
+					}
+					people[id] = scopeOf(e.(*atigip.Person))
+				}
+			}
+		}
+	}
+	eng, err := cur.engine.Patch(ch)
+	if err != nil {
+		return nil, err
+	}
+	return &matchingSnapshot{engine: eng, people: people, seq: cs[len(cs)-1].Seq, builtAt: cur.builtAt}, nil
+}
+
+// collect adds a changed record, or the id of a deleted one.
+func collect[T atigip.Entity](changed []T, deleted []int64, e atigip.Entity, id int64, gone bool) ([]T, []int64) {
+	if gone {
+		return changed, append(deleted, id)
+	}
+	return append(changed, e.(T)), deleted
 }

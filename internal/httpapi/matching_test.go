@@ -66,6 +66,12 @@ func seedMatchingWorld(t *testing.T, store atigip.Store) matchingWorld {
 	w.prison = prison.ID
 	offer := sample[*atigip.Offer](atigip.KindOffer, 0) // open work offer
 	offer.PrisonID = prison.ID
+	// A 20-hour week agreeing with the declared hours (rule offer_schedule).
+	offer.HoursPerWeek = 20
+	offer.Schedule = atigip.Schedule{}
+	for d := 1; d <= 5; d++ {
+		offer.Schedule.Slots = append(offer.Schedule.Slots, atigip.Slot{Day: d, Start: "09:00", End: "13:00"})
+	}
 	w.offer = seed(t, store, offer).ID
 	det := sample[*atigip.Person](atigip.KindPerson, 1)
 	det.CaseRef, det.Detained, det.PrisonID, det.WorkCleared = "G-1", true, prison.ID, true

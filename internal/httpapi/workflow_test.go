@@ -39,6 +39,23 @@ func (e *testEnv) machine(method, target, key string, body string) response {
 	return e.send(req)
 }
 
+// onlyProposal polls APPI's outbox, which must hold one FFS12 proposal.
+func (e *testEnv) onlyProposal(t *testing.T) (flows.OutPage, flows.FFS12) {
+	t.Helper()
+	r := e.machine("GET", "/api/flows/outbox", appiKey, "")
+	wantStatus(t, r, 200)
+	var page flows.OutPage
+	r.json(t, &page)
+	if len(page.Items) != 1 {
+		t.Fatalf("outbox %s", r.body)
+	}
+	var ffs12 flows.FFS12
+	if err := json.Unmarshal(page.Items[0].Message, &ffs12); err != nil {
+		t.Fatal(err)
+	}
+	return page, ffs12
+}
+
 func wantStatus(t *testing.T, r response, status int) {
 	t.Helper()
 	if r.status != status {
@@ -85,17 +102,7 @@ func TestMeasureOverHTTP(t *testing.T) {
 	wantStatus(t, e.machine("GET", "/api/flows/outbox", "wrong-key", ""), 401)
 	caseSystemToken := e.token(atigip.Principal{Role: atigip.RoleCaseSystem})
 	wantStatus(t, e.do("GET", "/api/flows/outbox", caseSystemToken, nil), 401) // a person's token is no flows credential
-	r = e.machine("GET", "/api/flows/outbox", appiKey, "")
-	wantStatus(t, r, 200)
-	var page flows.OutPage
-	r.json(t, &page)
-	if len(page.Items) != 1 {
-		t.Fatalf("outbox %s", r.body)
-	}
-	var ffs12 flows.FFS12
-	if err := json.Unmarshal(page.Items[0].Message, &ffs12); err != nil {
-		t.Fatal(err)
-	}
+	page, ffs12 := e.onlyProposal(t)
 	// The measure was created by hand: APPI starts its sequence at 1 here.
 	ffe13 := fmt.Sprintf(`{"message_id":"J-1","type":"FFE13","sent_at":"2025-03-01T10:00:00Z","case_ref":"M0001","seq":1,"ffe13":{"proposal_id":%q,"post_id":%d}}`,
 		ffs12.MessageID, w.Post.ID)
@@ -126,16 +133,23 @@ func TestMeasureOverHTTP(t *testing.T) {
 	wantStatus(t, e.machine("POST", "/api/flows/outbox/ack", appiKey, fmt.Sprintf(`{"up_to":%d}`, page.Items[0].Position)), 200)
 
 	// Execution: the tutor starts, reports, the CPIP confirms and closes.
-	r = e.do("POST", base+"/transitions", tutor, map[string]any{"to": "in_progress", "version": 3})
+	r = e.do("POST", base+"/transitions", tutor, map[string]any{"to": "in_progress", "version": 3, "start_date": today.AddDays(-1).String()})
 	wantStatus(t, r, 200)
 	r.json(t, &m)
-	for _, h := range []float64{10, 10} {
-		r = e.do("POST", base+"/hours", tutor, map[string]any{"date": today.String(), "hours": h})
+	for _, day := range []atigip.Date{today.AddDays(-1), today} {
+		r = e.do("POST", base+"/hours", tutor, map[string]any{"date": day.String(), "hours": 10})
 		wantStatus(t, r, 201)
 		var l atigip.MeasureLog
 		r.json(t, &l)
 		wantStatus(t, e.do("POST", fmt.Sprintf("%s/hours/%d/check", base, l.ID), tutor, map[string]any{"accept": true}), 403)
 		wantStatus(t, e.do("POST", fmt.Sprintf("%s/hours/%d/check", base, l.ID), cpip, map[string]any{"accept": true}), 200)
+	}
+	// A day holds at most the legal daily maximum (10 h for an adult),
+	// however many reports it is split into: 400 naming the field.
+	r = e.do("POST", base+"/hours", tutor, map[string]any{"date": today.String(), "hours": 0.25})
+	wantStatus(t, r, 400)
+	if p := r.problem(t); len(p.Errors) != 1 || p.Errors[0].Field != "hours" || !strings.Contains(p.Errors[0].Message, "L3121-18") {
+		t.Fatalf("daily cap: %+v", p)
 	}
 	wantStatus(t, e.do("POST", base+"/incidents", tutor, map[string]any{"incident": "absence", "note": "Absent sans justificatif"}), 201)
 	r = e.do("GET", base+"/history", cpip, nil)

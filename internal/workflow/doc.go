@@ -14,8 +14,12 @@
 // Service (service.go) runs each of them in one store transaction, with the
 // optimistic version the client read, so a rule and its effects (places of
 // a post, an FFS12 proposal queued for APPI, the audit entry) are stored
-// together or not at all. The package imports only the standard library
-// and internal/atigip.
+// together or not at all. Every step that commits a person (the proposal
+// to the judge, the judge's assignment by route or FFE13, the governor's
+// acceptance of an application, a transfer's contracts) evaluates the
+// rulebook of matching (matching.Check) on the pair in that transaction
+// (doors.go). The package imports the standard library, internal/atigip
+// and the pure rulebook of matching.
 //
 // Every error is a coded atigip.Error with a French message: EFORBIDDEN
 // for a role that may not act, ECONFLICT for a state that forbids the

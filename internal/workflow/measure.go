@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/atigip/atigip360/internal/atigip"
+	"github.com/atigip/atigip360/matching"
 )
 
 // Actor is who acts, and when. PostOrganisationID is the organisation of
@@ -33,8 +34,13 @@ type Transition struct {
 	// Date is the date of effect of a suspension or of its end (default:
 	// today).
 	Date atigip.Date `json:"date"`
-	// Reason is required for a refusal, a suspension and a closure.
+	// Reason is required for a refusal, a suspension and a closure, and
+	// for an override.
 	Reason string `json:"reason,omitempty"`
+	// Override lists the placement rules the professional knowingly sets
+	// aside at a proposal (to proposed): only those matching.Overridable
+	// allows, with a reason; recorded in the history and audited.
+	Override []matching.Rule `json:"override,omitempty"`
 }
 
 // Effect says what else the caller must change in the same transaction.
@@ -269,9 +275,14 @@ func ApplyMeasure(m *atigip.Measure, a Actor, t Transition) (Effect, error) {
 			eff.ReleasePlace = m.PostID
 		}
 	}
-	next.History = append(slices.Clone(m.History), atigip.MeasureEvent{
-		At: a.At.UTC(), By: a.Subject, Role: a.Role, From: m.State, To: t.To, Note: note, PostID: next.PostID,
-	})
+	if len(t.Override) > 0 && t.To != atigip.MeasureProposed {
+		return eff, invalid("override", "Une règle de placement ne peut être écartée qu'à la proposition au juge.")
+	}
+	ev := atigip.MeasureEvent{At: a.At.UTC(), By: a.Subject, Role: a.Role, From: m.State, To: t.To, Note: note, PostID: next.PostID}
+	for _, r := range t.Override {
+		ev.Overrides = append(ev.Overrides, string(r))
+	}
+	next.History = append(slices.Clone(m.History), ev)
 	next.State = t.To
 	*m = next
 	return eff, nil
@@ -310,10 +321,20 @@ func canReport(m *atigip.Measure, a Actor, what string) error {
 	return follows(m, a.Role)
 }
 
+// Day is what the daily cap of a report reads: whether the person is a
+// minor on that day (from the birth date, matching.MinorAt) and the hours
+// already reported for that day and not rejected.
+type Day struct {
+	Minor    bool
+	Reported float64
+}
+
 // ReportHours records hours done on one day, reported by the tutor (or by
 // the follower), to be confirmed by the CPIP. Hours count only once
-// confirmed.
-func ReportHours(m *atigip.Measure, a Actor, day atigip.Date, h float64, note string) (*atigip.MeasureLog, error) {
+// confirmed. A day's reports together stay within the legal daily maximum
+// of work: 10 h for an adult (code du travail L3121-18), 8 h for a minor
+// (L3162-1), which TIG follows (code pénal art. 131-23).
+func ReportHours(m *atigip.Measure, a Actor, day atigip.Date, h float64, note string, d Day) (*atigip.MeasureLog, error) {
 	if err := canReport(m, a, "des heures"); err != nil {
 		return nil, err
 	}
@@ -328,6 +349,17 @@ func ReportHours(m *atigip.Measure, a Actor, day atigip.Date, h float64, note st
 	}
 	if math.IsNaN(h) || h <= 0 || h > 12 {
 		return nil, invalid("hours", "Les heures d'une journée doivent être comprises entre 0 et 12.")
+	}
+	if limit := matching.MaxHoursPerDay(d.Minor); d.Reported+h > limit {
+		who, art := "un majeur", "L3121-18"
+		if d.Minor {
+			who, art = "un mineur", "L3162-1"
+		}
+		if d.Reported > 0 {
+			return nil, invalid("hours", "%s h déjà déclarées le %s : avec %s h de plus, la journée dépasserait la durée maximale de %s h pour %s (code du travail, art. %s).",
+				hours(d.Reported), day, hours(h), hours(limit), who, art)
+		}
+		return nil, invalid("hours", "%s h sur une journée dépassent la durée maximale de %s h pour %s (code du travail, art. %s).", hours(h), hours(limit), who, art)
 	}
 	if h > m.HoursLeft() {
 		return nil, invalid("hours", "%s h déclarées, mais il ne reste que %s h à effectuer.", hours(h), hours(m.HoursLeft()))

@@ -178,25 +178,59 @@ func fieldsText(err error) string {
 	return b.String()
 }
 
+// The legal daily maximum, on both sides, for adults and minors, counting
+// the hours already reported that day.
+func TestHoursDailyCap(t *testing.T) {
+	m := newMeasure()
+	m.State, m.PostID, m.StartDate = atigip.MeasureInProgress, 5, atigip.NewDate(2025, 3, 1)
+	day := atigip.NewDate(2025, 3, 5)
+	tests := []struct {
+		name string
+		h    float64
+		d    workflow.Day
+		ok   bool
+	}{
+		{"adult 10 h", 10, workflow.Day{}, true},
+		{"adult 10 h 15", 10.25, workflow.Day{}, false},
+		{"adult 6 + 4 h", 4, workflow.Day{Reported: 6}, true},
+		{"adult 6 + 4 h 30", 4.5, workflow.Day{Reported: 6}, false},
+		{"adult 48 h", 48, workflow.Day{}, false},
+		{"minor 8 h", 8, workflow.Day{Minor: true}, true},
+		{"minor 8 h 15", 8.25, workflow.Day{Minor: true}, false},
+		{"minor 5 + 3 h 30", 3.5, workflow.Day{Minor: true, Reported: 5}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := workflow.ReportHours(m, actor(atigip.RoleHost, 0), day, tt.h, "", tt.d)
+			if tt.ok != (err == nil) {
+				t.Fatalf("err %v, want ok=%v", err, tt.ok)
+			}
+			if !tt.ok && (atigip.ErrorCode(err) != atigip.EINVALID || len(atigip.ErrorFields(err)) != 1 || atigip.ErrorFields(err)[0].Field != "hours") {
+				t.Fatalf("want 400 naming hours, got %v", err)
+			}
+		})
+	}
+}
+
 func TestHoursAndIncidents(t *testing.T) {
 	m := newMeasure()
 	m.State, m.PostID, m.StartDate = atigip.MeasureInProgress, 5, atigip.NewDate(2025, 3, 1)
 	day := atigip.NewDate(2025, 3, 5)
-	if _, err := workflow.ReportHours(m, actor(atigip.RoleHost, 0), day, 7, ""); err != nil {
+	if _, err := workflow.ReportHours(m, actor(atigip.RoleHost, 0), day, 7, "", workflow.Day{}); err != nil {
 		t.Fatalf("tutor report: %v", err)
 	}
 	other := actor(atigip.RoleHost, 0)
 	other.OrganisationID = 99
-	if _, err := workflow.ReportHours(m, other, day, 7, ""); atigip.ErrorCode(err) != atigip.EFORBIDDEN {
+	if _, err := workflow.ReportHours(m, other, day, 7, "", workflow.Day{}); atigip.ErrorCode(err) != atigip.EFORBIDDEN {
 		t.Fatalf("another organisation's tutor: %v", err)
 	}
-	if _, err := workflow.ReportHours(m, actor(atigip.RoleHost, 0), day, 13, ""); atigip.ErrorCode(err) != atigip.EINVALID {
+	if _, err := workflow.ReportHours(m, actor(atigip.RoleHost, 0), day, 13, "", workflow.Day{}); atigip.ErrorCode(err) != atigip.EINVALID {
 		t.Fatalf("13 h a day: %v", err)
 	}
-	if _, err := workflow.ReportHours(m, actor(atigip.RoleHost, 0), atigip.NewDate(2025, 4, 5), 3, ""); atigip.ErrorCode(err) != atigip.EINVALID {
+	if _, err := workflow.ReportHours(m, actor(atigip.RoleHost, 0), atigip.NewDate(2025, 4, 5), 3, "", workflow.Day{}); atigip.ErrorCode(err) != atigip.EINVALID {
 		t.Fatalf("future day: %v", err)
 	}
-	l, _ := workflow.ReportHours(m, actor(atigip.RoleHost, 0), day, 7.5, "")
+	l, _ := workflow.ReportHours(m, actor(atigip.RoleHost, 0), day, 7.5, "", workflow.Day{})
 	l.ID, l.MeasureID = 11, m.ID
 	if err := workflow.CheckHours(m, l, actor(atigip.RoleHost, 0), true, ""); atigip.ErrorCode(err) != atigip.EFORBIDDEN {
 		t.Fatalf("tutor confirms own hours: %v", err)

@@ -69,14 +69,11 @@ func Apply(p *atigip.Person, o *atigip.Offer, a Actor, note string) (*atigip.App
 	if o.OfferKind != atigip.OfferWork && o.OfferKind != atigip.OfferTraining {
 		return nil, atigip.Errorf(atigip.ECONFLICT, "Seuls les postes de travail et les formations en détention reçoivent des candidatures ici.")
 	}
-	if o.Status != atigip.OfferOpen {
-		return nil, atigip.Errorf(atigip.ECONFLICT, "L'offre n'est pas ouverte aux candidatures (%s).", atigip.OfferStatuses[o.Status])
-	}
-	if !p.Detained || p.PrisonID != o.PrisonID {
-		return nil, atigip.Errorf(atigip.ECONFLICT, "La personne doit être détenue dans l'établissement pénitentiaire de l'offre.")
-	}
-	if !p.WorkCleared {
-		return nil, atigip.Errorf(atigip.ECONFLICT, "La personne n'est pas encore classée au travail par la commission pluridisciplinaire unique (CPU).")
+	// The offer open, the person detained in its establishment and cleared
+	// by the CPU (for work and training alike): the rulebook's rules and
+	// sentences, as the engine ranks them.
+	if err := lawfulFiling(p, o, a.today(), nil); err != nil {
+		return nil, err
 	}
 	app := &atigip.Application{PersonID: p.ID, OfferID: o.ID, State: atigip.AppSubmitted, Note: strings.TrimSpace(note),
 		History: []atigip.ApplicationEvent{{At: a.At.UTC(), By: a.Subject, Role: a.Role, To: atigip.AppSubmitted, Note: "Candidature déposée"}}}

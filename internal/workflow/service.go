@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/atigip/atigip360/internal/atigip"
+	"github.com/atigip/atigip360/matching"
 )
 
 // ProposalQueue queues the FFS12 proposal of m (on post, starting
@@ -17,6 +18,9 @@ type ProposalQueue func(ctx context.Context, tx atigip.Tx, m *atigip.Measure, po
 // Service runs the rules in store transactions.
 type Service struct {
 	Store atigip.Store
+	// Rules is the configuration of the rulebook (matching.Check): nil means
+	// matching.DefaultConfig, as the matching engine of the server.
+	Rules *matching.Config
 	// Propose queues FFS12 proposals; required for to_place → proposed.
 	Propose ProposalQueue
 	// Now is the clock (default time.Now).
@@ -82,8 +86,13 @@ func (s *Service) TransitionTx(ctx context.Context, tx atigip.Tx, p atigip.Princ
 		}
 		a.PostOrganisationID = post.OrganisationID
 	}
-	if t.To == atigip.MeasureProposed && post != nil && m.State == atigip.MeasureToPlace {
-		if err := proposable(m, post); err != nil {
+	// The doors that commit a person to a post: the proposal to the judge
+	// and the judge's assignment (by the route or by FFE13). Both evaluate
+	// the rulebook on the pair as it stands now, so a post closed or a
+	// partner archived between the proposal and the decision is refused.
+	if post != nil && ((t.To == atigip.MeasureProposed && m.State == atigip.MeasureToPlace) ||
+		(t.To == atigip.MeasureAssigned && m.State == atigip.MeasureProposed)) {
+		if err := s.lawfulPlacement(ctx, tx, a, m, post, t); err != nil {
 			return nil, err
 		}
 	}
@@ -124,22 +133,12 @@ func (s *Service) TransitionTx(ctx context.Context, tx atigip.Tx, p atigip.Princ
 			return nil, err
 		}
 	}
+	for _, r := range t.Override { // each knowing override, audited by name
+		if err := audit(ctx, tx, a, "override:"+string(r), atigip.KindMeasure, m.ID); err != nil {
+			return nil, err
+		}
+	}
 	return m, audit(ctx, tx, a, "transition:"+string(t.To), atigip.KindMeasure, m.ID)
-}
-
-// proposable checks the post before a proposal: registered, with a place,
-// for minors when the measure is a minor's.
-func proposable(m *atigip.Measure, post *atigip.Post) error {
-	if post.Status != atigip.PostOpen && post.Status != atigip.PostRegistered {
-		return atigip.Errorf(atigip.ECONFLICT, "Le poste « %s » n'est pas disponible (%s).", post.Title, atigip.PostStatuses[post.Status])
-	}
-	if post.PlacesLeft() == 0 {
-		return atigip.Errorf(atigip.ECONFLICT, "Le poste « %s » est complet.", post.Title)
-	}
-	if m.Minor && !post.MinorsAccepted {
-		return atigip.Errorf(atigip.ECONFLICT, "Le poste « %s » n'accueille pas de mineurs.", post.Title)
-	}
-	return nil
 }
 
 // measureWithPost loads a measure and sets the actor's post organisation.
@@ -170,8 +169,12 @@ type HoursReport struct {
 
 // ReportHours records a report of hours on measure id.
 func (s *Service) ReportHours(ctx context.Context, p atigip.Principal, id int64, r HoursReport) (*atigip.MeasureLog, error) {
-	l, err := s.addLog(ctx, p, id, "report_hours", func(m *atigip.Measure, a Actor) (*atigip.MeasureLog, error) {
-		return ReportHours(m, a, r.Date, r.Hours, r.Note)
+	l, err := s.addLogTx(ctx, p, id, "report_hours", func(tx atigip.Tx, m *atigip.Measure, a Actor) (*atigip.MeasureLog, error) {
+		d, err := dayOf(ctx, tx, m, r.Date)
+		if err != nil {
+			return nil, err
+		}
+		return ReportHours(m, a, r.Date, r.Hours, r.Note, d)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("workflow: report hours: %w", err)
@@ -179,10 +182,44 @@ func (s *Service) ReportHours(ctx context.Context, p atigip.Principal, id int64,
 	return l, nil
 }
 
+// dayOf reads what the daily cap needs for a report on day: the person's
+// minority on that day and the hours already reported (not rejected) on
+// every measure of the person.
+func dayOf(ctx context.Context, tx atigip.Tx, m *atigip.Measure, day atigip.Date) (Day, error) {
+	var d Day
+	person, err := atigip.Of[*atigip.Person](tx).Get(ctx, m.PersonID)
+	if err != nil {
+		return d, fmt.Errorf("workflow: person of the measure: %w", err)
+	}
+	d.Minor, _ = matching.MinorAt(person, m.Minor, day)
+	measures, err := atigip.Of[*atigip.Measure](tx).All(ctx, atigip.ListFilter{Owner: m.PersonID})
+	if err != nil {
+		return d, err
+	}
+	for _, x := range measures {
+		err := atigip.Of[*atigip.MeasureLog](tx).Scan(ctx, atigip.ListFilter{Parent: x.ID}, func(l *atigip.MeasureLog) error {
+			if l.LogType == atigip.LogHours && l.Status != atigip.LogRejected && l.Date.Equal(day.Time) {
+				d.Reported += l.Hours
+			}
+			return nil
+		})
+		if err != nil {
+			return d, err
+		}
+	}
+	return d, nil
+}
+
 // addLog appends to measure id the log that build makes from it, with its
 // audit entry, in one transaction.
 func (s *Service) addLog(ctx context.Context, p atigip.Principal, id int64, action string,
 	build func(m *atigip.Measure, a Actor) (*atigip.MeasureLog, error)) (*atigip.MeasureLog, error) {
+	return s.addLogTx(ctx, p, id, action, func(_ atigip.Tx, m *atigip.Measure, a Actor) (*atigip.MeasureLog, error) { return build(m, a) })
+}
+
+// addLogTx is addLog with the transaction given to build.
+func (s *Service) addLogTx(ctx context.Context, p atigip.Principal, id int64, action string,
+	build func(tx atigip.Tx, m *atigip.Measure, a Actor) (*atigip.MeasureLog, error)) (*atigip.MeasureLog, error) {
 	var out *atigip.MeasureLog
 	err := s.Store.InTx(ctx, func(tx atigip.Tx) error {
 		a := s.actor(p)
@@ -190,7 +227,7 @@ func (s *Service) addLog(ctx context.Context, p atigip.Principal, id int64, acti
 		if err != nil {
 			return err
 		}
-		l, err := build(m, a)
+		l, err := build(tx, m, a)
 		if err != nil {
 			return err
 		}

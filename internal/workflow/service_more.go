@@ -264,6 +264,11 @@ func (s *Service) AppTransitionTo(ctx context.Context, p atigip.Principal, id, v
 			return err
 		}
 		places := o.PlacesTaken
+		if t.To == atigip.AppAccepted && Waiting(app.State) {
+			if err := s.lawfulContract(ctx, tx, a, app, o); err != nil {
+				return err
+			}
+		}
 		if err := ApplyApplication(app, o, a, t); err != nil {
 			return err
 		}
@@ -396,6 +401,20 @@ func (s *Service) Transfer(ctx context.Context, p atigip.Principal, id int64, r 
 		if closed, err = Transfer(pe, r.PrisonID, a, r.Reason, mine); err != nil {
 			return err
 		}
+		// The contracts of the old establishment end by the rulebook: the
+		// transfer cannot be refused for them (it is the administration's
+		// decision), so the contracts it makes unlawful are closed.
+		held, contracts, err := contractsOf(ctx, tx, pe.ID, 0)
+		if err != nil {
+			return err
+		}
+		ended, freed := endContracts(pe, a, contracts, held, s.Rules)
+		for _, o := range freed {
+			if err := tx.Entities(atigip.KindOffer).Update(ctx, o); err != nil {
+				return err
+			}
+		}
+		closed = append(closed, ended...)
 		if err := tx.Entities(atigip.KindPerson).Update(ctx, pe); err != nil {
 			return err
 		}

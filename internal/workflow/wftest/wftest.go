@@ -97,14 +97,15 @@ func Build(t testing.TB, s atigip.Store) *World {
 	}
 	w.Offer = &atigip.Offer{OfferKind: atigip.OfferWork, Title: "Opérateur de conditionnement", PrisonID: w.Prison.ID,
 		Address: Lyon, Location: atigip.Point{Lon: 4.9, Lat: 45.67}, ROMECodes: []string{"H3302"}, Places: 1,
-		HoursPerWeek: 20, Schedule: Weekdays, EmployerKind: atigip.EmployerConcession, EmployerName: "Conditionnement du Rhône",
+		HoursPerWeek: 15, Schedule: Weekdays, EmployerKind: atigip.EmployerConcession, EmployerName: "Conditionnement du Rhône",
 		Status: atigip.OfferOpen}
 	must(t, s.Entities(atigip.KindOffer).Create(ctx, w.Offer))
 	cleared := time.Now().UTC()
 	w.Detainee = &atigip.Person{Pseudonym: "DET-0001", CaseSystem: "GENESIS", CaseRef: "G0001", Detained: true,
 		PrisonID: w.Prison.ID, WorkCleared: true, WorkClearedAt: &cleared, HomeAddress: Lyon}
 	must(t, s.Entities(atigip.KindPerson).Create(ctx, w.Detainee))
-	w.Person = &atigip.Person{Pseudonym: "TIG-0001", CaseSystem: "APPI", CaseRef: "P0001", HomeAddress: Lyon}
+	w.Person = &atigip.Person{Pseudonym: "TIG-0001", CaseSystem: "APPI", CaseRef: "P0001", HomeAddress: Lyon,
+		Home: atigip.Point{Lon: 4.84, Lat: 45.76}}
 	must(t, s.Entities(atigip.KindPerson).Create(ctx, w.Person))
 	w.Measure = &atigip.Measure{PersonID: w.Person.ID, CaseRef: "M0001", HoursOrdered: 20,
 		SentenceDate: atigip.DateOf(time.Now().AddDate(0, -2, 0)), State: atigip.MeasureToPlace, Departement: "69"}
