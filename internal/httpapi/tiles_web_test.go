@@ -33,7 +33,7 @@ func TestMapPage(t *testing.T) {
 		r := env.do("GET", "/", "", nil)
 		body := string(r.body)
 		if r.status != 200 || !strings.Contains(body, `lang="fr"`) || !strings.Contains(body, `"tileset":"public"`) ||
-			!strings.Contains(body, `href="/dev/signin"`) || strings.Contains(body, "f-places") {
+			!strings.Contains(body, `href="/dev/signin?retour=`) || strings.Contains(body, "f-places") {
 			t.Fatalf("%d %s", r.status, body)
 		}
 	})
