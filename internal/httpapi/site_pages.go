@@ -178,7 +178,10 @@ func (m SiteModule) prisonSheet(c *fiber.Ctx, s *Server) (*prisonSheet, error) {
 	if pr.Contact != nil {
 		ct := *pr.Contact
 		if p.Role.Audience() != atigip.AudienceJustice {
-			ct.Name = "" // a service, never a named person, for the public and businesses
+			// A service, never a named person, for the public and
+			// businesses: the agent's name and personal address stay
+			// out; businesses write through the contact request.
+			ct.Name, ct.Email = "", ""
 		}
 		sh.Contact = &ct
 	}

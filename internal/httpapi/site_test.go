@@ -157,8 +157,9 @@ func TestSitePages(t *testing.T) {
 				if r.status != 200 || !strings.Contains(body, "Surfaces d'implantation") || !strings.Contains(body, "m²") {
 					t.Fatalf("status %d", r.status)
 				}
-				if strings.Contains(body, html.EscapeString(w.prison.Contact.Name)) != tc.named {
-					t.Fatalf("contact name shown: %v, want %v", !tc.named, tc.named)
+				if strings.Contains(body, html.EscapeString(w.prison.Contact.Name)) != tc.named ||
+					(w.prison.Contact.Email != "" && strings.Contains(body, w.prison.Contact.Email) != tc.named) {
+					t.Fatalf("agent's name or address shown: %v, want %v", !tc.named, tc.named)
 				}
 			})
 		}

@@ -5,7 +5,7 @@
 //   - the State design system (DSFR, @gouvfr/dsfr): its style sheet, its
 //     scripts, the Marianne and Spectral fonts, and only the icons its
 //     style sheet refers to.
-import { copyFileSync, mkdirSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,5 +32,17 @@ for (const f of readdirSync(join(dist, 'fonts'))) if (f.endsWith('.woff2') || f.
 for (const f of readdirSync(join(dist, 'favicon'))) if (/\.(svg|png|ico|webmanifest)$/.test(f)) copy('favicon/' + f);
 const css = readFileSync(join(dist, 'dsfr.min.css'), 'utf8');
 const icons = new Set([...css.matchAll(/url\((icons\/[^)"']+\.svg)\)/g)].map((m) => m[1]));
+// The icon classes the templates use (fr-icon-…), taken from the DSFR's
+// icon utility into one small style sheet instead of its 8 MB.
+const used = ['lock-line', 'account-circle-line', 'logout-box-r-line', 'printer-line', 'map-pin-2-line'];
+const all = readFileSync(join(dist, 'utility', 'icons', 'icons.min.css'), 'utf8');
+let sheet = '';
+for (const name of used) {
+  const m = all.match(new RegExp(`\\.fr-icon-${name}:after,\\.fr-icon-${name}:before\\{-webkit-mask-image:url\\(\\.\\./\\.\\./(icons/[^)]+)\\)`));
+  if (!m) throw new Error('DSFR icon not found: ' + name);
+  icons.add(m[1]);
+  sheet += `.fr-icon-${name}:after,.fr-icon-${name}:before{-webkit-mask-image:url(${m[1]});mask-image:url(${m[1]})}\n`;
+}
+writeFileSync(join(dout, 'icons.css'), sheet);
 for (const f of icons) copy(f);
 console.log(`maplibre-gl and @gouvfr/dsfr (${icons.size} icons) copied to static/vendor/`);

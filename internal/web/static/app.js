@@ -60,7 +60,8 @@
   map.on('movestart', () => { for (const m of markers.values()) m.getElement().style.visibility = 'hidden'; });
   map.on('moveend', () => { for (const m of markers.values()) m.getElement().style.visibility = ''; updateCounts(); });
 
-  const yes = (v) => (v === true || v === 'true' ? 'oui' : 'non');
+  // Unknown (undefined) stays empty: the row is left out, never « non ».
+  const yes = (v) => (v === undefined || v === null ? '' : v === true || v === 'true' ? 'oui' : 'non');
   const nf = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 1 });
   const km = (v) => nf.format(v) + '\u00a0km';
   const el = (tag, cls, text) => {
@@ -238,7 +239,15 @@
         li.classList.add('actif');
         highlight([it]);
         map.flyTo({ center: [it.lon, it.lat], zoom: Math.max(map.getZoom(), 14) });
-        map.once('moveend', () => postsPopup([it.lon, it.lat], [{ id: it.id, properties: it.props }]));
+        // The tile's own attributes when the post is drawn (all of them, and
+        // the other posts at the same address); the list's otherwise.
+        map.once('idle', () => {
+          const all = map.queryRenderedFeatures({ layers: ['posts-points'] });
+          const self = all.find((f) => f.id === it.id);
+          const at = self && self.geometry.coordinates;
+          const uniq = new Map(all.filter((f) => at && f.geometry.coordinates[0] === at[0] && f.geometry.coordinates[1] === at[1]).map((f) => [f.id, f]));
+          postsPopup([it.lon, it.lat], uniq.size ? [...uniq.values()] : [{ id: it.id, properties: it.props }]);
+        });
       });
       li.append(a, el('div', 'fr-text--sm fr-mb-0', it.extra), b);
       ol.appendChild(li);

@@ -19,6 +19,8 @@
   });
   window.atigipSurfaces = { map, ready: false };
   map.on('load', () => {
+    // Floor spaces only: the posts of TIG belong to the other map.
+    for (const id of ['posts-clusters', 'posts-points']) if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', 'none');
     map.addSource('resultats', { type: 'geojson', data: { type: 'FeatureCollection', features } });
     map.addLayer({ id: 'resultats', type: 'circle', source: 'resultats',
       paint: { 'circle-radius': 7, 'circle-color': '#1f8d49', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
