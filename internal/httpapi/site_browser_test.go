@@ -3,14 +3,19 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/atigip/atigip360/internal/atigip"
+	"github.com/atigip/atigip360/internal/auth"
 	seedpkg "github.com/atigip/atigip360/internal/seed"
 	"github.com/atigip/atigip360/internal/store/sqlite"
 	"github.com/atigip/atigip360/internal/web"
@@ -117,6 +122,19 @@ func sharedBrowserSite(t *testing.T) *browserSite {
 	return &sharedSite
 }
 
+// token signs a development token for p, for any test using the site.
+func (b *browserSite) token(t *testing.T, p atigip.Principal) string {
+	t.Helper()
+	if p.Subject == "" {
+		p.Subject = "test:" + string(p.Role)
+	}
+	tok, err := b.env.dev.Issue(p, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
 // artefacts is where screenshots go: $ATIGIP_ARTEFACTS, else the test's
 // artifact directory (go test -artifacts keeps it).
 func artefacts(t *testing.T) string {
@@ -138,15 +156,15 @@ func artefacts(t *testing.T) string {
 // pages, the sign-in leading back. axe-core must report no violation on
 // any page state; screenshots are left as artefacts.
 func TestSiteInChromium(t *testing.T) {
+	t.Parallel()
 	node, chromium := browserEnv(t)
 	site := sharedBrowserSite(t)
 	w := findWorld(t, site.store)
-	env := site.env
 	cfg := map[string]any{
 		"base": site.url,
 		"tokens": map[string]string{
-			"magistrate": env.token(atigip.Principal{Role: atigip.RoleMagistrate, Name: "Juge de démonstration"}),
-			"business":   env.token(atigip.Principal{Role: atigip.RoleBusiness, SIRET: "12345678900011"}),
+			"magistrate": site.token(t, atigip.Principal{Role: atigip.RoleMagistrate, Name: "Juge de démonstration"}),
+			"business":   site.token(t, atigip.Principal{Role: atigip.RoleBusiness, SIRET: "12345678900011"}),
 		},
 		"ids": map[string]any{"post": w.public.ID, "justicePost": w.justiceOnly.ID, "prison": w.prison.ID,
 			"place": w.public.Address.Postcode + " " + w.public.Address.City},
@@ -187,4 +205,109 @@ func TestSiteInChromium(t *testing.T) {
 			t.Logf("%d checks, axe on %d page states, screenshots: %v", len(rep.Checks), len(rep.Axe), rep.Shots)
 		})
 	}
+}
+
+// BenchmarkMapTimeToCounts measures the first render of the map with its
+// cluster counts, offline (no basemap, every request off the server
+// aborted), in headless Chromium over the national set: the milliseconds
+// from navigation start to the first counts drawn, each load in a fresh
+// browser context (empty cache). The first load meets a cold tile cache.
+// ATIGIP_BENCH_SCALE (default 1, the national set) sizes the data.
+func BenchmarkMapTimeToCounts(b *testing.B) {
+	node, err := exec.LookPath("node")
+	if err != nil || !web.VendorReady() {
+		b.Skip("node and `make web` are needed")
+	}
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		b.Skipf("Chromium not found at %s", chromium)
+	}
+	scale := 1.0
+	if s := getenv("ATIGIP_BENCH_SCALE"); s != "" {
+		if v, err := strconv.ParseFloat(s, 64); err == nil {
+			scale = v
+		}
+	}
+	// The data set is seeded once for the benchmark's runs (b.N = 1, then
+	// the target): the national set takes minutes to seed.
+	benchMapOnce.Do(func() { benchMapURL, benchMapErr = serveMap(scale) })
+	if benchMapErr != nil {
+		b.Fatal(benchMapErr)
+	}
+	b.ResetTimer()
+	cmd := exec.CommandContext(b.Context(), node, filepath.Join("..", "web", "testdata", "firstrender.mjs"),
+		benchMapURL, strconv.Itoa(b.N))
+	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
+	out, err := cmd.Output()
+	b.StopTimer()
+	var rep struct {
+		MS     []float64 `json:"ms"`
+		Load   []float64 `json:"load"`
+		DOM    []float64 `json:"dom"`
+		Counts []int     `json:"counts"`
+		Error  string    `json:"error"`
+	}
+	if jerr := json.Unmarshal(out, &rep); err != nil || jerr != nil || len(rep.MS) != b.N {
+		b.Fatalf("%v %s", err, out)
+	}
+	for _, c := range rep.Counts {
+		if c == 0 {
+			b.Fatal("a load drew no count")
+		}
+	}
+	b.ReportMetric(rep.MS[0], "cold-ms-to-counts")
+	ms := slices.Clone(rep.MS)
+	slices.Sort(ms)
+	b.ReportMetric(ms[len(ms)/2], "p50-ms-to-counts")
+	b.ReportMetric(ms[min(len(ms)-1, len(ms)*95/100)], "p95-ms-to-counts")
+	b.ReportMetric(float64(rep.Counts[0]), "counts")
+	b.Logf("per load: DOM ready %v ms, style and first tiles (load) %v ms, counts %v ms", rep.DOM, rep.Load, rep.MS)
+}
+
+var (
+	benchMapOnce sync.Once
+	benchMapURL  string
+	benchMapErr  error
+)
+
+// serveMap seeds a store at scale in a temporary directory and serves the
+// map over it, offline, until the process ends.
+func serveMap(scale float64) (string, error) {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "atigip-bench-")
+	if err != nil {
+		return "", err
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "bench.db"))
+	if err != nil {
+		return "", err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		return "", err
+	}
+	if _, err := seedpkg.Run(ctx, db, seedpkg.Options{Scale: scale, Seed: 7}); err != nil {
+		return "", err
+	}
+	eng, err := tiles.New(ctx, db, tiles.Options{})
+	if err != nil {
+		return "", err
+	}
+	dev, err := auth.NewDevTokens(testSecret)
+	if err != nil {
+		return "", err
+	}
+	srv, err := New(Options{Store: db, Auth: dev, Logger: slog.New(slog.DiscardHandler),
+		Modules: []Module{TilesModule{Engine: eng}, MapModule{}}})
+	if err != nil {
+		return "", err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	go srv.Serve(ctx, ln)
+	return "http://" + ln.Addr().String(), nil
 }

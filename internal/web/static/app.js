@@ -46,7 +46,7 @@
       const el = document.createElement('div');
       el.className = 'count';
       el.setAttribute('aria-hidden', 'true');
-      el.textContent = f.properties.point_count_abbreviated;
+      el.textContent = countLabel(f.properties);
       markers.set(key, new maplibregl.Marker({ element: el }).setLngLat(f.geometry.coordinates).addTo(map));
     }
     for (const [key, m] of markers) {
@@ -54,6 +54,23 @@
     }
     status.counts = markers.size;
     if (markers.size > 0 && !status.countsAt) status.countsAt = performance.now();
+  }
+  // A cluster's label follows the filters: with one criterion checked, the
+  // tile's count of posts meeting it (exact); with several, or a domain or
+  // département (clusters carry no count of those), the smallest count is
+  // an upper bound, shown « ≤ n ».
+  const abbr = (n) => (n >= 10000 ? Math.round(n / 1000) + '\u202fk' : n >= 1000 ? nf.format(Math.round(n / 100) / 10) + '\u202fk' : String(n));
+  function countLabel(p) {
+    const a = active();
+    const counts = a.boxes.map((c) => Number(p[c[2]] || 0));
+    const narrowed = a.domain || a.dep;
+    if (counts.length === 0 && !narrowed) return abbr(Number(p.point_count));
+    const n = counts.length ? Math.min(...counts) : Number(p.point_count);
+    return (counts.length === 1 && !narrowed ? '' : '≤\u202f') + abbr(n);
+  }
+  function resetCounts() {
+    for (const m of markers.values()) m.remove();
+    markers.clear();
   }
   map.on('idle', updateCounts);
   map.on('sourcedata', (e) => { if (e.sourceId === 'posts' && e.isSourceLoaded && !map.isMoving()) updateCounts(); });
@@ -128,47 +145,45 @@
     return openPopup(lnglat, root);
   }
 
-  // One click handler, in layer order: a click on a cluster zooms and
-  // opens nothing else.
+  // One click handler: only the feature drawn on top acts, so a click on a
+  // cluster zooms and opens nothing else.
+  const clickable = ['posts-clusters', 'posts-points', 'prisons', 'floor-spaces'];
   map.on('click', (e) => {
-    const hit = (layers) => map.getLayer(layers[0]) ? map.queryRenderedFeatures(e.point, { layers }) : [];
-    const cl = hit(['posts-clusters']);
-    if (cl.length) {
-      const f = cl[0];
+    const layers = clickable.filter((l) => map.getLayer(l));
+    const top = map.queryRenderedFeatures(e.point, { layers })[0];
+    if (!top) return;
+    const hit = (layer) => map.queryRenderedFeatures(e.point, { layers: [layer] });
+    if (top.layer.id === 'posts-clusters') {
+      const f = top;
       const z = Math.max(f.properties.expansion_zoom || map.getZoom() + 2, map.getZoom() + 1);
       map.easeTo({ center: f.geometry.coordinates, zoom: z });
       status.lastClusterClick = { from: map.getZoom(), to: z };
       return;
     }
-    const pts = hit(['posts-points']);
-    if (pts.length) {
-      const c = pts[0].geometry.coordinates;
+    if (top.layer.id === 'posts-points') {
+      const c = top.geometry.coordinates;
       const same = new Map();
-      for (const f of pts) if (f.geometry.coordinates[0] === c[0] && f.geometry.coordinates[1] === c[1]) same.set(f.id, f);
+      for (const f of hit('posts-points')) if (f.geometry.coordinates[0] === c[0] && f.geometry.coordinates[1] === c[1]) same.set(f.id, f);
       postsPopup(c, [...same.values()]);
       return;
     }
-    const pr = hit(['prisons']);
-    if (pr.length) {
-      const p = pr[0].properties;
-      openPopup(pr[0].geometry.coordinates, details(p.name, [
+    if (top.layer.id === 'prisons') {
+      const p = top.properties;
+      openPopup(top.geometry.coordinates, details(p.name, [
         ['Type', p.type_label], ['Commune', p.city], ['Surfaces disponibles', p.floor_spaces],
         ['Direction interrégionale', p.disp], ['Capacité', p.capacity], ['Contact', p.contact_name],
         ['Courriel', p.contact_email], ['Téléphone', p.contact_phone],
         ['Position', p.location_precision === 'commune_centroid' ? 'centre de la commune (approximative)' : ''],
-      ], '/etablissements/' + pr[0].id));
+      ], '/etablissements/' + top.id));
       return;
     }
-    const fl = hit(['floor-spaces']);
-    if (fl.length) {
-      const p = fl[0].properties;
-      openPopup(e.lngLat, details(p.name, [
-        ['Établissement', p.prison], ['Usage', p.use_label], ['Surface', nf.format(p.area_m2) + '\u00a0m²'],
-        ['Hauteur sous plafond', nf.format(p.ceiling_height_m) + '\u00a0m'], ['Quai de chargement', yes(p.loading_dock)],
-        ['Puissance', nf.format(p.power_kva) + '\u00a0kVA'], ['Statut', p.status_label],
-        ['Disponible le', p.available_from ? p.available_from.split('-').reverse().join('/') : ''],
-      ], '/etablissements/' + p.prison_id));
-    }
+    const p = top.properties;
+    openPopup(e.lngLat, details(p.name, [
+      ['Établissement', p.prison], ['Usage', p.use_label], ['Surface', nf.format(p.area_m2) + '\u00a0m²'],
+      ['Hauteur sous plafond', nf.format(p.ceiling_height_m) + '\u00a0m'], ['Quai de chargement', yes(p.loading_dock)],
+      ['Puissance', nf.format(p.power_kva) + '\u00a0kVA'], ['Statut', p.status_label],
+      ['Disponible le', p.available_from ? p.available_from.split('-').reverse().join('/') : ''],
+    ], '/etablissements/' + p.prison_id));
   });
   for (const layer of ['posts-clusters', 'posts-points', 'prisons', 'floor-spaces']) {
     map.on('mouseenter', layer, () => { map.getCanvas().style.cursor = 'pointer'; });
@@ -209,6 +224,7 @@
     map.setFilter('posts-points', pts);
     map.setFilter('posts-clusters', cls);
     status.filters = { points: pts, clusters: cls };
+    resetCounts();
     map.once('idle', updateCounts);
     if (lastList) lastList();
   }
@@ -340,6 +356,6 @@
     out.querySelector('h2').focus();
   });
 
-  map.on('load', () => { status.loaded = true; });
+  map.on('load', () => { status.loaded = true; status.loadAt = performance.now(); });
   map.once('idle', () => { status.ready = true; updateCounts(); });
 })();

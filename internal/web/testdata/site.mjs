@@ -77,6 +77,18 @@ try {
     check('map: controls in French', labels.includes('Zoomer') && labels.includes('Dézoomer'), labels);
     await shot(page, 'carte', false);
     await axe(page, 'carte');
+    // Cluster counts follow the filters.
+    const labels0 = await page.evaluate(() => [...document.querySelectorAll('.count')].map((e) => e.textContent));
+    const sum = (ls) => ls.reduce((a, l) => a + (Number(String(l).replace(/[^0-9]/g, '')) || 0), 0);
+    await page.click('label[for=f-mineurs]');
+    await page.waitForFunction((b) => {
+      const now = [...document.querySelectorAll('.count')].map((e) => e.textContent);
+      return now.length > 0 && now.join('|') !== b.join('|');
+    }, labels0, { timeout: 30000 });
+    const labels1 = await page.evaluate(() => [...document.querySelectorAll('.count')].map((e) => e.textContent));
+    check('map: cluster counts follow a filter', sum(labels1) < sum(labels0), { before: sum(labels0), after: sum(labels1) });
+    await shot(page, 'carte-filtre-mineurs', false);
+    await page.click('label[for=f-mineurs]');
     // Job search, results beside the map, highlighted.
     if (mobile) check('map: panel visible on a phone', await page.isVisible('#q'), null);
     await page.fill('#q', 'jardinier');
@@ -87,6 +99,15 @@ try {
     await page.waitForFunction(() => window.atigip.map.getSource('surlignage'), null, { timeout: 10000 });
     await shot(page, 'carte-recherche', false);
     await axe(page, 'carte-recherche');
+    // The filters apply to the search results too.
+    const total = () => page.evaluate(() => parseInt(document.querySelector('#resultats h2').textContent, 10));
+    const t0n = await total();
+    await page.click('label[for=f-weekends]');
+    await page.waitForFunction((b) => parseInt(document.querySelector('#resultats h2').textContent, 10) !== b, t0n, { timeout: 20000 }).catch(() => {});
+    const t1n = await total();
+    check('map: filters narrow the search results', t1n < t0n, { before: t0n, after: t1n });
+    await page.click('label[for=f-weekends]');
+    await page.waitForFunction(() => document.querySelectorAll('#resultats .liste-postes li').length > 0, null, { timeout: 20000 });
     // A result opens its popup on the map, readable on the screen.
     await page.locator('#resultats .liste-postes li button').first().click();
     await page.waitForSelector('.maplibregl-popup .popup h3', { timeout: 20000 });
