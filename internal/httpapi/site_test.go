@@ -354,6 +354,15 @@ func TestSiteRoles(t *testing.T) {
 	if seen != len(want) {
 		t.Fatalf("%d of %d site routes mounted", seen, len(want))
 	}
+	// The pages are documented in OpenAPI like every route.
+	var doc openAPIDoc
+	env.do("GET", "/openapi.json", "", nil).json(t, &doc)
+	for key := range want {
+		method, p, _ := strings.Cut(key, " ")
+		if _, ok := doc.Paths[OpenAPIPath(p)][strings.ToLower(method)]; !ok {
+			t.Errorf("%s is not in OpenAPI", key)
+		}
+	}
 }
 
 func TestDevSigninLeadsBack(t *testing.T) {
