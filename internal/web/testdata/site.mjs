@@ -111,6 +111,9 @@ try {
     // A result opens its popup on the map, readable on the screen.
     await page.locator('#resultats .liste-postes li button').first().click();
     await page.waitForSelector('.maplibregl-popup .popup h3', { timeout: 20000 });
+    // Let the popup settle (it may re-anchor once the map stops).
+    await page.evaluate(() => new Promise((res) => { const m = window.atigip.map; if (!m.isMoving()) res(); else m.once('idle', res); }));
+    await page.waitForTimeout(300);
     const box = await page.locator('.maplibregl-popup-content').boundingBox();
     const vp = viewports[journey];
     check('map: popup on screen', box && box.x >= -1 && box.x + box.width <= vp.width + 1 && box.width <= vp.width, box);
