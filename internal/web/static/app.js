@@ -254,7 +254,12 @@
         for (const x of ol.querySelectorAll('.actif')) x.classList.remove('actif');
         li.classList.add('actif');
         highlight([it]);
-        map.flyTo({ center: [it.lon, it.lat], zoom: Math.max(map.getZoom(), 14) });
+        // On a phone the map is below the list: bring it into view.
+        if (window.matchMedia('(max-width: 62em)').matches) map.getContainer().scrollIntoView({ block: 'end' });
+        // The post lands low on the map, so that its popup opens above it
+        // with room to be read, phone included.
+        map.flyTo({ center: [it.lon, it.lat], zoom: Math.max(map.getZoom(), 14),
+          offset: [0, Math.round(map.getContainer().clientHeight * 0.3)] });
         // The tile's own attributes when the post is drawn (all of them, and
         // the other posts at the same address); the list's otherwise.
         map.once('idle', () => {
