@@ -388,3 +388,48 @@ func TestDevSigninLeadsBack(t *testing.T) {
 		t.Fatal("the sign-in form forgets the way back")
 	}
 }
+
+// TestLocate reads what a clerk types in « Postes autour de… ».
+func TestLocate(t *testing.T) {
+	for _, tc := range []struct {
+		in, insee string
+		ok        bool
+	}{
+		{"35000", "35238", true},
+		{"12 rue de la Paix 35000 Rennes", "35238", true},
+		{"Rennes (35)", "35238", true},
+		{"rennes", "35238", true},
+		{"Zzzyxville", "", false},
+		{"", "", false},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			c, ok := locate(tc.in)
+			if ok != tc.ok || (ok && c.INSEE != tc.insee) {
+				t.Fatalf("locate(%q) = %s %s, %v; want %s, %v", tc.in, c.INSEE, c.Name, ok, tc.insee, tc.ok)
+			}
+		})
+	}
+}
+
+// TestWantsHTML: browsers navigating get pages, API clients and fetch()
+// get problem+json.
+func TestWantsHTML(t *testing.T) {
+	env := newEnv(t, newMemStore())
+	for accept, want := range map[string]bool{
+		"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8": true,
+		"*/*":                               false,
+		"":                                  false,
+		"application/json":                  false,
+		"application/problem+json":          false,
+		"application/json, text/html;q=0.5": false,
+	} {
+		req := httptest.NewRequest("GET", "/nulle-part", nil)
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		r := env.send(req)
+		if got := strings.HasPrefix(r.header.Get("Content-Type"), "text/html"); got != want || r.status != 404 {
+			t.Errorf("Accept %q: html %v (status %d), want %v", accept, got, r.status, want)
+		}
+	}
+}
