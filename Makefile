@@ -22,7 +22,7 @@ build: web
 # copies what the pages load into $(WEB)/static/vendor (git-ignored).
 web: $(WEB_STAMP)
 
-$(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json
+$(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json $(WEB)/build.mjs
 	npm --prefix $(WEB) ci --no-audit --no-fund
 	npm --prefix $(WEB) run build
 	touch $@

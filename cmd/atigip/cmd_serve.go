@@ -90,6 +90,7 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	modules := []httpapi.Module{
 		tilesModule,
 		httpapi.MapModule{Basemap: cfg.BasemapURL},
+		httpapi.SiteModule{Engine: tilesModule.Engine},
 		httpapi.SearchModule{Index: index},
 		matchingModule,
 		httpapi.WorkflowModule(nil),

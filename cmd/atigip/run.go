@@ -59,8 +59,9 @@ func exitCode(err error) int {
 }
 
 // run is the whole program: main passes the process's arguments,
-// environment and outputs, end-to-end tests pass their own.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// environment (os.LookupEnv: a variable set to "" is not an unset one)
+// and outputs, end-to-end tests pass their own.
+func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
 	cmds := commands()
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stderr, cmds)
@@ -74,10 +75,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		usage(stderr, cmds)
 		return fmt.Errorf("%w: unknown subcommand %q", errUsage, args[0])
 	}
-	cfg, err := config.FromEnv(getenv)
+	cfg, err := config.FromLookupEnv(lookupEnv)
 	if err != nil {
 		return err
 	}
+	getenv := func(k string) string { v, _ := lookupEnv(k); return v }
 	env := &Env{Config: cfg, Getenv: getenv, Stdout: stdout, Stderr: stderr, Logger: newLogger(stderr, cfg.LogLevel)}
 	return cmd.run(ctx, env, args[1:])
 }

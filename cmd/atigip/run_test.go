@@ -29,7 +29,7 @@ func startServer(t *testing.T, extra map[string]string) string {
 	for k, v := range extra {
 		vars[k] = v
 	}
-	getenv := func(k string) string { return vars[k] }
+	getenv := mapEnv(vars)
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
@@ -88,7 +88,7 @@ func token(t *testing.T, dataDir, role string) string {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	vars := map[string]string{"ATIGIP_DATA_DIR": dataDir}
-	if err := run(context.Background(), []string{"token", "--role", role}, func(k string) string { return vars[k] }, &out, &errOut); err != nil {
+	if err := run(context.Background(), []string{"token", "--role", role}, mapEnv(vars), &out, &errOut); err != nil {
 		t.Fatalf("token: %v %s", err, errOut.String())
 	}
 	return strings.TrimSpace(out.String())
@@ -197,7 +197,7 @@ func TestServeEndToEnd(t *testing.T) {
 
 func TestUsage(t *testing.T) {
 	var out, errOut bytes.Buffer
-	getenv := func(string) string { return "" }
+	getenv := mapEnv(nil)
 	if err := run(context.Background(), nil, getenv, &out, &errOut); !errors.Is(err, errUsage) {
 		t.Errorf("no subcommand: err = %v", err)
 	}
@@ -207,13 +207,16 @@ func TestUsage(t *testing.T) {
 	if err := run(context.Background(), []string{"version"}, getenv, &out, &errOut); err != nil || !strings.Contains(out.String(), "atigip") {
 		t.Errorf("version: %v %q", err, out.String())
 	}
-	bad := func(k string) string {
-		if k == "ATIGIP_DATABASE_URL" {
-			return "mysql://nope"
-		}
-		return ""
-	}
+	bad := mapEnv(map[string]string{"ATIGIP_DATABASE_URL": "mysql://nope"})
 	if err := run(context.Background(), []string{"migrate"}, bad, &out, &errOut); err == nil || !strings.Contains(err.Error(), "postgres://") {
 		t.Errorf("bad config must be refused before anything runs: %v", err)
+	}
+}
+
+// mapEnv is a process environment holding exactly vars.
+func mapEnv(vars map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := vars[k]
+		return v, ok
 	}
 }

@@ -24,7 +24,7 @@ func TestSyncCommandAndStatus(t *testing.T) {
 		"ATIGIP_AXELOR_USER": "sync", "ATIGIP_AXELOR_PASSWORD": "secret",
 		"ATIGIP_SEED_ON_START": "false", "ATIGIP_LOG_LEVEL": "warn",
 	}
-	getenv := func(k string) string { return vars[k] }
+	getenv := mapEnv(vars)
 
 	var out, errOut bytes.Buffer
 	if err := run(context.Background(), []string{"sync", "--quiet", "--dry-run"}, getenv, &out, &errOut); err != nil {

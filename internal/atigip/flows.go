@@ -20,11 +20,14 @@ const (
 // WorkflowKinds lists the kinds of the workflows.
 var WorkflowKinds = []Kind{KindFlowMessage, KindMeasureLog, KindProcedure}
 
-// AllKinds returns Kinds then WorkflowKinds: every kind a store keeps.
+// AllKinds returns Kinds, WorkflowKinds then SiteKinds: every kind a store keeps.
 func AllKinds() []Kind {
-	out := make([]Kind, 0, len(Kinds)+len(WorkflowKinds))
-	return append(append(out, Kinds...), WorkflowKinds...)
+	out := make([]Kind, 0, len(Kinds)+len(WorkflowKinds)+len(SiteKinds))
+	return append(append(append(out, Kinds...), WorkflowKinds...), SiteKinds...)
 }
+
+// SiteKinds lists the kinds the website's forms create (no CRUD route).
+var SiteKinds = []Kind{KindContactRequest}
 
 // newWorkflowEntity is New for the workflow kinds (nil for any other).
 func newWorkflowEntity(k Kind) Entity {
@@ -35,6 +38,8 @@ func newWorkflowEntity(k Kind) Entity {
 		return &MeasureLog{}
 	case KindProcedure:
 		return &Procedure{}
+	case KindContactRequest:
+		return &ContactRequest{}
 	}
 	return nil
 }

@@ -42,8 +42,9 @@ type Config struct {
 	OIDCIssuer    string
 	OIDCClientID  string
 	OIDCRoleClaim string
-	// BasemapURL is an XYZ raster tile template for the map's background;
-	// empty leaves only our own boundaries layer (works offline).
+	// BasemapURL is an XYZ raster tile template for the map's background
+	// (ATIGIP_BASEMAP_URL); empty leaves only our own boundaries layer
+	// (works offline). The variable set to "" means empty, not unset.
 	BasemapURL string
 	// PMTilesPath serves a prebuilt archive instead of live public tiles.
 	PMTilesPath string
@@ -82,8 +83,23 @@ func Default() Config {
 	}
 }
 
-// FromEnv returns Default overridden by ATIGIP_* variables read through getenv.
+// FromEnv returns Default overridden by ATIGIP_* variables read through
+// getenv, which cannot tell an empty variable from an unset one: an empty
+// ATIGIP_BASEMAP_URL keeps the default basemap. Use FromLookupEnv with
+// os.LookupEnv for the process's environment.
 func FromEnv(getenv func(string) string) (Config, error) {
+	return FromLookupEnv(func(k string) (string, bool) {
+		v := getenv(k)
+		return v, v != ""
+	})
+}
+
+// FromLookupEnv returns Default overridden by ATIGIP_* variables read
+// through lookupEnv (os.LookupEnv). Empty variables count as unset, as
+// shells and Makefiles often export empty values, except
+// ATIGIP_BASEMAP_URL: set and empty, it means no basemap (offline).
+func FromLookupEnv(lookupEnv func(string) (string, bool)) (Config, error) {
+	getenv := func(k string) string { v, _ := lookupEnv(k); return v }
 	c := Default()
 	var errs []string
 	str := func(name string, dst *string) {
@@ -127,7 +143,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("ATIGIP_OIDC_ISSUER", &c.OIDCIssuer)
 	str("ATIGIP_OIDC_CLIENT_ID", &c.OIDCClientID)
 	str("ATIGIP_OIDC_ROLE_CLAIM", &c.OIDCRoleClaim)
-	str("ATIGIP_BASEMAP_URL", &c.BasemapURL)
+	if v, ok := lookupEnv("ATIGIP_BASEMAP_URL"); ok {
+		c.BasemapURL = strings.TrimSpace(v) // "" is no basemap
+	}
 	str("ATIGIP_PMTILES", &c.PMTilesPath)
 	str("ATIGIP_FLOWS_CLIENTS", &c.FlowsClients)
 	if v, ok := lookup(getenv, "ATIGIP_MAX_BODY_BYTES"); ok {

@@ -9,6 +9,34 @@ func env(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
+// TestBasemapOffline: ATIGIP_BASEMAP_URL set and empty means no basemap,
+// unset keeps OpenStreetMap's, any value replaces it.
+func TestBasemapOffline(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		vars map[string]string
+		want string
+	}{
+		{"unset", nil, Default().BasemapURL},
+		{"empty", map[string]string{"ATIGIP_BASEMAP_URL": ""}, ""},
+		{"blank", map[string]string{"ATIGIP_BASEMAP_URL": "  "}, ""},
+		{"set", map[string]string{"ATIGIP_BASEMAP_URL": "https://tiles.example/{z}/{x}/{y}.png"}, "https://tiles.example/{z}/{x}/{y}.png"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := FromLookupEnv(func(k string) (string, bool) { v, ok := tc.vars[k]; return v, ok })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.BasemapURL != tc.want {
+				t.Fatalf("BasemapURL = %q, want %q", c.BasemapURL, tc.want)
+			}
+		})
+	}
+	if Default().BasemapURL == "" {
+		t.Fatal("the test needs a default basemap")
+	}
+}
+
 func TestFromEnv(t *testing.T) {
 	tests := []struct {
 		name    string

@@ -21,9 +21,11 @@ func (s *Server) devRoutes() []Route {
 	const html = "text/html; charset=utf-8"
 	return []Route{
 		{Method: fiber.MethodGet, Path: "/dev/signin", Tag: "développement", Produces: html,
+			Params:  []Param{{Name: "retour", In: "query", Type: "string", Description: "Page où revenir après la connexion"}},
 			Summary: "Page de connexion de démonstration (développement uniquement)", Handler: s.signinPage},
 		{Method: fiber.MethodPost, Path: "/dev/signin", Tag: "développement", Produces: html,
-			Summary: "Connexion de démonstration : choisit un rôle, pose le cookie de session", Status: fiber.StatusOK, Handler: s.signin},
+			Summary: "Connexion de démonstration : choisit un rôle, pose le cookie de session, revient à la page d'origine (303) s'il y en a une",
+			Status:  fiber.StatusOK, Also: []int{fiber.StatusSeeOther}, Handler: s.signin},
 		{Method: fiber.MethodPost, Path: "/dev/signout", Tag: "développement", Produces: html,
 			Summary: "Déconnexion (efface le cookie de session)", Status: fiber.StatusSeeOther, Handler: s.signout},
 	}
@@ -40,6 +42,9 @@ func (s *Server) renderSignin(c *fiber.Ctx, pg signin.Page) error {
 		pg.CurrentLabel = roleLabel(pg.Current.Role)
 	}
 	pg.Origin = c.BaseURL()
+	if pg.Return == "" {
+		pg.Return = returnPath(c.Query("retour", c.FormValue("retour")))
+	}
 	pg.TTL = humanTTL(s.opts.DevTokenTTL)
 	var b bytes.Buffer
 	if err := signin.Render(&b, pg); err != nil {
@@ -91,6 +96,12 @@ func (s *Server) signin(c *fiber.Ctx) error {
 		c.Status(fiber.StatusBadRequest)
 		return s.renderSignin(c, signin.Page{Error: "Rattachement invalide : " + strings.Join(bad, ", ") + "."})
 	}
+	if v := strings.TrimSpace(c.FormValue("siret")); v != "" {
+		if len(v) != 14 || strings.Trim(v, "0123456789") != "" {
+			bad = append(bad, "SIRET")
+		}
+		p.SIRET = v
+	}
 	if p.PersonID != 0 {
 		p.Subject += ":" + strconv.FormatInt(p.PersonID, 10)
 	}
@@ -100,11 +111,28 @@ func (s *Server) signin(c *fiber.Ctx) error {
 	}
 	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: tok, Path: "/", HTTPOnly: true,
 		SameSite: fiber.CookieSameSiteLaxMode, Secure: !s.opts.Dev, Expires: time.Now().Add(s.opts.DevTokenTTL)})
+	if back := returnPath(c.FormValue("retour")); back != "" {
+		return c.Redirect(back, fiber.StatusSeeOther)
+	}
 	return s.renderSignin(c, signin.Page{Current: &p, Token: tok})
 }
 
 func (s *Server) signout(c *fiber.Ctx) error {
 	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: "", Path: "/", HTTPOnly: true,
 		SameSite: fiber.CookieSameSiteLaxMode, Expires: time.Unix(1, 0), MaxAge: -1})
+	if back := returnPath(c.FormValue("retour")); back != "" {
+		return c.Redirect(back, fiber.StatusSeeOther)
+	}
 	return c.Redirect("/dev/signin", fiber.StatusSeeOther)
+}
+
+// returnPath keeps a way back only if it is a path of this site: never
+// another site ("//evil", "https://…", "/\\evil"), which would make the
+// sign-in an open redirect.
+func returnPath(v string) string {
+	if !strings.HasPrefix(v, "/") || strings.HasPrefix(v, "//") || strings.HasPrefix(v, "/\\") ||
+		strings.ContainsAny(v, "\r\n") || strings.HasPrefix(v, "/dev/") {
+		return ""
+	}
+	return v
 }

@@ -72,7 +72,8 @@ func problemOf(err error) ProblemDetails {
 	}
 }
 
-// Problem writes err as application/problem+json and returns nil so that a
+// Problem writes err as application/problem+json (a French page for a
+// browser asking for text/html) and returns nil so that a
 // handler can end with `return s.Problem(c, err)`. Internal errors are
 // logged with their technical cause (never a request body).
 func (s *Server) Problem(c *fiber.Ctx, err error) error {
@@ -84,6 +85,10 @@ func (s *Server) writeProblem(c *fiber.Ctx, p ProblemDetails, err error) error {
 	if p.Status >= 500 {
 		s.log.Error("request failed", slog.String("route", routePattern(c)),
 			slog.String("request_id", requestID(c)), slog.String("error", err.Error()))
+	}
+	if wantsHTML(c) {
+		// Browsers get a French page; API clients the problem document.
+		return s.errorPage(c, p)
 	}
 	c.Status(p.Status)
 	if err := c.JSON(p); err != nil {

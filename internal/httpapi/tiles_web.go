@@ -55,33 +55,17 @@ func (m MapModule) Routes(s *Server) []Route {
 }
 
 func (m MapModule) page(s *Server) fiber.Handler {
-	var domains []web.Domain
-	for _, d := range refdata.GrandDomaines() {
-		domains = append(domains, web.Domain{Code: d.Code, Label: d.Label})
-	}
+	domains, deps := domainChoices(), departementChoices()
 	return func(c *fiber.Ctx) error {
-		p := s.Principal(c)
-		authed, _ := c.Locals(localAuthed).(bool)
-		pg := web.Page{Tileset: "public", Signed: authed, Domains: domains}
-		if p.Role.Audience() == atigip.AudienceJustice {
-			pg.Tileset = "justice"
+		tileset := "public"
+		if s.Principal(c).Role.Audience() == atigip.AudienceJustice {
+			tileset = "justice"
 		}
-		if authed {
-			pg.RoleLabel, pg.Name = roleLabel(p.Role), p.Name
-		}
-		if s.Dev() {
-			pg.SignInURL = "/dev/signin"
-			if authed {
-				pg.SignOutURL = "/dev/signout"
-			}
-		}
-		b, err := web.Render(pg)
+		pg, err := web.NewMapPage(tileset, domains, deps)
 		if err != nil {
 			return s.Problem(c, err)
 		}
-		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-		c.Set(fiber.HeaderCacheControl, "no-store")
-		return c.Send(b)
+		return s.page(c, fiber.StatusOK, "carte", s.layout(c, "Carte des postes de TIG", "carte"), pg)
 	}
 }
 

@@ -1,9 +1,7 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,8 +13,6 @@ import (
 	"github.com/paulmach/orb/maptile"
 
 	"github.com/atigip/atigip360/internal/atigip"
-	seedpkg "github.com/atigip/atigip360/internal/seed"
-	"github.com/atigip/atigip360/internal/store/sqlite"
 	"github.com/atigip/atigip360/internal/web"
 	"github.com/atigip/atigip360/tiles"
 )
@@ -33,7 +29,7 @@ func TestMapPage(t *testing.T) {
 		r := env.do("GET", "/", "", nil)
 		body := string(r.body)
 		if r.status != 200 || !strings.Contains(body, `lang="fr"`) || !strings.Contains(body, `"tileset":"public"`) ||
-			!strings.Contains(body, `href="/dev/signin"`) || strings.Contains(body, "f-places") {
+			!strings.Contains(body, `href="/dev/signin?retour=`) || strings.Contains(body, "f-places") {
 			t.Fatalf("%d %s", r.status, body)
 		}
 	})
@@ -81,56 +77,16 @@ func TestMapPage(t *testing.T) {
 	})
 }
 
-// TestMapInChromium serves the map over a demo data set and drives Debian's
-// headless Chromium with playwright-core: posts and boundaries render, a
+// TestMapInChromium serves the map over the demo data set the browser
+// tests share and drives Debian's headless Chromium with playwright-core: posts and boundaries render, a
 // cluster click zooms in, the minors filter changes what is drawn, a post
 // opens a popup; the screenshot is left as an artifact.
 func TestMapInChromium(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatal("node not found: install Node.js, then run `make web`")
-	}
+	t.Parallel()
+	node, chromium := browserEnv(t)
+	site := sharedBrowserSite(t)
+	store, ctx := site.store, t.Context()
 	webDir := filepath.Join("..", "web")
-	if _, err := os.Stat(filepath.Join(webDir, "node_modules", "playwright-core", "package.json")); err != nil || !web.VendorReady() {
-		t.Fatal("internal/web is not installed: run `make web`")
-	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		// CI installs Chromium (.ci/run) and must run this test; a
-		// developer's machine may not have it.
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Chromium not found at %s (apt-get install -y chromium, or set CHROMIUM)", chromium)
-		}
-		t.Skipf("Chromium not found at %s: install it (apt-get install -y chromium) or set CHROMIUM to run the map's browser test", chromium)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "e2e.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	if err := store.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := seedpkg.Run(ctx, store, seedpkg.Options{Scale: 0.05, Seed: 1}); err != nil {
-		t.Fatal(err)
-	}
-	eng, err := tiles.New(ctx, store, tiles.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := newEnv(t, store, func(o *Options) {
-		o.Modules = append(o.Modules, TilesModule{Engine: eng}, MapModule{})
-	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go env.srv.Serve(ctx, ln)
 
 	// Centre on the densest z13 tile of public posts, for the filter check.
 	posts, err := atigip.Of[*atigip.Post](store).All(ctx, atigip.ListFilter{PublicOnly: true})
@@ -146,11 +102,8 @@ func TestMapInChromium(t *testing.T) {
 		}
 	}
 	c := best.Center()
-	shot := filepath.Join(os.TempDir(), "atigip-map-e2e.png")
-	if dir := os.Getenv("ARTIFACTS_DIR"); dir != "" {
-		shot = filepath.Join(dir, "atigip-map-e2e.png")
-	}
-	cmd := exec.CommandContext(ctx, node, filepath.Join(webDir, "testdata", "e2e.mjs"), "http://"+ln.Addr().String(),
+	shot := filepath.Join(artefacts(t), "atigip-map-e2e.png")
+	cmd := exec.CommandContext(ctx, node, filepath.Join(webDir, "testdata", "e2e.mjs"), site.url,
 		strconv.FormatFloat(c[0], 'f', 5, 64), strconv.FormatFloat(c[1], 'f', 5, 64), shot)
 	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
 	out, err := cmd.Output()

@@ -7,18 +7,20 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"time"
+
+	"github.com/atigip/atigip360/internal/atigip"
+	"github.com/atigip/atigip360/internal/web/frfmt"
 )
 
 //go:embed static
 var static embed.FS
 
-//go:embed index.html
-var indexHTML string
+//go:embed templates/*.html
+var templateFS embed.FS
 
-var indexTmpl = template.Must(template.New("index").Parse(indexHTML))
-
-// Static returns the page's assets: app.js, app.css and vendor/ (MapLibre,
-// present once `make web` has run).
+// Static returns the pages' assets: app.js, site.js, app.css, site.css and
+// vendor/ (MapLibre and the DSFR, present once `make web` has run).
 func Static() fs.FS {
 	sub, err := fs.Sub(static, "static")
 	if err != nil {
@@ -27,42 +29,146 @@ func Static() fs.FS {
 	return sub
 }
 
-// VendorReady reports whether MapLibre was built into static/vendor.
+// VendorReady reports whether MapLibre and the DSFR were built into
+// static/vendor.
 func VendorReady() bool {
-	_, err := fs.Stat(Static(), "vendor/maplibre-gl.js")
-	return err == nil
+	for _, f := range []string{"vendor/maplibre-gl.js", "vendor/dsfr/dsfr.min.css"} {
+		if _, err := fs.Stat(Static(), f); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
-// Page is what the map page shows of the session.
-type Page struct {
-	Tileset    string // public or justice
+// Layout is what every page shows around its content: the header with
+// the session, the menu, the demonstration banner and the footer.
+type Layout struct {
+	Title string // the page's title (h1 and <title>)
+	// Path is the page's own path and query, where sign-in and sign-out
+	// lead back to.
+	Path       string
+	Nav        string // active menu entry: carte, autour, surfaces
+	Crumbs     []Crumb
 	Signed     bool   // a principal is signed in
 	RoleLabel  string // French label of the role
-	Name       string // display name of the principal
-	SignInURL  string // development sign-in page, empty in production
+	SignInURL  string // sign-in page, empty when none
 	SignOutURL string
-	Domains    []Domain // ROME grands domaines, for the filter
+	// Demo shows the « Environnement de démonstration » banner.
+	Demo bool
+	// Hearing shows the « Postes autour de… » entry (justice roles).
+	Hearing bool
+	// Map loads MapLibre's style sheet.
+	Map bool
+	// CSRF is the token the page's forms carry.
+	CSRF string
 }
 
-// Domain is a ROME grand domaine (letter A..N).
+// Crumb is a breadcrumb link above the current page.
+type Crumb struct{ Label, URL string }
+
+// Domain is a ROME grand domaine (letter A..N), or any coded choice of a
+// select (région, département, usage).
 type Domain struct {
 	Code, Label string
+	Lon, Lat    float64 // centre, for départements
 }
 
-type pageData struct {
-	Page
+// MapPage is the content of the map page.
+type MapPage struct {
+	Tileset      string // public or justice
+	Justice      bool
+	Domains      []Domain
+	Departements []Domain
+	// Config is the JSON the script reads.
 	Config template.JS
 }
 
-// Render writes the map page.
-func Render(p Page) ([]byte, error) {
-	cfg, err := json.Marshal(map[string]any{"tileset": p.Tileset, "signed": p.Signed})
+// NewMapPage fills Config from the tileset.
+func NewMapPage(tileset string, domains, deps []Domain) (MapPage, error) {
+	cfg, err := json.Marshal(map[string]any{"tileset": tileset})
 	if err != nil {
-		return nil, fmt.Errorf("web: config: %w", err)
+		return MapPage{}, fmt.Errorf("web: map config: %w", err)
+	}
+	return MapPage{Tileset: tileset, Justice: tileset == "justice", Domains: domains, Departements: deps,
+		Config: template.JS(cfg)}, nil
+}
+
+// ErrorPage is the content of an error page.
+type ErrorPage struct {
+	Status      int
+	Title, Lead string
+	Detail      string
+	SignIn      string // sign-in link with the way back, on 401
+}
+
+var funcs = template.FuncMap{
+	"num":      func(v float64) string { return frfmt.Number(v, 1) },
+	"int":      frfmt.Int,
+	"surface":  frfmt.Surface,
+	"distance": frfmt.Distance,
+	"metres":   frfmt.Metres,
+	"power":    frfmt.Power,
+	"hours":    frfmt.Hours,
+	"clock":    frfmt.Clock,
+	"plural":   frfmt.Plural,
+	"date": func(t any) string {
+		switch v := t.(type) {
+		case time.Time:
+			return frfmt.Date(v)
+		case *time.Time:
+			if v != nil {
+				return frfmt.Date(*v)
+			}
+		case atigip.Date:
+			return frfmt.Date(v.Time)
+		}
+		return ""
+	},
+	"useLabel":  func(u atigip.FloorUse) string { return atigip.FloorUses[u] },
+	"offerKind": func(k atigip.OfferKind) string { return atigip.OfferKinds[k] },
+	"availability": func(f *atigip.FloorSpace) string {
+		switch {
+		case f.Status != atigip.FloorAvailable:
+			return atigip.FloorStatuses[f.Status]
+		case f.AvailableFrom != nil && f.AvailableFrom.After(time.Now()):
+			return "Disponible à partir du " + frfmt.Date(*f.AvailableFrom)
+		}
+		return "Disponible immédiatement"
+	},
+}
+
+// pages are the templates, each parsed with the layout.
+var pages = func() map[string]*template.Template {
+	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	out := map[string]*template.Template{}
+	for _, n := range names {
+		name := n[len("templates/") : len(n)-len(".html")]
+		if name == "layout" {
+			continue
+		}
+		out[name] = template.Must(template.Must(base.Clone()).ParseFS(templateFS, n))
+	}
+	return out
+}()
+
+// Render writes page name ("carte", "poste", "etablissement", "surfaces",
+// "autour", "erreur", "mentions-legales", "donnees-personnelles",
+// "accessibilite") with its layout and content d.
+func Render(name string, l Layout, d any) ([]byte, error) {
+	t, ok := pages[name]
+	if !ok {
+		return nil, fmt.Errorf("web: render: no page %q", name)
 	}
 	var b bytes.Buffer
-	if err := indexTmpl.Execute(&b, pageData{Page: p, Config: template.JS(cfg)}); err != nil {
-		return nil, fmt.Errorf("web: render: %w", err)
+	if err := t.ExecuteTemplate(&b, "layout", struct {
+		L Layout
+		D any
+	}{l, d}); err != nil {
+		return nil, fmt.Errorf("web: render %s: %w", name, err)
 	}
 	return b.Bytes(), nil
 }

@@ -6,21 +6,32 @@ import (
 )
 
 func TestRender(t *testing.T) {
+	mp, err := NewMapPage("justice", []Domain{{Code: "A", Label: "Agriculture"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := NewMapPage("public", nil, nil)
 	cases := []struct {
-		name string
-		page Page
-		want []string
-		not  []string
+		name, page string
+		l          Layout
+		d          any
+		want, not  []string
 	}{
-		{"public", Page{Tileset: "public", SignInURL: "/dev/signin"},
-			[]string{`"tileset":"public"`, `href="/dev/signin"`, "Vue publique", `lang="fr"`}, []string{"f-places", "Se déconnecter"}},
-		{"justice", Page{Tileset: "justice", Signed: true, RoleLabel: "Magistrat", Name: "<script>x</script>", SignOutURL: "/dev/signout"},
-			[]string{`"tileset":"justice"`, "f-places", "Se déconnecter", "&lt;script&gt;"}, []string{"<script>x</script>"}},
-		{"production", Page{Tileset: "public"}, []string{"Vue publique"}, []string{"/dev/signin"}},
+		{"public map", "carte", Layout{Title: "Carte", Path: "/?a=1&b=2", SignInURL: "/dev/signin", Demo: true, Map: true}, pub,
+			[]string{`"tileset":"public"`, `href="/dev/signin?retour=%2f%3fa%3d1%26b%3d2"`, "Environnement de démonstration", `lang="fr"`,
+				"/static/app.css", "/mentions-legales", "/donnees-personnelles", "/accessibilite"},
+			[]string{"f-places", "Se déconnecter", `href="/autour"`}},
+		{"justice map", "carte", Layout{Title: "Carte", Signed: true, RoleLabel: "<script>x</script>", SignOutURL: "/dev/signout", Hearing: true}, mp,
+			[]string{`"tileset":"justice"`, "f-places", "Se déconnecter", "&lt;script&gt;", `href="/autour"`},
+			[]string{"<script>x</script>", "Environnement de démonstration"}},
+		{"production", "carte", Layout{Title: "Carte"}, pub, nil, []string{"/dev/signin", "Se connecter"}},
+		{"error", "erreur", Layout{Title: "Page non trouvée"}, ErrorPage{Status: 404, Title: "Page non trouvée", Lead: "Introuvable"},
+			[]string{"Erreur 404", "Page non trouvée"}, nil},
+		{"legal", "accessibilite", Layout{Title: "Déclaration d'accessibilité"}, nil, []string{"partiellement conforme", "Défenseur des droits"}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			b, err := Render(c.page)
+			b, err := Render(c.page, c.l, c.d)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -36,7 +47,12 @@ func TestRender(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Static().Open("app.js"); err != nil {
-		t.Fatal(err)
+	if _, err := Render("nope", Layout{}, nil); err == nil {
+		t.Fatal("unknown page rendered")
+	}
+	for _, f := range []string{"app.js", "site.js", "site.css", "maplibre-fr.js"} {
+		if _, err := Static().Open(f); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -21,9 +21,10 @@ var kindLabels = map[atigip.Kind]string{
 	atigip.KindMeasure:      "Mesure de TIG",
 	atigip.KindApplication:  "Candidature",
 	// The workflow kinds (atigip.WorkflowKinds).
-	atigip.KindFlowMessage: "Message de flux APPI",
-	atigip.KindMeasureLog:  "Suivi de mesure",
-	atigip.KindProcedure:   "Procédure d'habilitation",
+	atigip.KindFlowMessage:    "Message de flux APPI",
+	atigip.KindMeasureLog:     "Suivi de mesure",
+	atigip.KindProcedure:      "Procédure d'habilitation",
+	atigip.KindContactRequest: "Demande de contact",
 }
 
 func label(k atigip.Kind) string {

@@ -35,6 +35,8 @@ type Page struct {
 	Error string
 	// TTL describes the token lifetime in French ("12 heures").
 	TTL string
+	// Return is the page to go back to after signing in ("" when none).
+	Return string
 }
 
 // Roles returns every role of atigip.Roles with its French label.

@@ -54,21 +54,24 @@ try {
   const count = () => page.evaluate(() => window.atigip.map.queryRenderedFeatures({ layers: ['posts-points'] })
     .map((f) => f.properties.minors_accepted));
   const before = await count();
-  await page.check('#f-mineurs');
+  await page.click('label[for=f-mineurs]');
   await idle();
   const after = await count();
   check('posts before filter', before.length > 0, before.length);
   check('filter applied', after.every((m) => m === true) && after.length < before.length,
     { before: before.length, after: after.length });
-  await page.uncheck('#f-mineurs');
+  await page.click('label[for=f-mineurs]');
   await idle();
   check('filter removed', (await count()).length === before.length, null);
 
   // 4. A popup on a post.
-  const pt = await page.evaluate(() => {
-    const f = window.atigip.map.queryRenderedFeatures({ layers: ['posts-points'] })[0];
-    return f && window.atigip.map.project(f.geometry.coordinates);
-  });
+  const vh = page.viewportSize().height;
+  const top = (await page.locator('#map canvas').boundingBox()).y;
+  const pt = await page.evaluate((maxY) => {
+    const m = window.atigip.map;
+    return m.queryRenderedFeatures({ layers: ['posts-points'] }).map((f) => m.project(f.geometry.coordinates))
+      .find((p) => p.y < maxY && p.y > 10 && p.x > 10);
+  }, vh - top - 10);
   if (pt) {
     const box = await page.locator('#map canvas').boundingBox();
     await page.mouse.click(box.x + pt.x, box.y + pt.y);

@@ -1,0 +1,27 @@
+// Libellés français des contrôles de MapLibre GL JS (option locale).
+'use strict';
+window.atigipLocale = {
+  'AttributionControl.ToggleAttribution': 'Afficher ou masquer les crédits',
+  'AttributionControl.MapFeedback': 'Signaler une erreur de carte',
+  'FullscreenControl.Enter': 'Passer en plein écran',
+  'FullscreenControl.Exit': 'Quitter le plein écran',
+  'GeolocateControl.FindMyLocation': 'Me localiser',
+  'GeolocateControl.LocationNotAvailable': 'Position indisponible',
+  'LogoControl.Title': 'Logo MapLibre',
+  'Map.Title': 'Carte',
+  'Marker.Title': 'Repère',
+  'NavigationControl.ResetBearing': 'Réorienter vers le nord',
+  'NavigationControl.ZoomIn': 'Zoomer',
+  'NavigationControl.ZoomOut': 'Dézoomer',
+  'Popup.Close': 'Fermer',
+  'ScaleControl.Feet': 'pi',
+  'ScaleControl.Meters': 'm',
+  'ScaleControl.Kilometers': 'km',
+  'GlobeControl.Enable': 'Afficher le globe',
+  'GlobeControl.Disable': 'Afficher la carte plane',
+  'TerrainControl.Enable': 'Afficher le relief',
+  'TerrainControl.Disable': 'Masquer le relief',
+  'CooperativeGesturesHandler.WindowsHelpText': 'Ctrl + molette pour zoomer',
+  'CooperativeGesturesHandler.MacHelpText': '⌘ + molette pour zoomer',
+  'CooperativeGesturesHandler.MobileHelpText': 'Deux doigts pour déplacer la carte',
+};
