@@ -40,6 +40,8 @@ type Index struct {
 	seq     atomic.Int64 // last change Seq applied; -1 before the first build
 	written atomic.Int64 // documents indexed or deleted since Open
 	reason  string       // why Open started from an empty index ("" if it did not)
+	// follower is Follow's, for Ready; nil before Follow.
+	follower atomic.Pointer[follower]
 }
 
 // Open opens the index at path, or an in-memory index when path is "".

@@ -51,9 +51,11 @@ type Engine struct {
 	snap  atomic.Pointer[snapshot]
 	cache *cache
 
-	mu    sync.Mutex // serialises updates of the state below
-	seq   int64
-	state *state
+	mu  sync.Mutex // serialises updates of the state below
+	seq int64
+	// follower keeps the engine live (engines with a store only).
+	follower *atigip.Follower
+	state    *state
 }
 
 // state is what the snapshot was drawn from, kept for updates. Posts and
@@ -123,6 +125,7 @@ func New(ctx context.Context, s atigip.Store, opts Options) (*Engine, error) {
 	st.setPlaces(prisons, floors)
 	e.start(st)
 	e.store, e.seq = s, seq
+	e.follower = e.newFollower()
 	return e, nil
 }
 

@@ -122,6 +122,7 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		ShutdownTimeout: cfg.ShutdownTimeout,
 		Version:         version,
 		Modules:         modules,
+		Ready:           []func() error{tileEngine.Ready, index.Ready},
 	})
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package atigip
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -184,6 +185,12 @@ func (c Collection[T]) CreateMany(ctx context.Context, ts []T) error {
 // wakes on the store's signal and also polls every poll interval, so a
 // lost signal delays a change by at most poll.
 func Follow(ctx context.Context, s Store, from int64, batch int, poll time.Duration, fn func([]Change) error) error {
+	return follow(ctx, s, from, batch, poll, fn, nil)
+}
+
+// follow is Follow, calling caughtUp (when not nil) each time the feed
+// has been read to its end.
+func follow(ctx context.Context, s Store, from int64, batch int, poll time.Duration, fn func([]Change) error, caughtUp func()) error {
 	signal, cancel := s.Subscribe()
 	defer cancel()
 	ticker := time.NewTicker(poll)
@@ -202,6 +209,9 @@ func Follow(ctx context.Context, s Store, from int64, batch int, poll time.Durat
 			}
 			from = cs[len(cs)-1].Seq
 		}
+		if caughtUp != nil {
+			caughtUp()
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -209,4 +219,88 @@ func Follow(ctx context.Context, s Store, from int64, batch int, poll time.Durat
 		case <-ticker.C:
 		}
 	}
+}
+
+// Follower retry delays: doubled after each failure in a row, so that a
+// database restart is noticed within a second and a long outage costs
+// one attempt every few seconds.
+const (
+	followMinBackoff = 100 * time.Millisecond
+	followMaxBackoff = 5 * time.Second
+)
+
+// Follower keeps an engine (tiles, search) in step with the change feed
+// through database outages: Run retries after any failure, resuming from
+// the engine's own position, and never gives up before its context ends.
+// Ready tells readiness checks whether the engine has read the feed to its
+// end since its last failure.
+type Follower struct {
+	Name  string // for messages: "tiles", "search"
+	Store Store
+	Batch int
+	Poll  time.Duration
+	// Seq returns the last position applied: where a retry resumes.
+	Seq func() int64
+	// Apply applies one batch. It must leave the engine unchanged, with
+	// Seq before the batch, when it fails, so that the retry redoes it.
+	Apply func(ctx context.Context, cs []Change) error
+	// OnError, when not nil, is told every failure and the delay before
+	// the retry (for the logs).
+	OnError func(err error, retry time.Duration)
+
+	mu       sync.Mutex
+	caughtUp bool
+	err      error
+}
+
+// Run follows the feed until ctx ends and returns ctx's error.
+func (f *Follower) Run(ctx context.Context) error {
+	backoff := followMinBackoff
+	for {
+		err := follow(ctx, f.Store, f.Seq(), f.Batch, f.Poll, func(cs []Change) error {
+			if err := f.Apply(ctx, cs); err != nil {
+				return err
+			}
+			backoff = followMinBackoff // progress: the next failure retries quickly
+			return nil
+		}, func() {
+			f.set(true, nil)
+			backoff = followMinBackoff
+		})
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		f.set(false, err)
+		if f.OnError != nil {
+			f.OnError(err, backoff)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, followMaxBackoff)
+	}
+}
+
+func (f *Follower) set(caughtUp bool, err error) {
+	f.mu.Lock()
+	f.caughtUp, f.err = caughtUp, err
+	f.mu.Unlock()
+}
+
+// Ready returns nil once the follower has read the feed to its end and has
+// not failed since, else an EUNAVAILABLE error saying why.
+func (f *Follower) Ready() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case f.err != nil:
+		return &Error{Code: EUNAVAILABLE, Message: "Mise à jour en direct interrompue : reprise en cours.",
+			Err: fmt.Errorf("%s: %w", f.Name, f.err)}
+	case !f.caughtUp:
+		return &Error{Code: EUNAVAILABLE, Message: "Rattrapage des dernières modifications en cours.",
+			Err: fmt.Errorf("%s: catching up", f.Name)}
+	}
+	return nil
 }

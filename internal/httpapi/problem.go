@@ -43,6 +43,9 @@ func StatusOf(err error) int {
 	return fiber.StatusInternalServerError
 }
 
+// retryAfterSeconds is the Retry-After of every 503.
+const retryAfterSeconds = "2"
+
 // ProblemDetails is the body of every error response.
 type ProblemDetails struct {
 	Type     string              `json:"type"`
@@ -86,6 +89,11 @@ func (s *Server) writeProblem(c *fiber.Ctx, p ProblemDetails, err error) error {
 			slog.String("request_id", requestID(c)), slog.String("error", err.Error()))
 	}
 	c.Status(p.Status)
+	if p.Status == fiber.StatusServiceUnavailable {
+		// A database restart or a catch-up lasts seconds: clients and load
+		// balancers retry rather than give up.
+		c.Set(fiber.HeaderRetryAfter, retryAfterSeconds)
+	}
 	if err := c.JSON(p); err != nil {
 		return err
 	}

@@ -110,6 +110,9 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// Version is reported in the OpenAPI document. Default "dev".
 	Version string
+	// Ready are the checks of /readyz besides the store's ping: the live
+	// engines (tiles, search) answer nil once caught up with the feed.
+	Ready []func() error
 }
 
 // Server is the HTTP API.
