@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 
@@ -39,13 +40,17 @@ func errNotFound(k atigip.Kind) error {
 }
 
 func errStale(k atigip.Kind) error {
-	return atigip.Errorf(atigip.ECONFLICT,
+	e := atigip.Errorf(atigip.ECONFLICT,
 		"%s modifié entre-temps par quelqu'un d'autre : rechargez-le puis recommencez.", label(k))
+	e.Err = atigip.ErrConcurrent
+	return e
 }
 
 // errDuplicateRef never quotes the reference: it may be a case number.
 func errDuplicateRef(k atigip.Kind) error {
-	return atigip.Errorf(atigip.ECONFLICT, "%s déjà enregistré avec la même référence.", label(k))
+	e := atigip.Errorf(atigip.ECONFLICT, "%s déjà enregistré avec la même référence.", label(k))
+	e.Err = atigip.ErrConcurrent // perhaps created a moment ago by a concurrent writer
+	return e
 }
 
 // PostgreSQL error codes the store maps.
@@ -71,10 +76,10 @@ func mapError(err error) error {
 		switch pe.Code {
 		case pgUniqueViolation:
 			return &atigip.Error{Code: atigip.ECONFLICT,
-				Message: "Un enregistrement avec la même référence existe déjà.", Err: err}
+				Message: "Un enregistrement avec la même référence existe déjà.", Err: fmt.Errorf("%w: %w", atigip.ErrConcurrent, err)}
 		case pgSerializationFailure, pgDeadlockDetected:
 			return &atigip.Error{Code: atigip.ECONFLICT,
-				Message: "Modification concurrente : recommencez dans un instant.", Err: err}
+				Message: "Modification concurrente : recommencez dans un instant.", Err: fmt.Errorf("%w: %w", atigip.ErrConcurrent, err)}
 		}
 		if len(pe.Code) == 5 && (pe.Code[:2] == "08" || pe.Code[:2] == "57" || pe.Code[:2] == "53") {
 			// connection exception, operator intervention (shutdown),
