@@ -80,6 +80,12 @@ type Store interface {
 	Close() error
 }
 
+// AuditBatcher is a store that records many audit entries in one
+// transaction faster than one by one (the audit log's group commit).
+type AuditBatcher interface {
+	AuditMany(ctx context.Context, as []AuditEntry) error
+}
+
 // Op is what a change did.
 type Op string
 

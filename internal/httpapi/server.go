@@ -125,6 +125,7 @@ type Server struct {
 	routes  []Route
 	metrics *metrics
 	openapi []byte
+	audits  *auditLog
 }
 
 // locals keys.
@@ -170,7 +171,8 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, store: opts.Store, auth: opts.Auth, log: opts.Logger, metrics: m}
+	s := &Server{opts: opts, store: opts.Store, auth: opts.Auth, log: opts.Logger, metrics: m,
+		audits: &auditLog{store: opts.Store}}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "atigip360",
 		BodyLimit:             opts.MaxBody,
@@ -285,12 +287,19 @@ func (s *Server) Principal(c *fiber.Ctx) atigip.Principal {
 // request's principal. A failing audit fails the request: an unrecorded
 // access to personal data is not allowed.
 func (s *Server) Audit(c *fiber.Ctx, action string, kind atigip.Kind, id int64, count int) error {
+	return s.AuditAll(c, action, kind, []int64{id}, count)
+}
+
+// AuditAll records one access per id (all in one write, shared with
+// concurrent requests); see Audit.
+func (s *Server) AuditAll(c *fiber.Ctx, action string, kind atigip.Kind, ids []int64, count int) error {
 	p := s.Principal(c)
-	err := s.store.Audit(c.UserContext(), atigip.AuditEntry{
-		At: time.Now().UTC(), Subject: p.Subject, Role: p.Role,
-		Action: action, Kind: kind, EntityID: id, Count: count,
-	})
-	if err != nil {
+	at := time.Now().UTC()
+	es := make([]atigip.AuditEntry, len(ids))
+	for i, id := range ids {
+		es[i] = atigip.AuditEntry{At: at, Subject: p.Subject, Role: p.Role, Action: action, Kind: kind, EntityID: id, Count: count}
+	}
+	if err := s.audits.record(c.UserContext(), es...); err != nil {
 		return &atigip.Error{Code: atigip.EUNAVAILABLE, Message: "Journal d'accès indisponible : la consultation est refusée.",
 			Err: fmt.Errorf("httpapi: audit %s %s: %w", action, kind, err)}
 	}

@@ -1152,6 +1152,26 @@ func testAudits(t *testing.T, s atigip.Store) {
 			}
 		})
 	}
+	// A store that writes audit batches writes them whole, in order.
+	if b, ok := s.(atigip.AuditBatcher); ok {
+		batch := []atigip.AuditEntry{
+			{Subject: "cpip-99", Role: atigip.RoleCPIP, Action: "match", Kind: atigip.KindPerson, EntityID: 101, Count: 1},
+			{Subject: "cpip-99", Role: atigip.RoleCPIP, Action: "match", Kind: atigip.KindPerson, EntityID: 102, Count: 1},
+			{Subject: "cpip-99", Role: atigip.RoleCPIP, Action: "match", Kind: atigip.KindPerson, EntityID: 103, Count: 1, Detail: "lot"},
+		}
+		must(t, b.AuditMany(ctx, batch))
+		got, err := s.Audits(ctx, atigip.AuditFilter{Subject: "cpip-99"})
+		must(t, err)
+		if len(got) != 3 {
+			t.Fatalf("AuditMany: %d entries read back, want 3", len(got))
+		}
+		for i, a := range got {
+			w := batch[2-i]
+			if a.EntityID != w.EntityID || a.Action != w.Action || a.Role != w.Role || a.Detail != w.Detail || a.At.IsZero() {
+				t.Errorf("AuditMany entry %d = %+v, want %+v", i, a, w)
+			}
+		}
+	}
 }
 
 func testMigrate(t *testing.T, s atigip.Store) {
