@@ -279,7 +279,11 @@ func (ix *Index) swap(fresh bleve.Index, tmp string) error {
 // number of documents written.
 func (ix *Index) CatchUp(ctx context.Context, store atigip.Store) (int, error) {
 	before := ix.written.Load()
-	if ix.NeedsRebuild() {
+	pruned, err := prunedPast(ctx, store, ix.seq.Load())
+	if err != nil {
+		return 0, fmt.Errorf("search: catch up: %w", err)
+	}
+	if ix.NeedsRebuild() || pruned {
 		if _, err := ix.Reindex(ctx, store, nil); err != nil {
 			return 0, err
 		}
@@ -298,6 +302,17 @@ func (ix *Index) CatchUp(ctx context.Context, store atigip.Store) (int, error) {
 	}
 }
 
+// prunedPast reports whether the store's change feed was pruned past seq:
+// the changes the index missed can then only be had by a rebuild.
+func prunedPast(ctx context.Context, store atigip.Store, seq int64) (bool, error) {
+	p, ok := store.(atigip.FeedPruner)
+	if !ok || seq < 0 {
+		return false, nil
+	}
+	h, err := p.PrunedSeq(ctx)
+	return seq < h, err
+}
+
 // follower keeps the index in step with the store (see Follow).
 type follower = atigip.Follower
 
@@ -311,6 +326,10 @@ func (ix *Index) Follow(ctx context.Context, store atigip.Store) error {
 		Apply: func(ctx context.Context, cs []atigip.Change) error { return ix.Apply(ctx, store, cs) },
 		OnError: func(err error, retry time.Duration) {
 			ix.logger.Warn("search: follow changes, retrying", "err", err, "retry_in", retry.String(), "seq", ix.seq.Load())
+		},
+		Rebuild: func(ctx context.Context) error {
+			_, err := ix.Reindex(ctx, store, nil)
+			return err
 		}}
 	ix.follower.Store(f)
 	for {

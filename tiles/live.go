@@ -67,7 +67,8 @@ func (e *Engine) newFollower() *atigip.Follower {
 		},
 		OnError: func(err error, retry time.Duration) {
 			e.log.Warn("tiles: follow changes, retrying", "err", err, "retry_in", retry.String(), "seq", e.Seq())
-		}}
+		},
+		Rebuild: e.reload}
 }
 
 // Seq is the last change-feed position applied.

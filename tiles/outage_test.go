@@ -167,3 +167,70 @@ func TestFollowRidesOutOutage(t *testing.T) {
 		t.Fatalf("Follow returned %v, want context.Canceled", err)
 	}
 }
+
+// TestFollowerBehindPrunedFeedRebuilds: an engine that stands before the
+// pruned part of the change feed cannot replay it; Follow rebuilds it from
+// the store, so a change whose feed entry is gone still shows.
+func TestFollowerBehindPrunedFeedRebuilds(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := openDemoStore(t, 0.01)
+	pruner, ok := s.(atigip.FeedPruner)
+	if !ok {
+		t.Fatal("the SQLite store does not prune its feed")
+	}
+	e, err := New(ctx, s, Options{Poll: 20 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var post *atigip.Post
+	for _, r := range e.snap.Load().posts[audPublic].leaves {
+		if post, err = atigip.Of[*atigip.Post](s).Get(ctx, r.post.id); err != nil {
+			t.Fatal(err)
+		}
+		break
+	}
+	tl := maptile.At(orb.Point{post.Location.Lon, post.Location.Lat}, maptile.Zoom(15))
+	shows := func(title string) bool {
+		ls, _ := decode(t, e, atigip.AudiencePublic, "public", 15, int(tl.X), int(tl.Y))
+		for _, f := range features(layer(ls, LayerPosts)) {
+			if fid(f.ID) == uint64(post.ID) && f.Properties["title"] == title {
+				return true
+			}
+		}
+		return false
+	}
+	if !shows(post.Title) {
+		t.Fatal("post not drawn")
+	}
+	// While the engine does not follow, the post is renamed, more changes
+	// come, and the feed is pruned up to its newest change.
+	post.Title = "Renommé hors du journal des modifications"
+	if err := atigip.Of[*atigip.Post](s).Update(ctx, post); err != nil {
+		t.Fatal(err)
+	}
+	other := *post
+	other.ID, other.Version, other.Title = 0, 0, "Autre poste"
+	if err := atigip.Of[*atigip.Post](s).Entities.Create(ctx, &other); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := pruner.PruneChanges(ctx, time.Now().Add(time.Hour), time.Now()); err != nil || n == 0 {
+		t.Fatalf("prune: %d, %v", n, err)
+	}
+	if h, _ := pruner.PrunedSeq(ctx); h <= e.Seq() {
+		t.Fatalf("the feed was not pruned past the engine (%d <= %d)", h, e.Seq())
+	}
+	done := make(chan error, 1)
+	go func() { done <- e.Follow(ctx) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for !shows(post.Title) {
+		if time.Now().After(deadline) {
+			t.Fatal("the rename, whose feed entry was pruned, never showed: the engine did not rebuild")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != context.Canceled {
+		t.Fatalf("Follow returned %v", err)
+	}
+}

@@ -141,11 +141,37 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	matchingModule.Warm(gctx, srv)
 	g.Go(func() error { return ignoreCanceled(tileEngine.Follow(gctx)) })
 	g.Go(func() error { return ignoreCanceled(index.Follow(gctx, store)) })
+	if p, ok := store.(atigip.FeedPruner); ok {
+		g.Go(func() error { return ignoreCanceled(pruneFeed(gctx, env, p, cfg.FeedRetention)) })
+	}
 	for _, run := range background {
 		g.Go(func() error { return ignoreCanceled(run(gctx)) })
 	}
 	g.Go(func() error { return srv.Serve(gctx, ln) })
 	return ignoreCanceled(g.Wait())
+}
+
+// pruneFeed deletes, every so often, the changes every live follower has
+// consumed and older than retention. Every instance may run it: the store
+// prunes in one transaction. A failure (database away) waits for the next
+// round.
+func pruneFeed(ctx context.Context, env *Env, p atigip.FeedPruner, retention time.Duration) error {
+	every := min(retention/4, 10*time.Minute)
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(every):
+		}
+		now := time.Now()
+		n, err := p.PruneChanges(ctx, now.Add(-retention), now.Add(-retention))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			env.Logger.Warn("change feed: prune", "err", err)
+		case n > 0:
+			env.Logger.Info("change feed: pruned", "changes", n)
+		}
+	}
 }
 
 func ignoreCanceled(err error) error {

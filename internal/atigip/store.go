@@ -2,6 +2,9 @@ package atigip
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -253,26 +256,91 @@ type Follower struct {
 	// OnError, when not nil, is told every failure and the delay before
 	// the retry (for the logs).
 	OnError func(err error, retry time.Duration)
+	// Rebuild, when not nil, reloads the engine from the store (Seq then
+	// returns the position it stands at): it is called when the feed was
+	// pruned past Seq, so that the missing changes cannot be replayed.
+	Rebuild func(ctx context.Context) error
 
 	mu       sync.Mutex
 	caughtUp bool
 	err      error
+	reported time.Time
+}
+
+// FollowerReportEvery is how often a follower records its position for
+// the feed's retention (FeedPruner).
+const FollowerReportEvery = 30 * time.Second
+
+// instanceID tells this process's followers from other instances'.
+var instanceID = func() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}()
+
+// errPrunedPast says that the feed was pruned past a follower.
+var errPrunedPast = errors.New("change feed pruned past the follower: rebuild from the store")
+
+// checkHorizon rebuilds the engine when the feed was pruned past it.
+func (f *Follower) checkHorizon(ctx context.Context) error {
+	p, ok := f.Store.(FeedPruner)
+	if !ok {
+		return nil
+	}
+	h, err := p.PrunedSeq(ctx)
+	if err != nil {
+		return fmt.Errorf("atigip: %s: pruned seq: %w", f.Name, err)
+	}
+	if f.Seq() >= h {
+		return nil
+	}
+	if f.Rebuild == nil {
+		return fmt.Errorf("atigip: %s at seq %d, pruned up to %d: %w", f.Name, f.Seq(), h, errPrunedPast)
+	}
+	if err := f.Rebuild(ctx); err != nil {
+		return fmt.Errorf("atigip: %s: rebuild after pruning: %w", f.Name, err)
+	}
+	return nil
+}
+
+// report records the follower's position for the feed's retention, at
+// most every FollowerReportEvery, and checks the feed was not pruned past
+// it meanwhile (a follower silent for longer than the retention).
+func (f *Follower) report(ctx context.Context) error {
+	p, ok := f.Store.(FeedPruner)
+	if !ok || time.Since(f.reported) < FollowerReportEvery {
+		return nil
+	}
+	seq := f.Seq()
+	if err := p.ReportPosition(ctx, instanceID+"/"+f.Name, seq); err != nil {
+		return fmt.Errorf("atigip: %s: report position: %w", f.Name, err)
+	}
+	f.reported = time.Now()
+	if h, err := p.PrunedSeq(ctx); err != nil {
+		return fmt.Errorf("atigip: %s: pruned seq: %w", f.Name, err)
+	} else if seq < h {
+		return fmt.Errorf("atigip: %s at seq %d, pruned up to %d: %w", f.Name, seq, h, errPrunedPast)
+	}
+	return nil
 }
 
 // Run follows the feed until ctx ends and returns ctx's error.
 func (f *Follower) Run(ctx context.Context) error {
 	backoff := followMinBackoff
 	for {
-		err := follow(ctx, f.Store, f.Seq(), f.Batch, f.Poll, func(cs []Change) error {
-			if err := f.Apply(ctx, cs); err != nil {
-				return err
-			}
-			backoff = followMinBackoff // progress: the next failure retries quickly
-			return nil
-		}, func() {
-			f.set(true, nil)
-			backoff = followMinBackoff
-		})
+		err := f.checkHorizon(ctx)
+		if err == nil {
+			err = follow(ctx, f.Store, f.Seq(), f.Batch, f.Poll, func(cs []Change) error {
+				if err := f.Apply(ctx, cs); err != nil {
+					return err
+				}
+				backoff = followMinBackoff // progress: the next failure retries quickly
+				return f.report(ctx)
+			}, func() {
+				f.set(true, nil)
+				backoff = followMinBackoff
+			})
+		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

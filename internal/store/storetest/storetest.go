@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) atigip.Store) {
 	t.Run("ChangeFeed", func(t *testing.T) { testChangeFeed(t, open(t)) })
 	t.Run("Subscribe", func(t *testing.T) { testSubscribe(t, open(t)) })
 	t.Run("Follow", func(t *testing.T) { testFollow(t, open(t)) })
+	t.Run("Retention", func(t *testing.T) { testRetention(t, open(t)) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open(t)) })
 	t.Run("Audits", func(t *testing.T) { testAudits(t, open(t)) })
 	t.Run("Migrate", func(t *testing.T) { testMigrate(t, open(t)) })
@@ -1222,5 +1223,62 @@ func testTimestamps(t *testing.T, s atigip.Store) {
 	}
 	if mustJSON(t, got) != mustJSON(t, m) {
 		t.Errorf("get after update:\n got %s\nwant %s", mustJSON(t, got), mustJSON(t, m))
+	}
+}
+
+// testRetention: the feed is pruned up to the slowest live follower and
+// the age limit, never its newest change; followers not heard of lately
+// stop holding it back and are forgotten.
+func testRetention(t *testing.T, s atigip.Store) {
+	p, ok := s.(atigip.FeedPruner)
+	if !ok {
+		t.Skip("store without feed retention")
+	}
+	ctx := t.Context()
+	for i := range 10 {
+		create(t, s, Sample(atigip.KindOrganisation, i))
+	}
+	all := changes(t, s, 0)
+	last := lastSeq(t, s)
+	slow := all[3].Seq
+	must(t, p.ReportPosition(ctx, "instance-a/tiles", last))
+	must(t, p.ReportPosition(ctx, "instance-b/search", slow))
+	now := time.Now()
+
+	// Too recent: nothing goes.
+	n, err := p.PruneChanges(ctx, now.Add(-time.Hour), now.Add(-time.Hour))
+	must(t, err)
+	if n != 0 || len(changes(t, s, 0)) != len(all) {
+		t.Fatalf("pruned %d changes younger than the age limit", n)
+	}
+	// Old enough: up to the slowest live follower.
+	n, err = p.PruneChanges(ctx, now.Add(time.Hour), now.Add(-time.Hour))
+	must(t, err)
+	if n != 4 {
+		t.Fatalf("pruned %d changes, want the 4 the slowest follower consumed", n)
+	}
+	if got := changes(t, s, 0); len(got) != len(all)-4 || got[0].Seq != all[4].Seq {
+		t.Fatalf("after pruning the feed starts at %+v, want seq %d", got[0], all[4].Seq)
+	}
+	if h, err := p.PrunedSeq(ctx); err != nil || h != slow {
+		t.Fatalf("PrunedSeq = %d, %v; want %d", h, err, slow)
+	}
+	// Followers not heard of since aliveSince hold nothing back: all but
+	// the newest change goes, and they are forgotten.
+	_, err = p.PruneChanges(ctx, now.Add(time.Hour), now.Add(time.Hour))
+	must(t, err)
+	if got := changes(t, s, 0); len(got) != 1 || got[0].Seq != last || lastSeq(t, s) != last {
+		t.Fatalf("feed after pruning every gone follower: %+v, want only seq %d", got, last)
+	}
+	if h, _ := p.PrunedSeq(ctx); h != last-1 {
+		t.Errorf("PrunedSeq = %d, want %d", h, last-1)
+	}
+	if v, _ := s.Cursor(ctx, atigip.FeedPositionPrefix+"instance-b/search"); v != "" {
+		t.Errorf("a gone follower's position is kept: %q", v)
+	}
+	// Seqs go on after pruning.
+	create(t, s, Sample(atigip.KindOrganisation, 20))
+	if lastSeq(t, s) <= last {
+		t.Errorf("seq reused after pruning")
 	}
 }
