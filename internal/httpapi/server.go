@@ -225,6 +225,11 @@ func (s *Server) register(rt Route) error {
 	}
 	s.routes = append(s.routes, rt)
 	s.app.Add(rt.Method, rt.Path, s.admit(rt), rt.Handler)
+	if rt.Method == fiber.MethodGet {
+		// HEAD answers as GET without the body (caches and map clients
+		// probe tiles with it).
+		s.app.Add(fiber.MethodHead, rt.Path, s.admit(rt), rt.Handler)
+	}
 	return nil
 }
 
