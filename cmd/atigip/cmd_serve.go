@@ -36,7 +36,7 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	if env.Getenv("GOMEMLIMIT") == "" && cfg.MemoryLimitMB > 0 {
 		debug.SetMemoryLimit(int64(cfg.MemoryLimitMB) << 20)
 	}
-	store, err := env.OpenStore(ctx)
+	store, err := env.openStoreWaiting(ctx)
 	if err != nil {
 		return err
 	}
@@ -171,6 +171,27 @@ func pruneFeed(ctx context.Context, env *Env, p atigip.FeedPruner, retention tim
 		case n > 0:
 			env.Logger.Info("change feed: pruned", "changes", n)
 		}
+	}
+}
+
+// openStoreWaiting opens the store, waiting for a database that does not
+// answer yet (an instance started with, or before, PostgreSQL): the
+// process does not exit for it, and /healthz is not served before the
+// store is open, so an orchestrator sees it starting, not crashing.
+func (env *Env) openStoreWaiting(ctx context.Context) (atigip.Store, error) {
+	delay := 500 * time.Millisecond
+	for {
+		s, err := env.OpenStore(ctx)
+		if err == nil || atigip.ErrorCode(err) != atigip.EUNAVAILABLE {
+			return s, err
+		}
+		env.Logger.Warn("database unreachable at start, retrying", "err", err, "retry_in", delay.String())
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 10*time.Second)
 	}
 }
 

@@ -87,18 +87,21 @@ func (p *cutProxy) cut(down bool) {
 	}
 }
 
-// viaProxy returns dsn pointing at the proxy, tagged with an application
-// name so the test can find its own backends.
-func viaProxy(t *testing.T, dsn string, p *cutProxy, app string) string {
-	u, err := url.Parse(dsn)
+// proxiedSchema gives a throwaway schema reached through a cutProxy: the
+// database URL, the proxy, and the application name its connections
+// carry (prefix + schema) so the test can find its own backends.
+func proxiedSchema(t *testing.T, prefix string) (dbURL string, p *cutProxy, app string) {
+	u, err := url.Parse(pgtest.URL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
+	p = startProxy(t, u.Host)
+	app = prefix + u.Query().Get("search_path")
 	u.Host = p.ln.Addr().String()
 	q := u.Query()
 	q.Set("application_name", app)
 	u.RawQuery = q.Encode()
-	return u.String()
+	return u.String(), p, app
 }
 
 // TestInstancesRideOutDatabase runs two instances on one PostgreSQL
@@ -113,13 +116,10 @@ func TestInstancesRideOutDatabase(t *testing.T) {
 	if testing.Short() {
 		t.Skip("two servers on PostgreSQL")
 	}
-	dsn := pgtest.URL(t)
-	u, _ := url.Parse(dsn)
-	proxy := startProxy(t, u.Host)
-	app := "atigip_outage_" + u.Query().Get("search_path")
+	dbURL, proxy, app := proxiedSchema(t, "atigip_outage_")
 	const secret = "outage-test-secret-0123456789abcdef0123"
 	env := map[string]string{
-		"ATIGIP_DATABASE_URL": viaProxy(t, dsn, proxy, app),
+		"ATIGIP_DATABASE_URL": dbURL,
 		"ATIGIP_TOKEN_SECRET": secret,
 		"ATIGIP_SEED_SCALE":   "0.005",
 		"ATIGIP_LOG_LEVEL":    "error",
@@ -315,4 +315,28 @@ func TestInstancesRideOutDatabase(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
+}
+
+// TestServeWaitsForDatabase: an instance started while PostgreSQL does
+// not answer waits for it instead of exiting.
+func TestServeWaitsForDatabase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a server on PostgreSQL")
+	}
+	dbURL, proxy, _ := proxiedSchema(t, "atigip_wait_")
+	proxy.cut(true)
+	go func() {
+		time.Sleep(1500 * time.Millisecond)
+		proxy.cut(false)
+	}()
+	base := startServer(t, map[string]string{
+		"ATIGIP_DATABASE_URL": dbURL,
+		"ATIGIP_SEED_SCALE":   "0.005",
+		"ATIGIP_LOG_LEVEL":    "error",
+	})
+	resp, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
 }
