@@ -132,10 +132,6 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
-	// The first stdout line tells scripts and end-to-end tests where we are
-	// (port 0 picks a free port).
-	fmt.Fprintf(env.Stdout, "listening on http://%s\n", displayAddr(ln.Addr()))
-
 	g, gctx := errgroup.WithContext(ctx)
 	// The first matching request should not wait for a national build.
 	matchingModule.Warm(gctx, srv)
@@ -147,8 +143,38 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	for _, run := range background {
 		g.Go(func() error { return ignoreCanceled(run(gctx)) })
 	}
+	// Serve once the live engines have read the feed to its end, a few
+	// milliseconds after their load, so that an instance is ready when it
+	// says where it listens; a database away now delays that by
+	// startReadyWait at most (/readyz then tells).
+	waitReady(gctx, startReadyWait, tileEngine.Ready, index.Ready)
+	// The first stdout line tells scripts and end-to-end tests where we are
+	// (port 0 picks a free port).
+	fmt.Fprintf(env.Stdout, "listening on http://%s\n", displayAddr(ln.Addr()))
 	g.Go(func() error { return srv.Serve(gctx, ln) })
 	return ignoreCanceled(g.Wait())
+}
+
+// startReadyWait bounds how long serve waits for its engines to catch up
+// before serving.
+const startReadyWait = 30 * time.Second
+
+// waitReady polls checks until all pass, ctx ends or limit has passed.
+func waitReady(ctx context.Context, limit time.Duration, checks ...func() error) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		ready := true
+		for _, c := range checks {
+			if c() != nil {
+				ready = false
+				break
+			}
+		}
+		if ready {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // pruneFeed deletes, every so often, the changes every live follower has
