@@ -41,6 +41,8 @@ type Index struct {
 	written atomic.Int64 // documents indexed or deleted since Open
 	browse  browseCache  // answers of requests without text, until a write
 	reason  string       // why Open started from an empty index ("" if it did not)
+	// follower is Follow's, for Ready; nil before Follow.
+	follower atomic.Pointer[follower]
 }
 
 // Open opens the index at path, or an in-memory index when path is "".

@@ -279,7 +279,11 @@ func (ix *Index) swap(fresh bleve.Index, tmp string) error {
 // number of documents written.
 func (ix *Index) CatchUp(ctx context.Context, store atigip.Store) (int, error) {
 	before := ix.written.Load()
-	if ix.NeedsRebuild() {
+	pruned, err := prunedPast(ctx, store, ix.seq.Load())
+	if err != nil {
+		return 0, fmt.Errorf("search: catch up: %w", err)
+	}
+	if ix.NeedsRebuild() || pruned {
 		if _, err := ix.Reindex(ctx, store, nil); err != nil {
 			return 0, err
 		}
@@ -298,17 +302,47 @@ func (ix *Index) CatchUp(ctx context.Context, store atigip.Store) (int, error) {
 	}
 }
 
+// prunedPast reports whether the store's change feed was pruned past seq:
+// the changes the index missed can then only be had by a rebuild.
+func prunedPast(ctx context.Context, store atigip.Store, seq int64) (bool, error) {
+	p, ok := store.(atigip.FeedPruner)
+	if !ok || seq < 0 {
+		return false, nil
+	}
+	h, err := p.PrunedSeq(ctx)
+	return seq < h, err
+}
+
+// follower keeps the index in step with the store (see Follow).
+type follower = atigip.Follower
+
 // Follow catches up, then applies every store change as it is committed
 // (woken by the store's signal, polling as a fallback) until ctx ends,
-// when it returns nil. A failing batch is retried after a pause rather
-// than stopping the index.
+// when it returns nil. A failure (the database restarting) is logged and
+// retried from the last batch applied rather than stopping the index;
+// Ready reports it meanwhile.
 func (ix *Index) Follow(ctx context.Context, store atigip.Store) error {
+	f := &atigip.Follower{Name: "search", Store: store, Batch: changeBatch, Poll: pollInterval, Seq: ix.seq.Load,
+		Apply: func(ctx context.Context, cs []atigip.Change) error { return ix.Apply(ctx, store, cs) },
+		OnError: func(err error, retry time.Duration) {
+			ix.logger.Warn("search: follow changes, retrying", "err", err, "retry_in", retry.String(), "seq", ix.seq.Load())
+		},
+		Rebuild: func(ctx context.Context) error {
+			_, err := ix.Reindex(ctx, store, nil)
+			return err
+		}}
+	ix.follower.Store(f)
 	for {
-		err := ix.follow(ctx, store)
+		// A rebuild, when the index needs one, comes first.
+		_, err := ix.CatchUp(ctx, store)
+		if err == nil {
+			_ = f.Run(ctx) // returns only when ctx ends
+			return nil
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
-		ix.logger.Error("search: follow changes", "err", err, "seq", ix.seq.Load())
+		ix.logger.Error("search: catch up", "err", err, "seq", ix.seq.Load())
 		select {
 		case <-ctx.Done():
 			return nil
@@ -317,13 +351,15 @@ func (ix *Index) Follow(ctx context.Context, store atigip.Store) error {
 	}
 }
 
-func (ix *Index) follow(ctx context.Context, store atigip.Store) error {
-	if _, err := ix.CatchUp(ctx, store); err != nil {
-		return err
+// Ready returns nil when Follow has applied the whole feed and has not
+// failed since, else an EUNAVAILABLE error (for /readyz).
+func (ix *Index) Ready() error {
+	f := ix.follower.Load()
+	if f == nil {
+		return &atigip.Error{Code: atigip.EUNAVAILABLE, Message: "Index de recherche en cours de préparation.",
+			Err: errors.New("search: not following the change feed yet")}
 	}
-	return atigip.Follow(ctx, store, ix.seq.Load(), changeBatch, pollInterval, func(cs []atigip.Change) error {
-		return ix.Apply(ctx, store, cs)
-	})
+	return f.Ready()
 }
 
 type entityRef struct {

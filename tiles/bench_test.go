@@ -185,3 +185,36 @@ func BenchmarkBoundaries(b *testing.B) {
 	runtime.KeepAlive(s)
 	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20)/float64(b.N), "heap-MB")
 }
+
+// BenchmarkTileGzipFirst compresses freshly generated tiles once, as the
+// first gzip request of each cached tile does, and reports the bytes
+// allocated and the time per tile (gzip-KB/tile, gzip-µs/tile).
+func BenchmarkTileGzipFirst(b *testing.B) {
+	e, err := Build(demoData(b, 0.1), Options{CacheBytes: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	snap := e.snap.Load()
+	var tiles [][]byte
+	for _, a := range franceTiles(2000) {
+		if t, err := e.render(snap, 0, a.z, uint32(a.x), uint32(a.y)); err == nil && len(t) > 0 {
+			tiles = append(tiles, t)
+		}
+	}
+	if len(tiles) == 0 {
+		b.Fatal("no tile")
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		en := &entry{data: tiles[i%len(tiles)]}
+		_ = en.gzipped()
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(b.N)/1024, "gzip-KB/tile")
+	b.ReportMetric(float64(elapsed.Microseconds())/float64(b.N), "gzip-µs/tile")
+}

@@ -3,6 +3,7 @@ package tiles
 import (
 	"bytes"
 	"compress/gzip"
+	"io"
 	"sync"
 	"sync/atomic"
 )
@@ -32,13 +33,23 @@ func (e *entry) size() int64 { return int64(2*len(e.data)) + 128 }
 func (e *entry) gzipped() []byte {
 	e.gzOnce.Do(func() {
 		var b bytes.Buffer
-		w, _ := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+		b.Grow(len(e.data)/2 + 64)
+		w := gzipWriters.Get().(*gzip.Writer)
+		w.Reset(&b)
 		_, _ = w.Write(e.data) // a bytes.Buffer does not fail
 		_ = w.Close()
+		gzipWriters.Put(w)
 		e.gz = b.Bytes()
 	})
 	return e.gz
 }
+
+// gzipWriters are reused: a new gzip.Writer allocates about 800 KB of
+// tables, which dominated the cost of a tile's first compression.
+var gzipWriters = sync.Pool{New: func() any {
+	w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed) // a valid level never fails
+	return w
+}}
 
 const cacheShards = 32
 

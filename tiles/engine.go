@@ -51,9 +51,11 @@ type Engine struct {
 	snap  atomic.Pointer[snapshot]
 	cache *cache
 
-	mu    sync.Mutex // serialises updates of the state below
-	seq   int64
-	state *state
+	mu  sync.Mutex // serialises updates of the state below
+	seq int64
+	// follower keeps the engine live (engines with a store only).
+	follower *atigip.Follower
+	state    *state
 }
 
 // state is what the snapshot was drawn from, kept for updates. Posts and
@@ -90,40 +92,67 @@ type snapshot struct {
 // the engine itself. seq is read first so that a change committed during
 // the scan is applied again, harmlessly, rather than missed.
 func New(ctx context.Context, s atigip.Store, opts Options) (*Engine, error) {
-	seq, err := s.LastSeq(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("tiles: load: last seq: %w", err)
-	}
 	e, err := newEngine(opts)
 	if err != nil {
 		return nil, err
+	}
+	st, seq, err := load(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	e.start(st)
+	e.store, e.seq = s, seq
+	e.follower = e.newFollower()
+	return e, nil
+}
+
+// load reads the drawable state from the store and the feed position it
+// stands at.
+func load(ctx context.Context, s atigip.Store) (*state, int64, error) {
+	seq, err := s.LastSeq(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("tiles: load: last seq: %w", err)
 	}
 	st, in := newState(0, 0), interner{}
 	if err := atigip.Of[*atigip.Organisation](s).Scan(ctx, atigip.ListFilter{}, func(o *atigip.Organisation) error {
 		st.orgs[o.ID] = newOrgRec(o, in)
 		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("tiles: load organisations: %w", err)
+		return nil, 0, fmt.Errorf("tiles: load organisations: %w", err)
 	}
 	// Organisations first: a post is bound to its organisation as it comes.
 	if err := atigip.Of[*atigip.Post](s).Scan(ctx, atigip.ListFilter{}, func(p *atigip.Post) error {
 		st.setPost(newPostRec(p, st.orgs[p.OrganisationID], in))
 		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("tiles: load posts: %w", err)
+		return nil, 0, fmt.Errorf("tiles: load posts: %w", err)
 	}
 	prisons, err := atigip.Of[*atigip.Prison](s).All(ctx, atigip.ListFilter{})
 	if err != nil {
-		return nil, fmt.Errorf("tiles: load prisons: %w", err)
+		return nil, 0, fmt.Errorf("tiles: load prisons: %w", err)
 	}
 	floors, err := atigip.Of[*atigip.FloorSpace](s).All(ctx, atigip.ListFilter{})
 	if err != nil {
-		return nil, fmt.Errorf("tiles: load floor spaces: %w", err)
+		return nil, 0, fmt.Errorf("tiles: load floor spaces: %w", err)
 	}
 	st.setPlaces(prisons, floors)
-	e.start(st)
-	e.store, e.seq = s, seq
-	return e, nil
+	return st, seq, nil
+}
+
+// reload rebuilds the engine from the store, when the change feed it
+// stands at was pruned: every cached tile is dropped.
+func (e *Engine) reload(ctx context.Context) error {
+	st, seq, err := load(ctx, e.store)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.start(st) // a new snapshot generation: tiles drawn from the old one are refused by the cache
+	e.seq = seq
+	e.cache.clear()
+	e.log.Info("tiles: rebuilt from the store (change feed pruned past the engine)", "seq", seq)
+	return nil
 }
 
 // Build makes an engine from plain data, without a store (exports, tests).

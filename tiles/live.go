@@ -40,18 +40,35 @@ func mark(m *map[int64]bool, id int64) {
 
 // Follow applies the store's change feed until ctx ends: a committed
 // change shows in the tiles within the store's signal latency (Options.Poll
-// at worst). It returns ctx's error or the first store error.
+// at worst). A failure (the database restarting) is logged and retried
+// from the last batch applied; Ready reports it meanwhile. It returns
+// ctx's error.
 func (e *Engine) Follow(ctx context.Context) error {
 	if e.store == nil {
 		return errors.New("tiles: follow: engine built without a store")
 	}
-	e.mu.Lock()
-	from := e.seq
-	e.mu.Unlock()
-	return atigip.Follow(ctx, e.store, from, 1000, e.opts.Poll, func(cs []atigip.Change) error {
-		_, err := e.Apply(ctx, cs)
-		return err
-	})
+	return e.follower.Run(ctx)
+}
+
+// Ready returns nil when Follow has applied the whole feed and has not
+// failed since, else an EUNAVAILABLE error (for /readyz).
+func (e *Engine) Ready() error {
+	if e.follower == nil {
+		return nil // built from plain data: nothing to follow
+	}
+	return e.follower.Ready()
+}
+
+func (e *Engine) newFollower() *atigip.Follower {
+	return &atigip.Follower{Name: "tiles", Store: e.store, Batch: 1000, Poll: e.opts.Poll, Seq: e.Seq,
+		Apply: func(ctx context.Context, cs []atigip.Change) error {
+			_, err := e.Apply(ctx, cs)
+			return err
+		},
+		OnError: func(err error, retry time.Duration) {
+			e.log.Warn("tiles: follow changes, retrying", "err", err, "retry_in", retry.String(), "seq", e.Seq())
+		},
+		Rebuild: e.reload}
 }
 
 // Seq is the last change-feed position applied.
@@ -68,54 +85,72 @@ func (e *Engine) Apply(ctx context.Context, cs []atigip.Change) (int, error) {
 	if e.store == nil {
 		return 0, errors.New("tiles: apply: engine built without a store")
 	}
+	if len(cs) == 0 {
+		return 0, nil
+	}
 	start := time.Now()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	st := e.state
-	var d dirtySet
+	// Read everything first: a store failure (the database restarting)
+	// then leaves the engine untouched, at the Seq before the batch, and
+	// Follow's retry redoes the whole batch.
 	type kid struct {
 		k  atigip.Kind
 		id int64
 	}
+	type fetched struct {
+		c atigip.Change
+		e atigip.Entity // nil: gone
+	}
 	done := map[kid]bool{}
-	orgs := map[int64]bool{} // organisations changed: their posts are rebound below
-	in := interner{}
+	var batch []fetched
 	for _, c := range cs {
 		if done[kid{c.Kind, c.ID}] {
 			continue
 		}
 		done[kid{c.Kind, c.ID}] = true
 		switch c.Kind {
+		case atigip.KindOrganisation, atigip.KindPost, atigip.KindPrison, atigip.KindFloorSpace:
+		default:
+			continue
+		}
+		ent, err := e.store.Entities(c.Kind).Get(ctx, c.ID)
+		gone, err := missing(err)
+		if err != nil {
+			return 0, fmt.Errorf("tiles: apply %s %d: %w", c.Kind, c.ID, err)
+		}
+		if gone {
+			ent = nil
+		}
+		batch = append(batch, fetched{c, ent})
+	}
+	st := e.state
+	var d dirtySet
+	orgs := map[int64]bool{} // organisations changed: their posts are rebound below
+	in := interner{}
+	for _, f := range batch {
+		c := f.c
+		switch c.Kind {
 		case atigip.KindOrganisation:
-			o, err := atigip.Of[*atigip.Organisation](e.store).Get(ctx, c.ID)
-			if gone, err := missing(err); err != nil {
-				return 0, fmt.Errorf("tiles: apply organisation %d: %w", c.ID, err)
-			} else if gone {
+			if f.e == nil {
 				delete(st.orgs, c.ID)
 			} else {
-				st.orgs[c.ID] = newOrgRec(o, in)
+				st.orgs[c.ID] = newOrgRec(f.e.(*atigip.Organisation), in)
 			}
 			orgs[c.ID] = true
 		case atigip.KindPost:
-			p, err := atigip.Of[*atigip.Post](e.store).Get(ctx, c.ID)
-			gone, err := missing(err)
-			if err != nil {
-				return 0, fmt.Errorf("tiles: apply post %d: %w", c.ID, err)
-			}
 			d.markPost(st, c.ID)
-			if gone {
+			if f.e == nil {
 				delete(st.posts, c.ID)
 			} else {
+				p := f.e.(*atigip.Post)
 				st.setPost(newPostRec(p, st.orgs[p.OrganisationID], in))
 			}
 		case atigip.KindPrison:
-			p, err := atigip.Of[*atigip.Prison](e.store).Get(ctx, c.ID)
-			if gone, err := missing(err); err != nil {
-				return 0, fmt.Errorf("tiles: apply prison %d: %w", c.ID, err)
-			} else if gone {
+			if f.e == nil {
 				delete(st.prisons, c.ID)
 			} else {
-				st.prisons[c.ID] = p
+				st.prisons[c.ID] = f.e.(*atigip.Prison)
 			}
 			mark(&d.prisons, c.ID)
 			for id := range st.floorsOfPri[c.ID] {
@@ -125,20 +160,18 @@ func (e *Engine) Apply(ctx context.Context, cs []atigip.Change) (int, error) {
 			if old := st.floors[c.ID]; old != nil {
 				mark(&d.prisons, old.PrisonID) // its count of available spaces
 			}
-			f, err := atigip.Of[*atigip.FloorSpace](e.store).Get(ctx, c.ID)
-			if gone, err := missing(err); err != nil {
-				return 0, fmt.Errorf("tiles: apply floor space %d: %w", c.ID, err)
-			} else if gone {
+			if f.e == nil {
 				st.deleteFloor(c.ID)
 			} else {
-				st.setFloor(f)
-				mark(&d.prisons, f.PrisonID)
+				fs := f.e.(*atigip.FloorSpace)
+				st.setFloor(fs)
+				mark(&d.prisons, fs.PrisonID)
 			}
 			mark(&d.floors, c.ID)
 		}
-		if c.Seq > e.seq {
-			e.seq = c.Seq
-		}
+	}
+	if last := cs[len(cs)-1].Seq; last > e.seq {
+		e.seq = last
 	}
 	if len(orgs) > 0 {
 		for id, r := range st.posts {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -171,6 +170,28 @@ func (e *Engine) Export(ctx context.Context, path string, o ExportOptions) (Expo
 		}
 		return 0
 	})
+	// Clustered (PMTiles v3): tile contents laid out in tile-id order, so
+	// that a client reading neighbouring tiles reads neighbouring bytes.
+	// Contents were written in discovery order: give each its offset at
+	// its first use in id order, and copy them so below.
+	type move struct {
+		from uint64
+		n    uint32
+	}
+	var moves []move
+	newOff := make(map[uint64]uint64, st.Unique) // discovery offset → clustered offset
+	var at uint64
+	for i := range entries {
+		en := &entries[i]
+		to, ok := newOff[en.Offset]
+		if !ok {
+			to = at
+			newOff[en.Offset] = to
+			moves = append(moves, move{en.Offset, en.Length})
+			at += uint64(en.Length)
+		}
+		en.Offset = to
+	}
 	// Run-length encode consecutive ids with the same content.
 	rle := entries[:1]
 	for _, en := range entries[1:] {
@@ -186,19 +207,25 @@ func (e *Engine) Export(ctx context.Context, path string, o ExportOptions) (Expo
 	if err != nil {
 		return st, err
 	}
+	root, leaves, _ := pmtiles.BuildDirectories(rle, 16384-pmtiles.HeaderV3LenBytes, pmtiles.Gzip)
+	minZ, _, _ := pmtiles.IDToZxy(rle[0].TileID)
+	maxZ, _, _ := pmtiles.IDToZxy(rle[len(rle)-1].TileID)
+	// The layers stop where the archive does: a client told maxzoom 16
+	// asks for tiles the archive does not have instead of overzooming.
+	for i := range tj.VectorLayers {
+		tj.VectorLayers[i].MinZoom = max(tj.VectorLayers[i].MinZoom, int(minZ))
+		tj.VectorLayers[i].MaxZoom = min(tj.VectorLayers[i].MaxZoom, int(maxZ))
+	}
 	meta := map[string]any{"name": tj.Name, "description": tj.Description, "attribution": tj.Attribution,
 		"version": tj.Version, "type": "overlay", "vector_layers": tj.VectorLayers}
 	metaBytes, err := pmtiles.SerializeMetadata(meta, pmtiles.Gzip)
 	if err != nil {
 		return st, fmt.Errorf("tiles: export metadata: %w", err)
 	}
-	root, leaves, _ := pmtiles.BuildDirectories(rle, 16384-pmtiles.HeaderV3LenBytes, pmtiles.Gzip)
-	minZ, _, _ := pmtiles.IDToZxy(rle[0].TileID)
-	maxZ, _, _ := pmtiles.IDToZxy(rle[len(rle)-1].TileID)
 	h := pmtiles.HeaderV3{
 		SpecVersion: 3, RootOffset: pmtiles.HeaderV3LenBytes, RootLength: uint64(len(root)),
 		AddressedTilesCount: uint64(st.Tiles), TileEntriesCount: uint64(len(rle)), TileContentsCount: uint64(st.Unique),
-		Clustered: false, InternalCompression: pmtiles.Gzip, TileCompression: pmtiles.Gzip, TileType: pmtiles.Mvt,
+		Clustered: true, InternalCompression: pmtiles.Gzip, TileCompression: pmtiles.Gzip, TileType: pmtiles.Mvt,
 		MinZoom: minZ, MaxZoom: maxZ,
 		MinLonE7: int32(tj.Bounds[0] * 1e7), MinLatE7: int32(tj.Bounds[1] * 1e7),
 		MaxLonE7: int32(tj.Bounds[2] * 1e7), MaxLatE7: int32(tj.Bounds[3] * 1e7),
@@ -221,11 +248,16 @@ func (e *Engine) Export(ctx context.Context, path string, o ExportOptions) (Expo
 			return st, fmt.Errorf("tiles: export write: %w", err)
 		}
 	}
-	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		return st, fmt.Errorf("tiles: export: %w", err)
-	}
-	if _, err := io.Copy(out, tmp); err != nil {
-		return st, fmt.Errorf("tiles: export copy: %w", err)
+	// moves are in clustered order: each content is appended in turn.
+	var buf []byte
+	for _, m := range moves {
+		buf = slices.Grow(buf[:0], int(m.n))[:m.n]
+		if _, err := tmp.ReadAt(buf, int64(m.from)); err != nil {
+			return st, fmt.Errorf("tiles: export copy: %w", err)
+		}
+		if _, err := out.Write(buf); err != nil {
+			return st, fmt.Errorf("tiles: export copy: %w", err)
+		}
 	}
 	if err := out.Close(); err != nil {
 		return st, fmt.Errorf("tiles: export close: %w", err)

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"io"
 	"path/filepath"
 	"testing"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
+	"github.com/protomaps/go-pmtiles/pmtiles"
 
 	"github.com/atigip/atigip360/internal/atigip"
 )
@@ -67,5 +69,65 @@ func TestExportRoundTrip(t *testing.T) {
 	}
 	if _, err := e.Export(context.Background(), path, ExportOptions{Tileset: "nope"}); atigip.ErrorCode(err) != atigip.EINVALID {
 		t.Fatalf("unknown tileset: %v", err)
+	}
+}
+
+// TestExportClustered: the archive says it is clustered and is (each new
+// content follows the previous one in tile-id order), and its layers'
+// zoom range is the archive's, not the engine's.
+func TestExportClustered(t *testing.T) {
+	e := mustBuild(t, fixture(), Options{})
+	path := filepath.Join(t.TempDir(), "public.pmtiles")
+	if _, err := e.Export(context.Background(), path, ExportOptions{Tileset: "public", MaxZoom: 9}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := OpenArchive(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if !a.header.Clustered {
+		t.Error("header does not say clustered")
+	}
+	var entries []pmtiles.EntryV3
+	var walk func(es []pmtiles.EntryV3)
+	walk = func(es []pmtiles.EntryV3) {
+		for _, en := range es {
+			if en.RunLength == 0 { // a leaf directory
+				leaf, err := a.dir(a.header.LeafDirectoryOffset+en.Offset, uint64(en.Length))
+				if err != nil {
+					t.Fatal(err)
+				}
+				walk(leaf)
+				continue
+			}
+			entries = append(entries, en)
+		}
+	}
+	walk(a.root)
+	var end uint64
+	for i, en := range entries {
+		switch {
+		case en.Offset == end:
+			end += uint64(en.Length)
+		case en.Offset+uint64(en.Length) <= end: // a repeated content, stored earlier
+		default:
+			t.Fatalf("entry %d (tile %d) at offset %d, want %d or an earlier content: not clustered", i, en.TileID, en.Offset, end)
+		}
+	}
+	var meta struct {
+		VectorLayers []struct {
+			ID      string `json:"id"`
+			MinZoom int    `json:"minzoom"`
+			MaxZoom int    `json:"maxzoom"`
+		} `json:"vector_layers"`
+	}
+	if err := json.Unmarshal(a.Metadata(), &meta); err != nil || len(meta.VectorLayers) == 0 {
+		t.Fatalf("metadata: %v %s", err, a.Metadata())
+	}
+	for _, l := range meta.VectorLayers {
+		if l.MaxZoom != a.MaxZoom() {
+			t.Errorf("layer %s maxzoom %d, archive maxzoom %d", l.ID, l.MaxZoom, a.MaxZoom())
+		}
 	}
 }

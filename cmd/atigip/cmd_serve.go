@@ -36,7 +36,7 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	if env.Getenv("GOMEMLIMIT") == "" && cfg.MemoryLimitMB > 0 {
 		debug.SetMemoryLimit(int64(cfg.MemoryLimitMB) << 20)
 	}
-	store, err := env.OpenStore(ctx)
+	store, err := env.openStoreWaiting(ctx)
 	if err != nil {
 		return err
 	}
@@ -123,6 +123,7 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		ShutdownTimeout: cfg.ShutdownTimeout,
 		Version:         version,
 		Modules:         modules,
+		Ready:           []func() error{tileEngine.Ready, index.Ready},
 	})
 	if err != nil {
 		return err
@@ -132,20 +133,93 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
-	// The first stdout line tells scripts and end-to-end tests where we are
-	// (port 0 picks a free port).
-	fmt.Fprintf(env.Stdout, "listening on http://%s\n", displayAddr(ln.Addr()))
-
 	g, gctx := errgroup.WithContext(ctx)
 	// The first matching request should not wait for a national build.
 	matchingModule.Warm(gctx, srv)
 	g.Go(func() error { return ignoreCanceled(tileEngine.Follow(gctx)) })
 	g.Go(func() error { return ignoreCanceled(index.Follow(gctx, store)) })
+	if p, ok := store.(atigip.FeedPruner); ok {
+		g.Go(func() error { return ignoreCanceled(pruneFeed(gctx, env, p, cfg.FeedRetention)) })
+	}
 	for _, run := range background {
 		g.Go(func() error { return ignoreCanceled(run(gctx)) })
 	}
+	// Serve once the live engines have read the feed to its end, a few
+	// milliseconds after their load, so that an instance is ready when it
+	// says where it listens; a database away now delays that by
+	// startReadyWait at most (/readyz then tells).
+	waitReady(gctx, startReadyWait, tileEngine.Ready, index.Ready)
+	// The first stdout line tells scripts and end-to-end tests where we are
+	// (port 0 picks a free port).
+	fmt.Fprintf(env.Stdout, "listening on http://%s\n", displayAddr(ln.Addr()))
 	g.Go(func() error { return srv.Serve(gctx, ln) })
 	return ignoreCanceled(g.Wait())
+}
+
+// startReadyWait bounds how long serve waits for its engines to catch up
+// before serving.
+const startReadyWait = 30 * time.Second
+
+// waitReady polls checks until all pass, ctx ends or limit has passed.
+func waitReady(ctx context.Context, limit time.Duration, checks ...func() error) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		ready := true
+		for _, c := range checks {
+			if c() != nil {
+				ready = false
+				break
+			}
+		}
+		if ready {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// pruneFeed deletes, every so often, the changes every live follower has
+// consumed and older than retention. Every instance may run it: the store
+// prunes in one transaction. A failure (database away) waits for the next
+// round.
+func pruneFeed(ctx context.Context, env *Env, p atigip.FeedPruner, retention time.Duration) error {
+	every := min(retention/4, 10*time.Minute)
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(every):
+		}
+		now := time.Now()
+		n, err := p.PruneChanges(ctx, now.Add(-retention), now.Add(-retention))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			env.Logger.Warn("change feed: prune", "err", err)
+		case n > 0:
+			env.Logger.Info("change feed: pruned", "changes", n)
+		}
+	}
+}
+
+// openStoreWaiting opens the store, waiting for a database that does not
+// answer yet (an instance started with, or before, PostgreSQL): the
+// process does not exit for it, and /healthz is not served before the
+// store is open, so an orchestrator sees it starting, not crashing.
+func (env *Env) openStoreWaiting(ctx context.Context) (atigip.Store, error) {
+	delay := 500 * time.Millisecond
+	for {
+		s, err := env.OpenStore(ctx)
+		if err == nil || atigip.ErrorCode(err) != atigip.EUNAVAILABLE {
+			return s, err
+		}
+		env.Logger.Warn("database unreachable at start, retrying", "err", err, "retry_in", delay.String())
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 10*time.Second)
+	}
 }
 
 func ignoreCanceled(err error) error {

@@ -97,7 +97,7 @@ func TestSyncCommandFailsWhenWorkIsLeft(t *testing.T) {
 		"ATIGIP_SEED_ON_START": "false", "ATIGIP_LOG_LEVEL": "warn",
 	}
 	var out, errOut bytes.Buffer
-	err := run(context.Background(), []string{"sync", "--quiet"}, func(k string) string { return vars[k] }, &out, &errOut)
+	err := run(context.Background(), []string{"sync", "--quiet"}, mapEnv(vars), &out, &errOut)
 	if err == nil || exitCode(err) == 0 || !strings.Contains(err.Error(), "en attente") {
 		t.Fatalf("sync with failed write-backs: %v (exit %d)", err, exitCode(err))
 	}

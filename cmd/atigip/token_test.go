@@ -13,7 +13,7 @@ import (
 // company, and refuses a number whose key is wrong.
 func TestTokenSIRET(t *testing.T) {
 	vars := map[string]string{"ATIGIP_DATA_DIR": t.TempDir()}
-	getenv := func(k string) string { return vars[k] }
+	getenv := mapEnv(vars)
 	var out, errOut bytes.Buffer
 	if err := run(context.Background(), []string{"token", "--role", "business", "--siret", "44306184100013"}, getenv, &out, &errOut); err != nil {
 		t.Fatalf("token: %v %s", err, errOut.String())

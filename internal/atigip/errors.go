@@ -18,6 +18,16 @@ const (
 	EINTERNAL     = "internal"     // a bug or an unexpected failure
 )
 
+// ErrConcurrent is wrapped by the ECONFLICT errors that a concurrent
+// writer caused (a stale version, a duplicate reference created at the
+// same moment, a serialization failure or deadlock): the same operation
+// redone on fresh data may succeed, unlike a conflict of state.
+var ErrConcurrent = errors.New("concurrent modification")
+
+// Concurrent reports whether err is a conflict with a concurrent writer,
+// worth retrying on fresh data.
+func Concurrent(err error) bool { return errors.Is(err, ErrConcurrent) }
+
 // FieldError is one invalid field, with a French message for the screen.
 type FieldError struct {
 	Field   string `json:"field"`

@@ -2,7 +2,11 @@ package atigip
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -77,6 +81,12 @@ type Store interface {
 	Migrate(ctx context.Context) error
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// AuditBatcher is a store that records many audit entries in one
+// transaction faster than one by one (the audit log's group commit).
+type AuditBatcher interface {
+	AuditMany(ctx context.Context, as []AuditEntry) error
 }
 
 // Op is what a change did.
@@ -184,6 +194,12 @@ func (c Collection[T]) CreateMany(ctx context.Context, ts []T) error {
 // wakes on the store's signal and also polls every poll interval, so a
 // lost signal delays a change by at most poll.
 func Follow(ctx context.Context, s Store, from int64, batch int, poll time.Duration, fn func([]Change) error) error {
+	return follow(ctx, s, from, batch, poll, fn, nil)
+}
+
+// follow is Follow, calling caughtUp (when not nil) each time the feed
+// has been read to its end.
+func follow(ctx context.Context, s Store, from int64, batch int, poll time.Duration, fn func([]Change) error, caughtUp func()) error {
 	signal, cancel := s.Subscribe()
 	defer cancel()
 	ticker := time.NewTicker(poll)
@@ -202,6 +218,9 @@ func Follow(ctx context.Context, s Store, from int64, batch int, poll time.Durat
 			}
 			from = cs[len(cs)-1].Seq
 		}
+		if caughtUp != nil {
+			caughtUp()
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -209,4 +228,153 @@ func Follow(ctx context.Context, s Store, from int64, batch int, poll time.Durat
 		case <-ticker.C:
 		}
 	}
+}
+
+// Follower retry delays: doubled after each failure in a row, so that a
+// database restart is noticed within a second and a long outage costs
+// one attempt every few seconds.
+const (
+	followMinBackoff = 100 * time.Millisecond
+	followMaxBackoff = 5 * time.Second
+)
+
+// Follower keeps an engine (tiles, search) in step with the change feed
+// through database outages: Run retries after any failure, resuming from
+// the engine's own position, and never gives up before its context ends.
+// Ready tells readiness checks whether the engine has read the feed to its
+// end since its last failure.
+type Follower struct {
+	Name  string // for messages: "tiles", "search"
+	Store Store
+	Batch int
+	Poll  time.Duration
+	// Seq returns the last position applied: where a retry resumes.
+	Seq func() int64
+	// Apply applies one batch. It must leave the engine unchanged, with
+	// Seq before the batch, when it fails, so that the retry redoes it.
+	Apply func(ctx context.Context, cs []Change) error
+	// OnError, when not nil, is told every failure and the delay before
+	// the retry (for the logs).
+	OnError func(err error, retry time.Duration)
+	// Rebuild, when not nil, reloads the engine from the store (Seq then
+	// returns the position it stands at): it is called when the feed was
+	// pruned past Seq, so that the missing changes cannot be replayed.
+	Rebuild func(ctx context.Context) error
+
+	mu       sync.Mutex
+	caughtUp bool
+	err      error
+	reported time.Time
+}
+
+// FollowerReportEvery is how often a follower records its position for
+// the feed's retention (FeedPruner).
+const FollowerReportEvery = 30 * time.Second
+
+// instanceID tells this process's followers from other instances'.
+var instanceID = func() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}()
+
+// errPrunedPast says that the feed was pruned past a follower.
+var errPrunedPast = errors.New("change feed pruned past the follower: rebuild from the store")
+
+// checkHorizon rebuilds the engine when the feed was pruned past it.
+func (f *Follower) checkHorizon(ctx context.Context) error {
+	p, ok := f.Store.(FeedPruner)
+	if !ok {
+		return nil
+	}
+	h, err := p.PrunedSeq(ctx)
+	if err != nil {
+		return fmt.Errorf("atigip: %s: pruned seq: %w", f.Name, err)
+	}
+	if f.Seq() >= h {
+		return nil
+	}
+	if f.Rebuild == nil {
+		return fmt.Errorf("atigip: %s at seq %d, pruned up to %d: %w", f.Name, f.Seq(), h, errPrunedPast)
+	}
+	if err := f.Rebuild(ctx); err != nil {
+		return fmt.Errorf("atigip: %s: rebuild after pruning: %w", f.Name, err)
+	}
+	return nil
+}
+
+// report records the follower's position for the feed's retention, at
+// most every FollowerReportEvery, and checks the feed was not pruned past
+// it meanwhile (a follower silent for longer than the retention).
+func (f *Follower) report(ctx context.Context) error {
+	p, ok := f.Store.(FeedPruner)
+	if !ok || time.Since(f.reported) < FollowerReportEvery {
+		return nil
+	}
+	seq := f.Seq()
+	if err := p.ReportPosition(ctx, instanceID+"/"+f.Name, seq); err != nil {
+		return fmt.Errorf("atigip: %s: report position: %w", f.Name, err)
+	}
+	f.reported = time.Now()
+	if h, err := p.PrunedSeq(ctx); err != nil {
+		return fmt.Errorf("atigip: %s: pruned seq: %w", f.Name, err)
+	} else if seq < h {
+		return fmt.Errorf("atigip: %s at seq %d, pruned up to %d: %w", f.Name, seq, h, errPrunedPast)
+	}
+	return nil
+}
+
+// Run follows the feed until ctx ends and returns ctx's error.
+func (f *Follower) Run(ctx context.Context) error {
+	backoff := followMinBackoff
+	for {
+		err := f.checkHorizon(ctx)
+		if err == nil {
+			err = follow(ctx, f.Store, f.Seq(), f.Batch, f.Poll, func(cs []Change) error {
+				if err := f.Apply(ctx, cs); err != nil {
+					return err
+				}
+				backoff = followMinBackoff // progress: the next failure retries quickly
+				return f.report(ctx)
+			}, func() {
+				f.set(true, nil)
+				backoff = followMinBackoff
+			})
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		f.set(false, err)
+		if f.OnError != nil {
+			f.OnError(err, backoff)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, followMaxBackoff)
+	}
+}
+
+func (f *Follower) set(caughtUp bool, err error) {
+	f.mu.Lock()
+	f.caughtUp, f.err = caughtUp, err
+	f.mu.Unlock()
+}
+
+// Ready returns nil once the follower has read the feed to its end and has
+// not failed since, else an EUNAVAILABLE error saying why.
+func (f *Follower) Ready() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case f.err != nil:
+		return &Error{Code: EUNAVAILABLE, Message: "Mise à jour en direct interrompue : reprise en cours.",
+			Err: fmt.Errorf("%s: %w", f.Name, f.err)}
+	case !f.caughtUp:
+		return &Error{Code: EUNAVAILABLE, Message: "Rattrapage des dernières modifications en cours.",
+			Err: fmt.Errorf("%s: catching up", f.Name)}
+	}
+	return nil
 }

@@ -63,6 +63,10 @@ type Config struct {
 	MemoryLimitMB int
 	// ShutdownTimeout bounds graceful shutdown.
 	ShutdownTimeout time.Duration
+	// FeedRetention is how long the change feed keeps a change that every
+	// live follower has consumed; a follower silent for longer counts as
+	// gone (it rebuilds from the store if it comes back).
+	FeedRetention time.Duration
 }
 
 // Default returns the configuration `make run` uses.
@@ -80,6 +84,7 @@ func Default() Config {
 		LogLevel:        "info",
 		MemoryLimitMB:   280,
 		ShutdownTimeout: 10 * time.Second,
+		FeedRetention:   24 * time.Hour,
 	}
 }
 
@@ -163,6 +168,13 @@ func FromLookupEnv(lookupEnv func(string) (string, bool)) (Config, error) {
 		}
 		c.MemoryLimitMB = n
 	}
+	if v, ok := lookup(getenv, "ATIGIP_FEED_RETENTION"); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("ATIGIP_FEED_RETENTION: %q is not a duration (24h, 90m)", v))
+		}
+		c.FeedRetention = d
+	}
 	if c.Mode == Development {
 		c.DevTokens = true
 	}
@@ -210,6 +222,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 64<<20 {
 		errs = append(errs, "ATIGIP_MAX_BODY_BYTES must be between 1 KiB and 64 MiB")
+	}
+	if c.FeedRetention < time.Minute {
+		errs = append(errs, "ATIGIP_FEED_RETENTION must be at least 1m")
 	}
 	if c.MemoryLimitMB != 0 && (c.MemoryLimitMB < 128 || c.MemoryLimitMB > 1<<20) {
 		errs = append(errs, "ATIGIP_MEMORY_LIMIT_MB must be 0 (no limit) or at least 128")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,6 +67,9 @@ func seqCursor(caseRef string) string { return "flows:in:" + caseRef }
 // domain reports whether err is the message's fault (to reject) rather
 // than the system's (to retry).
 func domain(err error) bool {
+	if atigip.Concurrent(err) {
+		return false // a concurrent writer's doing: retried, never rejected
+	}
 	switch atigip.ErrorCode(err) {
 	case atigip.EINVALID, atigip.ECONFLICT, atigip.ENOTFOUND, atigip.EFORBIDDEN:
 		return true
@@ -216,6 +220,35 @@ func findRef(ctx context.Context, tx atigip.Tx, ref string) (*atigip.FlowMessage
 	return ms[0], nil
 }
 
+// concurrentAttempts bounds the runs of one transaction that conflict
+// with concurrent writers (two deliveries for the same person or measure
+// at once, on one instance or several).
+const concurrentAttempts = 8
+
+// inTx runs fn in a transaction, and again on fresh data while it
+// conflicts with a concurrent writer (a stale version, a reference created
+// at the same moment, a serialization failure), after a short random
+// pause. A conflict that outlasts the attempts is EUNAVAILABLE: the
+// message was not processed, and the sender's retry will be.
+func (r *Receiver) inTx(ctx context.Context, fn func(tx atigip.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := r.Store.InTx(ctx, fn)
+		if err == nil || !atigip.Concurrent(err) {
+			return err
+		}
+		if attempt == concurrentAttempts {
+			return &atigip.Error{Code: atigip.EUNAVAILABLE,
+				Message: "Modifications concurrentes persistantes : message non traité, renvoyez-le.", Err: err}
+		}
+		pause := time.Duration(1+rand.IntN(5*attempt)) * time.Millisecond
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
+	}
+}
+
 // receiveParsed runs the transaction of one well-formed message, once
 // more after a conflict (a concurrent delivery of the same message, or a
 // concurrent edit of the measure).
@@ -224,8 +257,8 @@ func (r *Receiver) receiveParsed(ctx context.Context, client atigip.Principal, m
 	var rej error
 	var err error
 	for attempt := 0; attempt < 2; attempt++ {
-		rej = nil
-		err = r.Store.InTx(ctx, func(tx atigip.Tx) error {
+		err = r.inTx(ctx, func(tx atigip.Tx) error {
+			rej = nil
 			var e error
 			res, e = r.applyTx(ctx, tx, client, msg, body)
 			if e != nil && domain(e) {
@@ -466,7 +499,8 @@ func (r *Receiver) release(ctx context.Context, client atigip.Principal, caseRef
 		}
 		msg, perr := Parse([]byte(held.Body))
 		var rej error
-		err = r.Store.InTx(ctx, func(tx atigip.Tx) error {
+		err = r.inTx(ctx, func(tx atigip.Tx) error {
+			rej = nil
 			cur, err := atigip.Of[*atigip.FlowMessage](tx).Get(ctx, held.ID)
 			if err != nil {
 				return err
@@ -499,7 +533,7 @@ func (r *Receiver) release(ctx context.Context, client atigip.Principal, caseRef
 			return done, err
 		}
 		if rej != nil {
-			err = r.Store.InTx(ctx, func(tx atigip.Tx) error {
+			err = r.inTx(ctx, func(tx atigip.Tx) error {
 				cur, err := atigip.Of[*atigip.FlowMessage](tx).Get(ctx, held.ID)
 				if err != nil || cur.Status != atigip.FlowHeld {
 					return err

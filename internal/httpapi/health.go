@@ -42,5 +42,10 @@ func (s *Server) ready(c *fiber.Ctx) error {
 	if err := s.store.Ping(ctx); err != nil {
 		return s.Problem(c, &atigip.Error{Code: atigip.EUNAVAILABLE, Message: "La base de données ne répond pas.", Err: err})
 	}
+	for _, check := range s.opts.Ready {
+		if err := check(); err != nil {
+			return s.Problem(c, err)
+		}
+	}
 	return c.JSON(Health{Status: "ready"})
 }

@@ -476,13 +476,15 @@ func (m *MatchingModule) candidates(s *Server, offer bool) fiber.Handler {
 		if err != nil {
 			return s.Problem(c, err)
 		}
-		// One audit entry per person whose data the answer reads.
+		// One audit entry per person whose data the answer reads, in one write.
+		var ids []int64
 		for _, list := range [][]matching.Proposal{rk.Proposals, rk.Excluded} {
 			for _, pr := range list {
-				if err := s.Audit(c, "match", atigip.KindPerson, pr.PersonID, 1); err != nil {
-					return s.Problem(c, err)
-				}
+				ids = append(ids, pr.PersonID)
 			}
+		}
+		if err := s.AuditAll(c, "match", atigip.KindPerson, ids, 1); err != nil {
+			return s.Problem(c, err)
 		}
 		return c.JSON(MatchingRanking{Ranking: *rk, Snapshot: snap.info(), Notice: matchingNotice})
 	}

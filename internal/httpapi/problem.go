@@ -43,6 +43,9 @@ func StatusOf(err error) int {
 	return fiber.StatusInternalServerError
 }
 
+// retryAfterSeconds is the Retry-After of every 503.
+const retryAfterSeconds = "2"
+
 // ProblemDetails is the body of every error response.
 type ProblemDetails struct {
 	Type     string              `json:"type"`
@@ -91,6 +94,11 @@ func (s *Server) writeProblem(c *fiber.Ctx, p ProblemDetails, err error) error {
 		return s.errorPage(c, p)
 	}
 	c.Status(p.Status)
+	if p.Status == fiber.StatusServiceUnavailable {
+		// A database restart or a catch-up lasts seconds: clients and load
+		// balancers retry rather than give up.
+		c.Set(fiber.HeaderRetryAfter, retryAfterSeconds)
+	}
 	if err := c.JSON(p); err != nil {
 		return err
 	}

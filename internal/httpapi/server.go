@@ -110,6 +110,9 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// Version is reported in the OpenAPI document. Default "dev".
 	Version string
+	// Ready are the checks of /readyz besides the store's ping: the live
+	// engines (tiles, search) answer nil once caught up with the feed.
+	Ready []func() error
 }
 
 // Server is the HTTP API.
@@ -122,6 +125,7 @@ type Server struct {
 	routes  []Route
 	metrics *metrics
 	openapi []byte
+	audits  *auditLog
 }
 
 // locals keys.
@@ -167,7 +171,8 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, store: opts.Store, auth: opts.Auth, log: opts.Logger, metrics: m}
+	s := &Server{opts: opts, store: opts.Store, auth: opts.Auth, log: opts.Logger, metrics: m,
+		audits: &auditLog{store: opts.Store}}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "atigip360",
 		BodyLimit:             opts.MaxBody,
@@ -220,6 +225,11 @@ func (s *Server) register(rt Route) error {
 	}
 	s.routes = append(s.routes, rt)
 	s.app.Add(rt.Method, rt.Path, s.admit(rt), rt.Handler)
+	if rt.Method == fiber.MethodGet {
+		// HEAD answers as GET without the body (caches and map clients
+		// probe tiles with it).
+		s.app.Add(fiber.MethodHead, rt.Path, s.admit(rt), rt.Handler)
+	}
 	return nil
 }
 
@@ -285,12 +295,19 @@ func (s *Server) Principal(c *fiber.Ctx) atigip.Principal {
 // request's principal. A failing audit fails the request: an unrecorded
 // access to personal data is not allowed.
 func (s *Server) Audit(c *fiber.Ctx, action string, kind atigip.Kind, id int64, count int) error {
+	return s.AuditAll(c, action, kind, []int64{id}, count)
+}
+
+// AuditAll records one access per id (all in one write, shared with
+// concurrent requests); see Audit.
+func (s *Server) AuditAll(c *fiber.Ctx, action string, kind atigip.Kind, ids []int64, count int) error {
 	p := s.Principal(c)
-	err := s.store.Audit(c.UserContext(), atigip.AuditEntry{
-		At: time.Now().UTC(), Subject: p.Subject, Role: p.Role,
-		Action: action, Kind: kind, EntityID: id, Count: count,
-	})
-	if err != nil {
+	at := time.Now().UTC()
+	es := make([]atigip.AuditEntry, len(ids))
+	for i, id := range ids {
+		es[i] = atigip.AuditEntry{At: at, Subject: p.Subject, Role: p.Role, Action: action, Kind: kind, EntityID: id, Count: count}
+	}
+	if err := s.audits.record(c.UserContext(), es...); err != nil {
 		return &atigip.Error{Code: atigip.EUNAVAILABLE, Message: "Journal d'accès indisponible : la consultation est refusée.",
 			Err: fmt.Errorf("httpapi: audit %s %s: %w", action, kind, err)}
 	}

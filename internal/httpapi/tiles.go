@@ -139,21 +139,50 @@ func (m TilesModule) tile(s *Server) fiber.Handler {
 			return m.fail(s, c, err)
 		}
 		c.Set(fiber.HeaderCacheControl, m.cacheControl(tileset))
-		c.Set(fiber.HeaderVary, "Accept-Encoding, Authorization, Cookie")
-		c.Set(fiber.HeaderETag, t.ETag)
-		if etagMatch(c.Get(fiber.HeaderIfNoneMatch), t.ETag) {
+		gz := acceptsGzip(c.Get(fiber.HeaderAcceptEncoding))
+		m.tileHeaders(c, tileset)
+		// Each encoding is its own representation, with its own strong
+		// ETag (RFC 9110 §8.8.3): a cache must not serve one for the other.
+		etag := t.ETag
+		if gz && !t.Empty {
+			etag = gzipETag(etag)
+		}
+		c.Set(fiber.HeaderETag, etag)
+		if etagMatch(c.Get(fiber.HeaderIfNoneMatch), etag) {
 			return c.SendStatus(fiber.StatusNotModified)
 		}
 		if t.Empty {
 			return c.SendStatus(fiber.StatusNoContent)
 		}
 		c.Set(fiber.HeaderContentType, ContentTypeMVT)
-		if acceptsGzip(c.Get(fiber.HeaderAcceptEncoding)) {
+		if gz {
 			c.Set(fiber.HeaderContentEncoding, "gzip")
 			return c.Send(t.Gzip())
 		}
 		return c.Send(t.Data)
 	}
+}
+
+// tileHeaders sets Vary and CORS for a tile of tileset and reports
+// whether it is public. A public tile is the same for every viewer: it
+// varies only by encoding, so shared caches and CDNs keep it, and map
+// clients on other origins may load it. A justice tile depends on who
+// asks and stays private, same-origin.
+func (m TilesModule) tileHeaders(c *fiber.Ctx, tileset string) bool {
+	if _, archive := m.Archives[tileset]; archive || tiles.Tilesets[tileset] == atigip.AudiencePublic {
+		c.Set(fiber.HeaderVary, "Accept-Encoding")
+		c.Set(fiber.HeaderAccessControlAllowOrigin, "*")
+		c.Set(fiber.HeaderAccessControlExposeHeaders, "ETag, Content-Encoding")
+		return true
+	}
+	c.Set(fiber.HeaderVary, "Accept-Encoding, Authorization, Cookie")
+	return false
+}
+
+// gzipETag is the strong ETag of the gzip encoding of a tile whose plain
+// ETag is etag.
+func gzipETag(etag string) string {
+	return strings.TrimSuffix(etag, `"`) + `-gz"`
 }
 
 func (m TilesModule) archiveTile(s *Server, c *fiber.Ctx, a *tiles.Archive, z, x, y int) error {
@@ -162,11 +191,15 @@ func (m TilesModule) archiveTile(s *Server, c *fiber.Ctx, a *tiles.Archive, z, x
 		return s.Problem(c, err)
 	}
 	c.Set(fiber.HeaderCacheControl, "public, max-age="+strconv.Itoa(int(m.MaxAge/time.Second)))
-	c.Set(fiber.HeaderVary, "Accept-Encoding")
+	m.tileHeaders(c, c.Params("tileset"))
 	if b == nil {
 		return c.SendStatus(fiber.StatusNoContent)
 	}
 	etag := `"a` + strconv.FormatUint(fnv64(b), 36) + `"`
+	gz := a.Gzipped() && acceptsGzip(c.Get(fiber.HeaderAcceptEncoding))
+	if gz {
+		etag = gzipETag(etag)
+	}
 	c.Set(fiber.HeaderETag, etag)
 	if etagMatch(c.Get(fiber.HeaderIfNoneMatch), etag) {
 		return c.SendStatus(fiber.StatusNotModified)
@@ -175,7 +208,7 @@ func (m TilesModule) archiveTile(s *Server, c *fiber.Ctx, a *tiles.Archive, z, x
 	if !a.Gzipped() {
 		return c.Send(b)
 	}
-	if acceptsGzip(c.Get(fiber.HeaderAcceptEncoding)) {
+	if gz {
 		c.Set(fiber.HeaderContentEncoding, "gzip")
 		return c.Send(b)
 	}
@@ -203,6 +236,7 @@ func (m TilesModule) tileJSON(s *Server) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		tileset := c.Params("tileset")
 		url := c.BaseURL() + "/tiles/" + tileset + "/{z}/{x}/{y}.mvt"
+		m.tileHeaders(c, tileset)
 		if a, ok := m.Archives[tileset]; ok {
 			c.Set(fiber.HeaderCacheControl, "public, max-age=300")
 			c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)

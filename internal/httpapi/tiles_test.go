@@ -28,16 +28,22 @@ func tilesData() tiles.Data {
 		Posts: []*atigip.Post{post(1, atigip.VisibilityPublic), post(2, atigip.VisibilityJustice)}}
 }
 
-func TestTilesHTTP(t *testing.T) {
+// tilesEnv serves tilesData; tilePath gives the z14 tile of its posts in
+// a tileset.
+func tilesEnv(t *testing.T) (env *testEnv, eng *tiles.Engine, tilePath func(tileset string) string) {
 	eng, err := tiles.Build(tilesData(), tiles.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := newEnv(t, newMemStore(), func(o *Options) { o.Modules = append(o.Modules, TilesModule{Engine: eng}) })
+	env = newEnv(t, newMemStore(), func(o *Options) { o.Modules = append(o.Modules, TilesModule{Engine: eng}) })
 	rennes := maptile.At(orb.Point{-1.6778, 48.12}, 14)
-	tilePath := func(ts string) string {
+	return env, eng, func(ts string) string {
 		return "/tiles/" + ts + "/14/" + itoa(int(rennes.X)) + "/" + itoa(int(rennes.Y)) + ".mvt"
 	}
+}
+
+func TestTilesHTTP(t *testing.T) {
+	env, eng, tilePath := tilesEnv(t)
 	magistrate := env.token(atigip.Principal{Role: atigip.RoleMagistrate})
 	business := env.token(atigip.Principal{Role: atigip.RoleBusiness})
 

@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -39,13 +41,17 @@ func errNotFound(k atigip.Kind) error {
 }
 
 func errStale(k atigip.Kind) error {
-	return atigip.Errorf(atigip.ECONFLICT,
+	e := atigip.Errorf(atigip.ECONFLICT,
 		"%s modifié entre-temps par quelqu'un d'autre : rechargez-le puis recommencez.", label(k))
+	e.Err = atigip.ErrConcurrent
+	return e
 }
 
 // errDuplicateRef never quotes the reference: it may be a case number.
 func errDuplicateRef(k atigip.Kind) error {
-	return atigip.Errorf(atigip.ECONFLICT, "%s déjà enregistré avec la même référence.", label(k))
+	e := atigip.Errorf(atigip.ECONFLICT, "%s déjà enregistré avec la même référence.", label(k))
+	e.Err = atigip.ErrConcurrent // perhaps created a moment ago by a concurrent writer
+	return e
 }
 
 // PostgreSQL error codes the store maps.
@@ -71,10 +77,10 @@ func mapError(err error) error {
 		switch pe.Code {
 		case pgUniqueViolation:
 			return &atigip.Error{Code: atigip.ECONFLICT,
-				Message: "Un enregistrement avec la même référence existe déjà.", Err: err}
+				Message: "Un enregistrement avec la même référence existe déjà.", Err: fmt.Errorf("%w: %w", atigip.ErrConcurrent, err)}
 		case pgSerializationFailure, pgDeadlockDetected:
 			return &atigip.Error{Code: atigip.ECONFLICT,
-				Message: "Modification concurrente : recommencez dans un instant.", Err: err}
+				Message: "Modification concurrente : recommencez dans un instant.", Err: fmt.Errorf("%w: %w", atigip.ErrConcurrent, err)}
 		}
 		if len(pe.Code) == 5 && (pe.Code[:2] == "08" || pe.Code[:2] == "57" || pe.Code[:2] == "53") {
 			// connection exception, operator intervention (shutdown),
@@ -85,7 +91,10 @@ func mapError(err error) error {
 	}
 	var ce *pgconn.ConnectError
 	var ne net.Error
-	if errors.As(err, &ce) || errors.As(err, &ne) || pgconn.SafeToRetry(err) {
+	// A connection cut mid-message ends in io.ErrUnexpectedEOF (or EOF):
+	// the server went away, not a bug of ours.
+	if errors.As(err, &ce) || errors.As(err, &ne) || pgconn.SafeToRetry(err) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return unavailable(err)
 	}
 	return err

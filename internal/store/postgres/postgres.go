@@ -111,9 +111,9 @@ func (db *DB) Close() error {
 
 // InTx implements atigip.Store.
 func (db *DB) InTx(ctx context.Context, fn func(tx atigip.Tx) error) (err error) {
-	ptx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	ptx, err := db.begin(ctx)
 	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", mapError(err))
+		return err
 	}
 	t := &tx{db: db, tx: ptx}
 	defer func() {
@@ -141,6 +141,33 @@ func (db *DB) InTx(ctx context.Context, fn func(tx atigip.Tx) error) (err error)
 		db.hub.broadcast()
 	}
 	return nil
+}
+
+// beginAttempts bounds the retries of BEGIN on a lost connection.
+const beginAttempts = 3
+
+// begin starts a transaction. After a database restart the pool still
+// holds connections to dead backends, and BEGIN on one fails: nothing was
+// done yet, so it is retried on another connection (pgx drops the dead
+// one) instead of failing the request.
+func (db *DB) begin(ctx context.Context) (pgx.Tx, error) {
+	delay := 20 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		ptx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+		if err == nil {
+			return ptx, nil
+		}
+		err = mapError(err)
+		if attempt == beginAttempts || atigip.ErrorCode(err) != atigip.EUNAVAILABLE {
+			return nil, fmt.Errorf("postgres: begin: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("postgres: begin: %w", ctx.Err())
+		case <-time.After(delay):
+		}
+		delay *= 2
+	}
 }
 
 // Entities implements atigip.Tx: each call runs in its own transaction.

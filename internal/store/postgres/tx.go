@@ -111,3 +111,24 @@ func audit(ctx context.Context, q querier, a atigip.AuditEntry) error {
 	}
 	return nil
 }
+
+// auditColumns are the columns AuditMany copies.
+var auditColumns = []string{"at", "subject", "role", "action", "kind", "entity_id", "count", "detail"}
+
+// AuditMany implements atigip.AuditBatcher: one COPY, atomic, for the
+// audit log's group commit.
+func (db *DB) AuditMany(ctx context.Context, as []atigip.AuditEntry) error {
+	at := now()
+	_, err := db.pool.CopyFrom(ctx, pgx.Identifier{"audits"}, auditColumns,
+		pgx.CopyFromSlice(len(as), func(i int) ([]any, error) {
+			a := as[i]
+			if a.At.IsZero() {
+				a.At = at
+			}
+			return []any{a.At, a.Subject, string(a.Role), a.Action, string(a.Kind), a.EntityID, a.Count, a.Detail}, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("postgres: audit many: %w", mapError(err))
+	}
+	return nil
+}

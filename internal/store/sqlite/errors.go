@@ -36,7 +36,7 @@ func notFound(k atigip.Kind, id int64) error {
 
 func stale(k atigip.Kind, id int64) error {
 	e := atigip.Errorf(atigip.ECONFLICT, msgStale)
-	e.Err = fmt.Errorf("sqlite: %s %d: stale version", k, id)
+	e.Err = fmt.Errorf("sqlite: %s %d: stale version: %w", k, id, atigip.ErrConcurrent)
 	return e
 }
 
@@ -62,7 +62,8 @@ func dbErr(op string, err error) error {
 			// The ref is the only unique key a client controls; it may be a
 			// case reference, so it is not repeated in the message.
 			return &atigip.Error{Code: atigip.ECONFLICT,
-				Message: "Une fiche portant la même référence externe existe déjà : doublon refusé.", Err: wrapped}
+				Message: "Une fiche portant la même référence externe existe déjà : doublon refusé.",
+				Err:     fmt.Errorf("%w: %w", atigip.ErrConcurrent, wrapped)}
 		case code&0xff == sqlite3.SQLITE_BUSY || code&0xff == sqlite3.SQLITE_LOCKED:
 			return &atigip.Error{Code: atigip.EUNAVAILABLE,
 				Message: "La base de données est momentanément occupée : réessayez dans un instant.", Err: wrapped}

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) atigip.Store) {
 	t.Run("ChangeFeed", func(t *testing.T) { testChangeFeed(t, open(t)) })
 	t.Run("Subscribe", func(t *testing.T) { testSubscribe(t, open(t)) })
 	t.Run("Follow", func(t *testing.T) { testFollow(t, open(t)) })
+	t.Run("Retention", func(t *testing.T) { testRetention(t, open(t)) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open(t)) })
 	t.Run("Audits", func(t *testing.T) { testAudits(t, open(t)) })
 	t.Run("Migrate", func(t *testing.T) { testMigrate(t, open(t)) })
@@ -326,6 +327,9 @@ func testUpdateDelete(t *testing.T, s atigip.Store, k atigip.Kind) {
 	stale := withMeta(Sample(k, 3), atigip.Meta{ID: id, Version: 1})
 	err = es.Update(ctx, stale)
 	wantCode(t, err, atigip.ECONFLICT)
+	if !atigip.Concurrent(err) {
+		t.Errorf("a stale version is a concurrent writer's doing, worth a retry on fresh data: %v", err)
+	}
 	if stale.GetMeta().Version != 1 {
 		t.Errorf("failed update changed the entity's version to %d", stale.GetMeta().Version)
 	}
@@ -471,7 +475,11 @@ func testRefUnique(t *testing.T, s atigip.Store, k atigip.Kind) {
 	es := s.Entities(k)
 	a := create(t, s, Sample(k, 0))
 	seq := lastSeq(t, s)
-	wantCode(t, es.Create(ctx, Sample(k, 0)), atigip.ECONFLICT)
+	err := es.Create(ctx, Sample(k, 0))
+	wantCode(t, err, atigip.ECONFLICT)
+	if !atigip.Concurrent(err) {
+		t.Errorf("a duplicate ref may be a concurrent writer's, worth a retry on fresh data: %v", err)
+	}
 	if _, total := listIDs(t, es, atigip.ListFilter{}); total != 1 {
 		t.Fatalf("duplicate ref stored: total %d", total)
 	}
@@ -1148,6 +1156,26 @@ func testAudits(t *testing.T, s atigip.Store) {
 			}
 		})
 	}
+	// A store that writes audit batches writes them whole, in order.
+	if b, ok := s.(atigip.AuditBatcher); ok {
+		batch := []atigip.AuditEntry{
+			{Subject: "cpip-99", Role: atigip.RoleCPIP, Action: "match", Kind: atigip.KindPerson, EntityID: 101, Count: 1},
+			{Subject: "cpip-99", Role: atigip.RoleCPIP, Action: "match", Kind: atigip.KindPerson, EntityID: 102, Count: 1},
+			{Subject: "cpip-99", Role: atigip.RoleCPIP, Action: "match", Kind: atigip.KindPerson, EntityID: 103, Count: 1, Detail: "lot"},
+		}
+		must(t, b.AuditMany(ctx, batch))
+		got, err := s.Audits(ctx, atigip.AuditFilter{Subject: "cpip-99"})
+		must(t, err)
+		if len(got) != 3 {
+			t.Fatalf("AuditMany: %d entries read back, want 3", len(got))
+		}
+		for i, a := range got {
+			w := batch[2-i]
+			if a.EntityID != w.EntityID || a.Action != w.Action || a.Role != w.Role || a.Detail != w.Detail || a.At.IsZero() {
+				t.Errorf("AuditMany entry %d = %+v, want %+v", i, a, w)
+			}
+		}
+	}
 }
 
 func testMigrate(t *testing.T, s atigip.Store) {
@@ -1250,4 +1278,61 @@ func spoilText(e atigip.Entity, bad string) string {
 		return name
 	}
 	return ""
+}
+
+// testRetention: the feed is pruned up to the slowest live follower and
+// the age limit, never its newest change; followers not heard of lately
+// stop holding it back and are forgotten.
+func testRetention(t *testing.T, s atigip.Store) {
+	p, ok := s.(atigip.FeedPruner)
+	if !ok {
+		t.Skip("store without feed retention")
+	}
+	ctx := t.Context()
+	for i := range 10 {
+		create(t, s, Sample(atigip.KindOrganisation, i))
+	}
+	all := changes(t, s, 0)
+	last := lastSeq(t, s)
+	slow := all[3].Seq
+	must(t, p.ReportPosition(ctx, "instance-a/tiles", last))
+	must(t, p.ReportPosition(ctx, "instance-b/search", slow))
+	now := time.Now()
+
+	// Too recent: nothing goes.
+	n, err := p.PruneChanges(ctx, now.Add(-time.Hour), now.Add(-time.Hour))
+	must(t, err)
+	if n != 0 || len(changes(t, s, 0)) != len(all) {
+		t.Fatalf("pruned %d changes younger than the age limit", n)
+	}
+	// Old enough: up to the slowest live follower.
+	n, err = p.PruneChanges(ctx, now.Add(time.Hour), now.Add(-time.Hour))
+	must(t, err)
+	if n != 4 {
+		t.Fatalf("pruned %d changes, want the 4 the slowest follower consumed", n)
+	}
+	if got := changes(t, s, 0); len(got) != len(all)-4 || got[0].Seq != all[4].Seq {
+		t.Fatalf("after pruning the feed starts at %+v, want seq %d", got[0], all[4].Seq)
+	}
+	if h, err := p.PrunedSeq(ctx); err != nil || h != slow {
+		t.Fatalf("PrunedSeq = %d, %v; want %d", h, err, slow)
+	}
+	// Followers not heard of since aliveSince hold nothing back: all but
+	// the newest change goes, and they are forgotten.
+	_, err = p.PruneChanges(ctx, now.Add(time.Hour), now.Add(time.Hour))
+	must(t, err)
+	if got := changes(t, s, 0); len(got) != 1 || got[0].Seq != last || lastSeq(t, s) != last {
+		t.Fatalf("feed after pruning every gone follower: %+v, want only seq %d", got, last)
+	}
+	if h, _ := p.PrunedSeq(ctx); h != last-1 {
+		t.Errorf("PrunedSeq = %d, want %d", h, last-1)
+	}
+	if v, _ := s.Cursor(ctx, atigip.FeedPositionPrefix+"instance-b/search"); v != "" {
+		t.Errorf("a gone follower's position is kept: %q", v)
+	}
+	// Seqs go on after pruning.
+	create(t, s, Sample(atigip.KindOrganisation, 20))
+	if lastSeq(t, s) <= last {
+		t.Errorf("seq reused after pruning")
+	}
 }
