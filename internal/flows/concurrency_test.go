@@ -21,12 +21,15 @@ import (
 )
 
 // ffe11For is an FFE11 of measure caseRef for person personRef: APPI sends
-// several measures of one person, each carrying the same person.
+// several measures of one person, each carrying the same person. The
+// sentence is a month old, so that its legal deadline (18 months) leaves
+// room for the proposals the test makes.
 func ffe11For(id, caseRef, personRef string, seq int64, hours int) []byte {
-	return []byte(fmt.Sprintf(`{"message_id":%q,"type":"FFE11","sent_at":"2025-03-01T10:00:00Z","case_ref":%q,"seq":%d,
+	sentenced := time.Now().AddDate(0, -1, 0)
+	return []byte(fmt.Sprintf(`{"message_id":%q,"type":"FFE11","sent_at":%q,"case_ref":%q,"seq":%d,
 	 "ffe11":{"person":{"case_ref":%q,"pseudonym":"TIG-%s","minor":false,"home_address":{"commune":"69382","departement":"69"},"home":{"lon":4.83,"lat":45.76}},
-	          "measure":{"hours_ordered":%d,"sentence_date":"2025-01-15","court":"Tribunal judiciaire de Lyon","departement":"69"}}}`,
-		id, caseRef, seq, personRef, personRef, hours))
+	          "measure":{"hours_ordered":%d,"sentence_date":%q,"court":"Tribunal judiciaire de Lyon","departement":"69"}}}`,
+		id, sentenced.Add(time.Hour).UTC().Format(time.RFC3339), caseRef, seq, personRef, personRef, hours, sentenced.Format(time.DateOnly)))
 }
 
 // instances opens two stores on one database, as two servers would.
