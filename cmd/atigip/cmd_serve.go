@@ -187,11 +187,30 @@ func (env *Env) authenticator(ctx context.Context) (atigip.Authenticator, *auth.
 		ac.DevSecret = secret
 	}
 	if cfg.OIDCIssuer != "" {
-		ac.OIDC = append(ac.OIDC, auth.OIDCConfig{
+		oc := auth.OIDCConfig{
 			Name: "oidc", Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, RoleClaim: cfg.OIDCRoleClaim,
-		})
+			DefaultRole:      atigip.Role(cfg.OIDCDefaultRole),
+			DepartementClaim: cfg.OIDCDepartementClaim, PrisonIDClaim: cfg.OIDCPrisonClaim,
+			OrganisationIDClaim: cfg.OIDCOrganisationClaim, SIRETClaim: cfg.OIDCSIRETClaim, PersonIDClaim: cfg.OIDCPersonClaim,
+		}
+		for v, r := range cfg.OIDCRoleMap {
+			if oc.RoleMap == nil {
+				oc.RoleMap = map[string]atigip.Role{}
+			}
+			oc.RoleMap[v] = atigip.Role(r)
+		}
+		for _, r := range cfg.OIDCNationalRoles {
+			oc.NationalRoles = append(oc.NationalRoles, atigip.Role(r))
+		}
+		ac.OIDC = append(ac.OIDC, oc)
 	}
 	chain, dev, err := auth.New(ctx, ac)
+	if errors.Is(err, auth.ErrNoPerimeter) {
+		// Name the settings that fix it: a role's perimeter comes from
+		// ATIGIP_OIDC_*_CLAIM, or the role is taken out of ATIGIP_OIDC_ROLE_MAP.
+		return nil, nil, fmt.Errorf("%w (set ATIGIP_OIDC_ROLE_MAP, ATIGIP_OIDC_DEPARTEMENT_CLAIM, ATIGIP_OIDC_PRISON_CLAIM, "+
+			"ATIGIP_OIDC_ORGANISATION_CLAIM, ATIGIP_OIDC_SIRET_CLAIM, ATIGIP_OIDC_PERSON_CLAIM, ATIGIP_OIDC_NATIONAL_ROLES)", err)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("auth: %w", err)
 	}

@@ -42,6 +42,15 @@ type Config struct {
 	OIDCIssuer    string
 	OIDCClientID  string
 	OIDCRoleClaim string
+	// OIDCRoleMap maps values of the role claim (groups) to roles; empty,
+	// the claim holds role names. OIDCDefaultRole applies when no value maps.
+	OIDCRoleMap     map[string]string
+	OIDCDefaultRole string
+	// Claims carrying each perimeter (auth.OIDCConfig): a role whose
+	// perimeter no claim carries stops `serve` in production.
+	OIDCDepartementClaim, OIDCPrisonClaim, OIDCOrganisationClaim, OIDCSIRETClaim, OIDCPersonClaim string
+	// OIDCNationalRoles may sign in without a département or establishment.
+	OIDCNationalRoles []string
 	// BasemapURL is an XYZ raster tile template for the map's background;
 	// empty leaves only our own boundaries layer (works offline).
 	BasemapURL string
@@ -127,6 +136,31 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("ATIGIP_OIDC_ISSUER", &c.OIDCIssuer)
 	str("ATIGIP_OIDC_CLIENT_ID", &c.OIDCClientID)
 	str("ATIGIP_OIDC_ROLE_CLAIM", &c.OIDCRoleClaim)
+	if v, ok := lookup(getenv, "ATIGIP_OIDC_ROLE_MAP"); ok {
+		c.OIDCRoleMap = map[string]string{}
+		for _, pair := range strings.Split(v, ",") {
+			k, r, ok := strings.Cut(pair, "=")
+			k, r = strings.TrimSpace(k), strings.TrimSpace(r)
+			if !ok || k == "" || r == "" {
+				errs = append(errs, fmt.Sprintf("ATIGIP_OIDC_ROLE_MAP: %q is not claim-value=role", pair))
+				continue
+			}
+			c.OIDCRoleMap[k] = r
+		}
+	}
+	str("ATIGIP_OIDC_DEFAULT_ROLE", &c.OIDCDefaultRole)
+	str("ATIGIP_OIDC_DEPARTEMENT_CLAIM", &c.OIDCDepartementClaim)
+	str("ATIGIP_OIDC_PRISON_CLAIM", &c.OIDCPrisonClaim)
+	str("ATIGIP_OIDC_ORGANISATION_CLAIM", &c.OIDCOrganisationClaim)
+	str("ATIGIP_OIDC_SIRET_CLAIM", &c.OIDCSIRETClaim)
+	str("ATIGIP_OIDC_PERSON_CLAIM", &c.OIDCPersonClaim)
+	if v, ok := lookup(getenv, "ATIGIP_OIDC_NATIONAL_ROLES"); ok {
+		for _, r := range strings.Split(v, ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				c.OIDCNationalRoles = append(c.OIDCNationalRoles, r)
+			}
+		}
+	}
 	str("ATIGIP_BASEMAP_URL", &c.BasemapURL)
 	str("ATIGIP_PMTILES", &c.PMTilesPath)
 	str("ATIGIP_FLOWS_CLIENTS", &c.FlowsClients)

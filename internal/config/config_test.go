@@ -38,6 +38,16 @@ func TestFromEnv(t *testing.T) {
 					t.Errorf("production must refuse dev tokens and demo seeding by default: %+v", c)
 				}
 			}},
+		{name: "oidc claims", vars: map[string]string{"ATIGIP_OIDC_ROLE_MAP": "GRP_SPIP=cpip, GRP_JAP=magistrate",
+			"ATIGIP_OIDC_DEPARTEMENT_CLAIM": "departement", "ATIGIP_OIDC_SIRET_CLAIM": "siret", "ATIGIP_OIDC_NATIONAL_ROLES": "dspip, referent"},
+			check: func(t *testing.T, c Config) {
+				if c.OIDCRoleMap["GRP_SPIP"] != "cpip" || c.OIDCRoleMap["GRP_JAP"] != "magistrate" || len(c.OIDCRoleMap) != 2 ||
+					c.OIDCDepartementClaim != "departement" || c.OIDCSIRETClaim != "siret" ||
+					strings.Join(c.OIDCNationalRoles, "|") != "dspip|referent" {
+					t.Errorf("%+v", c)
+				}
+			}},
+		{name: "bad role map", vars: map[string]string{"ATIGIP_OIDC_ROLE_MAP": "GRP_SPIP"}, wantErr: "ATIGIP_OIDC_ROLE_MAP"},
 		{name: "memory limit too low", vars: map[string]string{"ATIGIP_MEMORY_LIMIT_MB": "16"}, wantErr: "MEMORY_LIMIT"},
 		{name: "no memory limit", vars: map[string]string{"ATIGIP_MEMORY_LIMIT_MB": "0"}, check: func(t *testing.T, c Config) {
 			if c.MemoryLimitMB != 0 {
