@@ -45,6 +45,21 @@ func routePattern(c *fiber.Ctx) string {
 	return "unmatched"
 }
 
+// methodLabel is the method as a constant string: Fiber's c.Method()
+// points into request buffers that it reuses for the next request, so a
+// label kept by the registry would change under it (a "GET" series turning
+// into "PUT" collides with the real one: /metrics then answers 500 for
+// ever). Unknown methods share one label, keeping cardinality bounded.
+func methodLabel(m string) string {
+	for _, known := range []string{fiber.MethodGet, fiber.MethodHead, fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch,
+		fiber.MethodDelete, fiber.MethodOptions, fiber.MethodConnect, fiber.MethodTrace} {
+		if m == known {
+			return known
+		}
+	}
+	return "OTHER"
+}
+
 // observe logs one line and records metrics per request. It handles errors
 // itself (as Fiber's logger does) so that the logged status is the final one.
 func (s *Server) observe(c *fiber.Ctx) error {
@@ -57,7 +72,7 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	d := time.Since(start)
 	status := c.Response().StatusCode()
 	route := routePattern(c)
-	method := c.Method()
+	method := methodLabel(c.Method())
 	s.metrics.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 	s.metrics.duration.WithLabelValues(method, route).Observe(d.Seconds())
 	level := slog.LevelInfo
