@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -111,6 +112,13 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		background = append(background, func(ctx context.Context) error { return syncer.Loop(ctx, trigger) })
 	}
 
+	// Metrics leave the API for their own listener when one is set; in
+	// production they are never public: a token, their own listener, or
+	// nothing.
+	noMetricsRoute := cfg.MetricsAddr != "" || (cfg.Mode == config.Production && cfg.MetricsToken == "")
+	if noMetricsRoute && cfg.MetricsAddr == "" {
+		env.Logger.Warn("metrics not served: set ATIGIP_METRICS_TOKEN or ATIGIP_METRICS_ADDR")
+	}
 	srv, err := httpapi.New(httpapi.Options{
 		Store:           store,
 		Auth:            authn,
@@ -119,6 +127,8 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		DevIssuer:       devIssuer(dev),
 		MaxBody:         cfg.MaxBodyBytes,
 		Registry:        reg,
+		MetricsToken:    cfg.MetricsToken,
+		NoMetricsRoute:  noMetricsRoute,
 		ShutdownTimeout: cfg.ShutdownTimeout,
 		Version:         version,
 		Modules:         modules,
@@ -130,6 +140,13 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	}
+	var mln net.Listener
+	if cfg.MetricsAddr != "" {
+		if mln, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("listen %s: %w", cfg.MetricsAddr, err)
+		}
 	}
 	// The first stdout line tells scripts and end-to-end tests where we are
 	// (port 0 picks a free port).
@@ -144,7 +161,27 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		g.Go(func() error { return ignoreCanceled(run(gctx)) })
 	}
 	g.Go(func() error { return srv.Serve(gctx, ln) })
+	if mln != nil {
+		g.Go(func() error { return serveMetrics(gctx, mln, srv.MetricsHandler()) })
+	}
 	return ignoreCanceled(g.Wait())
+}
+
+// serveMetrics serves h on ln until ctx ends.
+func serveMetrics(ctx context.Context, ln net.Listener, h http.Handler) error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(sctx)
+	}()
+	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	return nil
 }
 
 func ignoreCanceled(err error) error {

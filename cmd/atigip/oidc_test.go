@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net"
 	"strings"
 	"testing"
 
@@ -89,5 +90,38 @@ func TestServeOIDCPerimeter(t *testing.T) {
 	}
 	if code, _ := people(idp.Sign(t, map[string]any{oidctest.RoleClaim: "case_system"})); code != 403 {
 		t.Fatalf("case_system from the provider: %d", code)
+	}
+}
+
+// TestServeMetricsNotPublicInProduction: production serves no public
+// /metrics; ATIGIP_METRICS_ADDR moves them to a listener of their own and
+// ATIGIP_METRICS_TOKEN asks for a token.
+func TestServeMetricsNotPublicInProduction(t *testing.T) {
+	idp := oidctest.Start(t)
+	base := startServer(t, oidcVars(idp, true))
+	if code, _, _ := get(t, base+"/metrics", ""); code != 404 {
+		t.Fatalf("production /metrics = %d, want 404", code)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsAddr := ln.Addr().String()
+	ln.Close()
+	const secret = "metrics-token-of-at-least-32-characters"
+	vars := oidcVars(idp, true)
+	vars["ATIGIP_METRICS_ADDR"], vars["ATIGIP_METRICS_TOKEN"] = metricsAddr, secret
+	base = startServer(t, vars)
+	get(t, base+"/healthz", "")
+	if code, _, _ := get(t, base+"/metrics", secret); code != 404 {
+		t.Fatalf("API /metrics with a metrics listener = %d, want 404", code)
+	}
+	if code, _, _ := get(t, "http://"+metricsAddr+"/metrics", ""); code != 401 {
+		t.Fatalf("metrics listener without token = %d", code)
+	}
+	code, body, _ := get(t, "http://"+metricsAddr+"/metrics", secret)
+	if code != 200 || !strings.Contains(string(body), `route="/healthz"`) {
+		t.Fatalf("metrics listener = %d %s", code, body)
 	}
 }

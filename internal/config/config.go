@@ -59,6 +59,10 @@ type Config struct {
 	// FlowsClients are the machine clients of the APPI/GENESIS flows:
 	// "appi=sha256:<hex>,genesis=sha256:<hex>" (see `atigip flows-key`).
 	FlowsClients string
+	// MetricsToken protects /metrics (Authorization: Bearer); MetricsAddr
+	// serves them on a listener of their own instead of the API's. In
+	// production, without either, metrics are not served.
+	MetricsToken, MetricsAddr string
 	// MaxBodyBytes limits request bodies.
 	MaxBodyBytes int
 	LogLevel     string
@@ -164,6 +168,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("ATIGIP_BASEMAP_URL", &c.BasemapURL)
 	str("ATIGIP_PMTILES", &c.PMTilesPath)
 	str("ATIGIP_FLOWS_CLIENTS", &c.FlowsClients)
+	str("ATIGIP_METRICS_TOKEN", &c.MetricsToken)
+	str("ATIGIP_METRICS_ADDR", &c.MetricsAddr)
 	if v, ok := lookup(getenv, "ATIGIP_MAX_BODY_BYTES"); ok {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -223,6 +229,16 @@ func (c Config) Validate() error {
 	}
 	if c.Mode == Production && !c.DevTokens && c.OIDCIssuer == "" {
 		errs = append(errs, "production needs a sign-in: set ATIGIP_OIDC_ISSUER and ATIGIP_OIDC_CLIENT_ID")
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 32 {
+		errs = append(errs, "ATIGIP_METRICS_TOKEN must have at least 32 characters")
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Sprintf("ATIGIP_METRICS_ADDR %q: %v", c.MetricsAddr, err))
+		} else if c.MetricsAddr == c.Addr {
+			errs = append(errs, "ATIGIP_METRICS_ADDR must differ from ATIGIP_ADDR")
+		}
 	}
 	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 64<<20 {
 		errs = append(errs, "ATIGIP_MAX_BODY_BYTES must be between 1 KiB and 64 MiB")

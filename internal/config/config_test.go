@@ -48,6 +48,9 @@ func TestFromEnv(t *testing.T) {
 				}
 			}},
 		{name: "bad role map", vars: map[string]string{"ATIGIP_OIDC_ROLE_MAP": "GRP_SPIP"}, wantErr: "ATIGIP_OIDC_ROLE_MAP"},
+		{name: "short metrics token", vars: map[string]string{"ATIGIP_METRICS_TOKEN": "short"}, wantErr: "ATIGIP_METRICS_TOKEN"},
+		{name: "bad metrics addr", vars: map[string]string{"ATIGIP_METRICS_ADDR": "9090"}, wantErr: "ATIGIP_METRICS_ADDR"},
+		{name: "metrics on the API address", vars: map[string]string{"ATIGIP_METRICS_ADDR": ":8080"}, wantErr: "differ"},
 		{name: "memory limit too low", vars: map[string]string{"ATIGIP_MEMORY_LIMIT_MB": "16"}, wantErr: "MEMORY_LIMIT"},
 		{name: "no memory limit", vars: map[string]string{"ATIGIP_MEMORY_LIMIT_MB": "0"}, check: func(t *testing.T, c Config) {
 			if c.MemoryLimitMB != 0 {

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -49,4 +50,61 @@ func knownMethod(m string) bool {
 		return true
 	}
 	return false
+}
+
+// TestMetricsAccess: behind ATIGIP_METRICS_TOKEN the metrics need that
+// token (a user's token is not it); off the API they are not there, and
+// MetricsHandler serves them on a listener of its own.
+func TestMetricsAccess(t *testing.T) {
+	const secret = "metrics-token-of-at-least-32-characters"
+	store := newMemStore()
+	env := newEnv(t, store, func(o *Options) { o.MetricsToken = secret })
+	user := env.token(atigip.Principal{Role: atigip.RoleDSPIP})
+	for _, tc := range []struct {
+		name, auth string
+		want       int
+	}{
+		{"anonymous", "", 401},
+		{"a user's token", "Bearer " + user, 401},
+		{"another token", "Bearer " + secret + "x", 401},
+		{"basic scheme", "Basic " + secret, 401},
+		{"the metrics token", "Bearer " + secret, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest("GET", "/metrics", nil)
+			if tc.auth != "" {
+				req.Header.Set("Authorization", tc.auth)
+			}
+			res := env.send(req)
+			if res.status != tc.want {
+				t.Fatalf("status %d, want %d: %s", res.status, tc.want, res.body)
+			}
+			if tc.want == 401 && !strings.HasPrefix(res.header.Get("Content-Type"), ContentTypeProblem) {
+				t.Errorf("not a problem: %v", res.header)
+			}
+			if tc.want == 200 && !strings.Contains(string(res.body), "atigip_http_requests_total") {
+				t.Errorf("no metrics: %s", res.body)
+			}
+		})
+	}
+	// Users keep signing in on other routes.
+	if res := env.do("GET", "/api/people", user, nil); res.status != 200 {
+		t.Fatalf("user token elsewhere: %d", res.status)
+	}
+
+	off := newEnv(t, store, func(o *Options) { o.NoMetricsRoute = true })
+	if res := off.do("GET", "/metrics", "", nil); res.status != 404 {
+		t.Fatalf("metrics off the API: %d", res.status)
+	}
+	off.do("GET", "/healthz", "", nil)
+	rec := httptest.NewRecorder()
+	off.srv.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `route="/healthz"`) {
+		t.Fatalf("separate listener: %d %s", rec.Code, rec.Body)
+	}
+	rec = httptest.NewRecorder()
+	env.srv.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 401 {
+		t.Fatalf("separate listener without the token: %d", rec.Code)
+	}
 }

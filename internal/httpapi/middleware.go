@@ -97,6 +97,9 @@ func (s *Server) observe(c *fiber.Ctx) error {
 // learn their token is wrong; a bad cookie is ignored (anonymous) so that
 // an expired browser session still shows the public map.
 func (s *Server) authenticate(c *fiber.Ctx) error {
+	if s.opts.MetricsToken != "" && c.Path() == metricsPath {
+		return c.Next() // its bearer is the metrics token, not a user's
+	}
 	token, fromHeader := bearer(c)
 	if token == "" {
 		token = c.Cookies(SessionCookie)
