@@ -26,6 +26,7 @@ func (s *Server) middlewares() []any {
 		s.observe,
 		recover.New(),
 		compress.New(compress.Config{Level: compress.LevelBestSpeed}),
+		s.inflateBody,
 		s.authenticate,
 	}
 }
