@@ -10,7 +10,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 BENCH     ?= .
 PKG       ?= ./...
 
-.PHONY: run build test lint bench load web clean
+.PHONY: run build test race vulncheck lint bench load web clean
 
 run: build
 	./$(BIN) serve
@@ -29,6 +29,17 @@ $(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json $(WEB)/build.mjs
 
 test: web lint
 	$(GO) test -count=1 -timeout 20m ./...
+
+# The race detector over the packages that run goroutines (the HTTP server
+# and the engines following the change feed, the CRM sync, the stores).
+RACE_PKGS := ./internal/httpapi/... ./internal/store/... ./tiles/... ./search/... ./matching/... ./crmsync/... ./cmd/atigip/...
+race: web
+	$(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
+
+# govulncheck against an offline vulnerability database built from the
+# golang.org/x/vulndb module (see .ci/vulncheck).
+vulncheck:
+	.ci/vulncheck
 
 lint:
 	$(GO) vet ./...

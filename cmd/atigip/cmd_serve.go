@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -112,6 +113,13 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		background = append(background, func(ctx context.Context) error { return syncer.Loop(ctx, trigger) })
 	}
 
+	// Metrics leave the API for their own listener when one is set; in
+	// production they are never public: a token, their own listener, or
+	// nothing.
+	noMetricsRoute := cfg.MetricsAddr != "" || (cfg.Mode == config.Production && cfg.MetricsToken == "")
+	if noMetricsRoute && cfg.MetricsAddr == "" {
+		env.Logger.Warn("metrics not served: set ATIGIP_METRICS_TOKEN or ATIGIP_METRICS_ADDR")
+	}
 	srv, err := httpapi.New(httpapi.Options{
 		Store:           store,
 		Auth:            authn,
@@ -120,6 +128,8 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		DevIssuer:       devIssuer(dev),
 		MaxBody:         cfg.MaxBodyBytes,
 		Registry:        reg,
+		MetricsToken:    cfg.MetricsToken,
+		NoMetricsRoute:  noMetricsRoute,
 		ShutdownTimeout: cfg.ShutdownTimeout,
 		Version:         version,
 		Modules:         modules,
@@ -132,6 +142,13 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	}
+	var mln net.Listener
+	if cfg.MetricsAddr != "" {
+		if mln, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("listen %s: %w", cfg.MetricsAddr, err)
+		}
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	// The first matching request should not wait for a national build.
@@ -153,6 +170,9 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	// (port 0 picks a free port).
 	fmt.Fprintf(env.Stdout, "listening on http://%s\n", displayAddr(ln.Addr()))
 	g.Go(func() error { return srv.Serve(gctx, ln) })
+	if mln != nil {
+		g.Go(func() error { return serveMetrics(gctx, mln, srv.MetricsHandler()) })
+	}
 	return ignoreCanceled(g.Wait())
 }
 
@@ -222,6 +242,23 @@ func (env *Env) openStoreWaiting(ctx context.Context) (atigip.Store, error) {
 	}
 }
 
+// serveMetrics serves h on ln until ctx ends.
+func serveMetrics(ctx context.Context, ln net.Listener, h http.Handler) error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(sctx)
+	}()
+	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	return nil
+}
+
 func ignoreCanceled(err error) error {
 	if errors.Is(err, context.Canceled) {
 		return nil
@@ -262,11 +299,30 @@ func (env *Env) authenticator(ctx context.Context) (atigip.Authenticator, *auth.
 		ac.DevSecret = secret
 	}
 	if cfg.OIDCIssuer != "" {
-		ac.OIDC = append(ac.OIDC, auth.OIDCConfig{
+		oc := auth.OIDCConfig{
 			Name: "oidc", Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, RoleClaim: cfg.OIDCRoleClaim,
-		})
+			DefaultRole:      atigip.Role(cfg.OIDCDefaultRole),
+			DepartementClaim: cfg.OIDCDepartementClaim, PrisonIDClaim: cfg.OIDCPrisonClaim,
+			OrganisationIDClaim: cfg.OIDCOrganisationClaim, SIRETClaim: cfg.OIDCSIRETClaim, PersonIDClaim: cfg.OIDCPersonClaim,
+		}
+		for v, r := range cfg.OIDCRoleMap {
+			if oc.RoleMap == nil {
+				oc.RoleMap = map[string]atigip.Role{}
+			}
+			oc.RoleMap[v] = atigip.Role(r)
+		}
+		for _, r := range cfg.OIDCNationalRoles {
+			oc.NationalRoles = append(oc.NationalRoles, atigip.Role(r))
+		}
+		ac.OIDC = append(ac.OIDC, oc)
 	}
 	chain, dev, err := auth.New(ctx, ac)
+	if errors.Is(err, auth.ErrNoPerimeter) {
+		// Name the settings that fix it: a role's perimeter comes from
+		// ATIGIP_OIDC_*_CLAIM, or the role is taken out of ATIGIP_OIDC_ROLE_MAP.
+		return nil, nil, fmt.Errorf("%w (set ATIGIP_OIDC_ROLE_MAP, ATIGIP_OIDC_DEPARTEMENT_CLAIM, ATIGIP_OIDC_PRISON_CLAIM, "+
+			"ATIGIP_OIDC_ORGANISATION_CLAIM, ATIGIP_OIDC_SIRET_CLAIM, ATIGIP_OIDC_PERSON_CLAIM, ATIGIP_OIDC_NATIONAL_ROLES)", err)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("auth: %w", err)
 	}

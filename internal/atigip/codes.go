@@ -88,6 +88,9 @@ func isDigits(s string, n int) bool {
 	return true
 }
 
+// ValidDepartement reports whether s is a département code (below).
+func ValidDepartement(s string) bool { return validDepartement(s) }
+
 // validDepartement accepts "01".."95", "2A", "2B" and the overseas "971".."976".
 func validDepartement(s string) bool {
 	switch {

@@ -151,7 +151,8 @@ func TestOIDC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	direct, err := NewOIDC(ctx, OIDCConfig{Name: "oidc", Issuer: iss.url, ClientID: "atigip", RoleClaim: "atigip_role"})
+	direct, err := NewOIDC(ctx, OIDCConfig{Name: "oidc", Issuer: iss.url, ClientID: "atigip", RoleClaim: "atigip_role",
+		NationalRoles: []atigip.Role{atigip.RoleDSPIP}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,8 +165,9 @@ func TestOIDC(t *testing.T) {
 	}{
 		{"role from groups list", o, iss.sign(t, map[string]any{"groups": []string{"autre", "spip-cpip"}, "given_name": "Camille", "usual_name": "Martin", "departement": "69"}), "",
 			atigip.Principal{Subject: "proconnect:u-42", Role: atigip.RoleCPIP, Name: "Camille Martin", Departement: "69"}},
-		{"role from string", o, iss.sign(t, map[string]any{"groups": "tj-magistrat", "name": "J. Juge", "prison_id": "7"}), "",
-			atigip.Principal{Subject: "proconnect:u-42", Role: atigip.RoleMagistrate, Name: "J. Juge", PrisonID: 7}},
+		{"role from string, claims the role does not use dropped", o, iss.sign(t, map[string]any{"groups": "tj-magistrat", "name": "J. Juge", "prison_id": "7", "departement": "13"}), "",
+			atigip.Principal{Subject: "proconnect:u-42", Role: atigip.RoleMagistrate, Name: "J. Juge", Departement: "13"}},
+		{"professional without a département", o, iss.sign(t, map[string]any{"groups": "spip-cpip"}), atigip.EFORBIDDEN, atigip.Principal{}},
 		{"default role (FranceConnect)", fc, iss.sign(t, map[string]any{"atigip_person_id": 12}), "",
 			atigip.Principal{Subject: "franceconnect:u-42", Role: atigip.RolePerson, PersonID: 12}},
 		{"role names without a map", direct, iss.sign(t, map[string]any{"atigip_role": "dspip"}), "",
@@ -202,6 +204,10 @@ func TestNewOIDCErrors(t *testing.T) {
 		"unknown role":    bad,
 		"issuer down":     proConnect("http://127.0.0.1:1"),
 		"unknown default": {Name: "p", Issuer: iss.url, ClientID: "c", DefaultRole: "root"},
+		"machine default": {Name: "p", Issuer: iss.url, ClientID: "c", DefaultRole: atigip.RoleCaseSystem},
+		"machine in map": {Name: "p", Issuer: iss.url, ClientID: "c", RoleClaim: "groups",
+			RoleMap: map[string]atigip.Role{"appi": atigip.RoleCaseSystem}},
+		"national host": {Name: "p", Issuer: iss.url, ClientID: "c", NationalRoles: []atigip.Role{atigip.RoleHost}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := NewOIDC(ctx, cfg); err == nil {
@@ -222,7 +228,7 @@ func TestChainAndNew(t *testing.T) {
 	if p, err := chain.Authenticate(ctx, devTok); err != nil || p.Role != atigip.RoleReferent {
 		t.Fatalf("dev token through chain: %+v %v", p, err)
 	}
-	oTok := iss.sign(t, map[string]any{"groups": "spip-cpip"})
+	oTok := iss.sign(t, map[string]any{"groups": "spip-cpip", "departement": "69"})
 	if p, err := chain.Authenticate(ctx, oTok); err != nil || p.Role != atigip.RoleCPIP {
 		t.Fatalf("oidc token through chain: %+v %v", p, err)
 	}

@@ -63,10 +63,19 @@ func (cfg Config) DevTokensEnabled() bool {
 // secret without AllowDevTokens is ignored, so dev tokens are refused. The
 // DevTokens are returned too (nil when disabled) for the sign-in page and
 // the `atigip token` command. A chain without any authenticator refuses
-// every token: only public routes are usable.
+// every token: only public routes are usable. In production, every OIDC
+// provider must be able to give each of its roles its perimeter
+// (OIDCConfig.CheckPerimeters).
 func New(ctx context.Context, cfg Config) (Chain, *DevTokens, error) {
 	var chain Chain
 	for _, oc := range cfg.OIDC {
+		// Production refuses a provider some of whose roles could never
+		// get their perimeter, rather than refusing those users at sign-in.
+		if cfg.Production {
+			if err := oc.CheckPerimeters(); err != nil {
+				return nil, nil, err
+			}
+		}
 		o, err := NewOIDC(ctx, oc)
 		if err != nil {
 			return nil, nil, err

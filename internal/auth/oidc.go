@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/atigip/atigip360/internal/atigip"
@@ -30,8 +29,18 @@ type OIDCConfig struct {
 	RoleClaim   string
 	RoleMap     map[string]atigip.Role
 	DefaultRole atigip.Role
-	// Optional claims carrying the principal's attachments.
-	OrganisationIDClaim, PrisonIDClaim, PersonIDClaim, DepartementClaim string
+	// Claims carrying the principal's attachments, its perimeter: the
+	// département of a justice professional, the establishment of prison
+	// staff, the organisation of a host, the company (SIRET or SIREN) of a
+	// business, the record of a person. A token whose role needs one
+	// (Needs) and does not carry it is refused (403): a missing claim
+	// never widens a perimeter to the whole country.
+	OrganisationIDClaim, PrisonIDClaim, PersonIDClaim, DepartementClaim, SIRETClaim string
+	// NationalRoles may sign in without a département (or, for prison
+	// staff, without an establishment): central administration. Their
+	// tokens then act nationally, so list only roles whose accounts at
+	// this provider are all national.
+	NationalRoles []atigip.Role
 	// HTTPClient fetches discovery and keys (default http.DefaultClient).
 	HTTPClient *http.Client
 }
@@ -45,16 +54,8 @@ type OIDC struct {
 // NewOIDC runs discovery against cfg.Issuer and returns a verifier. The
 // provider's keys are fetched lazily and refreshed on rotation by go-oidc.
 func NewOIDC(ctx context.Context, cfg OIDCConfig) (*OIDC, error) {
-	if cfg.Name == "" || cfg.Issuer == "" || cfg.ClientID == "" {
-		return nil, errors.New("auth: oidc: name, issuer and client id are required")
-	}
-	if cfg.DefaultRole != "" && !cfg.DefaultRole.Valid() {
-		return nil, fmt.Errorf("auth: oidc %s: unknown default role %q", cfg.Name, cfg.DefaultRole)
-	}
-	for v, r := range cfg.RoleMap {
-		if !r.Valid() {
-			return nil, fmt.Errorf("auth: oidc %s: claim value %q maps to unknown role %q", cfg.Name, v, r)
-		}
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
 	if cfg.HTTPClient != nil {
 		ctx = oidc.ClientContext(ctx, cfg.HTTPClient)
@@ -66,6 +67,33 @@ func NewOIDC(ctx context.Context, cfg OIDCConfig) (*OIDC, error) {
 	// The verifier keeps the client context for key refreshes.
 	v := p.VerifierContext(ctx, &oidc.Config{ClientID: cfg.ClientID})
 	return &OIDC{cfg: cfg, verifier: v}, nil
+}
+
+// validate checks cfg without contacting the provider.
+func (cfg OIDCConfig) validate() error {
+	if cfg.Name == "" || cfg.Issuer == "" || cfg.ClientID == "" {
+		return errors.New("auth: oidc: name, issuer and client id are required")
+	}
+	if cfg.DefaultRole != "" && !cfg.DefaultRole.Valid() {
+		return fmt.Errorf("auth: oidc %s: unknown default role %q", cfg.Name, cfg.DefaultRole)
+	}
+	if cfg.DefaultRole == atigip.RoleCaseSystem {
+		return fmt.Errorf("auth: oidc %s: %s is a machine role (API key), never a default role", cfg.Name, cfg.DefaultRole)
+	}
+	for v, r := range cfg.RoleMap {
+		if !r.Valid() {
+			return fmt.Errorf("auth: oidc %s: claim value %q maps to unknown role %q", cfg.Name, v, r)
+		}
+		if r == atigip.RoleCaseSystem {
+			return fmt.Errorf("auth: oidc %s: claim value %q maps to %s, a machine role given by API key only", cfg.Name, v, r)
+		}
+	}
+	for _, r := range cfg.NationalRoles {
+		if Needs(r) != AttachDepartement && r != atigip.RolePrisonStaff {
+			return fmt.Errorf("auth: oidc %s: national role %q: only roles bound to a département or an establishment can be national", cfg.Name, r)
+		}
+	}
+	return nil
 }
 
 // Authenticate implements atigip.Authenticator.
@@ -83,21 +111,21 @@ func (o *OIDC) Authenticate(ctx context.Context, token string) (atigip.Principal
 		return atigip.Principal{}, &atigip.Error{Code: atigip.EUNAUTHORIZED,
 			Message: "Jeton d'accès illisible.", Err: fmt.Errorf("auth: oidc %s: claims: %w", o.cfg.Name, err)}
 	}
-	role := o.role(claims)
-	if role == "" {
-		return atigip.Principal{}, atigip.Errorf(atigip.EFORBIDDEN, "Votre compte n'a pas d'habilitation pour ATIGIP 360.")
+	role, err := o.role(claims)
+	if err != nil {
+		return atigip.Principal{}, err
 	}
 	p := atigip.Principal{Subject: o.cfg.Name + ":" + tok.Subject, Role: role, Name: displayName(claims)}
-	p.OrganisationID = intClaim(claims, o.cfg.OrganisationIDClaim)
-	p.PrisonID = intClaim(claims, o.cfg.PrisonIDClaim)
-	p.PersonID = intClaim(claims, o.cfg.PersonIDClaim)
-	if o.cfg.DepartementClaim != "" {
-		p.Departement, _ = claims[o.cfg.DepartementClaim].(string)
+	if err := o.attach(&p, claims); err != nil {
+		return atigip.Principal{}, err
 	}
 	return p, nil
 }
 
-func (o *OIDC) role(claims map[string]any) atigip.Role {
+// role is the first value of the role claim that maps to a role, else the
+// default role. A value naming the machine role is refused outright: no
+// account of an identity provider acts as APPI.
+func (o *OIDC) role(claims map[string]any) (atigip.Role, error) {
 	if o.cfg.RoleClaim != "" {
 		var values []string
 		switch v := claims[o.cfg.RoleClaim].(type) {
@@ -111,15 +139,22 @@ func (o *OIDC) role(claims map[string]any) atigip.Role {
 			}
 		}
 		for _, v := range values {
+			if len(o.cfg.RoleMap) == 0 && atigip.Role(v) == atigip.RoleCaseSystem {
+				return "", atigip.Errorf(atigip.EFORBIDDEN,
+					"Le rôle %s est réservé aux systèmes APPI et GENESIS, avec une clé d'API : un compte personnel ne peut pas le recevoir.", v)
+			}
 			if r, ok := o.cfg.RoleMap[v]; ok {
-				return r
+				return r, nil
 			}
 			if r := atigip.Role(v); len(o.cfg.RoleMap) == 0 && r.Valid() {
-				return r
+				return r, nil
 			}
 		}
 	}
-	return o.cfg.DefaultRole
+	if o.cfg.DefaultRole == "" {
+		return "", atigip.Errorf(atigip.EFORBIDDEN, "Votre compte n'a pas d'habilitation pour ATIGIP 360.")
+	}
+	return o.cfg.DefaultRole, nil
 }
 
 // displayName follows the claims of ProConnect/FranceConnect (given_name,
@@ -138,18 +173,4 @@ func displayName(claims map[string]any) string {
 		}
 	}
 	return strings.Join(parts, " ")
-}
-
-func intClaim(claims map[string]any, name string) int64 {
-	if name == "" {
-		return 0
-	}
-	switch v := claims[name].(type) {
-	case float64:
-		return int64(v)
-	case string:
-		n, _ := strconv.ParseInt(v, 10, 64)
-		return n
-	}
-	return 0
 }

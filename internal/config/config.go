@@ -42,6 +42,15 @@ type Config struct {
 	OIDCIssuer    string
 	OIDCClientID  string
 	OIDCRoleClaim string
+	// OIDCRoleMap maps values of the role claim (groups) to roles; empty,
+	// the claim holds role names. OIDCDefaultRole applies when no value maps.
+	OIDCRoleMap     map[string]string
+	OIDCDefaultRole string
+	// Claims carrying each perimeter (auth.OIDCConfig): a role whose
+	// perimeter no claim carries stops `serve` in production.
+	OIDCDepartementClaim, OIDCPrisonClaim, OIDCOrganisationClaim, OIDCSIRETClaim, OIDCPersonClaim string
+	// OIDCNationalRoles may sign in without a département or establishment.
+	OIDCNationalRoles []string
 	// BasemapURL is an XYZ raster tile template for the map's background
 	// (ATIGIP_BASEMAP_URL); empty leaves only our own boundaries layer
 	// (works offline). The variable set to "" means empty, not unset.
@@ -51,6 +60,10 @@ type Config struct {
 	// FlowsClients are the machine clients of the APPI/GENESIS flows:
 	// "appi=sha256:<hex>,genesis=sha256:<hex>" (see `atigip flows-key`).
 	FlowsClients string
+	// MetricsToken protects /metrics (Authorization: Bearer); MetricsAddr
+	// serves them on a listener of their own instead of the API's. In
+	// production, without either, metrics are not served.
+	MetricsToken, MetricsAddr string
 	// MaxBodyBytes limits request bodies.
 	MaxBodyBytes int
 	LogLevel     string
@@ -148,11 +161,39 @@ func FromLookupEnv(lookupEnv func(string) (string, bool)) (Config, error) {
 	str("ATIGIP_OIDC_ISSUER", &c.OIDCIssuer)
 	str("ATIGIP_OIDC_CLIENT_ID", &c.OIDCClientID)
 	str("ATIGIP_OIDC_ROLE_CLAIM", &c.OIDCRoleClaim)
+	if v, ok := lookup(getenv, "ATIGIP_OIDC_ROLE_MAP"); ok {
+		c.OIDCRoleMap = map[string]string{}
+		for _, pair := range strings.Split(v, ",") {
+			k, r, ok := strings.Cut(pair, "=")
+			k, r = strings.TrimSpace(k), strings.TrimSpace(r)
+			if !ok || k == "" || r == "" {
+				errs = append(errs, fmt.Sprintf("ATIGIP_OIDC_ROLE_MAP: %q is not claim-value=role", pair))
+				continue
+			}
+			c.OIDCRoleMap[k] = r
+		}
+	}
+	str("ATIGIP_OIDC_DEFAULT_ROLE", &c.OIDCDefaultRole)
+	str("ATIGIP_OIDC_DEPARTEMENT_CLAIM", &c.OIDCDepartementClaim)
+	str("ATIGIP_OIDC_PRISON_CLAIM", &c.OIDCPrisonClaim)
+	str("ATIGIP_OIDC_ORGANISATION_CLAIM", &c.OIDCOrganisationClaim)
+	str("ATIGIP_OIDC_SIRET_CLAIM", &c.OIDCSIRETClaim)
+	str("ATIGIP_OIDC_PERSON_CLAIM", &c.OIDCPersonClaim)
+	if v, ok := lookup(getenv, "ATIGIP_OIDC_NATIONAL_ROLES"); ok {
+		for _, r := range strings.Split(v, ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				c.OIDCNationalRoles = append(c.OIDCNationalRoles, r)
+			}
+		}
+	}
+	str("ATIGIP_BASEMAP_URL", &c.BasemapURL)
 	if v, ok := lookupEnv("ATIGIP_BASEMAP_URL"); ok {
 		c.BasemapURL = strings.TrimSpace(v) // "" is no basemap
 	}
 	str("ATIGIP_PMTILES", &c.PMTilesPath)
 	str("ATIGIP_FLOWS_CLIENTS", &c.FlowsClients)
+	str("ATIGIP_METRICS_TOKEN", &c.MetricsToken)
+	str("ATIGIP_METRICS_ADDR", &c.MetricsAddr)
 	if v, ok := lookup(getenv, "ATIGIP_MAX_BODY_BYTES"); ok {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -219,6 +260,16 @@ func (c Config) Validate() error {
 	}
 	if c.Mode == Production && !c.DevTokens && c.OIDCIssuer == "" {
 		errs = append(errs, "production needs a sign-in: set ATIGIP_OIDC_ISSUER and ATIGIP_OIDC_CLIENT_ID")
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 32 {
+		errs = append(errs, "ATIGIP_METRICS_TOKEN must have at least 32 characters")
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Sprintf("ATIGIP_METRICS_ADDR %q: %v", c.MetricsAddr, err))
+		} else if c.MetricsAddr == c.Addr {
+			errs = append(errs, "ATIGIP_METRICS_ADDR must differ from ATIGIP_ADDR")
+		}
 	}
 	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 64<<20 {
 		errs = append(errs, "ATIGIP_MAX_BODY_BYTES must be between 1 KiB and 64 MiB")

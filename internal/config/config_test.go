@@ -66,6 +66,19 @@ func TestFromEnv(t *testing.T) {
 					t.Errorf("production must refuse dev tokens and demo seeding by default: %+v", c)
 				}
 			}},
+		{name: "oidc claims", vars: map[string]string{"ATIGIP_OIDC_ROLE_MAP": "GRP_SPIP=cpip, GRP_JAP=magistrate",
+			"ATIGIP_OIDC_DEPARTEMENT_CLAIM": "departement", "ATIGIP_OIDC_SIRET_CLAIM": "siret", "ATIGIP_OIDC_NATIONAL_ROLES": "dspip, referent"},
+			check: func(t *testing.T, c Config) {
+				if c.OIDCRoleMap["GRP_SPIP"] != "cpip" || c.OIDCRoleMap["GRP_JAP"] != "magistrate" || len(c.OIDCRoleMap) != 2 ||
+					c.OIDCDepartementClaim != "departement" || c.OIDCSIRETClaim != "siret" ||
+					strings.Join(c.OIDCNationalRoles, "|") != "dspip|referent" {
+					t.Errorf("%+v", c)
+				}
+			}},
+		{name: "bad role map", vars: map[string]string{"ATIGIP_OIDC_ROLE_MAP": "GRP_SPIP"}, wantErr: "ATIGIP_OIDC_ROLE_MAP"},
+		{name: "short metrics token", vars: map[string]string{"ATIGIP_METRICS_TOKEN": "short"}, wantErr: "ATIGIP_METRICS_TOKEN"},
+		{name: "bad metrics addr", vars: map[string]string{"ATIGIP_METRICS_ADDR": "9090"}, wantErr: "ATIGIP_METRICS_ADDR"},
+		{name: "metrics on the API address", vars: map[string]string{"ATIGIP_METRICS_ADDR": ":8080"}, wantErr: "differ"},
 		{name: "memory limit too low", vars: map[string]string{"ATIGIP_MEMORY_LIMIT_MB": "16"}, wantErr: "MEMORY_LIMIT"},
 		{name: "no memory limit", vars: map[string]string{"ATIGIP_MEMORY_LIMIT_MB": "0"}, check: func(t *testing.T, c Config) {
 			if c.MemoryLimitMB != 0 {

@@ -230,8 +230,14 @@ func TestListFiltersAndPagination(t *testing.T) {
 }
 
 func TestRowRules(t *testing.T) {
+	for _, signIn := range signIns {
+		t.Run(signIn, func(t *testing.T) { testRowRules(t, signIn) })
+	}
+}
+
+func testRowRules(t *testing.T, signIn string) {
 	store := newMemStore()
-	env := newEnv(t, store)
+	env := newEnvSignIn(t, signIn, store)
 	fx := newFixture(t, store)
 	other := seed(t, store, fx.fresh(atigip.KindOrganisation, 3).(*atigip.Organisation))
 	justicePost := fx.fresh(atigip.KindPost, 4).(*atigip.Post)
@@ -248,7 +254,7 @@ func TestRowRules(t *testing.T) {
 	id := func(e atigip.Entity) string { return strconv.FormatInt(e.GetMeta().ID, 10) }
 	hostTok := env.token(atigip.Principal{Role: atigip.RoleHost, OrganisationID: fx.org.ID})
 	personTok := env.token(atigip.Principal{Role: atigip.RolePerson, PersonID: fx.person.ID})
-	bizTok := env.token(atigip.Principal{Role: atigip.RoleBusiness})
+	bizTok := env.token(atigip.Principal{Role: atigip.RoleBusiness, SIRET: atigip.NewSIRET("73282932", "0001")})
 	magTok := env.token(atigip.Principal{Role: atigip.RoleMagistrate})
 	staffTok := env.token(atigip.Principal{Role: atigip.RolePrisonStaff, PrisonID: fx.prison.ID + 100})
 

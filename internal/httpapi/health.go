@@ -2,6 +2,10 @@ package httpapi
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/atigip/atigip360/internal/atigip"
@@ -22,18 +26,55 @@ func (s *Server) builtinRoutes() []Route {
 			Response: Health{}, Handler: func(c *fiber.Ctx) error { return c.JSON(Health{Status: "ok"}) }},
 		{Method: fiber.MethodGet, Path: "/readyz", Tag: "exploitation", Summary: "Disponibilité (base de données joignable)",
 			Response: Health{}, Handler: s.ready},
-		{Method: fiber.MethodGet, Path: "/metrics", Tag: "exploitation", Summary: "Métriques Prometheus",
-			Produces: "text/plain; version=0.0.4",
-			Handler:  adaptor.HTTPHandler(promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{}))},
-		{Method: fiber.MethodGet, Path: "/openapi.json", Tag: "exploitation", Summary: "Description OpenAPI 3.1 de l'API",
-			Handler: func(c *fiber.Ctx) error {
-				c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
-				return c.Send(s.openapi)
-			}},
 	}
+	if !s.opts.NoMetricsRoute {
+		metrics := adaptor.HTTPHandler(promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{}))
+		routes = append(routes, Route{Method: fiber.MethodGet, Path: metricsPath, Tag: "exploitation", Summary: "Métriques Prometheus",
+			Produces: "text/plain; version=0.0.4",
+			Handler: func(c *fiber.Ctx) error {
+				if !s.metricsAllowed(c.Get(fiber.HeaderAuthorization)) {
+					c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="atigip360-metrics"`)
+					return s.Problem(c, atigip.Errorf(atigip.EUNAUTHORIZED, "Jeton des métriques absent ou invalide."))
+				}
+				return metrics(c)
+			}})
+	}
+	routes = append(routes, Route{Method: fiber.MethodGet, Path: "/openapi.json", Tag: "exploitation", Summary: "Description OpenAPI 3.1 de l'API",
+		Handler: func(c *fiber.Ctx) error {
+			c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+			return c.Send(s.openapi)
+		}})
 	routes = append(routes, s.crudRoutes()...)
 	routes = append(routes, s.devRoutes()...)
 	return routes
+}
+
+const metricsPath = "/metrics"
+
+// MetricsHandler serves the registry's metrics, to mount on a listener of
+// its own (ATIGIP_METRICS_ADDR); it asks for MetricsToken when set.
+func (s *Server) MetricsHandler() http.Handler {
+	h := promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.metricsAllowed(r.Header.Get("Authorization")) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="atigip360-metrics"`)
+			http.Error(w, "metrics token missing or invalid", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// metricsAllowed checks the Authorization header against MetricsToken
+// (in constant time: hashes of equal length are compared).
+func (s *Server) metricsAllowed(authorization string) bool {
+	if s.opts.MetricsToken == "" {
+		return true
+	}
+	scheme, tok, _ := strings.Cut(authorization, " ")
+	want := sha256.Sum256([]byte(s.opts.MetricsToken))
+	got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+	return strings.EqualFold(scheme, "Bearer") && subtle.ConstantTimeCompare(want[:], got[:]) == 1
 }
 
 func (s *Server) ready(c *fiber.Ctx) error {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/atigip/atigip360/internal/atigip"
 	"github.com/atigip/atigip360/internal/auth"
+	"github.com/atigip/atigip360/internal/auth/oidctest"
 	"github.com/atigip/atigip360/internal/store/storetest"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -48,6 +49,26 @@ type testEnv struct {
 	dev   *auth.DevTokens
 	logs  *syncBuffer
 	url   string // of the real listener, once started
+	// mint signs the tokens of token(); nil: development tokens.
+	mint func(atigip.Principal) string
+}
+
+// signIns are the ways a test server authenticates, for tests that must
+// hold for both: development tokens, and ID tokens of an OpenID Connect
+// provider running in process, verified by auth.OIDC as in production.
+var signIns = []string{"dev", "oidc"}
+
+// newEnvSignIn is newEnv authenticating as signIn says.
+func newEnvSignIn(t testing.TB, signIn string, store atigip.Store, mutate ...func(*Options)) *testEnv {
+	t.Helper()
+	if signIn == "dev" {
+		return newEnv(t, store, mutate...)
+	}
+	idp := oidctest.Start(t)
+	o := idp.Authenticator(t)
+	env := newEnv(t, store, append(mutate, func(opts *Options) { opts.Auth = o })...)
+	env.mint = func(p atigip.Principal) string { return idp.Token(t, p) }
+	return env
 }
 
 func newEnv(t testing.TB, store atigip.Store, mutate ...func(*Options)) *testEnv {
@@ -73,6 +94,9 @@ func (e *testEnv) token(p atigip.Principal) string {
 	e.t.Helper()
 	if p.Subject == "" {
 		p.Subject = "test:" + string(p.Role)
+	}
+	if e.mint != nil {
+		return e.mint(p)
 	}
 	tok, err := e.dev.Issue(p, time.Hour)
 	if err != nil {

@@ -26,6 +26,7 @@ func (s *Server) middlewares() []any {
 		s.observe,
 		recover.New(),
 		compress.New(compress.Config{Level: compress.LevelBestSpeed}),
+		s.inflateBody,
 		s.authenticate,
 	}
 }
@@ -45,6 +46,21 @@ func routePattern(c *fiber.Ctx) string {
 	return "unmatched"
 }
 
+// methodLabel is the method as a constant string: Fiber's c.Method()
+// points into request buffers that it reuses for the next request, so a
+// label kept by the registry would change under it (a "GET" series turning
+// into "PUT" collides with the real one: /metrics then answers 500 for
+// ever). Unknown methods share one label, keeping cardinality bounded.
+func methodLabel(m string) string {
+	for _, known := range []string{fiber.MethodGet, fiber.MethodHead, fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch,
+		fiber.MethodDelete, fiber.MethodOptions, fiber.MethodConnect, fiber.MethodTrace} {
+		if m == known {
+			return known
+		}
+	}
+	return "OTHER"
+}
+
 // observe logs one line and records metrics per request. It handles errors
 // itself (as Fiber's logger does) so that the logged status is the final one.
 func (s *Server) observe(c *fiber.Ctx) error {
@@ -57,7 +73,7 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	d := time.Since(start)
 	status := c.Response().StatusCode()
 	route := routePattern(c)
-	method := c.Method()
+	method := methodLabel(c.Method())
 	s.metrics.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 	s.metrics.duration.WithLabelValues(method, route).Observe(d.Seconds())
 	level := slog.LevelInfo
@@ -88,6 +104,9 @@ func (s *Server) observe(c *fiber.Ctx) error {
 // learn their token is wrong; a bad cookie is ignored (anonymous) so that
 // an expired browser session still shows the public map.
 func (s *Server) authenticate(c *fiber.Ctx) error {
+	if s.opts.MetricsToken != "" && c.Path() == metricsPath {
+		return c.Next() // its bearer is the metrics token, not a user's
+	}
 	token, fromHeader := bearer(c)
 	if token == "" {
 		token = c.Cookies(SessionCookie)

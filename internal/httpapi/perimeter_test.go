@@ -69,9 +69,16 @@ func newPerimeterWorld(t *testing.T, s atigip.Store) *perimeterWorld {
 
 // TestPerimeter is the row-rules table of perimeters: which records each
 // bound principal reads, alone and in lists, and where it may write.
+// It holds for development tokens and OpenID Connect tokens alike.
 func TestPerimeter(t *testing.T) {
+	for _, signIn := range signIns {
+		t.Run(signIn, func(t *testing.T) { testPerimeter(t, signIn) })
+	}
+}
+
+func testPerimeter(t *testing.T, signIn string) {
 	store := newMemStore()
-	env := newEnv(t, store, func(o *Options) { o.Modules = []Module{WorkflowModule(nil)} })
+	env := newEnvSignIn(t, signIn, store, func(o *Options) { o.Modules = []Module{WorkflowModule(nil)} })
 	w := newPerimeterWorld(t, store)
 	id := func(e atigip.Entity) int64 { return e.GetMeta().ID }
 	ids := func(es ...atigip.Entity) []int64 {

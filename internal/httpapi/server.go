@@ -106,6 +106,12 @@ type Options struct {
 	// Registry receives the HTTP metrics and is served at /metrics.
 	// Default: a new registry.
 	Registry *prometheus.Registry
+	// MetricsToken, when set, must come as "Authorization: Bearer" to read
+	// the metrics (401 otherwise), here and on MetricsHandler.
+	MetricsToken string
+	// NoMetricsRoute leaves /metrics off the API: metrics are served on
+	// another listener (MetricsHandler) or not at all.
+	NoMetricsRoute bool
 	// ShutdownTimeout bounds graceful shutdown in Listen/Serve. Default 10 s.
 	ShutdownTimeout time.Duration
 	// Version is reported in the OpenAPI document. Default "dev".

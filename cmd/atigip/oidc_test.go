@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/atigip/atigip360/internal/atigip"
+	"github.com/atigip/atigip360/internal/auth/oidctest"
+)
+
+// oidcVars configure serve in production with the provider idp.
+func oidcVars(idp *oidctest.Provider, claims bool) map[string]string {
+	v := map[string]string{
+		"ATIGIP_ENV": "production", "ATIGIP_OIDC_ISSUER": idp.URL, "ATIGIP_OIDC_CLIENT_ID": oidctest.ClientID,
+		"ATIGIP_OIDC_ROLE_CLAIM": oidctest.RoleClaim,
+	}
+	if claims {
+		v["ATIGIP_OIDC_DEPARTEMENT_CLAIM"] = oidctest.DepartementClaim
+		v["ATIGIP_OIDC_PRISON_CLAIM"] = oidctest.PrisonClaim
+		v["ATIGIP_OIDC_ORGANISATION_CLAIM"] = oidctest.OrganisationClaim
+		v["ATIGIP_OIDC_SIRET_CLAIM"] = oidctest.SIRETClaim
+		v["ATIGIP_OIDC_PERSON_CLAIM"] = oidctest.PersonClaim
+	}
+	return v
+}
+
+// TestServeRefusesOIDCWithoutPerimeters: production does not start when
+// a role the provider can give has no claim for its perimeter (issue 10:
+// with the role claim alone, a CPIP of the 69 read the whole country).
+func TestServeRefusesOIDCWithoutPerimeters(t *testing.T) {
+	idp := oidctest.Start(t)
+	vars := oidcVars(idp, false)
+	vars["ATIGIP_DATA_DIR"] = t.TempDir()
+	var out, errOut bytes.Buffer
+	err := run(t.Context(), []string{"serve"}, mapEnv(vars), &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "cpip needs a departement claim") ||
+		!strings.Contains(err.Error(), "ATIGIP_OIDC_DEPARTEMENT_CLAIM") {
+		t.Fatalf("serve: %v", err)
+	}
+	if strings.Contains(out.String(), "listening") {
+		t.Fatal("serve listened")
+	}
+
+	// Limiting the provider to roles without a perimeter lets it start.
+	vars["ATIGIP_OIDC_ROLE_MAP"] = "GRP_AVOCAT=lawyer, GRP_REFERENT=referent"
+	base := startServer(t, vars)
+	if code, _, _ := get(t, base+"/healthz", ""); code != 200 {
+		t.Fatalf("/healthz = %d", code)
+	}
+}
+
+// TestServeOIDCPerimeter: `atigip serve` in production with an OpenID
+// Connect provider keeps a CPIP of the 69 to the people of the 69.
+func TestServeOIDCPerimeter(t *testing.T) {
+	idp := oidctest.Start(t)
+	vars := oidcVars(idp, true)
+	vars["ATIGIP_SEED_ON_START"] = "true"
+	base := startServer(t, vars)
+
+	people := func(tok string) (int, []string) {
+		code, body, _ := get(t, base+"/api/people?limit=200", tok)
+		var lp struct {
+			Items []struct {
+				Home struct {
+					Departement string `json:"departement"`
+				} `json:"home_address"`
+			} `json:"items"`
+		}
+		_ = json.Unmarshal(body, &lp)
+		var deps []string
+		for _, it := range lp.Items {
+			deps = append(deps, it.Home.Departement)
+		}
+		return code, deps
+	}
+	code, deps := people(idp.Token(t, atigip.Principal{Role: atigip.RoleCPIP, Departement: "69"}))
+	if code != 200 || len(deps) == 0 {
+		t.Fatalf("CPIP of the 69: %d, %d people", code, len(deps))
+	}
+	for _, d := range deps {
+		if d != "69" {
+			t.Fatalf("CPIP of the 69 sees a person of the %s", d)
+		}
+	}
+	if code, _ := people(idp.Token(t, atigip.Principal{Role: atigip.RoleCPIP})); code != 403 {
+		t.Fatalf("CPIP without département: %d", code)
+	}
+	if code, _ := people(idp.Sign(t, map[string]any{oidctest.RoleClaim: "case_system"})); code != 403 {
+		t.Fatalf("case_system from the provider: %d", code)
+	}
+}
+
+// TestServeMetricsNotPublicInProduction: production serves no public
+// /metrics; ATIGIP_METRICS_ADDR moves them to a listener of their own and
+// ATIGIP_METRICS_TOKEN asks for a token.
+func TestServeMetricsNotPublicInProduction(t *testing.T) {
+	idp := oidctest.Start(t)
+	base := startServer(t, oidcVars(idp, true))
+	if code, _, _ := get(t, base+"/metrics", ""); code != 404 {
+		t.Fatalf("production /metrics = %d, want 404", code)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsAddr := ln.Addr().String()
+	ln.Close()
+	const secret = "metrics-token-of-at-least-32-characters"
+	vars := oidcVars(idp, true)
+	vars["ATIGIP_METRICS_ADDR"], vars["ATIGIP_METRICS_TOKEN"] = metricsAddr, secret
+	base = startServer(t, vars)
+	get(t, base+"/healthz", "")
+	if code, _, _ := get(t, base+"/metrics", secret); code != 404 {
+		t.Fatalf("API /metrics with a metrics listener = %d, want 404", code)
+	}
+	if code, _, _ := get(t, "http://"+metricsAddr+"/metrics", ""); code != 401 {
+		t.Fatalf("metrics listener without token = %d", code)
+	}
+	code, body, _ := get(t, "http://"+metricsAddr+"/metrics", secret)
+	if code != 200 || !strings.Contains(string(body), `route="/healthz"`) {
+		t.Fatalf("metrics listener = %d %s", code, body)
+	}
+}
