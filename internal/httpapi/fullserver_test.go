@@ -10,6 +10,8 @@ import (
 
 	"github.com/atigip/atigip360/crmsync"
 	"github.com/atigip/atigip360/internal/atigip"
+	"github.com/atigip/atigip360/internal/auth"
+	"github.com/atigip/atigip360/internal/auth/oidctest"
 	"github.com/atigip/atigip360/internal/flows"
 	"github.com/atigip/atigip360/search"
 	"github.com/atigip/atigip360/tiles"
@@ -211,6 +213,13 @@ func runRouteMatrix(t *testing.T, auth atigip.Authenticator, mint func(atigip.Pr
 					tok = mint(fx.principalFor(role))
 				}
 				res := env.send(gateRequest(fx, rt, role, tok, ""))
+				if auth != nil && role == atigip.RoleCaseSystem {
+					// No identity provider may grant the machine role (API key only).
+					if res.status != http.StatusUnauthorized && res.status != http.StatusForbidden {
+						t.Fatalf("an IdP token with the machine role: %d, want 401 or 403: %s", res.status, res.body)
+					}
+					return
+				}
 				admitted := slices.Equal(w, everyone) || slices.Contains(w, role)
 				switch {
 				case res.status >= 500:
@@ -416,4 +425,22 @@ func TestPrisonStaffRuleOnce(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestMatricesOIDC runs the role × route and perimeter matrices with ID
+// tokens of an OpenID Connect provider running in process, so that a door
+// the development tokens keep cannot open for OIDC users. The route matrix
+// signs in national roles as development tokens do; the perimeter matrix
+// runs as production requires (every perimeter claim, no national role).
+func TestMatricesOIDC(t *testing.T) {
+	idp := oidctest.Start(t)
+	mint := func(p atigip.Principal) string { return idp.Token(t, p) }
+	t.Run("routes", func(t *testing.T) { runRouteMatrix(t, idp.Authenticator(t), mint) })
+	strict := idp.Config()
+	strict.NationalRoles = nil
+	o, err := auth.NewOIDC(t.Context(), strict)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("perimeters", func(t *testing.T) { runPerimeterMatrix(t, o, mint) })
 }
