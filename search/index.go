@@ -40,6 +40,7 @@ type Index struct {
 	seq     atomic.Int64 // last change Seq applied; -1 before the first build
 	written atomic.Int64 // documents indexed or deleted since Open
 	browse  browseCache  // answers of requests without text, until a write
+	table   *filterTable // requests without text, from memory; swapped with idx
 	reason  string       // why Open started from an empty index ("" if it did not)
 	// follower is Follow's, for Ready; nil before Follow.
 	follower atomic.Pointer[follower]
@@ -51,7 +52,7 @@ type Index struct {
 // NeedsRebuild reports it: CatchUp and Follow then rebuild it from the
 // store instead of trusting it.
 func Open(path string, opts Options) (*Index, error) {
-	ix := &Index{path: path, logger: opts.Logger}
+	ix := &Index{path: path, logger: opts.Logger, table: newFilterTable()}
 	if ix.logger == nil {
 		ix.logger = slog.New(slog.DiscardHandler)
 	}

@@ -85,7 +85,8 @@ func (ix *Index) Reindex(ctx context.Context, store atigip.Store, progress io.Wr
 	if err != nil {
 		return ReindexStats{}, err
 	}
-	n, err := fill(ctx, store, sink, bar)
+	table := newFilterTable()
+	n, err := fill(ctx, store, sink, table, bar)
 	if err != nil {
 		sink.abort()
 		if tmp != "" {
@@ -103,7 +104,7 @@ func (ix *Index) Reindex(ctx context.Context, store atigip.Store, progress io.Wr
 	if bar != nil {
 		_ = bar.Finish()
 	}
-	if err := ix.swap(fresh, tmp); err != nil {
+	if err := ix.swap(fresh, tmp, table.finish()); err != nil {
 		return ReindexStats{}, err
 	}
 	ix.seq.Store(seq)
@@ -114,7 +115,7 @@ func (ix *Index) Reindex(ctx context.Context, store atigip.Store, progress io.Wr
 // fill streams every indexed entity of the store into sink. Reading the
 // store and building documents run in their own goroutine, overlapping
 // bleve's analysis of the previous documents.
-func fill(ctx context.Context, store atigip.Store, sink docSink, bar *progressbar.ProgressBar) (int, error) {
+func fill(ctx context.Context, store atigip.Store, sink docSink, table *filterTable, bar *progressbar.ProgressBar) (int, error) {
 	type item struct {
 		id string
 		d  document
@@ -131,6 +132,7 @@ func fill(ctx context.Context, store atigip.Store, sink docSink, bar *progressba
 		indexed <- err
 	}()
 	n, err := scanDocuments(ctx, store, func(id string, d document) {
+		table.add(id, d)
 		ch <- item{id, d}
 		if bar != nil {
 			_ = bar.Add(1)
@@ -237,9 +239,10 @@ func (s *batchSink) finish(seq int64) (bleve.Index, error) {
 func (s *batchSink) abort() { _ = s.idx.Close() }
 
 // swap replaces the live index by fresh, built at tmp (empty in memory).
-func (ix *Index) swap(fresh bleve.Index, tmp string) error {
+func (ix *Index) swap(fresh bleve.Index, tmp string, table *filterTable) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	ix.table = table
 	if ix.idx != nil {
 		if err := ix.idx.Close(); err != nil {
 			ix.logger.Warn("search: close replaced index", "err", err)
@@ -288,6 +291,9 @@ func (ix *Index) CatchUp(ctx context.Context, store atigip.Store) (int, error) {
 			return 0, err
 		}
 	}
+	if err := ix.loadTable(ctx, store); err != nil {
+		return 0, err
+	}
 	for {
 		cs, err := store.Changes(ctx, ix.seq.Load(), changeBatch)
 		if err != nil {
@@ -300,6 +306,27 @@ func (ix *Index) CatchUp(ctx context.Context, store atigip.Store) (int, error) {
 			return int(ix.written.Load() - before), err
 		}
 	}
+}
+
+// loadTable fills the filter table of a reopened index from the store,
+// once. The store may be ahead of the index: the changes CatchUp applies
+// next read their entities again, so both end at the same state. CatchUp
+// runs before Follow applies anything, never beside it.
+func (ix *Index) loadTable(ctx context.Context, store atigip.Store) error {
+	ix.mu.RLock()
+	ready := ix.table.isReady()
+	ix.mu.RUnlock()
+	if ready {
+		return nil
+	}
+	table := newFilterTable()
+	if _, err := scanDocuments(ctx, store, table.add); err != nil {
+		return fmt.Errorf("search: load filter table: %w", err)
+	}
+	ix.mu.Lock()
+	ix.table = table.finish()
+	ix.mu.Unlock()
+	return nil
 }
 
 // prunedPast reports whether the store's change feed was pruned past seq:
@@ -420,6 +447,8 @@ func (ix *Index) Apply(ctx context.Context, store atigip.Store, cs []atigip.Chan
 	b := ix.idx.NewBatch()
 	ps := newParents(store)
 	n := 0
+	var deleted, ids []string
+	var docs []document
 	for _, r := range order {
 		if !indexed(r.kind) {
 			continue
@@ -429,6 +458,7 @@ func (ix *Index) Apply(ctx context.Context, store atigip.Store, cs []atigip.Chan
 		e, err := store.Entities(r.kind).Get(ctx, r.id)
 		if atigip.ErrorCode(err) == atigip.ENOTFOUND {
 			b.Delete(id)
+			deleted = append(deleted, id)
 			continue
 		}
 		if err != nil {
@@ -442,12 +472,19 @@ func (ix *Index) Apply(ctx context.Context, store atigip.Store, cs []atigip.Chan
 			if err := indexDoc(b, ix.idx.Mapping(), id, d); err != nil {
 				return fmt.Errorf("search: apply: index %s: %w", id, err)
 			}
+			ids, docs = append(ids, id), append(docs, d)
 		}
 	}
 	last := cs[len(cs)-1].Seq
 	b.SetInternal(keySeq, []byte(strconv.FormatInt(last, 10)))
 	if err := ix.idx.Batch(b); err != nil {
 		return fmt.Errorf("search: apply batch: %w", err)
+	}
+	for _, id := range deleted {
+		ix.table.delete(id)
+	}
+	for i, id := range ids {
+		ix.table.put(id, docs[i])
 	}
 	ix.seq.Store(last)
 	ix.written.Add(int64(n))

@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -132,6 +133,12 @@ func TestRestartCatchesUp(t *testing.T) {
 	}
 	if got, _ := ix.DocCount(); got != total {
 		t.Errorf("DocCount = %d after catch-up, want %d", got, total)
+	}
+	// The filter table is loaded from the store, then follows the changes:
+	// it answers as bleve does (see sameAsBleve).
+	for _, r := range []Request{{Types: []Type{TypePost}, Sort: SortDate}, {Role: atigip.RoleCPIP, Departement: some[0].Address.Departement},
+		{Near: &some[1].Location, RadiusKm: 30, Sort: SortDistance, Role: atigip.RoleMagistrate}} {
+		sameAsBleve(t, fmt.Sprint(r), ix, r, int(total))
 	}
 }
 

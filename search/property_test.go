@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -294,6 +295,9 @@ func checkProperty(t *testing.T, ix *Index, store atigip.Store, n int) {
 			i, r.Query, r.Role, r.Types, r.Departement, r.Region, r.Commune, r.ROME, r.Status,
 			str(r.Minors), str(r.Weekends), str(r.Wheelchair), str(r.Available), r.Near, r.RadiusKm, r.Sort)
 		hits := allHits(t, ix, r)
+		if strings.TrimSpace(r.Query) == "" {
+			sameAsBleve(t, name, ix, r, len(hits))
+		}
 		got := map[string]bool{}
 		for _, h := range hits {
 			id := string(h.Type) + ":" + itoa(h.ID)
@@ -321,6 +325,45 @@ func checkProperty(t *testing.T, ix *Index, store atigip.Store, n int) {
 		t.Errorf("only %d of %d requests matched a document", matched, n)
 	}
 	t.Logf("%d requests, %d with hits", n, matched)
+}
+
+// sameAsBleve checks that the filter table answers a request without text
+// exactly as bleve does: total, hits in order, facets, on the first page
+// and on a page further on.
+func sameAsBleve(t *testing.T, name string, ix *Index, r Request, total int) {
+	t.Helper()
+	if !ix.table.isReady() {
+		t.Fatal("the filter table is not loaded after a build")
+	}
+	ctx := context.Background()
+	pages := []int{1}
+	if r.PerPage = 7; total > r.PerPage {
+		pages = append(pages, 1+total/r.PerPage/2)
+	}
+	for _, p := range pages {
+		r.Page = p
+		table, err := ix.Search(ctx, r)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		ix.mu.Lock()
+		kept := ix.table
+		ix.table, ix.browse = newFilterTable(), browseCache{} // not ready: bleve answers
+		ix.mu.Unlock()
+		bl, err := ix.Search(ctx, r)
+		ix.mu.Lock()
+		ix.table, ix.browse = kept, browseCache{}
+		ix.mu.Unlock()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		table.Took, bl.Took = 0, 0
+		if !reflect.DeepEqual(table, bl) {
+			a, _ := json.Marshal(table)
+			b, _ := json.Marshal(bl)
+			t.Errorf("%s page %d: the filter table answers\n%s\nwhere bleve answers\n%s", name, p, a, b)
+		}
+	}
 }
 
 func checkOrder(t *testing.T, name string, r *Request, hits []Hit, truths map[string]*truth) {

@@ -177,7 +177,7 @@ func relevanceSetup(t testing.TB, dir string) (relevanceFile, *Index, *collectSi
 	db := openStore(t, f.Dataset.Scale)
 	ix := builtIndex(t, db, dir)
 	sink := &collectSink{docs: map[string]*document{}}
-	if _, err := fill(context.Background(), db, sink, nil); err != nil {
+	if _, err := fill(context.Background(), db, sink, newFilterTable(), nil); err != nil {
 		t.Fatal(err)
 	}
 	return f, ix, sink

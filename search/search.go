@@ -94,6 +94,18 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 			return res, nil
 		}
 	}
+	justice := r.Role.Audience() == atigip.AudienceJustice
+	facets := r.Page == 1
+	if r.Facets != nil {
+		facets = *r.Facets
+	}
+	if pq.empty() && !r.Explain {
+		if res, ok := ix.table.search(&r, facets); ok {
+			ix.browse.put(key, gen, res)
+			res.Took = time.Since(start)
+			return res, nil
+		}
+	}
 	docs, err := ix.idx.DocCount()
 	if err != nil {
 		return nil, fmt.Errorf("search: count documents: %w", err)
@@ -132,11 +144,6 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	req := bleve.NewSearchRequestOptions(q, r.PerPage, (r.Page-1)*r.PerPage, r.Explain)
 	if tq == nil {
 		req.Fields = storedFields // else read with the highlights (see page)
-	}
-	justice := r.Role.Audience() == atigip.AudienceJustice
-	facets := r.Page == 1
-	if r.Facets != nil {
-		facets = *r.Facets
 	}
 	if facets {
 		req.AddFacet(fFacet, bleve.NewFacetRequest(fFacet, facetValues))
@@ -337,18 +344,28 @@ func toExplanation(e *bsearch.Explanation, depth int) *Explanation {
 
 // facetCounts reads the counts of the facet field back into named facets.
 func facetCounts(sr *bleve.SearchResult, justice bool) map[string][]FacetCount {
-	counts := map[byte]map[string]int{}
+	terms := map[string]int{}
 	if fr := sr.Facets[fFacet]; fr != nil && fr.Terms != nil {
 		for _, t := range fr.Terms.Terms() {
-			if t.Term == "" {
-				continue
-			}
-			k := t.Term[0]
-			if counts[k] == nil {
-				counts[k] = map[string]int{}
-			}
-			counts[k][t.Term[1:]] += t.Count
+			terms[t.Term] += t.Count
 		}
+	}
+	return namedFacets(terms, int(sr.Total), justice)
+}
+
+// namedFacets names the counts of the facet field's terms among total
+// matches.
+func namedFacets(terms map[string]int, total int, justice bool) map[string][]FacetCount {
+	counts := map[byte]map[string]int{}
+	for term, n := range terms {
+		if term == "" {
+			continue
+		}
+		k := term[0]
+		if counts[k] == nil {
+			counts[k] = map[string]int{}
+		}
+		counts[k][term[1:]] += n
 	}
 	out := make(map[string][]FacetCount, len(facetDefs))
 	for _, f := range facetDefs {
@@ -364,7 +381,7 @@ func facetCounts(sr *bleve.SearchResult, justice bool) map[string][]FacetCount {
 		if f.flag {
 			yes := counts[f.key][""]
 			add("true", yes)
-			add("false", int(sr.Total)-yes)
+			add("false", total-yes)
 		} else {
 			for v, n := range counts[f.key] {
 				add(v, n)
