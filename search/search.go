@@ -1,9 +1,11 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -125,7 +127,38 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 		tq = buildTextQuery(pq, func(t string) termInfo { return ix.termInfo(t, docs) },
 			func(w string) []spelling { return spell(rd, syn, w) })
 	}
-	fq := buildFilter(&r)
+	var sr *bleve.SearchResult
+	if kinds := searchedKinds(&r); tq != nil && r.Sort == SortRelevance && len(kinds) > 1 {
+		sr, err = ix.interleaved(ctx, r, pq, tq, kinds, facets)
+	} else {
+		sr, err = ix.query(ctx, &r, pq, tq, (r.Page-1)*r.PerPage, r.PerPage, facets)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if tq != nil && len(sr.Hits) > 0 {
+		if sr.Hits, err = ix.page(ctx, tq.mark, sr.Hits); err != nil {
+			return nil, err
+		}
+	}
+	res := &Result{Total: sr.Total, Page: r.Page, PerPage: r.PerPage, Hits: make([]Hit, 0, len(sr.Hits))}
+	for _, h := range sr.Hits {
+		res.Hits = append(res.Hits, toHit(h, &r, justice))
+	}
+	if facets {
+		res.Facets = facetCounts(sr, justice)
+	}
+	if cacheable {
+		ix.browse.put(key, gen, res)
+	}
+	res.Took = time.Since(start)
+	return res, nil
+}
+
+// query runs r (with its text query tq, nil without text) for the hits
+// from..from+size of its order, with the facet counts when facets.
+func (ix *Index) query(ctx context.Context, r *Request, pq parsedQuery, tq *textQuery, from, size int, facets bool) (*bleve.SearchResult, error) {
+	fq := buildFilter(r)
 	var q query.Query
 	switch {
 	case tq != nil && fq != nil:
@@ -141,7 +174,7 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 		q = query.NewBooleanQuery([]query.Query{q}, nil, []query.Query{hidden})
 	}
 
-	req := bleve.NewSearchRequestOptions(q, r.PerPage, (r.Page-1)*r.PerPage, r.Explain)
+	req := bleve.NewSearchRequestOptions(q, size, from, r.Explain)
 	if tq == nil {
 		req.Fields = storedFields // else read with the highlights (see page)
 	}
@@ -181,23 +214,131 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 		}
 		return nil, fmt.Errorf("search: query: %w", err)
 	}
-	if tq != nil && len(sr.Hits) > 0 {
-		if sr.Hits, err = ix.page(ctx, tq.mark, sr.Hits); err != nil {
+	return sr, nil
+}
+
+// searchedKinds are the kinds r searches (r normalized: no types is all).
+func searchedKinds(r *Request) []Type {
+	if len(r.Types) > 0 {
+		return r.Types
+	}
+	return []Type{TypePost, TypeOffer, TypeOrganisation, TypeFloorSpace}
+}
+
+// interleaved answers a text query under the relevance sort that searches
+// several kinds so that no kind fills a page by its volume alone (31,000
+// posts against 3,800 offers and 600 floor spaces): hits fall into
+// relevance tiers under the best score (see relevanceTier), and within a
+// tier the kinds take turns,
+// the better hit of each turn first. A weak hit of a small kind never
+// passes a strong one of another; among equally good hits each kind shows
+// its best. A kind that matches but has no hit on the first page by this
+// order gets its best hit there all the same, at the end of the page
+// (at most half the page so promoted), so that no kind fills the first
+// page while another matches; the following pages keep the order without
+// the promoted hits, so each hit shows once.
+//
+// A kind's hits keep their order within the merge, so its first
+// page×per_page hits are all the page can draw on: one search per kind
+// of that window gives the exact merge, the same for every page (stable
+// paging); totals and facet counts, disjoint by kind, add up.
+func (ix *Index) interleaved(ctx context.Context, r Request, pq parsedQuery, tq *textQuery, kinds []Type, facets bool) (*bleve.SearchResult, error) {
+	window := r.Page*r.PerPage + len(kinds) // the promoted hits shift the rest
+	type ranked struct {
+		hit        *bsearch.DocumentMatch
+		tier, turn int
+	}
+	var all []ranked
+	var merged *bleve.SearchResult
+	top := 0.0
+	perKind := make([]bsearch.DocumentMatchCollection, len(kinds))
+	for i, k := range kinds {
+		rk := r
+		rk.Types = []Type{k}
+		sr, err := ix.query(ctx, &rk, pq, tq, 0, window, facets)
+		if err != nil {
 			return nil, err
 		}
+		perKind[i] = sr.Hits
+		if len(sr.Hits) > 0 {
+			top = max(top, sr.Hits[0].Score)
+		}
+		sr.Hits = nil
+		if merged == nil {
+			merged = sr
+		} else {
+			merged.Merge(sr)
+		}
 	}
-	res := &Result{Total: sr.Total, Page: r.Page, PerPage: r.PerPage, Hits: make([]Hit, 0, len(sr.Hits))}
-	for _, h := range sr.Hits {
-		res.Hits = append(res.Hits, toHit(h, &r, justice))
+	for _, hits := range perKind {
+		turn, last := 0, -1
+		for _, h := range hits {
+			t := relevanceTier(h.Score, top)
+			if t != last {
+				turn, last = 0, t
+			}
+			all = append(all, ranked{h, t, turn})
+			turn++
+		}
 	}
-	if facets {
-		res.Facets = facetCounts(sr, justice)
+	slices.SortFunc(all, func(a, b ranked) int {
+		return cmp.Or(cmp.Compare(a.tier, b.tier), cmp.Compare(a.turn, b.turn),
+			cmp.Compare(b.hit.Score, a.hit.Score), strings.Compare(a.hit.ID, b.hit.ID))
+	})
+	natural := make(bsearch.DocumentMatchCollection, len(all))
+	for i, x := range all {
+		natural[i] = x.hit
 	}
-	if cacheable {
-		ix.browse.put(key, gen, res)
+	order := promoteKinds(natural, r.PerPage)
+	from := min((r.Page-1)*r.PerPage, len(order))
+	merged.Hits = order[from:min(from+r.PerPage, len(order))]
+	return merged, nil
+}
+
+// promoteKinds returns the hits of order (each kind's in its own order)
+// with, for each kind absent from the first page of size perPage, its
+// first hit moved to the end of that page, at most perPage/2 of them.
+func promoteKinds(order bsearch.DocumentMatchCollection, perPage int) bsearch.DocumentMatchCollection {
+	kind := func(h *bsearch.DocumentMatch) string { k, _, _ := strings.Cut(h.ID, ":"); return k }
+	first := min(perPage, len(order))
+	shown := map[string]bool{}
+	for _, x := range order[:first] {
+		shown[kind(x)] = true
 	}
-	res.Took = time.Since(start)
-	return res, nil
+	promoted := map[int]bool{}
+	for i := first; i < len(order) && len(promoted) < perPage/2; i++ {
+		if k := kind(order[i]); !shown[k] {
+			shown[k], promoted[i] = true, true
+		}
+	}
+	out := make(bsearch.DocumentMatchCollection, 0, len(order))
+	for _, x := range order[:first-len(promoted)] {
+		out = append(out, x)
+	}
+	for i := first; i < len(order); i++ {
+		if promoted[i] {
+			out = append(out, order[i])
+		}
+	}
+	for i, x := range order[first-len(promoted):] {
+		if !promoted[first-len(promoted)+i] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// relevanceTier is the band of score under the best, top: 0 for at
+// least 3/4 of it, 1 for at least (3/4)², and so on to 6, below about a
+// sixth. Narrow bands keep a clearly better hit ahead (a job title before
+// an organisation's name a letter away) while hits of about the same
+// relevance take turns by kind.
+func relevanceTier(score, top float64) int {
+	t := 0
+	for limit := top * 3 / 4; t < 6 && score < limit; limit = limit * 3 / 4 {
+		t++
+	}
+	return t
 }
 
 // byDate orders the most recently updated first.
