@@ -65,7 +65,8 @@ var (
 // request on the national set. The cold runs write to the index before
 // each request (one post updated, outside the timing), which empties the
 // browse cache as any write does: filter_only_cold answers from the filter
-// table, filter_only_bleve_cold from bleve, as before the table.
+// table, filter_only_bleve_cold from bleve, as before the table;
+// filter_only_uncached from the table with no write (the cache emptied).
 func BenchmarkSearchKinds(b *testing.B) {
 	db := openStore(b, benchScale)
 	ix := builtIndex(b, db, filepath.Join(b.TempDir(), "index"))
@@ -81,7 +82,8 @@ func BenchmarkSearchKinds(b *testing.B) {
 		cold  bool // a write before each request
 		bleve bool // without the filter table
 	}{{"text", textQueries, false, false}, {"filtered", filteredQueries, false, false},
-		{"filter_only", filterOnlyQueries, false, false}, {"filter_only_cold", filterOnlyQueries, true, false},
+		{"filter_only", filterOnlyQueries, false, false}, {"filter_only_uncached", filterOnlyQueries, false, false},
+		{"filter_only_cold", filterOnlyQueries, true, false},
 		{"filter_only_bleve_cold", filterOnlyQueries, true, true}} {
 		b.Run(k.name, func(b *testing.B) {
 			if k.bleve {
@@ -95,6 +97,11 @@ func BenchmarkSearchKinds(b *testing.B) {
 				}
 			}
 			var prepare func()
+			if k.name == "filter_only_uncached" {
+				// The table's own time: no write, so no segment merging
+				// beside the request, but no cached answer either.
+				prepare = func() { ix.browse = browseCache{} }
+			}
 			if k.cold {
 				prepare = func() {
 					write[0].Seq++
