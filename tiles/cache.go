@@ -14,6 +14,9 @@ type cacheKey struct {
 	aud  uint8
 	z    uint8
 	x, y uint32
+	// filt numbers the Filter of the tile (0: none): each combination is
+	// its own tile.
+	filt uint32
 }
 
 // entry is a generated tile, shared read-only by every request for it.
@@ -79,7 +82,7 @@ func newCache(limit int64, gen *atomic.Uint64) *cache {
 }
 
 func (c *cache) shard(k cacheKey) *cacheShard {
-	h := uint32(k.x)*2654435761 ^ uint32(k.y)*40503 ^ uint32(k.z)*97 ^ uint32(k.aud)
+	h := uint32(k.x)*2654435761 ^ uint32(k.y)*40503 ^ uint32(k.z)*97 ^ uint32(k.aud) ^ k.filt*2246822519
 	return &c.shards[h%cacheShards]
 }
 
@@ -104,7 +107,7 @@ type CacheStats struct {
 	Hits, Misses uint64 // lookups since the engine was built
 	Entries      int
 	Bytes        int64 // the entries' weight: data plus room for gzip
-	Limit        int64 // Options.CacheBytes (negative: disabled)
+	Limit        int64 // 7/8 of Options.CacheBytes, the rest is for filtered pyramids (negative: disabled)
 }
 
 func (c *cache) stats() CacheStats {

@@ -50,6 +50,8 @@ type Engine struct {
 	gen   atomic.Uint64
 	snap  atomic.Pointer[snapshot]
 	cache *cache
+	// filters numbers the filter combinations asked for (cache keys).
+	filters filterIDs
 
 	mu  sync.Mutex // serialises updates of the state below
 	seq int64
@@ -84,6 +86,9 @@ type snapshot struct {
 	lowPrisons [2]map[cacheKey][]byte
 	floors     map[int64]*polyRec
 	floorLs    []*polyRec
+	// filt holds the posts pyramids of filter combinations, built on
+	// demand from these posts.
+	filt *filteredSet
 }
 
 // New loads the store and builds an engine; call Follow to keep it live.
@@ -185,7 +190,8 @@ func newEngine(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{opts: o, log: o.Logger, bounds: b, lowBounds: b.encodedFor(o.Buffer, o.DepartementsFrom)}
-	e.cache = newCache(o.CacheBytes, &e.gen)
+	// The pyramids of filtered tiles take an eighth of the cache budget.
+	e.cache = newCache(o.CacheBytes-o.CacheBytes/8, &e.gen)
 	return e, nil
 }
 
@@ -266,8 +272,9 @@ func (e *Engine) draw(st *state, prev *snapshot, dirty *dirtySet) *snapshot {
 			}
 			s.posts[a] = buildPyramid(recs, a, e.opts.ClusterBelow, e.opts.ClusterRadius)
 		}
+		s.filt = newFilteredSet(recs, max(0, e.opts.CacheBytes/8))
 	} else {
-		s.posts = prev.posts
+		s.posts, s.filt = prev.posts, prev.filt
 	}
 	// Prisons and floor spaces.
 	if prev == nil || dirty.prisons != nil || dirty.floors != nil {
@@ -395,20 +402,37 @@ func (e *Engine) tilesetAudience(a atigip.Audience, tileset string) (atigip.Audi
 // Tile returns tile (z, x, y) of tileset for a viewer of audience a, from
 // the cache or freshly generated.
 func (e *Engine) Tile(ctx context.Context, a atigip.Audience, tileset string, z, x, y int) (Tile, error) {
+	return e.FilteredTile(ctx, a, tileset, Filter{}, z, x, y)
+}
+
+// FilteredTile is Tile with the posts layer narrowed to the posts meeting
+// f: clusters are drawn from those posts alone, so their counts are exact
+// for the combination. The other layers are those of Tile.
+func (e *Engine) FilteredTile(ctx context.Context, a atigip.Audience, tileset string, f Filter, z, x, y int) (Tile, error) {
 	ta, err := e.CheckTile(a, tileset, z, x, y)
 	if err != nil {
 		return Tile{}, err
+	}
+	if f.WithPlaces && ta != atigip.AudienceJustice {
+		return Tile{}, atigip.Errorf(atigip.EINVALID, "Le filtre des places restantes est réservé au jeu de tuiles justice.")
 	}
 	if err := ctx.Err(); err != nil {
 		return Tile{}, fmt.Errorf("tiles: tile: %w", err)
 	}
 	aud := audIndex(ta)
-	k := cacheKey{aud: uint8(aud), z: uint8(z), x: uint32(x), y: uint32(y)}
+	fid := e.filters.id(f)
+	k := cacheKey{aud: uint8(aud), z: uint8(z), x: uint32(x), y: uint32(y), filt: fid}
 	if en := e.cache.get(k); en != nil {
 		return en.tile(), nil
 	}
 	s := e.snap.Load()
-	data, err := e.render(s, aud, z, uint32(x), uint32(y))
+	var data []byte
+	if fid == 0 {
+		data, err = e.render(s, aud, z, uint32(x), uint32(y))
+	} else {
+		p := s.filt.pyramid(fid, f, aud, e.opts.ClusterBelow, e.opts.ClusterRadius)
+		data, err = e.renderTile(s, p, aud, z, uint32(x), uint32(y), true)
+	}
 	if err != nil {
 		return Tile{}, err
 	}
@@ -432,7 +456,7 @@ func (en *entry) tile() Tile {
 // render encodes tile (z, x, y) of audience aud from snapshot s; it returns
 // nil for a tile without features.
 func (e *Engine) render(s *snapshot, aud int, z int, x, y uint32) ([]byte, error) {
-	return e.renderTile(s, aud, z, x, y, true)
+	return e.renderTile(s, s.posts[aud], aud, z, x, y, true)
 }
 
 // renderTile is render; without useEncoded it encodes every layer anew
@@ -442,7 +466,7 @@ func (e *Engine) render(s *snapshot, aud int, z int, x, y uint32) ([]byte, error
 // An MVT is a sequence of layer fields, so the tile is the concatenation
 // of its layers encoded apart, bottom first: byte for byte the tile that
 // encoding them together gives.
-func (e *Engine) renderTile(s *snapshot, aud int, z int, x, y uint32, useEncoded bool) ([]byte, error) {
+func (e *Engine) renderTile(s *snapshot, posts *pyramid, aud int, z int, x, y uint32, useEncoded bool) ([]byte, error) {
 	ext, buf := e.opts.Extent, e.opts.Buffer
 	tb := newTileBounds(z, x, y, ext)
 	var out []byte
@@ -505,7 +529,7 @@ func (e *Engine) renderTile(s *snapshot, aud int, z int, x, y uint32, useEncoded
 	}
 
 	fs = nil
-	items := itemsIn(s.posts[aud].at(z), z, x, y)
+	items := itemsIn(posts.at(z), z, x, y)
 	for i := range items {
 		it := &items[i]
 		fs = append(fs, &geojson.Feature{ID: it.featureID(z), Geometry: pointInTile(tb, it.x, it.y, ext), Properties: it.props(aud)})

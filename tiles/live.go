@@ -244,6 +244,9 @@ func (e *Engine) invalidate(prev, next *snapshot, d *dirtySet) int {
 			}
 		}
 	}
+	// Filtered tiles are a small share of the cache, drawn from pyramids
+	// dropped with the posts they were built from: all go at any change.
+	n += e.cache.deleteWhere(func(k cacheKey) bool { return k.filt != 0 })
 	return n
 }
 

@@ -30,6 +30,7 @@ type Options struct {
 	// CacheBytes bounds the tile cache (default 64 MiB; negative
 	// disables). 64 MiB hold about 25,000 tiles of the national map: the
 	// wrk benchmark's 20,000 paths across France, z0–z14, need 15 MiB.
+	// An eighth of it holds the clusters of filter combinations (Filter).
 	CacheBytes int64
 	// Poll is how often Follow polls the change feed when no signal came
 	// (default 500 ms).

@@ -376,11 +376,11 @@ func TestEncodedLayers(t *testing.T) {
 	}
 	for k := range keys {
 		for aud := range audiences {
-			got, err := e.renderTile(snap, aud, int(k.z), k.x, k.y, true)
+			got, err := e.renderTile(snap, snap.posts[aud], aud, int(k.z), k.x, k.y, true)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := e.renderTile(snap, aud, int(k.z), k.x, k.y, false)
+			want, err := e.renderTile(snap, snap.posts[aud], aud, int(k.z), k.x, k.y, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -413,7 +413,7 @@ func TestCacheStats(t *testing.T) {
 		hits, misses, limit int64
 		entries             int
 	}{
-		{"default", 0, 2, 1, 64 << 20, 1},
+		{"default", 0, 2, 1, 64<<20 - 8<<20, 1}, // an eighth holds the filtered pyramids
 		{"disabled", -1, 0, 0, -1, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -49,8 +49,8 @@ func (m TilesModule) Routes(s *Server) []Route {
 	return []Route{
 		{Method: fiber.MethodGet, Path: "/tiles/:tileset/:z/:x/:y.mvt", Tag: "carte", Produces: ContentTypeMVT,
 			Summary: "Tuile vectorielle (Mapbox Vector Tile) : postes de TIG, établissements, surfaces d'implantation, contours",
-			Params: []Param{ts, path("z", "integer", "Niveau de zoom"), path("x", "integer", "Colonne"),
-				path("y", "integer", "Ligne (0 au nord)")},
+			Params: append([]Param{ts, path("z", "integer", "Niveau de zoom"), path("x", "integer", "Colonne"),
+				path("y", "integer", "Ligne (0 au nord)")}, filterParams...),
 			Handler: m.tile(s)},
 		{Method: fiber.MethodGet, Path: "/tiles/:tileset.json", Tag: "carte",
 			Summary: "Description TileJSON 3.0 du jeu de tuiles (couches et attributs)",
@@ -64,6 +64,18 @@ func (m TilesModule) Routes(s *Server) []Route {
 				{Name: "limit", In: "query", Type: "integer", Description: "Nombre maximal de postes (500 au plus)"}},
 			Response: nearResponse{}, Handler: m.near(s)},
 	}
+}
+
+// filterParams narrow the posts layer of a tile; the clusters then count
+// the matching posts only (tiles.Filter).
+var filterParams = []Param{
+	{Name: "domain", In: "query", Type: "string", Description: "Domaine ROME : une lettre de A à N"},
+	{Name: "departement", In: "query", Type: "string", Description: "Code du département (01, 2A, 971…)"},
+	{Name: "minors", In: "query", Type: "boolean", Description: "Postes acceptant les mineurs"},
+	{Name: "weekends", In: "query", Type: "boolean", Description: "Postes ouverts le week-end"},
+	{Name: "wheelchair", In: "query", Type: "boolean", Description: "Postes accessibles en fauteuil roulant"},
+	{Name: "transport", In: "query", Type: "boolean", Description: "Postes desservis par les transports en commun"},
+	{Name: "places", In: "query", Type: "boolean", Description: "Postes ayant des places restantes (jeu justice seulement)"},
 }
 
 // tileCacheCollector exports the tile cache's counters at /metrics: the
@@ -131,10 +143,18 @@ func (m TilesModule) tile(s *Server) fiber.Handler {
 		if err := pr.Err("Adresse de tuile"); err != nil {
 			return s.Problem(c, err)
 		}
+		q := c.Queries()
 		if a, ok := m.Archives[tileset]; ok {
+			if len(q) > 0 {
+				return s.Problem(c, atigip.Errorf(atigip.EINVALID, "Une archive de tuiles ne se filtre pas."))
+			}
 			return m.archiveTile(s, c, a, z, x, y)
 		}
-		t, err := m.Engine.Tile(c.UserContext(), s.Principal(c).Role.Audience(), tileset, z, x, y)
+		f, err := tiles.ParseFilter(tileset, q)
+		if err != nil {
+			return s.Problem(c, err)
+		}
+		t, err := m.Engine.FilteredTile(c.UserContext(), s.Principal(c).Role.Audience(), tileset, f, z, x, y)
 		if err != nil {
 			return m.fail(s, c, err)
 		}

@@ -126,6 +126,24 @@ func TestTilesHTTP(t *testing.T) {
 			}
 		}
 	})
+	t.Run("filters", func(t *testing.T) {
+		r := env.do("GET", tilePath("public")+"?minors=true&weekends=true", "", nil)
+		if r.status != 200 && r.status != 204 {
+			t.Fatalf("filtered: status %d", r.status)
+		}
+		for _, q := range []string{"?couleur=rouge", "?minors=oui", "?domain=Z", "?departement=99", "?places=true"} {
+			r := env.do("GET", tilePath("public")+q, "", nil)
+			if r.status != 400 || !strings.HasPrefix(r.header.Get("Content-Type"), "application/problem+json") {
+				t.Fatalf("%s: status %d %s", q, r.status, r.header.Get("Content-Type"))
+			}
+			if pd := r.problem(t); pd.Code != atigip.EINVALID || len(pd.Errors) == 0 {
+				t.Fatalf("%s: problem %+v", q, pd)
+			}
+		}
+		if r := env.do("GET", tilePath("justice")+"?places=true&minors=1", magistrate, nil); r.status != 200 && r.status != 204 {
+			t.Fatalf("justice places: status %d", r.status)
+		}
+	})
 	t.Run("justice tileset", func(t *testing.T) {
 		if r := env.do("GET", tilePath("justice"), "", nil); r.status != 401 {
 			t.Fatalf("anonymous: %d", r.status)

@@ -55,25 +55,17 @@
     status.counts = markers.size;
     if (markers.size > 0 && !status.countsAt) status.countsAt = performance.now();
   }
-  // A cluster's label follows the filters: with one criterion checked, the
-  // tile's count of posts meeting it (exact); with several, or a domain or
-  // département (clusters carry no count of those), the smallest count is
-  // an upper bound, shown « ≤ n ».
+  // A cluster's label is its point_count: the tiles are asked with the
+  // filters (tileURL), so clusters count the matching posts only, exact
+  // for any combination.
   const abbr = (n) => (n >= 10000 ? Math.round(n / 1000) + '\u202fk' : n >= 1000 ? nf.format(Math.round(n / 100) / 10) + '\u202fk' : String(n));
-  function countLabel(p) {
-    const a = active();
-    const counts = a.boxes.map((c) => Number(p[c[2]] || 0));
-    const narrowed = a.domain || a.dep;
-    if (counts.length === 0 && !narrowed) return abbr(Number(p.point_count));
-    const n = counts.length ? Math.min(...counts) : Number(p.point_count);
-    return (counts.length === 1 && !narrowed ? '' : '≤\u202f') + abbr(n);
-  }
+  const countLabel = (p) => abbr(Number(p.point_count));
   function resetCounts() {
     for (const m of markers.values()) m.remove();
     markers.clear();
   }
   map.on('idle', updateCounts);
-  map.on('sourcedata', (e) => { if (e.sourceId === 'posts' && e.isSourceLoaded && !map.isMoving()) updateCounts(); });
+  map.on('sourcedata', (e) => { if (e.sourceId === 'atigip' && e.isSourceLoaded && !map.isMoving()) updateCounts(); });
   map.on('movestart', () => { for (const m of markers.values()) m.getElement().style.visibility = 'hidden'; });
   map.on('moveend', () => { for (const m of markers.values()) m.getElement().style.visibility = ''; updateCounts(); });
 
@@ -192,8 +184,9 @@
 
   // Filters: exact on single posts, "at least one" on clusters, and the
   // same test on the lists (near and search).
-  const checks = [['f-mineurs', 'minors_accepted', 'minors_count', 'minors'], ['f-weekends', 'weekends', 'weekends_count', 'weekends'],
-    ['f-fauteuil', 'wheelchair_access', 'wheelchair_count', 'wheelchair'], ['f-places', null, 'with_places_count', 'available']];
+  // [checkbox, post attribute, tile URL parameter, search parameter]
+  const checks = [['f-mineurs', 'minors_accepted', 'minors', 'minors'], ['f-weekends', 'weekends', 'weekends', 'weekends'],
+    ['f-fauteuil', 'wheelchair_access', 'wheelchair', 'wheelchair'], ['f-places', null, 'places', 'available']];
   function active() {
     const a = { domain: $('domaine').value, dep: $('f-departement').value, boxes: [] };
     for (const c of checks) if ($(c[0]) && $(c[0]).checked) a.boxes.push(c);
@@ -208,22 +201,33 @@
     }
     return true;
   }
+  // The filtered tileset: the server clusters the matching posts only.
+  function tileURL(a) {
+    const q = new URLSearchParams();
+    if (a.domain) q.set('domain', a.domain);
+    if (a.dep) q.set('departement', a.dep);
+    for (const c of a.boxes) q.set(c[2], 'true');
+    const qs = q.toString();
+    return location.origin + '/tiles/' + tileset + '/{z}/{x}/{y}.mvt' + (qs ? '?' + qs : '');
+  }
   function applyFilters() {
     const a = active();
+    // Points are also filtered here, so that the tiles drawn before the
+    // filtered ones arrive never show a post that does not match.
     const pts = ['all', ['!=', ['get', 'cluster'], true]];
-    const cls = ['all', ['==', ['get', 'cluster'], true]];
-    if (a.domain) {
-      pts.push(['in', a.domain, ['get', 'domains']]);
-      cls.push(['in', a.domain, ['get', 'domains']]);
-    }
+    if (a.domain) pts.push(['in', a.domain, ['get', 'domains']]);
     if (a.dep) pts.push(['==', ['get', 'departement'], a.dep]);
-    for (const [, field, count] of a.boxes) {
+    for (const [, field] of a.boxes) {
       pts.push(field ? ['==', ['get', field], true] : ['>', ['coalesce', ['get', 'places_left'], 0], 0]);
-      cls.push(['>', ['coalesce', ['get', count], 0], 0]);
     }
     map.setFilter('posts-points', pts);
-    map.setFilter('posts-clusters', cls);
-    status.filters = { points: pts, clusters: cls };
+    const url = tileURL(a);
+    const src = map.getSource('atigip'); // none before the style loads: the load handler comes back here
+    if (src && url !== status.tiles) {
+      status.tiles = url;
+      src.setTiles([url]);
+    }
+    status.filters = { points: pts };
     resetCounts();
     map.once('idle', updateCounts);
     if (lastList) lastList();
@@ -361,6 +365,13 @@
     out.querySelector('h2').focus();
   });
 
-  map.on('load', () => { status.loaded = true; status.loadAt = performance.now(); });
+  map.on('load', () => {
+    status.loaded = true;
+    status.loadAt = performance.now();
+    // Filters kept by the browser (back, reload): the first tiles drawn
+    // after load are the filtered ones.
+    const a = active();
+    if (a.domain || a.dep || a.boxes.length) applyFilters();
+  });
   map.once('idle', () => { status.ready = true; updateCounts(); });
 })();

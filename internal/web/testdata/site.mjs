@@ -88,6 +88,23 @@ try {
     const labels1 = await page.evaluate(() => [...document.querySelectorAll('.count')].map((e) => e.textContent));
     check('map: cluster counts follow a filter', sum(labels1) < sum(labels0), { before: sum(labels0), after: sum(labels1) });
     await shot(page, 'carte-filtre-mineurs', false);
+    // Two filters: the tiles are asked filtered, the counts are exact
+    // (each label is its cluster's point_count, never « ≤ n »).
+    await page.click('label[for=f-weekends]');
+    await page.waitForFunction((b) => {
+      const now = [...document.querySelectorAll('.count')].map((e) => e.textContent);
+      return now.length > 0 && now.join('|') !== b.join('|');
+    }, labels1, { timeout: 30000 });
+    const two = await page.evaluate(() => ({
+      labels: [...document.querySelectorAll('.count')].map((e) => e.textContent),
+      tiles: window.atigip.tiles,
+      clusters: window.atigip.map.queryRenderedFeatures({ layers: ['posts-clusters'] }).map((f) => Number(f.properties.point_count)),
+    }));
+    check('map: two filters ask the filtered tiles', /minors=true/.test(two.tiles) && /weekends=true/.test(two.tiles), two.tiles);
+    check('map: exact counts with two filters (no « ≤ »)', two.labels.length > 0 && two.labels.every((l) => !l.includes('≤')) &&
+      sum(two.labels) < sum(labels1), two);
+    await shot(page, 'carte-deux-filtres', false);
+    await page.click('label[for=f-weekends]');
     await page.click('label[for=f-mineurs]');
     // Job search, results beside the map, highlighted.
     if (mobile) check('map: panel visible on a phone', await page.isVisible('#q'), null);
