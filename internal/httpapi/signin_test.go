@@ -2,12 +2,16 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -297,4 +301,47 @@ func TestSignInNonce(t *testing.T) {
 	if err != nil || p.Departement != "69" {
 		t.Fatalf("right nonce: %+v %v", p, errors.Unwrap(err))
 	}
+}
+
+// TestSignInInChromium walks « Se connecter » then « Se déconnecter » in
+// headless Chromium through the code flow, axe-core on each page state.
+func TestSignInInChromium(t *testing.T) {
+	node, chromium := browserEnv(t)
+	base, idp := signinSite(t, true)
+	idp.SignInAs(&cpip69)
+	b, _ := json.Marshal(map[string]string{"base": base, "idp": idp.URL, "out": artefacts(t)})
+	rep := runJourney(t, node, chromium, "signin.mjs", string(b))
+	t.Logf("%d checks, screenshots: %v", len(rep.Checks), rep.Shots)
+}
+
+// journeyReport is what a journey script of internal/web/testdata prints.
+type journeyReport struct {
+	Failed bool   `json:"failed"`
+	Error  string `json:"error"`
+	Checks map[string]struct {
+		OK     bool            `json:"ok"`
+		Detail json.RawMessage `json:"detail"`
+	} `json:"checks"`
+	Shots []string           `json:"shots"`
+	Axe   map[string]float64 `json:"axe"`
+}
+
+// runJourney runs a journey script with node and Chromium, the site
+// described by SITE, and fails the test with each failed check.
+func runJourney(t *testing.T, node, chromium, script, site string, args ...string) journeyReport {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), node, append([]string{filepath.Join("..", "web", "testdata", script)}, args...)...)
+	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium, "SITE="+site)
+	out, err := cmd.Output()
+	var rep journeyReport
+	_ = json.Unmarshal(out, &rep)
+	if err != nil || rep.Failed || len(rep.Checks) == 0 {
+		for name, c := range rep.Checks {
+			if !c.OK {
+				t.Errorf("%s: %s", name, c.Detail)
+			}
+		}
+		t.Fatalf("%v %s\n%s", err, rep.Error, out)
+	}
+	return rep
 }
