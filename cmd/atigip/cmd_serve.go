@@ -50,6 +50,10 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	signIn, err := env.signInFlows(ctx)
+	if err != nil {
+		return err
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -126,6 +130,8 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		Logger:          env.Logger,
 		Dev:             cfg.Mode == config.Development,
 		DevIssuer:       devIssuer(dev),
+		SignIn:          signIn,
+		Sessions:        auth.NewSessions(cfg.SessionLifetime, cfg.SessionIdle),
 		MaxBody:         cfg.MaxBodyBytes,
 		Registry:        reg,
 		MetricsToken:    cfg.MetricsToken,
@@ -299,22 +305,7 @@ func (env *Env) authenticator(ctx context.Context) (atigip.Authenticator, *auth.
 		ac.DevSecret = secret
 	}
 	if cfg.OIDCIssuer != "" {
-		oc := auth.OIDCConfig{
-			Name: "oidc", Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, RoleClaim: cfg.OIDCRoleClaim,
-			DefaultRole:      atigip.Role(cfg.OIDCDefaultRole),
-			DepartementClaim: cfg.OIDCDepartementClaim, PrisonIDClaim: cfg.OIDCPrisonClaim,
-			OrganisationIDClaim: cfg.OIDCOrganisationClaim, SIRETClaim: cfg.OIDCSIRETClaim, PersonIDClaim: cfg.OIDCPersonClaim,
-		}
-		for v, r := range cfg.OIDCRoleMap {
-			if oc.RoleMap == nil {
-				oc.RoleMap = map[string]atigip.Role{}
-			}
-			oc.RoleMap[v] = atigip.Role(r)
-		}
-		for _, r := range cfg.OIDCNationalRoles {
-			oc.NationalRoles = append(oc.NationalRoles, atigip.Role(r))
-		}
-		ac.OIDC = append(ac.OIDC, oc)
+		ac.OIDC = append(ac.OIDC, proConnect(cfg))
 	}
 	chain, dev, err := auth.New(ctx, ac)
 	if errors.Is(err, auth.ErrNoPerimeter) {
@@ -351,4 +342,65 @@ func (env *Env) devSecret() ([]byte, error) {
 		return nil, fmt.Errorf("dev secret: %w", err)
 	}
 	return []byte(secret), nil
+}
+
+// proConnect is the provider of ATIGIP_OIDC_* (ProConnect for
+// professionals): bearer tokens, and the browser sign-in when it has a
+// client secret.
+func proConnect(cfg config.Config) auth.OIDCConfig {
+	oc := auth.OIDCConfig{
+		Name: "proconnect", Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, RoleClaim: cfg.OIDCRoleClaim,
+		DefaultRole:      atigip.Role(cfg.OIDCDefaultRole),
+		DepartementClaim: cfg.OIDCDepartementClaim, PrisonIDClaim: cfg.OIDCPrisonClaim,
+		OrganisationIDClaim: cfg.OIDCOrganisationClaim, SIRETClaim: cfg.OIDCSIRETClaim, PersonIDClaim: cfg.OIDCPersonClaim,
+	}
+	for v, r := range cfg.OIDCRoleMap {
+		if oc.RoleMap == nil {
+			oc.RoleMap = map[string]atigip.Role{}
+		}
+		oc.RoleMap[v] = atigip.Role(r)
+	}
+	for _, r := range cfg.OIDCNationalRoles {
+		oc.NationalRoles = append(oc.NationalRoles, atigip.Role(r))
+	}
+	return oc
+}
+
+// signInFlows are the providers of « Se connecter »: ProConnect when it
+// has a client secret, FranceConnect when configured. Each maps its ID
+// tokens with the same claim mapping as bearer tokens.
+func (env *Env) signInFlows(ctx context.Context) ([]*auth.CodeFlow, error) {
+	cfg := env.Config
+	var out []*auth.CodeFlow
+	add := func(c auth.CodeFlowConfig) error {
+		if cfg.Mode == config.Production {
+			if err := c.OIDC.CheckPerimeters(); err != nil {
+				return err
+			}
+		}
+		c.RedirectURL = cfg.PublicURL + "/connexion/" + c.OIDC.Name + "/retour"
+		f, err := auth.NewCodeFlow(ctx, c)
+		if err != nil {
+			return fmt.Errorf("sign-in: %w", err)
+		}
+		out = append(out, f)
+		return nil
+	}
+	if cfg.OIDCClientSecret != "" {
+		if err := add(auth.CodeFlowConfig{OIDC: proConnect(cfg), Label: "S'identifier avec ProConnect",
+			Who:          "Professionnels : justice, administration pénitentiaire, structures d'accueil, entreprises.",
+			ClientSecret: cfg.OIDCClientSecret, Scopes: []string{"email", "given_name", "usual_name", "siret"}}); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.FCIssuer != "" {
+		fc := auth.OIDCConfig{Name: "franceconnect", Issuer: cfg.FCIssuer, ClientID: cfg.FCClientID,
+			DefaultRole: atigip.RolePerson, PersonIDClaim: cfg.FCPersonClaim}
+		if err := add(auth.CodeFlowConfig{OIDC: fc, Label: "S'identifier avec FranceConnect",
+			Who:          "Personnes suivies : votre mesure de travail d'intérêt général.",
+			ClientSecret: cfg.FCClientSecret, Scopes: []string{"given_name", "family_name"}}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

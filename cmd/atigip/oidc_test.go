@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net"
+	"net/http"
+	"net/http/cookiejar"
 	"strings"
 	"testing"
 
@@ -123,5 +126,34 @@ func TestServeMetricsNotPublicInProduction(t *testing.T) {
 	code, body, _ := get(t, "http://"+metricsAddr+"/metrics", secret)
 	if code != 200 || !strings.Contains(string(body), `route="/healthz"`) {
 		t.Fatalf("metrics listener = %d %s", code, body)
+	}
+}
+
+// TestServeBrowserSignIn: `atigip serve` with a client secret and its
+// public address offers « Se connecter » with ProConnect, and a browser
+// signs in by the code flow and lands back on its page, signed in.
+func TestServeBrowserSignIn(t *testing.T) {
+	idp := oidctest.Start(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	vars := oidcVars(idp, true)
+	delete(vars, "ATIGIP_ENV") // production needs an https public address
+	vars["ATIGIP_ADDR"], vars["ATIGIP_PUBLIC_URL"] = addr, "http://"+addr
+	vars["ATIGIP_OIDC_CLIENT_SECRET"] = oidctest.ClientSecret
+	base := startServer(t, vars)
+	idp.SignInAs(&atigip.Principal{Role: atigip.RoleMagistrate, Departement: "35", Name: "Juge Martin"})
+	jar, _ := cookiejar.New(nil)
+	res, err := (&http.Client{Jar: jar}).Get(base + "/connexion/proconnect?retour=/mentions-legales")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Request.URL.Path != "/mentions-legales" || !strings.Contains(string(body), "Se déconnecter") {
+		t.Fatalf("sign-in: %d at %s", res.StatusCode, res.Request.URL)
 	}
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
@@ -49,6 +50,7 @@ type OIDCConfig struct {
 type OIDC struct {
 	cfg      OIDCConfig
 	verifier *oidc.IDTokenVerifier
+	provider *oidc.Provider
 }
 
 // NewOIDC runs discovery against cfg.Issuer and returns a verifier. The
@@ -66,7 +68,7 @@ func NewOIDC(ctx context.Context, cfg OIDCConfig) (*OIDC, error) {
 	}
 	// The verifier keeps the client context for key refreshes.
 	v := p.VerifierContext(ctx, &oidc.Config{ClientID: cfg.ClientID})
-	return &OIDC{cfg: cfg, verifier: v}, nil
+	return &OIDC{cfg: cfg, verifier: v, provider: p}, nil
 }
 
 // validate checks cfg without contacting the provider.
@@ -98,6 +100,23 @@ func (cfg OIDCConfig) validate() error {
 
 // Authenticate implements atigip.Authenticator.
 func (o *OIDC) Authenticate(ctx context.Context, token string) (atigip.Principal, error) {
+	return o.principal(ctx, token, nil)
+}
+
+// SignIn maps the ID token of an authorization-code sign-in to a
+// principal, as Authenticate does, and also requires the nonce the
+// sign-in sent: an ID token minted for another sign-in is refused.
+func (o *OIDC) SignIn(ctx context.Context, idToken, nonce string) (atigip.Principal, error) {
+	return o.principal(ctx, idToken, func(tok *oidc.IDToken) error {
+		if nonce == "" || subtle.ConstantTimeCompare([]byte(tok.Nonce), []byte(nonce)) != 1 {
+			return &atigip.Error{Code: atigip.EUNAUTHORIZED, Message: "Connexion refusée : le jeton d'identité ne correspond pas à cette connexion.",
+				Err: fmt.Errorf("auth: oidc %s: nonce mismatch", o.cfg.Name)}
+		}
+		return nil
+	})
+}
+
+func (o *OIDC) principal(ctx context.Context, token string, check func(*oidc.IDToken) error) (atigip.Principal, error) {
 	if o.cfg.HTTPClient != nil {
 		ctx = oidc.ClientContext(ctx, o.cfg.HTTPClient)
 	}
@@ -105,6 +124,11 @@ func (o *OIDC) Authenticate(ctx context.Context, token string) (atigip.Principal
 	if err != nil {
 		return atigip.Principal{}, &atigip.Error{Code: atigip.EUNAUTHORIZED,
 			Message: "Jeton d'accès invalide ou expiré.", Err: fmt.Errorf("auth: oidc %s: %w", o.cfg.Name, err)}
+	}
+	if check != nil {
+		if err := check(tok); err != nil {
+			return atigip.Principal{}, err
+		}
 	}
 	var claims map[string]any
 	if err := tok.Claims(&claims); err != nil {

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -51,6 +52,19 @@ type Config struct {
 	OIDCDepartementClaim, OIDCPrisonClaim, OIDCOrganisationClaim, OIDCSIRETClaim, OIDCPersonClaim string
 	// OIDCNationalRoles may sign in without a département or establishment.
 	OIDCNationalRoles []string
+	// OIDCClientSecret turns on the browser sign-in (« Se connecter ») with
+	// that provider: the authorization-code flow with PKCE, whose callback
+	// is PublicURL/connexion/proconnect/retour.
+	OIDCClientSecret string
+	// FranceConnect, for people, browser sign-in only (optional): its ID
+	// tokens map to the person role, the person's record in PersonClaim.
+	FCIssuer, FCClientID, FCClientSecret, FCPersonClaim string
+	// PublicURL is the site's address as browsers reach it
+	// (https://atigip360.justice.gouv.fr), for the sign-in callbacks.
+	PublicURL string
+	// Browser sessions end SessionLifetime after sign-in, or after
+	// SessionIdle without a request.
+	SessionLifetime, SessionIdle time.Duration
 	// BasemapURL is an XYZ raster tile template for the map's background
 	// (ATIGIP_BASEMAP_URL); empty leaves only our own boundaries layer
 	// (works offline). The variable set to "" means empty, not unset.
@@ -97,6 +111,8 @@ func Default() Config {
 		LogLevel:        "info",
 		MemoryLimitMB:   280,
 		ShutdownTimeout: 10 * time.Second,
+		SessionLifetime: 8 * time.Hour,
+		SessionIdle:     30 * time.Minute,
 		FeedRetention:   24 * time.Hour,
 	}
 }
@@ -209,6 +225,21 @@ func FromLookupEnv(lookupEnv func(string) (string, bool)) (Config, error) {
 		}
 		c.MemoryLimitMB = n
 	}
+	for name, dst := range map[string]*string{"ATIGIP_OIDC_CLIENT_SECRET": &c.OIDCClientSecret, "ATIGIP_PUBLIC_URL": &c.PublicURL,
+		"ATIGIP_FRANCECONNECT_ISSUER": &c.FCIssuer, "ATIGIP_FRANCECONNECT_CLIENT_ID": &c.FCClientID,
+		"ATIGIP_FRANCECONNECT_CLIENT_SECRET": &c.FCClientSecret, "ATIGIP_FRANCECONNECT_PERSON_CLAIM": &c.FCPersonClaim} {
+		str(name, dst)
+	}
+	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	for name, dst := range map[string]*time.Duration{"ATIGIP_SESSION_LIFETIME": &c.SessionLifetime, "ATIGIP_SESSION_IDLE": &c.SessionIdle} {
+		if v, ok := lookup(getenv, name); ok {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				errs = append(errs, fmt.Sprintf("%s: %q is not a positive duration (8h, 30m)", name, v))
+			}
+			*dst = d
+		}
+	}
 	if v, ok := lookup(getenv, "ATIGIP_FEED_RETENTION"); ok {
 		d, err := time.ParseDuration(v)
 		if err != nil {
@@ -258,6 +289,24 @@ func (c Config) Validate() error {
 	if (c.OIDCIssuer == "") != (c.OIDCClientID == "") {
 		errs = append(errs, "ATIGIP_OIDC_ISSUER and ATIGIP_OIDC_CLIENT_ID go together")
 	}
+	if c.OIDCClientSecret != "" && c.OIDCIssuer == "" {
+		errs = append(errs, "ATIGIP_OIDC_CLIENT_SECRET needs ATIGIP_OIDC_ISSUER and ATIGIP_OIDC_CLIENT_ID")
+	}
+	if fc := []string{c.FCIssuer, c.FCClientID, c.FCClientSecret}; slices.Contains(fc, "") && slices.ContainsFunc(fc, func(v string) bool { return v != "" }) {
+		errs = append(errs, "ATIGIP_FRANCECONNECT_ISSUER, _CLIENT_ID and _CLIENT_SECRET go together")
+	}
+	if c.BrowserSignIn() {
+		u, err := url.Parse(c.PublicURL)
+		switch {
+		case c.PublicURL == "" || err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
+			errs = append(errs, "the browser sign-in needs ATIGIP_PUBLIC_URL, the site's address (https://…), for its callback")
+		case c.Mode == Production && u.Scheme != "https":
+			errs = append(errs, "ATIGIP_PUBLIC_URL must be https in production (the session cookie is Secure)")
+		}
+	}
+	if c.SessionIdle > c.SessionLifetime {
+		errs = append(errs, "ATIGIP_SESSION_IDLE must not exceed ATIGIP_SESSION_LIFETIME")
+	}
 	if c.Mode == Production && !c.DevTokens && c.OIDCIssuer == "" {
 		errs = append(errs, "production needs a sign-in: set ATIGIP_OIDC_ISSUER and ATIGIP_OIDC_CLIENT_ID")
 	}
@@ -296,3 +345,7 @@ func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, "atigip.db
 
 // SearchIndexPath is the bleve index folder.
 func (c Config) SearchIndexPath() string { return filepath.Join(c.DataDir, "search.bleve") }
+
+// BrowserSignIn reports whether « Se connecter » uses an identity
+// provider (ProConnect with a client secret, or FranceConnect).
+func (c Config) BrowserSignIn() bool { return c.OIDCClientSecret != "" || c.FCIssuer != "" }

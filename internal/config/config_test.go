@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string {
@@ -55,6 +56,21 @@ func TestFromEnv(t *testing.T) {
 			}
 		}},
 		{name: "bad database url", vars: map[string]string{"ATIGIP_DATABASE_URL": "mysql://x"}, wantErr: "postgres://"},
+		{name: "browser sign-in", vars: map[string]string{"ATIGIP_OIDC_ISSUER": "https://idp", "ATIGIP_OIDC_CLIENT_ID": "c",
+			"ATIGIP_OIDC_CLIENT_SECRET": "s", "ATIGIP_PUBLIC_URL": "https://atigip.example/", "ATIGIP_SESSION_IDLE": "15m"},
+			check: func(t *testing.T, c Config) {
+				if !c.BrowserSignIn() || c.PublicURL != "https://atigip.example" || c.SessionIdle != 15*time.Minute || c.SessionLifetime != 8*time.Hour {
+					t.Errorf("sign-in config: %+v", c)
+				}
+			}},
+		{name: "sign-in without public url", vars: map[string]string{"ATIGIP_OIDC_ISSUER": "https://idp", "ATIGIP_OIDC_CLIENT_ID": "c",
+			"ATIGIP_OIDC_CLIENT_SECRET": "s"}, wantErr: "ATIGIP_PUBLIC_URL"},
+		{name: "secret without provider", vars: map[string]string{"ATIGIP_OIDC_CLIENT_SECRET": "s", "ATIGIP_PUBLIC_URL": "http://x"}, wantErr: "needs ATIGIP_OIDC_ISSUER"},
+		{name: "franceconnect half set", vars: map[string]string{"ATIGIP_FRANCECONNECT_ISSUER": "https://fc", "ATIGIP_PUBLIC_URL": "http://x"}, wantErr: "go together"},
+		{name: "http public url in production", vars: map[string]string{"ATIGIP_ENV": "production", "ATIGIP_OIDC_ISSUER": "https://idp",
+			"ATIGIP_OIDC_CLIENT_ID": "c", "ATIGIP_OIDC_CLIENT_SECRET": "s", "ATIGIP_PUBLIC_URL": "http://atigip.example"}, wantErr: "must be https"},
+		{name: "idle above lifetime", vars: map[string]string{"ATIGIP_SESSION_IDLE": "9h"}, wantErr: "ATIGIP_SESSION_IDLE must not exceed"},
+		{name: "bad session duration", vars: map[string]string{"ATIGIP_SESSION_LIFETIME": "-1h"}, wantErr: "positive duration"},
 		{name: "bad bool", vars: map[string]string{"ATIGIP_SEED_ON_START": "perhaps"}, wantErr: "not a boolean"},
 		{name: "bad scale", vars: map[string]string{"ATIGIP_SEED_SCALE": "0"}, wantErr: "SEED_SCALE"},
 		{name: "bad addr", vars: map[string]string{"ATIGIP_ADDR": "8080"}, wantErr: "ATIGIP_ADDR"},

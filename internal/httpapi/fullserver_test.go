@@ -61,16 +61,21 @@ var apiKey = []atigip.Role{"apikey"}
 // moduleMatrix is the role matrix of the capability routes, by hand as
 // wantMatrix is for the built-in and CRUD routes.
 var moduleMatrix = map[string][]atigip.Role{
-	"GET /tiles/:tileset/:z/:x/:y.mvt": everyone,
-	"GET /tiles/:tileset.json":         everyone,
-	"GET /tiles/:tileset/near":         everyone,
-	"GET /":                            everyone,
-	"GET /static/:file":                everyone,
-	"GET /static/vendor/:file":         everyone,
-	"GET /styles/:name.json":           everyone,
-	"GET /carte/communes":              everyone,
-	"GET /api/search":                  everyone,
-	"GET /api/search/suggest":          everyone,
+	// The browser sign-in (Options.SignIn): open, as signing in is.
+	"GET /connexion":                     everyone,
+	"GET /connexion/:fournisseur":        everyone,
+	"GET /connexion/:fournisseur/retour": everyone,
+	"POST /deconnexion":                  everyone,
+	"GET /tiles/:tileset/:z/:x/:y.mvt":   everyone,
+	"GET /tiles/:tileset.json":           everyone,
+	"GET /tiles/:tileset/near":           everyone,
+	"GET /":                              everyone,
+	"GET /static/:file":                  everyone,
+	"GET /static/vendor/:file":           everyone,
+	"GET /styles/:name.json":             everyone,
+	"GET /carte/communes":                everyone,
+	"GET /api/search":                    everyone,
+	"GET /api/search/suggest":            everyone,
 
 	"GET /api/matching/people/:id/offers":     {cpip, pjj, dsp, pris},
 	"GET /api/matching/posts/:id/candidates":  {cpip, pjj, dsp},
@@ -126,7 +131,7 @@ func gatePath(fx *fixture, r atigip.Role, path string) string {
 	}
 	rep := strings.NewReplacer(
 		":id", fmt.Sprint(fx.idFor(r, kind)), ":log", "1", ":job", "0123456789abcdef",
-		":tileset", "public", ":z/:x/:y", "0/0/0", ":file", "carte.js", ":name", "public")
+		":tileset", "public", ":z/:x/:y", "0/0/0", ":file", "carte.js", ":name", "public", ":fournisseur", "oidctest")
 	out := rep.Replace(path)
 	if strings.HasSuffix(path, "/near") {
 		out += "?lon=4.85&lat=45.75"
@@ -143,6 +148,7 @@ func fullEnv(t testing.TB, auth atigip.Authenticator, mint func(atigip.Principal
 	store := newMemStore()
 	env := newEnv(t, store, func(o *Options) {
 		o.Modules = allModules(t, store)
+		o.SignIn = testCodeFlows(t, oidctest.Start(t), "http://127.0.0.1:9")
 		if auth != nil {
 			o.Auth = auth
 		}

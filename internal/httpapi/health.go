@@ -46,6 +46,7 @@ func (s *Server) builtinRoutes() []Route {
 		}})
 	routes = append(routes, s.crudRoutes()...)
 	routes = append(routes, s.devRoutes()...)
+	routes = append(routes, s.signinRoutes()...)
 	return routes
 }
 

@@ -109,6 +109,16 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 	}
 	token, fromHeader := bearer(c)
 	if token == "" {
+		if p, ok := s.sessionPrincipal(c); ok {
+			c.Locals(localPrincipal, p)
+			c.Locals(localAuthed, true)
+			c.Locals(localSession, true)
+			c.SetUserContext(atigip.WithPrincipal(c.UserContext(), p))
+			if !csrfGuard(c) {
+				return s.Problem(c, errCSRF)
+			}
+			return c.Next()
+		}
 		token = c.Cookies(SessionCookie)
 	}
 	if token == "" {

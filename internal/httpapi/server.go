@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/atigip/atigip360/internal/auth"
 	"log/slog"
 	"net"
 	"slices"
@@ -116,6 +117,11 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// Version is reported in the OpenAPI document. Default "dev".
 	Version string
+	// SignIn are the identity providers browsers sign in with (OpenID
+	// Connect code flow), each giving a server session kept in Sessions
+	// (default: in memory, 8 h, 30 min idle).
+	SignIn   []*auth.CodeFlow
+	Sessions *auth.Sessions
 	// Ready are the checks of /readyz besides the store's ping: the live
 	// engines (tiles, search) answer nil once caught up with the feed.
 	Ready []func() error
@@ -123,15 +129,17 @@ type Options struct {
 
 // Server is the HTTP API.
 type Server struct {
-	opts    Options
-	app     *fiber.App
-	store   atigip.Store
-	auth    atigip.Authenticator
-	log     *slog.Logger
-	routes  []Route
-	metrics *metrics
-	openapi []byte
-	audits  *auditLog
+	opts  Options
+	app   *fiber.App
+	store atigip.Store
+	auth  atigip.Authenticator
+	// sessions of the browser sign-in; nil without providers.
+	sessions *auth.Sessions
+	log      *slog.Logger
+	routes   []Route
+	metrics  *metrics
+	openapi  []byte
+	audits   *auditLog
 }
 
 // locals keys.
@@ -179,6 +187,12 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{opts: opts, store: opts.Store, auth: opts.Auth, log: opts.Logger, metrics: m,
 		audits: &auditLog{store: opts.Store}}
+	if len(opts.SignIn) > 0 {
+		s.sessions = opts.Sessions
+		if s.sessions == nil {
+			s.sessions = auth.NewSessions(0, 0)
+		}
+	}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "atigip360",
 		BodyLimit:             opts.MaxBody,

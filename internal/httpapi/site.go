@@ -102,6 +102,12 @@ func (s *Server) layout(c *fiber.Ctx, title, nav string, crumbs ...web.Crumb) we
 			l.SignOutURL = "/dev/signout"
 		}
 	}
+	if len(s.opts.SignIn) > 0 {
+		l.SignInURL = "/connexion"
+	}
+	if bySession, _ := c.Locals(localSession).(bool); bySession {
+		l.SignOutURL, l.CSRF = "/deconnexion", s.csrfToken(c)
+	}
 	return l
 }
 
@@ -133,6 +139,9 @@ func (s *Server) errorPage(c *fiber.Ctx, p ProblemDetails) error {
 		e.Title, e.Lead = "Connexion requise", "Cette page est réservée aux utilisateurs connectés."
 		if s.opts.Dev && s.opts.DevIssuer != nil {
 			e.SignIn = "/dev/signin?retour=" + urlQueryEscape(c.OriginalURL())
+		}
+		if len(s.opts.SignIn) > 0 {
+			e.SignIn = "/connexion?retour=" + urlQueryEscape(c.OriginalURL())
 		}
 	case fiber.StatusForbidden:
 		e.Title, e.Lead = "Accès refusé", "Votre rôle ne permet pas d'accéder à cette page. Si vous pensez qu'il s'agit d'une erreur, contactez votre administrateur."
@@ -178,9 +187,13 @@ func (s *Server) csrfToken(c *fiber.Ctx) string {
 	return tok
 }
 
-// csrfValid checks a submitted form against the cookie.
+// csrfValid checks a submitted form (field csrf, or header X-CSRF-Token
+// for scripts) against the cookie.
 func csrfValid(c *fiber.Ctx) bool {
-	ck, f := c.Cookies(csrfCookie), c.FormValue("csrf")
+	ck, f := c.Cookies(csrfCookie), c.Get("X-CSRF-Token")
+	if f == "" {
+		f = c.FormValue("csrf")
+	}
 	return len(ck) == 43 && subtle.ConstantTimeCompare([]byte(ck), []byte(f)) == 1
 }
 

@@ -177,31 +177,7 @@ func TestSiteInChromium(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cmd := exec.CommandContext(t.Context(), node, filepath.Join("..", "web", "testdata", "site.mjs"), journey)
-			cmd.Env = append(os.Environ(), "CHROMIUM="+chromium, "SITE="+string(b))
-			out, err := cmd.Output()
-			var rep struct {
-				Failed bool   `json:"failed"`
-				Error  string `json:"error"`
-				Checks map[string]struct {
-					OK     bool            `json:"ok"`
-					Detail json.RawMessage `json:"detail"`
-				} `json:"checks"`
-				Shots []string           `json:"shots"`
-				Axe   map[string]float64 `json:"axe"`
-			}
-			_ = json.Unmarshal(out, &rep)
-			if err != nil || rep.Failed {
-				for name, c := range rep.Checks {
-					if !c.OK {
-						t.Errorf("%s: %s", name, c.Detail)
-					}
-				}
-				if rep.Error != "" || len(rep.Checks) == 0 {
-					t.Errorf("%v %s\n%s", err, rep.Error, out)
-				}
-				t.FailNow()
-			}
+			rep := runJourney(t, node, chromium, "site.mjs", string(b), journey)
 			t.Logf("%d checks, axe on %d page states, screenshots: %v", len(rep.Checks), len(rep.Axe), rep.Shots)
 		})
 	}

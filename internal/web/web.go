@@ -63,6 +63,16 @@ type Layout struct {
 	CSRF string
 }
 
+// SignIn is the content of the sign-in page (/connexion).
+type SignIn struct {
+	Providers []SignInProvider
+	// Demo is the development sign-in, with the way back; empty when none.
+	Demo string
+}
+
+// SignInProvider is one identity provider's button.
+type SignInProvider struct{ Label, Who, URL string }
+
 // Crumb is a breadcrumb link above the current page.
 type Crumb struct{ Label, URL string }
 

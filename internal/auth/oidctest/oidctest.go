@@ -12,6 +12,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"sync"
 	"testing"
@@ -41,6 +42,11 @@ type Provider struct {
 	// URL is the issuer.
 	URL string
 	key *rsa.PrivateKey
+	// The authorization-code flow (codeflow.go).
+	mu      sync.Mutex
+	user    map[string]any
+	codes   map[string]grant
+	logouts []url.Values
 }
 
 // One key for every provider of a test binary: generating RSA keys is
@@ -59,10 +65,12 @@ func Start(tb testing.TB) *Provider {
 		tb.Fatalf("oidctest: %v", keyErr)
 	}
 	s := &gooidctest.Server{PublicKeys: []gooidctest.PublicKey{{PublicKey: key.Public(), KeyID: keyID, Algorithm: oidc.RS256}}}
-	srv := httptest.NewServer(s)
+	p := &Provider{key: key, codes: map[string]grant{}}
+	srv := httptest.NewServer(p.handler(s))
 	tb.Cleanup(srv.Close)
 	s.SetIssuer(srv.URL)
-	return &Provider{URL: srv.URL, key: key}
+	p.URL = srv.URL
+	return p
 }
 
 // Config is the auth configuration accepting this provider's tokens: role
@@ -95,6 +103,11 @@ func (p *Provider) Authenticator(tb testing.TB) *auth.OIDC {
 // Its subject is pr.Subject, or one derived from the role when empty.
 func (p *Provider) Token(tb testing.TB, pr atigip.Principal) string {
 	tb.Helper()
+	return p.Sign(tb, Claims(pr))
+}
+
+// Claims are the claims carrying pr under Config's names.
+func Claims(pr atigip.Principal) map[string]any {
 	sub := pr.Subject
 	if sub == "" {
 		sub = "user-" + string(pr.Role)
@@ -114,13 +127,21 @@ func (p *Provider) Token(tb testing.TB, pr atigip.Principal) string {
 			c[name] = strconv.FormatInt(id, 10) // identity providers often carry ids as strings
 		}
 	}
-	return p.Sign(tb, c)
+	return c
 }
 
 // Sign signs an ID token with the given claims on top of valid iss, aud,
 // sub, iat and exp; a nil value removes a claim.
 func (p *Provider) Sign(tb testing.TB, claims map[string]any) string {
 	tb.Helper()
+	tok, err := p.sign(claims)
+	if err != nil {
+		tb.Fatalf("oidctest: %v", err)
+	}
+	return tok
+}
+
+func (p *Provider) sign(claims map[string]any) (string, error) {
 	now := time.Now()
 	c := map[string]any{"iss": p.URL, "aud": ClientID, "sub": "user", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
 	for k, v := range claims {
@@ -132,7 +153,7 @@ func (p *Provider) Sign(tb testing.TB, claims map[string]any) string {
 	}
 	b, err := json.Marshal(c)
 	if err != nil {
-		tb.Fatalf("oidctest: %v", err)
+		return "", err
 	}
-	return gooidctest.SignIDToken(p.key, keyID, oidc.RS256, string(b))
+	return gooidctest.SignIDToken(p.key, keyID, oidc.RS256, string(b)), nil
 }

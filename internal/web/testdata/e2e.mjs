@@ -2,6 +2,7 @@
 // playwright-core. Usage: node e2e.mjs <base-url> <lon> <lat> <screenshot.png>
 // Prints a JSON report; exits 1 on a failed check.
 import { chromium } from 'playwright-core';
+import { settle } from './journey.mjs';
 
 const [base, lon, lat, shot] = process.argv.slice(2);
 const report = { checks: {} };
@@ -15,7 +16,7 @@ const browser = await chromium.launch({
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
     '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'],
 });
-try {
+await settle(report, browser, async () => {
   const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -81,11 +82,4 @@ try {
   }
   await page.screenshot({ path: shot });
   check('no page error', errors.length === 0, errors);
-} catch (e) {
-  report.failed = true;
-  report.error = String(e && e.stack || e);
-} finally {
-  await browser.close();
-}
-process.stdout.write(JSON.stringify(report, null, 1));
-process.exit(report.failed ? 1 : 0);
+});

@@ -5,6 +5,7 @@
 // that viewport), keyboard (keyboard only). Prints a JSON report; exits 1
 // on a failed check.
 import { chromium } from 'playwright-core';
+import { settle } from './journey.mjs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -59,7 +60,7 @@ async function mapReady(page) {
   await page.waitForFunction(() => window.atigip && window.atigip.counts > 0, null, { timeout: 60000 });
 }
 
-try {
+await settle(report, browser, async () => {
   const errors = [];
   const watch = (page) => page.on('pageerror', (e) => errors.push(String(e)));
 
@@ -275,11 +276,4 @@ try {
     await ctx.close();
     check('no page error', errors.length === 0, errors);
   }
-} catch (e) {
-  report.failed = true;
-  report.error = String(e && e.stack || e);
-} finally {
-  await browser.close();
-}
-process.stdout.write(JSON.stringify(report, null, 1));
-process.exit(report.failed ? 1 : 0);
+});
