@@ -163,7 +163,7 @@
       const p = top.properties;
       openPopup(top.geometry.coordinates, details(p.name, [
         ['Type', p.type_label], ['Commune', p.city], ['Surfaces disponibles', p.floor_spaces],
-        ['Direction interrégionale', p.disp], ['Capacité', p.capacity], ['Contact', p.contact_name],
+        ['Direction interrégionale', p.disp], ['Capacité', p.capacity], ['Contact', p.contact_name || p.service],
         ['Courriel', p.contact_email], ['Téléphone', p.contact_phone],
         ['Position', p.location_precision === 'commune_centroid' ? 'centre de la commune (approximative)' : ''],
       ], '/etablissements/' + top.id));
