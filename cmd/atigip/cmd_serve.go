@@ -96,6 +96,7 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		tilesModule,
 		httpapi.MapModule{Basemap: cfg.BasemapURL},
 		httpapi.SiteModule{Engine: tilesModule.Engine},
+		httpapi.HomeModule{},
 		httpapi.SearchModule{Index: index},
 		matchingModule,
 		httpapi.WorkflowModule(nil),

@@ -48,7 +48,8 @@ func allModules(t testing.TB, store atigip.Store) []Module {
 		t.Fatal(err)
 	}
 	return []Module{
-		TilesModule{Engine: eng}, MapModule{}, SearchModule{Index: ix}, &MatchingModule{MaxAge: -1},
+		TilesModule{Engine: eng}, MapModule{}, SiteModule{Engine: eng}, HomeModule{},
+		SearchModule{Index: ix}, &MatchingModule{MaxAge: -1},
 		WorkflowModule(nil), FlowsModule(clients, nil), IndicatorsModule(nil),
 		SyncModule{Syncer: syncer, Trigger: make(chan struct{}, 1)},
 	}
@@ -75,7 +76,18 @@ var moduleMatrix = map[string][]atigip.Role{
 	"GET /styles/:name.json":             everyone,
 	"GET /carte/communes":                everyone,
 	"GET /api/search":                    everyone,
-	"GET /api/search/suggest":            everyone,
+	// The site's pages (SiteModule) and the workspaces' home.
+	"GET /postes/:id":                  everyone,
+	"GET /etablissements/:id":          everyone,
+	"POST /etablissements/:id/contact": {biz},
+	"GET /surfaces":                    everyone,
+	"GET /mentions-legales":            everyone,
+	"GET /donnees-personnelles":        everyone,
+	"GET /accessibilite":               everyone,
+	"GET /static/dsfr/*":               everyone,
+	"GET /autour":                      {mag, clk, law, ref, cpip, pjj, dsp},
+	"GET /espace":                      {biz, mag, clk, law, ref, cpip, pjj, dsp, host, pris, pers},
+	"GET /api/search/suggest":          everyone,
 
 	"GET /api/matching/people/:id/offers":     {cpip, pjj, dsp, pris},
 	"GET /api/matching/posts/:id/candidates":  {cpip, pjj, dsp},

@@ -47,7 +47,7 @@ type Layout struct {
 	// Path is the page's own path and query, where sign-in and sign-out
 	// lead back to.
 	Path       string
-	Nav        string // active menu entry: carte, autour, surfaces
+	Nav        string // active menu entry: carte, autour, surfaces, espace
 	Crumbs     []Crumb
 	Signed     bool   // a principal is signed in
 	RoleLabel  string // French label of the role
@@ -101,6 +101,21 @@ func NewMapPage(tileset string, domains, deps []Domain) (MapPage, error) {
 	}
 	return MapPage{Tileset: tileset, Justice: tileset == "justice", Domains: domains, Departements: deps,
 		Config: template.JS(cfg)}, nil
+}
+
+// Home is the content of « Mon espace ».
+type Home struct {
+	Role  string // the principal's role, in French
+	Cards []HomeCard
+}
+
+// HomeCard is one workspace entry of « Mon espace »: where to go and what
+// waits there.
+type HomeCard struct {
+	Title, URL, Desc string
+	// Waiting are the counts of what needs the principal's attention
+	// (« 3 mesures sans proposition »), already phrased in French.
+	Waiting []string
 }
 
 // ErrorPage is the content of an error page.
