@@ -72,6 +72,19 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		defer archive.Close()
 		tilesModule.Archives = map[string]*tiles.Archive{"archive": archive}
 	}
+	bmPath, err := env.basemapArchive(ctx)
+	if err != nil {
+		return err
+	}
+	bm, err := tiles.OpenArchive(bmPath)
+	if err != nil {
+		return fmt.Errorf("basemap %s: %w", bmPath, err)
+	}
+	defer bm.Close()
+	if tilesModule.Archives == nil {
+		tilesModule.Archives = map[string]*tiles.Archive{}
+	}
+	tilesModule.Archives["basemap"] = bm
 	env.Logger.Info("tiles ready", "duration", time.Since(start).Round(time.Millisecond).String())
 
 	start = time.Now()
@@ -94,7 +107,7 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	matchingModule := &httpapi.MatchingModule{}
 	modules := []httpapi.Module{
 		tilesModule,
-		httpapi.MapModule{Basemap: cfg.BasemapURL},
+		httpapi.MapModule{Basemap: cfg.BasemapURL, VectorBasemap: true},
 		httpapi.SiteModule{Engine: tilesModule.Engine},
 		httpapi.SearchModule{Index: index},
 		matchingModule,

@@ -20,7 +20,7 @@ const DefaultAttribution = "Communes : INSEE / La Poste / IGN (Licence Ouverte) 
 // from the reference data embedded in the binary. It takes a few seconds.
 func Default(ctx context.Context, out string, o Options) (Stats, error) {
 	o.defaults()
-	o.MaxZoom = min(o.MaxZoom, 12)
+	o.MaxZoom = min(o.MaxZoom, 11) // every commune is named by zoom 11; clients overzoom
 	if o.Attribution == "© les contributeurs d'OpenStreetMap" {
 		o.Attribution = DefaultAttribution
 	}

@@ -101,11 +101,22 @@ func build(ctx context.Context, sp *spool, path string, bound orb.Bound, o Optio
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("basemap: %w", err)
 		}
+		grid, err := labelGrid(sp, z)
+		if err != nil {
+			return err
+		}
+		shown := func(off int64, layer uint8, mz int) bool {
+			if mz <= z {
+				return true
+			}
+			_, best := grid[off]
+			return best && layer == layerIndex(LayerPlaces)
+		}
 		// Count the index first: the zoom is cut in column bands whose
 		// index fits the budget, each band re-reading the spool.
 		var count int64
-		err := sp.scan(func(_ int64, rec []byte) error {
-			if _, mz, b := recordHeader(rec); mz <= z {
+		err = sp.scan(func(off int64, rec []byte) error {
+			if layer, mz, b := recordHeader(rec); shown(off, layer, mz) {
 				x0, y0, x1, y1 := tileRange(b, z)
 				count += int64(x1-x0+1) * int64(y1-y0+1)
 			}
@@ -122,8 +133,8 @@ func build(ctx context.Context, sp *spool, path string, bound orb.Bound, o Optio
 		for bx := uint32(0); bx < n; bx += bandW {
 			var idx []pair
 			err := sp.scan(func(off int64, rec []byte) error {
-				_, mz, b := recordHeader(rec)
-				if mz > z {
+				layer, mz, b := recordHeader(rec)
+				if !shown(off, layer, mz) {
 					return nil
 				}
 				x0, y0, x1, y1 := tileRange(b, z)
@@ -222,6 +233,41 @@ func build(ctx context.Context, sp *spool, path string, bound orb.Bound, o Optio
 	}
 	st.Tiles, st.Bytes, st.Bounds = as.Tiles, as.Bytes, bound
 	return nil
+}
+
+// labelGrid returns the places shown at z ahead of their own zoom: the
+// most populous of each quarter-tile cell, so that a sparse region (an
+// island, a mountain valley) keeps a name at every zoom while a dense one
+// shows only its biggest places.
+func labelGrid(sp *spool, z int) (map[int64]struct{}, error) {
+	type best struct {
+		off int64
+		pop int64
+	}
+	cells := map[uint64]best{}
+	places := layerIndex(LayerPlaces)
+	err := sp.scan(func(off int64, rec []byte) error {
+		layer, mz, b := recordHeader(rec)
+		if layer != places || mz <= z {
+			return nil
+		}
+		ft, err := decodeFeature(rec)
+		if err != nil {
+			return err
+		}
+		x, y := mercator(b.Min)
+		n := float64(uint64(1) << (z + 2))
+		key := uint64(x*n)<<32 | uint64(y*n)
+		if c, ok := cells[key]; !ok || ft.Pop > c.pop {
+			cells[key] = best{off, ft.Pop}
+		}
+		return nil
+	})
+	out := make(map[int64]struct{}, len(cells))
+	for _, c := range cells {
+		out[c.off] = struct{}{}
+	}
+	return out, err
 }
 
 var layerFields = map[string]map[string]string{
