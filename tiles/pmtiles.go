@@ -189,6 +189,14 @@ func (a *Archive) Close() error { return a.f.Close() }
 // MaxZoom is the archive's deepest zoom.
 func (a *Archive) MaxZoom() int { return int(a.header.MaxZoom) }
 
+// Bounds is the archive's extent (west, south, east, north) and center
+// (lon, lat, zoom), from its header.
+func (a *Archive) Bounds() (bounds [4]float64, center [3]float64) {
+	h := a.header
+	return [4]float64{float64(h.MinLonE7) / 1e7, float64(h.MinLatE7) / 1e7, float64(h.MaxLonE7) / 1e7, float64(h.MaxLatE7) / 1e7},
+		[3]float64{float64(h.CenterLonE7) / 1e7, float64(h.CenterLatE7) / 1e7, float64(h.CenterZoom)}
+}
+
 // Metadata is the archive's JSON metadata.
 func (a *Archive) Metadata() []byte { return a.meta }
 

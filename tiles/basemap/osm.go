@@ -338,6 +338,11 @@ func (im *importer) addArea(ft Feature, p orb.Polygon) error {
 	if ft.Layer == LayerBuildings {
 		mz = max(mz, im.o.MaxZoom)
 	}
+	// The deepest zoom is overzoomed by clients up to 4 levels more: an
+	// area visible there (a house at z18) is kept in it.
+	if mz > im.o.MaxZoom && mz <= im.o.MaxZoom+4 {
+		mz = im.o.MaxZoom
+	}
 	ft.MinZoom = max(ft.MinZoom, mz)
 	if ft.MinZoom > im.o.MaxZoom {
 		return nil // too small to see even at the deepest zoom
