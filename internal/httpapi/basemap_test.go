@@ -2,8 +2,8 @@ package httpapi
 
 import (
 	"context"
-	"os"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
