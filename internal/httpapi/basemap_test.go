@@ -109,11 +109,12 @@ func TestBasemapServing(t *testing.T) {
 	t.Run("style", func(t *testing.T) {
 		var st struct {
 			Glyphs  string                    `json:"glyphs"`
+			Sprite  string                    `json:"sprite"`
 			Sources map[string]map[string]any `json:"sources"`
 			Layers  []map[string]any          `json:"layers"`
 		}
 		env.do("GET", "/styles/public.json", "", nil).json(t, &st)
-		if st.Sources["basemap"]["url"] == nil || !strings.HasSuffix(st.Glyphs, "/fonts/{fontstack}/{range}.pbf") {
+		if st.Sources["basemap"]["url"] == nil || !strings.HasSuffix(st.Glyphs, "/fonts/{fontstack}/{range}.pbf") || !strings.HasSuffix(st.Sprite, "/sprites/basemap") {
 			t.Fatalf("sources %v glyphs %q", st.Sources, st.Glyphs)
 		}
 		if _, ok := st.Sources["osm"]; ok {
@@ -130,6 +131,23 @@ func TestBasemapServing(t *testing.T) {
 		}
 		if labels == 0 || labels > posts {
 			t.Fatalf("basemap labels at %d, posts at %d: the posts go over the basemap", labels, posts)
+		}
+	})
+	t.Run("sprites", func(t *testing.T) {
+		var idx map[string]map[string]int
+		r := env.do("GET", "/sprites/basemap@2x.json", "", nil)
+		r.json(t, &idx)
+		for _, k := range []string{"townhall", "courthouse", "police", "prison", "station", "airport", "hospital"} {
+			if idx[k]["pixelRatio"] != 2 || idx[k]["width"] == 0 {
+				t.Errorf("icon %s: %v", k, idx[k])
+			}
+		}
+		if r := env.do("GET", "/sprites/basemap.png", "", nil); r.status != 200 || r.header.Get("Content-Type") != "image/png" ||
+			r.header.Get("Cache-Control") != "public, max-age=86400" || !strings.HasPrefix(string(r.body), "\x89PNG") {
+			t.Fatalf("png: %d %v", r.status, r.header)
+		}
+		if r := env.do("GET", "/sprites/other.png", "", nil); r.status != 404 {
+			t.Fatalf("unknown sheet: %d", r.status)
 		}
 	})
 	t.Run("glyphs", func(t *testing.T) {

@@ -74,6 +74,7 @@ var moduleMatrix = map[string][]atigip.Role{
 	"GET /static/vendor/:file":           everyone,
 	"GET /styles/:name.json":             everyone,
 	"GET /fonts/:fontstack/:range.pbf":   everyone,
+	"GET /sprites/:file":                 everyone,
 	"GET /carte/communes":                everyone,
 	"GET /api/search":                    everyone,
 	"GET /api/search/suggest":            everyone,

@@ -12,6 +12,7 @@ import (
 	"github.com/atigip/atigip360/internal/atigip"
 	"github.com/atigip/atigip360/internal/web"
 	"github.com/atigip/atigip360/tiles/glyphs"
+	"github.com/atigip/atigip360/tiles/sprites"
 )
 
 // fontSet is the label fonts, read from the embedded vendor files (copied
@@ -79,6 +80,73 @@ func (m MapModule) glyphs(s *Server, fonts *fontSet) fiber.Handler {
 		}
 		c.Set(fiber.HeaderContentType, "application/x-protobuf")
 		// The glyphs change only with the font, that is with the binary.
+		c.Set(fiber.HeaderCacheControl, "public, max-age=86400")
+		c.Set(fiber.HeaderAccessControlAllowOrigin, "*")
+		return c.Send(b)
+	}
+}
+
+// spriteSet is the basemap's sprite sheets (1×, 2×), drawn on first use
+// from the embedded Maki icons (copied from npm by make web).
+type spriteSet struct {
+	once   sync.Once
+	sheets map[string][]byte // file name → content
+	err    error
+}
+
+func (ss *spriteSet) load() (map[string][]byte, error) {
+	ss.once.Do(func() {
+		entries, err := fs.ReadDir(web.Static(), "vendor/sprites")
+		if err != nil {
+			ss.err = atigip.Errorf(atigip.ENOTFOUND, "Icônes de la carte introuvables (lancez make web).")
+			return
+		}
+		var icons []sprites.Icon
+		for _, e := range entries {
+			name, ok := strings.CutSuffix(e.Name(), ".svg")
+			if !ok {
+				continue
+			}
+			b, err := fs.ReadFile(web.Static(), "vendor/sprites/"+e.Name())
+			if err != nil {
+				ss.err = err
+				return
+			}
+			icons = append(icons, sprites.Icon{Name: name, SVG: b})
+		}
+		ss.sheets = map[string][]byte{}
+		for _, r := range []struct {
+			suffix string
+			ratio  int
+		}{{"", 1}, {"@2x", 2}} {
+			sh, err := sprites.Build(icons, r.ratio)
+			if err != nil {
+				ss.err = err
+				return
+			}
+			ss.sheets["basemap"+r.suffix+".png"], ss.sheets["basemap"+r.suffix+".json"] = sh.PNG, sh.JSON
+		}
+	})
+	return ss.sheets, ss.err
+}
+
+// sprites serves the sprite sheet files: basemap.json, basemap.png and
+// their @2x forms.
+func (m MapModule) sprites(s *Server, set *spriteSet) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		sheets, err := set.load()
+		if err != nil {
+			return s.Problem(c, err)
+		}
+		b, ok := sheets[c.Params("file")]
+		if !ok {
+			return s.Problem(c, atigip.Errorf(atigip.ENOTFOUND, "Planche d'icônes inconnue : %q (basemap.json, basemap.png, basemap@2x.json, basemap@2x.png).", c.Params("file")))
+		}
+		if strings.HasSuffix(c.Params("file"), ".png") {
+			c.Set(fiber.HeaderContentType, "image/png")
+		} else {
+			c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+		}
 		c.Set(fiber.HeaderCacheControl, "public, max-age=86400")
 		c.Set(fiber.HeaderAccessControlAllowOrigin, "*")
 		return c.Send(b)

@@ -22,6 +22,7 @@ const (
 	LayerBuildings  = "buildings"
 	LayerBoundaries = "boundaries"
 	LayerPlaces     = "places"
+	LayerPOIs       = "pois"
 )
 
 // Layers are the basemap's layers with their description (French, for
@@ -35,6 +36,8 @@ var Layers = []struct{ ID, Description string }{
 	{LayerBuildings, "Bâtiments (zooms élevés)"},
 	{LayerBoundaries, "Limites administratives (admin_level 2 pays, 4 région, 6 département, 8 commune)"},
 	{LayerPlaces, "Lieux habités (city, town, village, suburb, hamlet) avec nom et population"},
+	// Last: records store a layer's position.
+	{LayerPOIs, "Lieux utiles : mairies, tribunaux, police et gendarmerie, établissements pénitentiaires, gares, aéroports, hôpitaux"},
 }
 
 func layerIndex(name string) uint8 {

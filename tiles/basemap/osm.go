@@ -237,6 +237,9 @@ func (im *importer) node(obj osm.Object) error {
 	if len(n.Tags) == 0 {
 		return nil
 	}
+	if kind, mz, ok := poiKind(n.Tags); ok {
+		return im.sp.add(Feature{Layer: LayerPOIs, MinZoom: mz, Kind: kind, Name: name(n.Tags), Geom: p})
+	}
 	kind := n.Tags.Find("place")
 	nm := name(n.Tags)
 	if nm == "" {
@@ -307,12 +310,23 @@ func (im *importer) way(obj osm.Object) error {
 	if !line.ok {
 		aft, area = classifyArea(w.Tags)
 	}
-	if !inRel && !isBoundary && !line.ok && !area {
+	poi, poiZoom, isPOI := poiKind(w.Tags)
+	if !inRel && !isBoundary && !line.ok && !area && !isPOI {
 		return nil
 	}
 	pts := im.coords(w)
 	if len(pts) < 2 {
 		return nil
+	}
+	if isPOI && pts[0] == pts[len(pts)-1] {
+		// A building or site mapped as an area: its icon at the centre.
+		var c orb.Point
+		for _, p := range pts[1:] {
+			c[0], c[1] = c[0]+p[0]/float64(len(pts)-1), c[1]+p[1]/float64(len(pts)-1)
+		}
+		if err := im.sp.add(Feature{Layer: LayerPOIs, MinZoom: poiZoom, Kind: poi, Name: name(w.Tags), Geom: c}); err != nil {
+			return err
+		}
 	}
 	if inRel {
 		im.wayGeom[int64(w.ID)] = pts
@@ -425,6 +439,32 @@ func joinRings(ids []int64, geom map[int64][]orb.Point) []orb.Ring {
 		}
 	}
 	return rings
+}
+
+// poiKind sorts the points of interest a judge or a probation officer
+// looks for near a post: town halls, courts, police, prisons, stations.
+func poiKind(t osm.Tags) (kind string, minZoom int, ok bool) {
+	switch t.Find("amenity") {
+	case "townhall":
+		return "townhall", 14, true
+	case "courthouse":
+		return "courthouse", 13, true
+	case "police":
+		return "police", 14, true
+	case "prison":
+		return "prison", 13, true
+	case "hospital":
+		return "hospital", 13, true
+	}
+	switch {
+	case t.Find("railway") == "station":
+		return "station", 12, true
+	case t.Find("railway") == "halt":
+		return "station", 13, true
+	case t.Find("aeroway") == "aerodrome":
+		return "airport", 10, true
+	}
+	return "", 0, false
 }
 
 type lineClass struct {

@@ -279,6 +279,7 @@ var layerFields = map[string]map[string]string{
 	LayerBuildings:  {},
 	LayerBoundaries: {"admin_level": "Number"},
 	LayerPlaces:     {"kind": "String", "name": "String", "population": "Number", "rank": "Number"},
+	LayerPOIs:       {"kind": "String (townhall, courthouse, police, prison, station, airport, hospital: the sprite's icon)", "name": "String"},
 }
 
 // tileRange is the tiles at z that b touches, buffer included.

@@ -2,7 +2,7 @@
 // server aborted): the map over Saint-Barthélemy at zooms 5, 10 and 15.
 // Checks that place names are rendered (so glyphs came from the server),
 // that roads are drawn from zoom 10, and that the canvas is not empty
-// (many colours, not one); screenshots go to <out>/basemap-z<zoom>.png.
+// (many colours, not one), glyphs and sprites served; screenshots go to <out>/basemap-z<zoom>.png.
 // Usage: node basemap.mjs <base-url> <out-dir>
 import { chromium } from 'playwright-core';
 import { join } from 'node:path';
@@ -21,9 +21,13 @@ try {
   let offsite = 0;
   await ctx.route((url) => !url.href.startsWith(base), (r) => { offsite++; return r.abort(); });
   const glyphs = [];
+  const sprites = [];
   for (const [zoom, wantRoads] of [[5, false], [10, true], [15, true]]) {
     const page = await ctx.newPage();
-    page.on('response', (r) => { if (r.url().includes('/fonts/')) glyphs.push(r.status()); });
+    page.on('response', (r) => {
+      if (r.url().includes('/fonts/')) glyphs.push(r.status());
+      if (r.url().includes('/sprites/')) sprites.push(r.status());
+    });
     await page.goto(`${base}/#${zoom}/17.9/-62.84`);
     await page.waitForFunction(() => window.atigip && window.atigip.map && window.atigip.map.loaded() &&
       window.atigip.map.areTilesLoaded() && !window.atigip.map.isMoving(), null, { timeout: 60000 });
@@ -65,7 +69,8 @@ try {
     await page.close();
   }
   if (!glyphs.length || glyphs.some((s) => s !== 200)) failures.push(`glyph requests: ${JSON.stringify(glyphs)}`);
-  report.push({ offsite, glyphs: glyphs.length });
+  if (!sprites.length || sprites.some((s) => s !== 200)) failures.push(`sprite requests: ${JSON.stringify(sprites)}`);
+  report.push({ offsite, glyphs: glyphs.length, sprites: sprites.length });
 } catch (e) {
   failures.push(String(e && e.stack || e));
 } finally {
