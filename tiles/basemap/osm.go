@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
@@ -36,7 +37,7 @@ func Import(ctx context.Context, in, out string, o Options) (Stats, error) {
 		return st, atigip.Errorf(atigip.EINVALID, "Extrait OSM illisible : %v", err)
 	}
 	im := &importer{o: o, st: &st, size: fi.Size(), path: in,
-		relWays: map[int64]struct{}{}, wayGeom: map[int64][]orb.Point{}, boundaryWays: map[int64]int{}}
+		relWays: map[int64]geomRef{}, boundaryWays: map[int64]int{}}
 	if im.nodes, err = newNodeStore(o.TempDir); err != nil {
 		return st, err
 	}
@@ -45,7 +46,12 @@ func Import(ctx context.Context, in, out string, o Options) (Stats, error) {
 		return st, err
 	}
 	defer im.sp.close()
+	if im.members, err = newSpool(o.TempDir); err != nil {
+		return st, err
+	}
+	defer im.members.close()
 
+	start := time.Now()
 	if err := im.pass(ctx, "relations", false, true, false, im.relation); err != nil {
 		return st, err
 	}
@@ -61,6 +67,7 @@ func Import(ctx context.Context, in, out string, o Options) (Stats, error) {
 	if err := im.assemble(); err != nil {
 		return st, err
 	}
+	st.Read = time.Since(start)
 	if st.Nodes == 0 {
 		return st, atigip.Errorf(atigip.EINVALID, "Extrait OSM vide : aucun nœud dans %s.", in)
 	}
@@ -68,6 +75,13 @@ func Import(ctx context.Context, in, out string, o Options) (Stats, error) {
 		im.bound = orb.Bound{Min: orb.Point{-180, -85}, Max: orb.Point{180, 85}}
 	}
 	return st, build(ctx, im.sp, out, im.bound, o, &st)
+}
+
+// geomRef locates a member way's record in the members spool (n: its
+// payload's size; 0 until the way is read).
+type geomRef struct {
+	off int64
+	n   int32
 }
 
 type relMP struct {
@@ -86,8 +100,8 @@ type importer struct {
 	bound orb.Bound
 
 	rels         []relMP
-	relWays      map[int64]struct{}    // ways multipolygons need
-	wayGeom      map[int64][]orb.Point // their geometry, read in the ways pass
+	relWays      map[int64]geomRef // ways multipolygons need → their geometry in members
+	members      *spool            // that geometry, written in the ways pass
 	boundaryWays map[int64]int         // way → lowest admin_level of its boundaries
 }
 
@@ -200,7 +214,7 @@ func (im *importer) relation(obj osm.Object) error {
 			} else {
 				mp.outers = append(mp.outers, m.Ref)
 			}
-			im.relWays[m.Ref] = struct{}{}
+			im.relWays[m.Ref] = geomRef{}
 		}
 		im.rels = append(im.rels, mp)
 	case "boundary":
@@ -329,7 +343,13 @@ func (im *importer) way(obj osm.Object) error {
 		}
 	}
 	if inRel {
-		im.wayGeom[int64(w.ID)] = pts
+		// Kept on disk until the relations are assembled: a national
+		// extract's multipolygons have millions of member ways.
+		off := im.members.off
+		if err := im.members.put(Feature{Layer: LayerEarth, Geom: orb.LineString(pts)}); err != nil {
+			return err
+		}
+		im.relWays[int64(w.ID)] = geomRef{off, int32(len(im.members.buf))}
 	}
 	if isBoundary {
 		if err := im.sp.add(Feature{Layer: LayerBoundaries, MinZoom: boundaryMinZoom[lvl], Level: lvl, Geom: orb.LineString(pts)}); err != nil {
@@ -367,9 +387,37 @@ func (im *importer) addArea(ft Feature, p orb.Polygon) error {
 
 // assemble builds the multipolygon relations from their member ways.
 func (im *importer) assemble() error {
+	if err := im.members.flush(); err != nil {
+		return err
+	}
+	var buf []byte
+	geom := func(ids []int64) (map[int64][]orb.Point, error) {
+		out := map[int64][]orb.Point{}
+		for _, id := range ids {
+			ref := im.relWays[id]
+			if ref.n == 0 {
+				continue // not in the extract
+			}
+			rec, err := im.members.read(ref.off, int(ref.n), buf)
+			if err != nil {
+				return nil, err
+			}
+			buf = rec
+			ft, err := decodeFeature(rec)
+			if err != nil {
+				return nil, err
+			}
+			out[id] = ft.Geom.(orb.LineString)
+		}
+		return out, nil
+	}
 	for _, r := range im.rels {
-		outers := joinRings(r.outers, im.wayGeom)
-		inners := joinRings(r.inners, im.wayGeom)
+		g, err := geom(append(append([]int64(nil), r.outers...), r.inners...))
+		if err != nil {
+			return err
+		}
+		outers := joinRings(r.outers, g)
+		inners := joinRings(r.inners, g)
 		var mp orb.MultiPolygon
 		for _, o := range outers {
 			mp = append(mp, orb.Polygon{o})
@@ -388,7 +436,6 @@ func (im *importer) assemble() error {
 			}
 		}
 	}
-	im.wayGeom = nil
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
@@ -76,6 +77,9 @@ type Stats struct {
 	MaxTile  []int
 	Over100K int
 	Bounds   orb.Bound
+	// Read is the time spent reading the extract (three passes, relations
+	// assembled); Tiling the time cutting and writing tiles.
+	Read, Tiling time.Duration
 }
 
 type pair struct {
@@ -86,6 +90,8 @@ type pair struct {
 
 // build cuts the spooled features into tiles and writes the archive.
 func build(ctx context.Context, sp *spool, path string, bound orb.Bound, o Options, st *Stats) error {
+	start := time.Now()
+	defer func() { st.Tiling = time.Since(start) }()
 	if err := sp.flush(); err != nil {
 		return err
 	}
