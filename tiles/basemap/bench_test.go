@@ -219,9 +219,11 @@ func BenchmarkTilemaker(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			b.Logf("%s: tilemaker %.2f s, peak RSS %.1f MB, %.1f kB (mbtiles); atigip %.2f s, peak RSS %.1f MB (%.1f MB over the test process's %.1f MB), %.1f kB (pmtiles); time ratio atigip/tilemaker %.2f",
-				filepath.Base(pbf), tmSec, float64(rss)/(1<<20), float64(fi.Size())/1e3, sec, float64(ourRSS)/(1<<20),
-				float64(ourRSS-base)/(1<<20), float64(base)/(1<<20), float64(st.Bytes)/1e3, sec/tmSec)
+			b.Logf("%s: tilemaker %.2f s, peak RSS %.1f MB, %.1f kB (mbtiles); atigip %.2f s (read %v: %.0f nodes/s, %.0f ways/s; tiling %v: %d features, %d tiles), peak RSS %.1f MB (%.1f MB over the test process's %.1f MB), %.1f kB (pmtiles); ratios atigip/tilemaker: time %.2f, peak RSS %.2f, size %.2f",
+				filepath.Base(pbf), tmSec, float64(rss)/(1<<20), float64(fi.Size())/1e3, sec,
+				st.Read.Round(time.Millisecond), float64(st.Nodes)/st.Read.Seconds(), float64(st.Ways)/st.Read.Seconds(),
+				st.Tiling.Round(time.Millisecond), st.Features, st.Tiles, float64(ourRSS)/(1<<20),
+				float64(ourRSS-base)/(1<<20), float64(base)/(1<<20), float64(st.Bytes)/1e3, sec/tmSec, float64(ourRSS)/float64(rss), float64(st.Bytes)/float64(fi.Size()))
 			b.StartTimer()
 		})
 	}
