@@ -175,25 +175,40 @@ func TestBasemapServing(t *testing.T) {
 // server aborted), over the imported Saint-Barthélemy extract at zooms 5,
 // 10 and 15: the canvas is drawn (not a single colour), place names are
 // rendered as text (glyphs from the binary), and roads from zoom 10.
-// Screenshots basemap-z*.png are artefacts (see artefacts).
+// Screenshots basemap-osm-z*.png are artefacts (see artefacts).
+//
+// Then the same with the default basemap (what `make run` shows with no
+// extract): commune names over Lyon at zooms 5, 8 and 11.
 func TestBasemapInChromium(t *testing.T) {
 	node, chromium := browserEnv(t)
 	eng, err := tiles.Build(tilesData(), tiles.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := basemapArchive(t)
-	env := newEnv(t, newMemStore(), func(o *Options) {
-		o.Modules = append(o.Modules, TilesModule{Engine: eng, Archives: map[string]*tiles.Archive{"basemap": a}},
-			MapModule{VectorBasemap: true})
-	})
-	out := artefacts(t)
-	env.real("GET", "/tiles/basemap.json", "", "") // starts the listener
-	cmd := exec.Command(node, filepath.Join("..", "web", "testdata", "basemap.mjs"), env.url, out)
-	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
-	b, err := cmd.CombinedOutput()
-	t.Logf("%s", b)
+	def := filepath.Join(t.TempDir(), "communes.pmtiles")
+	if _, err := basemap.Default(context.Background(), def, basemap.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	communes, err := tiles.OpenArchive(def)
 	if err != nil {
 		t.Fatal(err)
+	}
+	defer communes.Close()
+	for view, a := range map[string]*tiles.Archive{"osm": basemapArchive(t), "communes": communes} {
+		t.Run(view, func(t *testing.T) {
+			env := newEnv(t, newMemStore(), func(o *Options) {
+				o.Modules = append(o.Modules, TilesModule{Engine: eng, Archives: map[string]*tiles.Archive{"basemap": a}},
+					MapModule{VectorBasemap: true})
+			})
+			out := artefacts(t)
+			env.real("GET", "/tiles/basemap.json", "", "") // starts the listener
+			cmd := exec.Command(node, filepath.Join("..", "web", "testdata", "basemap.mjs"), env.url, out, view)
+			cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
+			b, err := cmd.CombinedOutput()
+			t.Logf("%s", b)
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
