@@ -44,7 +44,15 @@ func TestBasemapImportCommand(t *testing.T) {
 	}
 
 	t.Run("served", func(t *testing.T) {
-		base := startServer(t, map[string]string{"ATIGIP_BASEMAP_PMTILES": out})
+		style := filepath.Join(t.TempDir(), "style.json")
+		if err := os.WriteFile(style, []byte(`{"version":8,"sources":{"omt":{"type":"vector","url":"{{BASE}}/tiles/basemap.json"}},
+			"layers":[{"id":"omt-water","type":"fill","source":"omt","source-layer":"water"}]}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		base := startServer(t, map[string]string{"ATIGIP_BASEMAP_PMTILES": out, "ATIGIP_BASEMAP_STYLE": style})
+		if code, b, _ := get(t, base+"/styles/justice.json", ""); code != 200 || !strings.Contains(string(b), `"omt-water"`) || strings.Contains(string(b), "fond-noms-lieux") {
+			t.Fatalf("style with ATIGIP_BASEMAP_STYLE: %d %s", code, b)
+		}
 		code, b, _ := get(t, base+"/tiles/basemap.json", "")
 		var tj map[string]any
 		if code != 200 || json.Unmarshal(b, &tj) != nil || !strings.Contains(tj["attribution"].(string), "OpenStreetMap") {

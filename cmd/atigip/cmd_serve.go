@@ -24,6 +24,7 @@ import (
 	"github.com/atigip/atigip360/internal/flows"
 	"github.com/atigip/atigip360/internal/httpapi"
 	"github.com/atigip/atigip360/search"
+	"github.com/atigip/atigip360/styles"
 	"github.com/atigip/atigip360/tiles"
 )
 
@@ -85,6 +86,16 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		tilesModule.Archives = map[string]*tiles.Archive{}
 	}
 	tilesModule.Archives["basemap"] = bm
+	var bmStyle []byte
+	if cfg.BasemapStyle != "" {
+		if bmStyle, err = os.ReadFile(cfg.BasemapStyle); err != nil {
+			return fmt.Errorf("ATIGIP_BASEMAP_STYLE: %w", err)
+		}
+		// Checked now rather than at the first map.
+		if _, err := styles.RenderWith("public", "http://localhost", styles.Options{Vector: true, Base: bmStyle}); err != nil {
+			return fmt.Errorf("ATIGIP_BASEMAP_STYLE %s: %w", cfg.BasemapStyle, err)
+		}
+	}
 	env.Logger.Info("tiles ready", "duration", time.Since(start).Round(time.Millisecond).String())
 
 	start = time.Now()
@@ -107,7 +118,7 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	matchingModule := &httpapi.MatchingModule{}
 	modules := []httpapi.Module{
 		tilesModule,
-		httpapi.MapModule{Basemap: cfg.BasemapURL, VectorBasemap: true},
+		httpapi.MapModule{Basemap: cfg.BasemapURL, VectorBasemap: true, BasemapStyle: bmStyle},
 		httpapi.SiteModule{Engine: tilesModule.Engine},
 		httpapi.SearchModule{Index: index},
 		matchingModule,

@@ -74,6 +74,9 @@ type Config struct {
 	// basemap import` (ATIGIP_BASEMAP_PMTILES); empty serves the one built
 	// at first start from the embedded communes and outlines.
 	BasemapPMTiles string
+	// BasemapStyle is a MapLibre style file drawing BasemapPMTiles when
+	// that archive has another schema than ours (ATIGIP_BASEMAP_STYLE).
+	BasemapStyle string
 	// PMTilesPath serves a prebuilt archive instead of live public tiles.
 	PMTilesPath string
 	// FlowsClients are the machine clients of the APPI/GENESIS flows:
@@ -212,6 +215,7 @@ func FromLookupEnv(lookupEnv func(string) (string, bool)) (Config, error) {
 	}
 	str("ATIGIP_PMTILES", &c.PMTilesPath)
 	str("ATIGIP_BASEMAP_PMTILES", &c.BasemapPMTiles)
+	str("ATIGIP_BASEMAP_STYLE", &c.BasemapStyle)
 	str("ATIGIP_FLOWS_CLIENTS", &c.FlowsClients)
 	str("ATIGIP_METRICS_TOKEN", &c.MetricsToken)
 	str("ATIGIP_METRICS_ADDR", &c.MetricsAddr)

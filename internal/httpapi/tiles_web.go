@@ -24,6 +24,9 @@ type MapModule struct {
 	// VectorBasemap says TilesModule serves the vector basemap archive
 	// ("basemap"): the styles then draw it, labels included, offline.
 	VectorBasemap bool
+	// BasemapStyle, when set, is the MapLibre style of a basemap archive
+	// in another schema than ours (styles.Options.Base).
+	BasemapStyle []byte
 }
 
 // communeHit is one answer of the commune lookup.
@@ -116,7 +119,7 @@ func (m MapModule) style(s *Server) fiber.Handler {
 		if name != "public" && name != "justice" {
 			return s.Problem(c, atigip.Errorf(atigip.ENOTFOUND, "Style inconnu : %q (public ou justice).", name))
 		}
-		b, err := styles.RenderWith(name, c.BaseURL(), styles.Options{Raster: m.Basemap, Vector: m.VectorBasemap})
+		b, err := styles.RenderWith(name, c.BaseURL(), styles.Options{Raster: m.Basemap, Vector: m.VectorBasemap, Base: m.BasemapStyle})
 		if err != nil {
 			return s.Problem(c, err)
 		}
