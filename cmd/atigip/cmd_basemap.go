@@ -82,7 +82,7 @@ func cmdBasemap(ctx context.Context, env *Env, args []string) error {
 
 // defaultBasemapFile names the basemap built from the embedded data; the
 // suffix changes when what it draws does, so a new binary rebuilds it.
-const defaultBasemapFile = "basemap-communes-v1.pmtiles"
+const defaultBasemapFile = "basemap-communes-v2.pmtiles"
 
 // basemapArchive is the vector basemap to serve: ATIGIP_BASEMAP_PMTILES,
 // else the one built from the embedded communes and outlines: derived

@@ -12,7 +12,7 @@ import (
 )
 
 // DefaultAttribution credits the data of the Default basemap.
-const DefaultAttribution = "Communes : INSEE / La Poste / IGN (Licence Ouverte) ; contours : IGN"
+const DefaultAttribution = "Communes : INSEE / La Poste / IGN (Licence Ouverte)"
 
 // Default builds, at out, the basemap the binary can make with no
 // extract: every French commune's name (places, thinned by population and
