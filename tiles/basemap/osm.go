@@ -102,7 +102,7 @@ type importer struct {
 	rels         []relMP
 	relWays      map[int64]geomRef // ways multipolygons need → their geometry in members
 	members      *spool            // that geometry, written in the ways pass
-	boundaryWays map[int64]int         // way → lowest admin_level of its boundaries
+	boundaryWays map[int64]int     // way → lowest admin_level of its boundaries
 }
 
 // countingReader reports the bytes read, for the progress bar.
