@@ -2,15 +2,11 @@ package tiles
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"os"
-	"path/filepath"
 	"runtime"
-	"slices"
 	"sync"
 
 	"github.com/protomaps/go-pmtiles/pmtiles"
@@ -59,54 +55,11 @@ func (e *Engine) Export(ctx context.Context, path string, o ExportOptions) (Expo
 	aud := audIndex(ta)
 	snap := e.snap.Load()
 
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tiles-export-*")
+	w, err := NewArchiveWriter(path)
 	if err != nil {
-		return st, fmt.Errorf("tiles: export: %w", err)
+		return st, err
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-
-	type offLen struct {
-		off uint64
-		n   uint32
-	}
-	var (
-		entries []pmtiles.EntryV3
-		offsets = map[uint64]offLen{} // content hash → stored data
-		written uint64
-		gz      bytes.Buffer
-	)
-	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
-	store := func(z int, x, y uint32, data []byte) error {
-		st.Tiles++
-		st.MaxTileSize = max(st.MaxTileSize, len(data))
-		h := fnv.New64a()
-		h.Write(data)
-		sum := h.Sum64()
-		id := pmtiles.ZxyToID(uint8(z), x, y)
-		if ol, ok := offsets[sum]; ok {
-			entries = append(entries, pmtiles.EntryV3{TileID: id, Offset: ol.off, Length: ol.n, RunLength: 1})
-			return nil
-		}
-		gz.Reset()
-		zw.Reset(&gz)
-		if _, err := zw.Write(data); err != nil {
-			return err
-		}
-		if err := zw.Close(); err != nil {
-			return err
-		}
-		if _, err := tmp.Write(gz.Bytes()); err != nil {
-			return err
-		}
-		ol := offLen{written, uint32(gz.Len())}
-		offsets[sum] = ol
-		written += uint64(gz.Len())
-		st.Unique++
-		entries = append(entries, pmtiles.EntryV3{TileID: id, Offset: ol.off, Length: ol.n, RunLength: 1})
-		return nil
-	}
-
+	defer w.Abort()
 	type job struct {
 		x, y uint32
 		data []byte
@@ -144,7 +97,7 @@ func (e *Engine) Export(ctx context.Context, path string, o ExportOptions) (Expo
 				continue
 			}
 			if z >= o.MinZoom {
-				if err := store(z, j.x, j.y, j.data); err != nil {
+				if err := w.Add(z, j.x, j.y, j.data); err != nil {
 					return st, fmt.Errorf("tiles: export: %w", err)
 				}
 				count++
@@ -158,112 +111,20 @@ func (e *Engine) Export(ctx context.Context, path string, o ExportOptions) (Expo
 		}
 		level = children
 	}
-	if len(entries) == 0 {
-		return st, atigip.Errorf(atigip.EINVALID, "Aucune tuile à exporter.")
-	}
-	slices.SortFunc(entries, func(a, b pmtiles.EntryV3) int {
-		switch {
-		case a.TileID < b.TileID:
-			return -1
-		case a.TileID > b.TileID:
-			return 1
-		}
-		return 0
-	})
-	// Clustered (PMTiles v3): tile contents laid out in tile-id order, so
-	// that a client reading neighbouring tiles reads neighbouring bytes.
-	// Contents were written in discovery order: give each its offset at
-	// its first use in id order, and copy them so below.
-	type move struct {
-		from uint64
-		n    uint32
-	}
-	var moves []move
-	newOff := make(map[uint64]uint64, st.Unique) // discovery offset → clustered offset
-	var at uint64
-	for i := range entries {
-		en := &entries[i]
-		to, ok := newOff[en.Offset]
-		if !ok {
-			to = at
-			newOff[en.Offset] = to
-			moves = append(moves, move{en.Offset, en.Length})
-			at += uint64(en.Length)
-		}
-		en.Offset = to
-	}
-	// Run-length encode consecutive ids with the same content.
-	rle := entries[:1]
-	for _, en := range entries[1:] {
-		last := &rle[len(rle)-1]
-		if en.Offset == last.Offset && en.TileID == last.TileID+uint64(last.RunLength) {
-			last.RunLength++
-			continue
-		}
-		rle = append(rle, en)
-	}
-
 	tj, err := e.TileJSON(ta, o.Tileset, "")
 	if err != nil {
 		return st, err
 	}
-	root, leaves, _ := pmtiles.BuildDirectories(rle, 16384-pmtiles.HeaderV3LenBytes, pmtiles.Gzip)
-	minZ, _, _ := pmtiles.IDToZxy(rle[0].TileID)
-	maxZ, _, _ := pmtiles.IDToZxy(rle[len(rle)-1].TileID)
-	// The layers stop where the archive does: a client told maxzoom 16
-	// asks for tiles the archive does not have instead of overzooming.
-	for i := range tj.VectorLayers {
-		tj.VectorLayers[i].MinZoom = max(tj.VectorLayers[i].MinZoom, int(minZ))
-		tj.VectorLayers[i].MaxZoom = min(tj.VectorLayers[i].MaxZoom, int(maxZ))
-	}
-	meta := map[string]any{"name": tj.Name, "description": tj.Description, "attribution": tj.Attribution,
-		"version": tj.Version, "type": "overlay", "vector_layers": tj.VectorLayers}
-	metaBytes, err := pmtiles.SerializeMetadata(meta, pmtiles.Gzip)
-	if err != nil {
-		return st, fmt.Errorf("tiles: export metadata: %w", err)
-	}
-	h := pmtiles.HeaderV3{
-		SpecVersion: 3, RootOffset: pmtiles.HeaderV3LenBytes, RootLength: uint64(len(root)),
-		AddressedTilesCount: uint64(st.Tiles), TileEntriesCount: uint64(len(rle)), TileContentsCount: uint64(st.Unique),
-		Clustered: true, InternalCompression: pmtiles.Gzip, TileCompression: pmtiles.Gzip, TileType: pmtiles.Mvt,
-		MinZoom: minZ, MaxZoom: maxZ,
-		MinLonE7: int32(tj.Bounds[0] * 1e7), MinLatE7: int32(tj.Bounds[1] * 1e7),
-		MaxLonE7: int32(tj.Bounds[2] * 1e7), MaxLatE7: int32(tj.Bounds[3] * 1e7),
-		CenterZoom: uint8(tj.Center[2]), CenterLonE7: int32(tj.Center[0] * 1e7), CenterLatE7: int32(tj.Center[1] * 1e7),
-	}
-	h.MetadataOffset = h.RootOffset + h.RootLength
-	h.MetadataLength = uint64(len(metaBytes))
-	h.LeafDirectoryOffset = h.MetadataOffset + h.MetadataLength
-	h.LeafDirectoryLength = uint64(len(leaves))
-	h.TileDataOffset = h.LeafDirectoryOffset + h.LeafDirectoryLength
-	h.TileDataLength = written
-
-	out, err := os.Create(path)
-	if err != nil {
-		return st, fmt.Errorf("tiles: export: %w", err)
-	}
-	defer out.Close()
-	for _, b := range [][]byte{pmtiles.SerializeHeader(h), root, metaBytes, leaves} {
-		if _, err := out.Write(b); err != nil {
-			return st, fmt.Errorf("tiles: export write: %w", err)
+	return w.Finish(ArchiveInfo{Bounds: tj.Bounds, Center: tj.Center, Metadata: func(minZ, maxZ int) map[string]any {
+		// The layers stop where the archive does: a client told maxzoom 16
+		// asks for tiles the archive does not have instead of overzooming.
+		for i := range tj.VectorLayers {
+			tj.VectorLayers[i].MinZoom = max(tj.VectorLayers[i].MinZoom, minZ)
+			tj.VectorLayers[i].MaxZoom = min(tj.VectorLayers[i].MaxZoom, maxZ)
 		}
-	}
-	// moves are in clustered order: each content is appended in turn.
-	var buf []byte
-	for _, m := range moves {
-		buf = slices.Grow(buf[:0], int(m.n))[:m.n]
-		if _, err := tmp.ReadAt(buf, int64(m.from)); err != nil {
-			return st, fmt.Errorf("tiles: export copy: %w", err)
-		}
-		if _, err := out.Write(buf); err != nil {
-			return st, fmt.Errorf("tiles: export copy: %w", err)
-		}
-	}
-	if err := out.Close(); err != nil {
-		return st, fmt.Errorf("tiles: export close: %w", err)
-	}
-	st.Bytes = int64(h.TileDataOffset + h.TileDataLength)
-	return st, nil
+		return map[string]any{"name": tj.Name, "description": tj.Description, "attribution": tj.Attribution,
+			"version": tj.Version, "type": "overlay", "vector_layers": tj.VectorLayers}
+	}})
 }
 
 // Archive reads tiles from a PMTiles v3 file (one written by Export, or
@@ -327,6 +188,14 @@ func (a *Archive) Close() error { return a.f.Close() }
 
 // MaxZoom is the archive's deepest zoom.
 func (a *Archive) MaxZoom() int { return int(a.header.MaxZoom) }
+
+// Bounds is the archive's extent (west, south, east, north) and center
+// (lon, lat, zoom), from its header.
+func (a *Archive) Bounds() (bounds [4]float64, center [3]float64) {
+	h := a.header
+	return [4]float64{float64(h.MinLonE7) / 1e7, float64(h.MinLatE7) / 1e7, float64(h.MaxLonE7) / 1e7, float64(h.MaxLatE7) / 1e7},
+		[3]float64{float64(h.CenterLonE7) / 1e7, float64(h.CenterLatE7) / 1e7, float64(h.CenterZoom)}
+}
 
 // Metadata is the archive's JSON metadata.
 func (a *Archive) Metadata() []byte { return a.meta }

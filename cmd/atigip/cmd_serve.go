@@ -24,6 +24,7 @@ import (
 	"github.com/atigip/atigip360/internal/flows"
 	"github.com/atigip/atigip360/internal/httpapi"
 	"github.com/atigip/atigip360/search"
+	"github.com/atigip/atigip360/styles"
 	"github.com/atigip/atigip360/tiles"
 )
 
@@ -72,6 +73,29 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		defer archive.Close()
 		tilesModule.Archives = map[string]*tiles.Archive{"archive": archive}
 	}
+	bmPath, err := env.basemapArchive(ctx)
+	if err != nil {
+		return err
+	}
+	bm, err := tiles.OpenArchive(bmPath)
+	if err != nil {
+		return fmt.Errorf("basemap %s: %w", bmPath, err)
+	}
+	defer bm.Close()
+	if tilesModule.Archives == nil {
+		tilesModule.Archives = map[string]*tiles.Archive{}
+	}
+	tilesModule.Archives["basemap"] = bm
+	var bmStyle []byte
+	if cfg.BasemapStyle != "" {
+		if bmStyle, err = os.ReadFile(cfg.BasemapStyle); err != nil {
+			return fmt.Errorf("ATIGIP_BASEMAP_STYLE: %w", err)
+		}
+		// Checked now rather than at the first map.
+		if _, err := styles.RenderWith("public", "http://localhost", styles.Options{Vector: true, Base: bmStyle}); err != nil {
+			return fmt.Errorf("ATIGIP_BASEMAP_STYLE %s: %w", cfg.BasemapStyle, err)
+		}
+	}
 	env.Logger.Info("tiles ready", "duration", time.Since(start).Round(time.Millisecond).String())
 
 	start = time.Now()
@@ -94,7 +118,7 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	matchingModule := &httpapi.MatchingModule{}
 	modules := []httpapi.Module{
 		tilesModule,
-		httpapi.MapModule{Basemap: cfg.BasemapURL},
+		httpapi.MapModule{Basemap: cfg.BasemapURL, VectorBasemap: true, BasemapStyle: bmStyle},
 		httpapi.SiteModule{Engine: tilesModule.Engine},
 		httpapi.HomeModule{},
 		httpapi.SearchModule{Index: index},

@@ -39,6 +39,7 @@ func commands() map[string]command {
 		"migrate":    {"create or upgrade the store's schema", cmdMigrate},
 		"token":      {"print a signed development token for a role", cmdToken},
 		"tiles":      {"vector tiles: export a tileset to a PMTiles archive", cmdTiles},
+		"basemap":    {"vector basemap: import an OpenStreetMap extract into a PMTiles archive", cmdBasemap},
 		"search":     {"search index: reindex, status, query", cmdSearch},
 		"indicators": {"print the indicators (delay from sentence to TIG start; --format csv|json for all)", cmdIndicators},
 		"flows-key":  {"make an API key for a machine client of the APPI flows", cmdFlowsKey},

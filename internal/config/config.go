@@ -65,10 +65,18 @@ type Config struct {
 	// Browser sessions end SessionLifetime after sign-in, or after
 	// SessionIdle without a request.
 	SessionLifetime, SessionIdle time.Duration
-	// BasemapURL is an XYZ raster tile template for the map's background
-	// (ATIGIP_BASEMAP_URL); empty leaves only our own boundaries layer
-	// (works offline). The variable set to "" means empty, not unset.
+	// BasemapURL is an XYZ raster tile template drawn over the vector
+	// basemap (ATIGIP_BASEMAP_URL), e.g. OpenStreetMap's tiles; empty (the
+	// default, and the variable set to "") means none: the vector basemap
+	// alone, which works offline.
 	BasemapURL string
+	// BasemapPMTiles is the vector basemap archive built by `atigip
+	// basemap import` (ATIGIP_BASEMAP_PMTILES); empty serves the one built
+	// at first start from the embedded communes and outlines.
+	BasemapPMTiles string
+	// BasemapStyle is a MapLibre style file drawing BasemapPMTiles when
+	// that archive has another schema than ours (ATIGIP_BASEMAP_STYLE).
+	BasemapStyle string
 	// PMTilesPath serves a prebuilt archive instead of live public tiles.
 	PMTilesPath string
 	// FlowsClients are the machine clients of the APPI/GENESIS flows:
@@ -106,7 +114,6 @@ func Default() Config {
 		SeedScale:       1,
 		SeedValue:       1,
 		OIDCRoleClaim:   "atigip_role",
-		BasemapURL:      "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
 		MaxBodyBytes:    1 << 20,
 		LogLevel:        "info",
 		MemoryLimitMB:   280,
@@ -207,6 +214,8 @@ func FromLookupEnv(lookupEnv func(string) (string, bool)) (Config, error) {
 		c.BasemapURL = strings.TrimSpace(v) // "" is no basemap
 	}
 	str("ATIGIP_PMTILES", &c.PMTilesPath)
+	str("ATIGIP_BASEMAP_PMTILES", &c.BasemapPMTiles)
+	str("ATIGIP_BASEMAP_STYLE", &c.BasemapStyle)
 	str("ATIGIP_FLOWS_CLIENTS", &c.FlowsClients)
 	str("ATIGIP_METRICS_TOKEN", &c.MetricsToken)
 	str("ATIGIP_METRICS_ADDR", &c.MetricsAddr)

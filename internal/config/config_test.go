@@ -10,15 +10,15 @@ func env(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
-// TestBasemapOffline: ATIGIP_BASEMAP_URL set and empty means no basemap,
-// unset keeps OpenStreetMap's, any value replaces it.
+// TestBasemapOffline: ATIGIP_BASEMAP_URL unset or set and empty means no
+// raster basemap (the vector one alone, offline); any value adds it.
 func TestBasemapOffline(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		vars map[string]string
 		want string
 	}{
-		{"unset", nil, Default().BasemapURL},
+		{"unset", nil, ""},
 		{"empty", map[string]string{"ATIGIP_BASEMAP_URL": ""}, ""},
 		{"blank", map[string]string{"ATIGIP_BASEMAP_URL": "  "}, ""},
 		{"set", map[string]string{"ATIGIP_BASEMAP_URL": "https://tiles.example/{z}/{x}/{y}.png"}, "https://tiles.example/{z}/{x}/{y}.png"},
@@ -33,8 +33,12 @@ func TestBasemapOffline(t *testing.T) {
 			}
 		})
 	}
-	if Default().BasemapURL == "" {
-		t.Fatal("the test needs a default basemap")
+	c, err := FromLookupEnv(func(k string) (string, bool) {
+		v, ok := map[string]string{"ATIGIP_BASEMAP_PMTILES": "/srv/france.pmtiles"}[k]
+		return v, ok
+	})
+	if err != nil || c.BasemapPMTiles != "/srv/france.pmtiles" {
+		t.Fatalf("ATIGIP_BASEMAP_PMTILES: %q, %v", c.BasemapPMTiles, err)
 	}
 }
 

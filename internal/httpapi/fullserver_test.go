@@ -74,6 +74,8 @@ var moduleMatrix = map[string][]atigip.Role{
 	"GET /static/:file":                  everyone,
 	"GET /static/vendor/:file":           everyone,
 	"GET /styles/:name.json":             everyone,
+	"GET /fonts/:fontstack/:range.pbf":   everyone,
+	"GET /sprites/:file":                 everyone,
 	"GET /carte/communes":                everyone,
 	"GET /api/search":                    everyone,
 	// The site's pages (SiteModule) and the workspaces' home.
@@ -143,7 +145,8 @@ func gatePath(fx *fixture, r atigip.Role, path string) string {
 	}
 	rep := strings.NewReplacer(
 		":id", fmt.Sprint(fx.idFor(r, kind)), ":log", "1", ":job", "0123456789abcdef",
-		":tileset", "public", ":z/:x/:y", "0/0/0", ":file", "carte.js", ":name", "public", ":fournisseur", "oidctest")
+		":tileset", "public", ":z/:x/:y", "0/0/0", ":file", "carte.js", ":name", "public", ":fournisseur", "oidctest",
+		":fontstack/:range", "Noto%20Sans%20Regular/0-255")
 	out := rep.Replace(path)
 	if strings.HasSuffix(path, "/near") {
 		out += "?lon=4.85&lat=45.75"

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"io"
 	"strconv"
 	"strings"
@@ -277,6 +278,15 @@ func archiveTileJSON(a *tiles.Archive, url string) []byte {
 	var b bytes.Buffer
 	b.WriteString(`{"tilejson":"3.0.0","scheme":"xyz","minzoom":0,"maxzoom":`)
 	b.WriteString(strconv.Itoa(a.MaxZoom()))
+	bounds, center := a.Bounds()
+	if bounds != ([4]float64{}) {
+		bj, _ := json.Marshal(bounds)
+		cj, _ := json.Marshal(center)
+		b.WriteString(`,"bounds":`)
+		b.Write(bj)
+		b.WriteString(`,"center":`)
+		b.Write(cj)
+	}
 	b.WriteString(`,"tiles":[`)
 	b.WriteString(strconv.Quote(url))
 	b.WriteString("]")

@@ -19,8 +19,14 @@ import (
 // It needs TilesModule for the tiles themselves.
 type MapModule struct {
 	// Basemap is the raster basemap URL template ({z}/{x}/{y}); empty
-	// means no raster basemap (offline: the IGN boundaries alone).
+	// means no raster basemap.
 	Basemap string
+	// VectorBasemap says TilesModule serves the vector basemap archive
+	// ("basemap"): the styles then draw it, labels included, offline.
+	VectorBasemap bool
+	// BasemapStyle, when set, is the MapLibre style of a basemap archive
+	// in another schema than ours (styles.Options.Base).
+	BasemapStyle []byte
 }
 
 // communeHit is one answer of the commune lookup.
@@ -47,6 +53,15 @@ func (m MapModule) Routes(s *Server) []Route {
 		{Method: fiber.MethodGet, Path: "/styles/:name.json", Tag: "carte",
 			Params:  []Param{{Name: "name", In: "path", Type: "string", Description: "public ou justice", Required: true}},
 			Summary: "Style MapLibre de la carte", Handler: m.style(s)},
+		{Method: fiber.MethodGet, Path: "/fonts/:fontstack/:range.pbf", Tag: "carte", Produces: "application/x-protobuf",
+			Params: []Param{{Name: "fontstack", In: "path", Type: "string", Description: "Police : Noto Sans Regular ou Noto Sans Bold", Required: true},
+				{Name: "range", In: "path", Type: "string", Description: "Plage de 256 points de code Unicode, par exemple 0-255", Required: true}},
+			Summary: "Glyphes des libellés de la carte (SDF, format MapLibre), tirés de la police Noto Sans installée avec le binaire",
+			Handler: m.glyphs(s, newFontSet())},
+		{Method: fiber.MethodGet, Path: "/sprites/:file", Tag: "carte", Produces: "application/octet-stream",
+			Params:  []Param{{Name: "file", In: "path", Type: "string", Description: "basemap.json, basemap.png, basemap@2x.json ou basemap@2x.png", Required: true}},
+			Summary: "Planche d'icônes du fond de carte (format MapLibre), tirée des icônes Maki installées avec le binaire",
+			Handler: m.sprites(s, &spriteSet{})},
 		{Method: fiber.MethodGet, Path: "/carte/communes", Tag: "carte",
 			Params:   []Param{{Name: "q", In: "query", Type: "string", Description: "Début du nom de la commune ou code postal", Required: true}},
 			Summary:  "Communes correspondant à un début de nom ou à un code postal (pour centrer la carte)",
@@ -104,7 +119,7 @@ func (m MapModule) style(s *Server) fiber.Handler {
 		if name != "public" && name != "justice" {
 			return s.Problem(c, atigip.Errorf(atigip.ENOTFOUND, "Style inconnu : %q (public ou justice).", name))
 		}
-		b, err := styles.Render(name, c.BaseURL(), m.Basemap)
+		b, err := styles.RenderWith(name, c.BaseURL(), styles.Options{Raster: m.Basemap, Vector: m.VectorBasemap, Base: m.BasemapStyle})
 		if err != nil {
 			return s.Problem(c, err)
 		}

@@ -46,3 +46,23 @@ for (const name of used) {
 writeFileSync(join(dout, 'icons.css'), sheet);
 for (const f of icons) copy(f);
 console.log(`maplibre-gl and @gouvfr/dsfr (${icons.size} icons) copied to static/vendor/`);
+
+// Noto Sans (SIL Open Font License), from which the binary makes the map's
+// label glyphs (SDF ranges, tiles/glyphs): labels render with no network.
+const noto = join(here, 'node_modules', '@expo-google-fonts', 'noto-sans');
+mkdirSync(join(out, 'fonts'), { recursive: true });
+copyFileSync(join(noto, '400Regular', 'NotoSans_400Regular.ttf'), join(out, 'fonts', 'NotoSans-Regular.ttf'));
+copyFileSync(join(noto, '700Bold', 'NotoSans_700Bold.ttf'), join(out, 'fonts', 'NotoSans-Bold.ttf'));
+copyFileSync(join(noto, 'LICENSE_FONT'), join(out, 'fonts', 'LICENSE-NotoSans.txt'));
+console.log('Noto Sans (regular, bold) copied to static/vendor/fonts/');
+
+// Maki icons (CC0) for the basemap's points of interest, from which the
+// binary draws its sprite sheet (tiles/sprites): named by the kind of the
+// basemap's pois layer.
+const maki = join(here, 'node_modules', '@mapbox', 'maki');
+const sprites = { townhall: 'town-hall', courthouse: 'landmark', police: 'police', prison: 'prison',
+  station: 'rail', airport: 'airport', hospital: 'hospital' };
+mkdirSync(join(out, 'sprites'), { recursive: true });
+for (const [kind, icon] of Object.entries(sprites)) copyFileSync(join(maki, 'icons', icon + '.svg'), join(out, 'sprites', kind + '.svg'));
+copyFileSync(join(maki, 'LICENSE.txt'), join(out, 'sprites', 'LICENSE-maki.txt'));
+console.log(`${Object.keys(sprites).length} Maki icons copied to static/vendor/sprites/`);

@@ -31,7 +31,7 @@
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
   map.on('error', (e) => { status.lastError = String(e && e.error && e.error.message || e); });
 
-  // Cluster counts as HTML markers: the map has no glyph server, it works
+  // Cluster counts as HTML markers (independent of the basemap's glyphs): it works
   // offline. They are drawn as soon as the posts' tiles are in, not at the
   // first 'idle' (which waits for every source, a basemap included).
   const markers = new Map();

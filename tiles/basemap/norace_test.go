@@ -1,0 +1,5 @@
+//go:build !race
+
+package basemap
+
+const raceEnabled = false
