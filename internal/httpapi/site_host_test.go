@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"html"
 	"maps"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/atigip/atigip360/internal/atigip"
+	"github.com/atigip/atigip360/internal/auth/oidctest"
 	"github.com/atigip/atigip360/internal/workflow"
 	"github.com/atigip/atigip360/internal/workflow/wftest"
 )
@@ -362,5 +365,38 @@ func TestHostHomeCards(t *testing.T) {
 		if !strings.Contains(text(r), tc.want) {
 			t.Fatalf("%s: no %q on « Mon espace »: %s", tc.p.Role, tc.want, r.body)
 		}
+	}
+}
+
+// TestSignInPersonReachesMyMeasure signs a person in by the code flow (as
+// FranceConnect does: role person, their record in the person claim)
+// without a way back: they land on « Ma mesure », by session.
+func TestSignInPersonReachesMyMeasure(t *testing.T) {
+	s := wftest.SQLite(t)
+	w := wftest.Build(t, s)
+	m := w.Measure
+	m.State, m.PostID, m.StartDate = atigip.MeasureInProgress, w.Post.ID, atigip.DateOf(time.Now().AddDate(0, 0, -3))
+	if err := s.Entities(atigip.KindMeasure).Update(t.Context(), m); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	idp := oidctest.Start(t)
+	env := newEnv(t, s, func(o *Options) {
+		o.Auth = idp.Authenticator(t)
+		o.SignIn = testCodeFlows(t, idp, base)
+		o.Modules = []Module{SiteModule{}, HostModule{}}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- env.srv.Serve(ctx, ln) }()
+	t.Cleanup(func() { cancel(); <-done })
+	idp.SignInAs(&atigip.Principal{Subject: "fc-1", Role: atigip.RolePerson, PersonID: w.Person.ID})
+	st, u, body := newBrowser(t).get(base + "/connexion/oidctest")
+	if st != 200 || u.Path != "/ma-mesure" || !strings.Contains(body, "Entretien des espaces verts") || !strings.Contains(body, "Signaler mon absence") {
+		t.Fatalf("after sign-in: %d at %s\n%s", st, u, body)
 	}
 }
