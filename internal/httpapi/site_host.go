@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -31,6 +32,16 @@ var (
 	hostRoles   = []atigip.Role{atigip.RoleHost}
 	personRoles = []atigip.Role{atigip.RolePerson}
 )
+
+// hostedIndexes holds one workflow.HostedIndex per store, shared by the
+// pages and « Mon espace » (a HostModule is a value, rebuilt at will;
+// the index must outlive it to save the national scan).
+var hostedIndexes sync.Map // atigip.Store → *workflow.HostedIndex
+
+func hostedIndexOf(st atigip.Store) *workflow.HostedIndex {
+	x, _ := hostedIndexes.LoadOrStore(st, &workflow.HostedIndex{Store: st})
+	return x.(*workflow.HostedIndex)
+}
 
 // hostPostsPerPage is the page size of the host's posts.
 const hostPostsPerPage = 20
@@ -199,7 +210,7 @@ func (h *hostPages) renderHome(c *fiber.Ctx, status int, errs []atigip.FieldErro
 	if err != nil {
 		return h.s.Problem(c, err)
 	}
-	hosted, err := workflow.HostedOn(ctx, st, all)
+	hosted, err := hostedIndexOf(st).HostedOn(ctx, all)
 	if err != nil {
 		return h.s.Problem(c, err)
 	}
@@ -526,7 +537,7 @@ func (h *hostPages) hosted(c *fiber.Ctx, org *atigip.Organisation) ([]workflow.H
 	if err != nil {
 		return nil, nil, err
 	}
-	hs, err := workflow.HostedOn(ctx, st, posts)
+	hs, err := hostedIndexOf(st).HostedOn(ctx, posts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -802,7 +813,7 @@ func (m HostModule) HomeCards(s *Server, c *fiber.Ctx, p atigip.Principal) ([]we
 		if err != nil {
 			return nil, err
 		}
-		hs, err := workflow.HostedOn(ctx, st, posts)
+		hs, err := hostedIndexOf(st).HostedOn(ctx, posts)
 		if err != nil {
 			return nil, err
 		}
