@@ -52,7 +52,9 @@ func TestHostedIndexFollowsTheStore(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	update(func() { m.State, m.PostID, m.StartDate = atigip.MeasureInProgress, w.Post.ID, atigip.DateOf(time.Now()) })
+	update(func() {
+		m.State, m.PostID, m.StartDate = atigip.MeasureInProgress, w.Post.ID, atigip.DateOf(time.Now())
+	})
 	same("in progress")
 	if got, _ := x.HostedOn(ctx, posts); len(got) != 1 {
 		t.Fatalf("hosted after start: %d", len(got))
