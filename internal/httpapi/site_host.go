@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -892,4 +893,47 @@ func currentMeasure(ms []*atigip.Measure) *atigip.Measure {
 		}
 	}
 	return cur
+}
+
+// DemoExamples implements DemoHinter: the organisation hosting the most
+// tigistes in progress, one of them (person), and the département and
+// role that follow them, so that a visitor of the demonstration can try
+// the host's workspace, « Ma mesure » and the confirmation of hours.
+func (HostModule) DemoExamples(ctx context.Context, st atigip.Store) ([]string, error) {
+	perPost := map[int64][]*atigip.Measure{}
+	err := atigip.Of[*atigip.Measure](st).Scan(ctx, atigip.ListFilter{Status: []string{string(atigip.MeasureInProgress)}}, func(m *atigip.Measure) error {
+		if m.PostID != 0 {
+			perPost[m.PostID] = append(perPost[m.PostID], m)
+		}
+		return nil
+	})
+	if err != nil || len(perPost) == 0 {
+		return nil, err
+	}
+	perOrg := map[int64][]*atigip.Measure{}
+	for post, ms := range perPost {
+		p, err := atigip.Of[*atigip.Post](st).Get(ctx, post)
+		if err != nil {
+			continue
+		}
+		perOrg[p.OrganisationID] = append(perOrg[p.OrganisationID], ms...)
+	}
+	var org int64
+	for id, ms := range perOrg {
+		if len(ms) > len(perOrg[org]) || (len(ms) == len(perOrg[org]) && id < org) {
+			org = id
+		}
+	}
+	ms := perOrg[org]
+	slices.SortFunc(ms, func(a, b *atigip.Measure) int { return int(a.ID - b.ID) })
+	m := ms[0]
+	follower := "CPIP"
+	if m.Minor {
+		follower = "éducateur PJJ"
+	}
+	return []string{
+		fmt.Sprintf("Structure d'accueil / tuteur : structure n° %d (%s en cours).", org, frfmt.Plural(len(ms), "tigiste", "tigistes")),
+		fmt.Sprintf("Personne suivie : personne n° %d (« Ma mesure »).", m.PersonID),
+		fmt.Sprintf("%s : département %s (confirmation des heures de la mesure n° %d).", follower, m.Departement, m.ID),
+	}, nil
 }

@@ -400,3 +400,17 @@ func TestSignInPersonReachesMyMeasure(t *testing.T) {
 		t.Fatalf("after sign-in: %d at %s\n%s", st, u, body)
 	}
 }
+
+// TestDemoExamples: the development sign-in suggests an organisation, a
+// person and a département with data, and signing in with them opens
+// the workspaces on that data.
+func TestDemoExamples(t *testing.T) {
+	e, w, _ := hostEnv(t)
+	r := e.page("/dev/signin", "")
+	wantStatus(t, r, 200)
+	for _, want := range []string{fmt.Sprintf("structure n° %d (1 tigiste en cours)", w.Org.ID), fmt.Sprintf("personne n° %d", w.Person.ID), "département 69"} {
+		if !strings.Contains(text(r), want) {
+			t.Fatalf("no %q on the sign-in page:\n%s", want, r.body)
+		}
+	}
+}
