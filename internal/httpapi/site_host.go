@@ -858,7 +858,7 @@ func (m HostModule) HomeCards(s *Server, c *fiber.Ctx, p atigip.Principal) ([]we
 		if p.PersonID == 0 {
 			return []web.HomeCard{card}, nil
 		}
-		ms, err := atigip.Of[*atigip.Measure](st).All(ctx, atigip.ListFilter{Owner: p.PersonID})
+		ms, err := atigip.Of[*atigip.Measure](st).All(ctx, atigip.ListFilter{Parent: p.PersonID}) // Parent: indexed, as Owner is not for measures
 		if err != nil {
 			return nil, err
 		}

@@ -25,7 +25,7 @@ func (h *hostPages) myMeasurePage(c *fiber.Ctx) (web.MyMeasure, error) {
 		return d, atigip.Errorf(atigip.EFORBIDDEN, "Votre compte n'est rattaché à aucune mesure.")
 	}
 	ctx, st := c.UserContext(), h.s.Store()
-	ms, err := atigip.Of[*atigip.Measure](st).All(ctx, atigip.ListFilter{Owner: p.PersonID})
+	ms, err := atigip.Of[*atigip.Measure](st).All(ctx, atigip.ListFilter{Parent: p.PersonID}) // Parent: indexed, as Owner is not for measures
 	if err != nil {
 		return d, err
 	}

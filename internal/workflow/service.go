@@ -192,7 +192,7 @@ func dayOf(ctx context.Context, tx atigip.Tx, m *atigip.Measure, day atigip.Date
 		return d, fmt.Errorf("workflow: person of the measure: %w", err)
 	}
 	d.Minor, _ = matching.MinorAt(person, m.Minor, day)
-	measures, err := atigip.Of[*atigip.Measure](tx).All(ctx, atigip.ListFilter{Owner: m.PersonID})
+	measures, err := atigip.Of[*atigip.Measure](tx).All(ctx, atigip.ListFilter{Parent: m.PersonID}) // indexed
 	if err != nil {
 		return d, err
 	}
