@@ -11,11 +11,16 @@ import (
 )
 
 // TestHostedIndexFollowsTheStore compares the index with the scan after
-// each change: a measure assigned, moved to another post, closed, and a
-// new measure started.
+// each change, on both stores: a measure started, moved to another post,
+// closed, and a new measure assigned.
 func TestHostedIndexFollowsTheStore(t *testing.T) {
+	for name, open := range wftest.Stores {
+		t.Run(name, func(t *testing.T) { hostedIndexFollows(t, open(t)) })
+	}
+}
+
+func hostedIndexFollows(t *testing.T, s atigip.Store) {
 	ctx := context.Background()
-	s := wftest.SQLite(t)
 	w := wftest.Build(t, s)
 	other := *w.Post
 	other.ID, other.Version, other.Title = 0, 0, "Bibliothèque"
