@@ -23,7 +23,6 @@ import (
 func hostEnv(t *testing.T) (*testEnv, *wftest.World, *http.Cookie) {
 	t.Helper()
 	e, w := workflowEnv(t)
-	e.srv.opts.Modules = nil // routes are mounted; the home page reads the list
 	e2 := newEnv(t, e.store, func(o *Options) {
 		o.Modules = append(o.Modules, WorkflowModule(nil), HomeModule{}, HostModule{})
 	})
