@@ -90,6 +90,15 @@ func MaxHoursPerDay(minor bool) float64 {
 	return AdultMaxHoursPerDay
 }
 
+// MaxHoursPerWeek is the legal weekly maximum of work: 35 h for a young
+// worker (L3162-1), 48 h for an adult (L3121-20).
+func MaxHoursPerWeek(minor bool) float64 {
+	if minor {
+		return YoungMaxHoursPerWeek
+	}
+	return AdultMaxHoursPerWeek
+}
+
 // longestStretch is the longest run of work in a day's slots, in minutes,
 // counting as one run slots separated by less than YoungBreakMinutes.
 func longestStretch(slots []slot) int {

@@ -121,6 +121,7 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		httpapi.MapModule{Basemap: cfg.BasemapURL, VectorBasemap: true, BasemapStyle: bmStyle},
 		httpapi.SiteModule{Engine: tilesModule.Engine},
 		httpapi.HomeModule{},
+		httpapi.HostModule{},
 		httpapi.SearchModule{Index: index},
 		matchingModule,
 		httpapi.WorkflowModule(nil),

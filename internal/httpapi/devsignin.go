@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +47,15 @@ func (s *Server) renderSignin(c *fiber.Ctx, pg signin.Page) error {
 		pg.Return = returnPath(c.Query("retour", c.FormValue("retour")))
 	}
 	pg.TTL = humanTTL(s.opts.DevTokenTTL)
+	for _, m := range s.opts.Modules {
+		if h, ok := m.(DemoHinter); ok {
+			ex, err := h.DemoExamples(c.UserContext(), s.Store())
+			if err != nil {
+				return err
+			}
+			pg.Examples = append(pg.Examples, ex...)
+		}
+	}
 	var b bytes.Buffer
 	if err := signin.Render(&b, pg); err != nil {
 		return err
@@ -53,6 +63,12 @@ func (s *Server) renderSignin(c *fiber.Ctx, pg signin.Page) error {
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Send(b.Bytes())
+}
+
+// DemoHinter is a module that suggests, on the development sign-in page,
+// perimeters where its workspace has data to try.
+type DemoHinter interface {
+	DemoExamples(ctx context.Context, st atigip.Store) ([]string, error)
 }
 
 func humanTTL(d time.Duration) string {

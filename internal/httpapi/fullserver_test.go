@@ -48,7 +48,7 @@ func allModules(t testing.TB, store atigip.Store) []Module {
 		t.Fatal(err)
 	}
 	return []Module{
-		TilesModule{Engine: eng}, MapModule{}, SiteModule{Engine: eng}, HomeModule{},
+		TilesModule{Engine: eng}, MapModule{}, SiteModule{Engine: eng}, HomeModule{}, HostModule{},
 		SearchModule{Index: ix}, &MatchingModule{MaxAge: -1},
 		WorkflowModule(nil), FlowsModule(clients, nil), IndicatorsModule(nil),
 		SyncModule{Syncer: syncer, Trigger: make(chan struct{}, 1)},
@@ -90,6 +90,23 @@ var moduleMatrix = map[string][]atigip.Role{
 	"GET /autour":                      {mag, clk, law, ref, cpip, pjj, dsp},
 	"GET /espace":                      {biz, mag, clk, law, ref, cpip, pjj, dsp, host, pris, pers},
 	"GET /api/search/suggest":          everyone,
+	// The host's workspace, « Ma mesure » and the CPIP's confirmation
+	// of hours (HostModule).
+	"GET /structure":                         {host},
+	"GET /structure/postes/nouveau":          {host},
+	"POST /structure/postes":                 {host},
+	"GET /structure/postes/:id":              {host},
+	"POST /structure/postes/:id":             {host},
+	"POST /structure/postes/:id/inscription": {host},
+	"POST /structure/habilitation":           {host},
+	"GET /structure/heures":                  {host},
+	"POST /structure/heures":                 {host},
+	"POST /structure/incidents":              {host},
+	"GET /ma-mesure":                         {pers},
+	"POST /ma-mesure/absence":                {pers},
+	"GET /mesures/:id/heures":                {cpip, pjj, dsp},
+	"POST /mesures/:id/heures/:log":          {cpip, pjj, dsp},
+	"GET /heures-a-confirmer":                {cpip, pjj, dsp},
 
 	"GET /api/matching/people/:id/offers":     {cpip, pjj, dsp, pris},
 	"GET /api/matching/posts/:id/candidates":  {cpip, pjj, dsp},
@@ -101,6 +118,7 @@ var moduleMatrix = map[string][]atigip.Role{
 	"POST /api/measures/:id/hours":            {host, cpip, pjj, dsp},
 	"POST /api/measures/:id/hours/:log/check": {cpip, pjj, dsp},
 	"POST /api/measures/:id/incidents":        {host, cpip, pjj, dsp},
+	"POST /api/measures/:id/absences":         {pers},
 	"GET /api/measures/:id/history":           {cpip, pjj, dsp, mag, clk, host, pers},
 	"POST /api/procedures":                    {host, ref, dsp},
 	"GET /api/procedures":                     {host, ref, dsp, mag},

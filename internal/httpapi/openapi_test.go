@@ -193,6 +193,8 @@ func TestOpenAPISuccessStatuses(t *testing.T) {
 	ok(e.do("POST", m+"/hours", tutor, map[string]any{"date": today.String(), "hours": 4})).json(t, &ver)
 	ok(e.do("POST", fmt.Sprintf("%s/hours/%d/check", m, ver.ID), cpipTok, map[string]any{"accept": true}))
 	ok(e.do("POST", m+"/incidents", tutor, map[string]any{"incident": "absence", "note": "Retard"}))
+	self := e.token(atigip.Principal{Subject: "fc:tigiste", Role: atigip.RolePerson, PersonID: w.Measure.PersonID})
+	ok(e.do("POST", m+"/absences", self, map[string]any{"date": today.AddDays(1).String(), "reason": "Malade"}))
 	ok(e.do("GET", m+"/history", cpipTok, nil))
 
 	ok(e.do("POST", "/api/procedures", tutor, map[string]any{"kind": "post_registration", "organisation_id": w.Org.ID,

@@ -126,6 +126,9 @@ func (s *Server) signinCallback(c *fiber.Ctx) error {
 	back := p.Return
 	if back == "" {
 		back = "/"
+		if pr.Role == atigip.RolePerson {
+			back = "/ma-mesure" // FranceConnect: the person's single window
+		}
 	}
 	return c.Redirect(back, fiber.StatusSeeOther)
 }

@@ -64,7 +64,7 @@ var (
 // clock (nil: time.Now).
 func WorkflowModule(now func() time.Time) Module {
 	return ModuleFunc(func(s *Server) []Route {
-		w := &wfRoutes{s: s, svc: &workflow.Service{Store: s.Store(), Propose: flows.QueueProposal, Now: now}}
+		w := newWFRoutes(s, now)
 		id := []Param{{Name: "id", In: "path", Type: "integer", Description: "Identifiant", Required: true}}
 		return []Route{
 			{Method: fiber.MethodPost, Path: "/api/measures/:id/transitions", Roles: measureMovers, Tag: "workflow",
@@ -80,6 +80,9 @@ func WorkflowModule(now func() time.Time) Module {
 			{Method: fiber.MethodPost, Path: "/api/measures/:id/incidents", Roles: measureReporters, Tag: "workflow",
 				Summary: "Enregistrer un incident (absence, comportement, accident)", Params: id,
 				Body: workflow.IncidentReport{}, Response: &atigip.MeasureLog{}, Handler: w.incident},
+			{Method: fiber.MethodPost, Path: "/api/measures/:id/absences", Roles: []atigip.Role{atigip.RolePerson}, Tag: "workflow",
+				Summary: "Signaler son absence (la personne qui effectue le TIG) : un jour, une raison ; enregistrée comme incident, vue par le CPIP et le tuteur",
+				Params:  id, Body: workflow.AbsenceReport{}, Response: &atigip.MeasureLog{}, Handler: w.absence},
 			{Method: fiber.MethodGet, Path: "/api/measures/:id/history", Roles: historyReaders, Tag: "workflow",
 				Summary: "Historique d'une mesure : transitions, heures, incidents, échéance et transitions possibles",
 				Params:  id, Response: &workflow.MeasureHistory{}, Handler: w.history},
@@ -131,6 +134,12 @@ type wfRoutes struct {
 	svc *workflow.Service
 }
 
+// newWFRoutes is the workflow's doors over s: the API routes and the
+// site's forms both act through them, so a page never takes another path.
+func newWFRoutes(s *Server, now func() time.Time) *wfRoutes {
+	return &wfRoutes{s: s, svc: &workflow.Service{Store: s.Store(), Propose: flows.QueueProposal, Now: now}}
+}
+
 func pathID(c *fiber.Ctx, name string) (int64, error) {
 	id, err := strconv.ParseInt(c.Params(name), 10, 64)
 	if err != nil || id <= 0 {
@@ -173,11 +182,20 @@ func (w *wfRoutes) hours(c *fiber.Ctx) error {
 	if err := w.s.Decode(c, &b); err != nil {
 		return w.s.Problem(c, err)
 	}
-	l, err := w.svc.ReportHours(c.UserContext(), w.s.Principal(c), id, b)
+	l, err := w.reportHours(c, id, b)
 	if err != nil {
 		return w.s.Problem(c, err)
 	}
 	return c.Status(fiber.StatusCreated).JSON(l)
+}
+
+// reportHours is the door of an hours report on measure id: perimeter,
+// then the workflow's rules (tutor of the post, daily and weekly caps).
+func (w *wfRoutes) reportHours(c *fiber.Ctx, id int64, b workflow.HoursReport) (*atigip.MeasureLog, error) {
+	if err := w.perimeter(c, atigip.KindMeasure, id); err != nil {
+		return nil, err
+	}
+	return w.svc.ReportHours(c.UserContext(), w.s.Principal(c), id, b)
 }
 
 func (w *wfRoutes) checkHours(c *fiber.Ctx) error {
@@ -196,11 +214,20 @@ func (w *wfRoutes) checkHours(c *fiber.Ctx) error {
 	if err := w.s.Decode(c, &b); err != nil {
 		return w.s.Problem(c, err)
 	}
-	l, err := w.svc.CheckHours(c.UserContext(), w.s.Principal(c), id, logID, b)
+	l, err := w.checkHoursOf(c, id, logID, b)
 	if err != nil {
 		return w.s.Problem(c, err)
 	}
 	return c.JSON(l)
+}
+
+// checkHoursOf is the door of the CPIP's answer to report logID of
+// measure id: perimeter (département, adults or minors), then the rules.
+func (w *wfRoutes) checkHoursOf(c *fiber.Ctx, id, logID int64, b workflow.HoursCheck) (*atigip.MeasureLog, error) {
+	if err := w.perimeter(c, atigip.KindMeasure, id); err != nil {
+		return nil, err
+	}
+	return w.svc.CheckHours(c.UserContext(), w.s.Principal(c), id, logID, b)
 }
 
 func (w *wfRoutes) incident(c *fiber.Ctx) error {
@@ -215,11 +242,47 @@ func (w *wfRoutes) incident(c *fiber.Ctx) error {
 	if err := w.s.Decode(c, &b); err != nil {
 		return w.s.Problem(c, err)
 	}
-	l, err := w.svc.RecordIncident(c.UserContext(), w.s.Principal(c), id, b)
+	l, err := w.recordIncident(c, id, b)
 	if err != nil {
 		return w.s.Problem(c, err)
 	}
 	return c.Status(fiber.StatusCreated).JSON(l)
+}
+
+// recordIncident is the door of an incident on measure id.
+func (w *wfRoutes) recordIncident(c *fiber.Ctx, id int64, b workflow.IncidentReport) (*atigip.MeasureLog, error) {
+	if err := w.perimeter(c, atigip.KindMeasure, id); err != nil {
+		return nil, err
+	}
+	return w.svc.RecordIncident(c.UserContext(), w.s.Principal(c), id, b)
+}
+
+func (w *wfRoutes) absence(c *fiber.Ctx) error {
+	id, err := parseID(c)
+	if err != nil {
+		return w.s.Problem(c, err)
+	}
+	if err := w.measureVisible(c, id); err != nil {
+		return w.s.Problem(c, err)
+	}
+	var b workflow.AbsenceReport
+	if err := w.s.Decode(c, &b); err != nil {
+		return w.s.Problem(c, err)
+	}
+	l, err := w.reportAbsence(c, id, b)
+	if err != nil {
+		return w.s.Problem(c, err)
+	}
+	return c.Status(fiber.StatusCreated).JSON(l)
+}
+
+// reportAbsence is the door of a person's absence notice on measure id:
+// their own measure only (another reads as absent), then the rules.
+func (w *wfRoutes) reportAbsence(c *fiber.Ctx, id int64, b workflow.AbsenceReport) (*atigip.MeasureLog, error) {
+	if err := w.measureVisible(c, id); err != nil {
+		return nil, err
+	}
+	return w.svc.ReportAbsence(c.UserContext(), w.s.Principal(c), id, b)
 }
 
 // measureVisible applies the row rules of reading a measure: a person
@@ -291,12 +354,18 @@ func (w *wfRoutes) request(c *fiber.Ctx) error {
 	if err := w.s.Decode(c, &b); err != nil {
 		return w.s.Problem(c, err)
 	}
-	p, err := w.svc.RequestProcedure(c.UserContext(), w.s.Principal(c), b)
+	p, err := w.requestProcedure(c, b)
 	if err != nil {
 		return w.s.Problem(c, err)
 	}
 	c.Location("/api/procedures/" + strconv.FormatInt(p.ID, 10))
 	return c.Status(fiber.StatusCreated).JSON(p)
+}
+
+// requestProcedure is the door of a habilitation or post registration
+// request (the workflow checks who asks for which organisation).
+func (w *wfRoutes) requestProcedure(c *fiber.Ctx, b workflow.ProcedureRequest) (*atigip.Procedure, error) {
+	return w.svc.RequestProcedure(c.UserContext(), w.s.Principal(c), b)
 }
 
 func (w *wfRoutes) procedures(c *fiber.Ctx) error {

@@ -321,12 +321,20 @@ func canReport(m *atigip.Measure, a Actor, what string) error {
 	return follows(m, a.Role)
 }
 
-// Day is what the daily cap of a report reads: whether the person is a
-// minor on that day (from the birth date, matching.MinorAt) and the hours
-// already reported for that day and not rejected.
+// Day is what the daily and weekly caps of a report read: whether the
+// person is a minor on that day (from the birth date, matching.MinorAt),
+// the hours already reported for that day and not rejected, and those of
+// its week (Monday to Sunday), that day included.
 type Day struct {
-	Minor    bool
-	Reported float64
+	Minor        bool
+	Reported     float64
+	WeekReported float64
+}
+
+// WeekOf is the Monday that starts day's week (ISO 8601).
+func WeekOf(day atigip.Date) atigip.Date {
+	wd := int(day.Weekday()+6) % 7 // Monday 0 … Sunday 6
+	return day.AddDays(-wd)
 }
 
 // ReportHours records hours done on one day, reported by the tutor (or by
@@ -360,6 +368,14 @@ func ReportHours(m *atigip.Measure, a Actor, day atigip.Date, h float64, note st
 				hours(d.Reported), day, hours(h), hours(limit), who, art)
 		}
 		return nil, invalid("hours", "%s h sur une journée dépassent la durée maximale de %s h pour %s (code du travail, art. %s).", hours(h), hours(limit), who, art)
+	}
+	if limit := matching.MaxHoursPerWeek(d.Minor); d.WeekReported+h > limit {
+		who, art := "un majeur", "L3121-20"
+		if d.Minor {
+			who, art = "un mineur", "L3162-1"
+		}
+		return nil, invalid("hours", "%s h déjà déclarées la semaine du %s : avec %s h de plus, la semaine dépasserait la durée maximale de %s h pour %s (code du travail, art. %s).",
+			hours(d.WeekReported), WeekOf(day).Format("02/01/2006"), hours(h), hours(limit), who, art)
 	}
 	if h > m.HoursLeft() {
 		return nil, invalid("hours", "%s h déclarées, mais il ne reste que %s h à effectuer.", hours(h), hours(m.HoursLeft()))

@@ -182,7 +182,7 @@ func (s *Service) ReportHours(ctx context.Context, p atigip.Principal, id int64,
 	return l, nil
 }
 
-// dayOf reads what the daily cap needs for a report on day: the person's
+// dayOf reads what the daily and weekly caps need for a report on day: the person's
 // minority on that day and the hours already reported (not rejected) on
 // every measure of the person.
 func dayOf(ctx context.Context, tx atigip.Tx, m *atigip.Measure, day atigip.Date) (Day, error) {
@@ -192,14 +192,22 @@ func dayOf(ctx context.Context, tx atigip.Tx, m *atigip.Measure, day atigip.Date
 		return d, fmt.Errorf("workflow: person of the measure: %w", err)
 	}
 	d.Minor, _ = matching.MinorAt(person, m.Minor, day)
-	measures, err := atigip.Of[*atigip.Measure](tx).All(ctx, atigip.ListFilter{Owner: m.PersonID})
+	measures, err := atigip.Of[*atigip.Measure](tx).All(ctx, atigip.ListFilter{Parent: m.PersonID}) // indexed
 	if err != nil {
 		return d, err
 	}
+	monday := WeekOf(day)
+	sunday := monday.AddDays(6)
 	for _, x := range measures {
 		err := atigip.Of[*atigip.MeasureLog](tx).Scan(ctx, atigip.ListFilter{Parent: x.ID}, func(l *atigip.MeasureLog) error {
-			if l.LogType == atigip.LogHours && l.Status != atigip.LogRejected && l.Date.Equal(day.Time) {
+			if l.LogType != atigip.LogHours || l.Status == atigip.LogRejected {
+				return nil
+			}
+			if l.Date.Equal(day.Time) {
 				d.Reported += l.Hours
+			}
+			if !l.Date.Before(monday.Time) && !l.Date.After(sunday.Time) {
+				d.WeekReported += l.Hours
 			}
 			return nil
 		})

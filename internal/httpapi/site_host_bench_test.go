@@ -1,0 +1,133 @@
+package httpapi
+
+import (
+	"context"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/atigip/atigip360/internal/atigip"
+	"github.com/atigip/atigip360/internal/seed/seedtest"
+	"github.com/atigip/atigip360/internal/workflow"
+)
+
+// BenchmarkHostLists serves the host's list pages and the CPIP's list of
+// hours to confirm over the national demo set (ATIGIP_BENCH_SCALE, default
+// 1), for the organisation hosting the most tigistes, and reports each page's
+// p50 and p95 server time (in-process, no network): « Ma structure » (its
+// first page of posts, procedures, tigistes hosted), its second page of
+// posts, the week grid, the CPIP's list in the busiest département, and
+// « Ma mesure ». Target: p95 under 50 ms. Run with -benchtime 200x.
+func BenchmarkHostLists(b *testing.B) {
+	scale := 1.0
+	if s := getenv("ATIGIP_BENCH_SCALE"); s != "" {
+		if v, err := strconv.ParseFloat(s, 64); err == nil {
+			scale = v
+		}
+	}
+	db := seedtest.Store(b, scale, 7)
+	ctx := context.Background()
+	env := newEnv(b, db, func(o *Options) { o.Modules = []Module{WorkflowModule(nil), HostModule{}} })
+	// The organisation hosting the most tigistes in progress since before
+	// last week: the largest week grid and list of reports.
+	mon := lastMonday()
+	postOrg := map[int64]int64{}
+	err := atigip.Of[*atigip.Post](db).Scan(ctx, atigip.ListFilter{}, func(p *atigip.Post) error { postOrg[p.ID] = p.OrganisationID; return nil })
+	if err != nil {
+		b.Fatal(err)
+	}
+	perOrg := map[int64]int{}
+	err = atigip.Of[*atigip.Measure](db).Scan(ctx, atigip.ListFilter{Status: []string{string(atigip.MeasureInProgress)}}, func(m *atigip.Measure) error {
+		if !m.StartDate.After(mon.Time) {
+			perOrg[postOrg[m.PostID]]++
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var org int64
+	for id, n := range perOrg {
+		if id != 0 && (n > perOrg[org] || (n == perOrg[org] && id < org)) {
+			org = id
+		}
+	}
+	posts, err := orgPosts(ctx, db, org)
+	if err != nil {
+		b.Fatal(err)
+	}
+	hosted, err := workflow.HostedOn(ctx, db, posts)
+	if err != nil || len(hosted) == 0 {
+		b.Fatalf("organisation %d hosts %d tigistes (%v)", org, len(hosted), err)
+	}
+	// Hours reported last week on every hosted measure in progress, for
+	// the grid and the CPIP's list.
+	deps := map[string]int{}
+	for _, h := range hosted {
+		m := h.Measure
+		if m.State != atigip.MeasureInProgress || m.StartDate.After(mon.Time) {
+			continue
+		}
+		for d := range 3 {
+			l := &atigip.MeasureLog{MeasureID: m.ID, LogType: atigip.LogHours, Date: mon.AddDays(d), Hours: 3, Status: atigip.LogReported,
+				ReportedBy: "bench", ReportedRole: atigip.RoleHost, ReportedAt: time.Now().UTC(), Departement: m.Departement}
+			if err := db.Entities(atigip.KindMeasureLog).Create(ctx, l); err != nil {
+				b.Fatal(err)
+			}
+			deps[m.Departement]++
+		}
+	}
+	dep := ""
+	for d, n := range deps {
+		if n > deps[dep] {
+			dep = d
+		}
+	}
+	host := env.token(atigip.Principal{Role: atigip.RoleHost, OrganisationID: org})
+	cpip := env.token(atigip.Principal{Role: atigip.RoleCPIP, Departement: dep})
+	person := env.token(atigip.Principal{Role: atigip.RolePerson, PersonID: hosted[0].Measure.PersonID})
+	pages := []struct{ name, path, tok string }{
+		{"structure", "/structure", host},
+		{"structure-page2", "/structure?page=2", host},
+		{"heures", "/structure/heures?semaine=" + mon.String(), host},
+		{"a-confirmer", "/heures-a-confirmer", cpip},
+		{"ma-mesure", "/ma-mesure", person},
+	}
+	durs := make([][]time.Duration, len(pages))
+	get := func(p string, tok string) (int, time.Duration) {
+		req := httptest.NewRequest("GET", p, nil)
+		req.Header.Set("Accept", "text/html")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		t0 := time.Now()
+		res, err := env.srv.App().Test(req, 60_000)
+		d := time.Since(t0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode, d
+	}
+	for _, p := range pages { // warm-up, and every page answers
+		if st, _ := get(p.path, p.tok); st != 200 {
+			b.Fatalf("%s: %d", p.path, st)
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		for i, p := range pages {
+			_, d := get(p.path, p.tok)
+			durs[i] = append(durs[i], d)
+		}
+	}
+	b.StopTimer()
+	for i, p := range pages {
+		ds := durs[i]
+		slices.Sort(ds)
+		ms := func(q int) float64 { return float64(ds[min(len(ds)-1, len(ds)*q/100)].Microseconds()) / 1000 }
+		b.ReportMetric(ms(50), p.name+"-p50-ms")
+		b.ReportMetric(ms(95), p.name+"-p95-ms")
+	}
+	b.Logf("organisation %d: %d posts, %d tigistes hosted; CPIP of the %s: %d reports waiting", org, len(posts), len(hosted), dep, deps[dep])
+}
