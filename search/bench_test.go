@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -269,4 +270,34 @@ func BenchmarkSearchEach(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkFilterTableLoad loads the filter table of the national set
+// from the store, as CatchUp does for an index reopened from disk, and
+// reports the time and the heap the table keeps.
+func BenchmarkFilterTableLoad(b *testing.B) {
+	db := openStore(b, benchScale)
+	ctx := context.Background()
+	var t *filterTable
+	var heap uint64
+	var took time.Duration
+	for b.Loop() {
+		t = nil
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		t = newFilterTable()
+		if _, err := scanDocuments(ctx, db, t.add); err != nil {
+			b.Fatal(err)
+		}
+		t.finish()
+		took = time.Since(start)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		heap = after.HeapAlloc - min(before.HeapAlloc, after.HeapAlloc)
+	}
+	b.ReportMetric(took.Seconds(), "s/load")
+	b.ReportMetric(float64(heap)/(1<<20), "MB_heap")
+	b.ReportMetric(float64(len(t.order)), "rows")
 }
