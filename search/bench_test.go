@@ -75,7 +75,8 @@ var (
 // request on the national set. The cold runs write to the index before
 // each request (one post updated, outside the timing), which empties the
 // browse cache as any write does: filter_only_cold answers from the filter
-// table, filter_only_bleve_cold from bleve, as before the table;
+// table (filter_only_heavy_cold too, with its heaviest requests),
+// filter_only_bleve_cold from bleve, as before the table;
 // filter_only_uncached from the table with no write (the cache emptied).
 func BenchmarkSearchKinds(b *testing.B) {
 	db := openStore(b, benchScale)
