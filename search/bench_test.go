@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -59,13 +60,23 @@ var (
 		{ROME: []string{"A"}}, {Commune: "13055"}, {Status: []string{"open"}, Role: atigip.RoleCPIP, Available: ptr(true)},
 		{Near: &atigip.Point{Lon: 4.835, Lat: 45.764}, RadiusKm: 30, Sort: SortDistance},
 	}
+	// The filter table's heaviest: nearest first with no radius (every
+	// document a candidate), deep pages, wide unions.
+	filterOnlyHeavyQueries = []Request{
+		{Near: &atigip.Point{Lon: 2.35, Lat: 48.85}, Sort: SortDistance, Role: atigip.RoleCPIP},
+		{Near: &atigip.Point{Lon: -1.68, Lat: 48.11}, Sort: SortDistance, Page: 20, PerPage: 50},
+		{Page: 100, PerPage: 100, Role: atigip.RoleMagistrate},
+		{ROME: []string{"A", "K", "G", "H1101"}, Status: []string{"open", "full", "available"}, Role: atigip.RoleCPIP},
+		{Types: []Type{TypePost, TypeOffer, TypeOrganisation, TypeFloorSpace}, Weekends: ptr(false), Wheelchair: ptr(true)},
+	}
 )
 
 // BenchmarkSearchKinds prints the latency percentiles of each kind of
 // request on the national set. The cold runs write to the index before
 // each request (one post updated, outside the timing), which empties the
 // browse cache as any write does: filter_only_cold answers from the filter
-// table, filter_only_bleve_cold from bleve, as before the table;
+// table (filter_only_heavy_cold too, with its heaviest requests),
+// filter_only_bleve_cold from bleve, as before the table;
 // filter_only_uncached from the table with no write (the cache emptied).
 func BenchmarkSearchKinds(b *testing.B) {
 	db := openStore(b, benchScale)
@@ -84,6 +95,7 @@ func BenchmarkSearchKinds(b *testing.B) {
 	}{{"text", textQueries, false, false}, {"filtered", filteredQueries, false, false},
 		{"filter_only", filterOnlyQueries, false, false}, {"filter_only_uncached", filterOnlyQueries, false, false},
 		{"filter_only_cold", filterOnlyQueries, true, false},
+		{"filter_only_heavy_cold", filterOnlyHeavyQueries, true, false},
 		{"filter_only_bleve_cold", filterOnlyQueries, true, true}} {
 		b.Run(k.name, func(b *testing.B) {
 			if k.bleve {
@@ -119,13 +131,16 @@ func BenchmarkSearchKinds(b *testing.B) {
 }
 
 // reportLatency runs do once per iteration and reports its p50, p95 and
-// p99 in milliseconds.
+// p99 in milliseconds, and the CPU time the process spent during the
+// timed calls, per call: under load from other jobs the latencies
+// include the wait for a core, the CPU time does not.
 func reportLatency(b *testing.B, do func(i int) error) { reportLatencyAfter(b, nil, do) }
 
 // reportLatencyAfter is reportLatency with prepare, when not nil, run
 // before each do and left out of the timing.
 func reportLatencyAfter(b *testing.B, prepare func(), do func(i int) error) {
 	var lat []time.Duration
+	var cpu time.Duration
 	i := 0
 	b.ResetTimer()
 	for b.Loop() {
@@ -134,11 +149,12 @@ func reportLatencyAfter(b *testing.B, prepare func(), do func(i int) error) {
 			prepare()
 			b.StartTimer()
 		}
-		start := time.Now()
+		start, cpu0 := time.Now(), processCPU()
 		if err := do(i); err != nil {
 			b.Fatal(err)
 		}
 		lat = append(lat, time.Since(start))
+		cpu += processCPU() - cpu0
 		i++
 	}
 	b.StopTimer()
@@ -149,6 +165,9 @@ func reportLatencyAfter(b *testing.B, prepare func(), do func(i int) error) {
 	b.ReportMetric(pct(0.50), "p50_ms")
 	b.ReportMetric(pct(0.95), "p95_ms")
 	b.ReportMetric(pct(0.99), "p99_ms")
+	if cpu > 0 {
+		b.ReportMetric(float64(cpu.Microseconds())/1000/float64(len(lat)), "cpu_ms/op")
+	}
 }
 
 func BenchmarkSearch(b *testing.B) {
@@ -252,4 +271,34 @@ func BenchmarkSearchEach(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkFilterTableLoad loads the filter table of the national set
+// from the store, as CatchUp does for an index reopened from disk, and
+// reports the time and the heap the table keeps.
+func BenchmarkFilterTableLoad(b *testing.B) {
+	db := openStore(b, benchScale)
+	ctx := context.Background()
+	var t *filterTable
+	var heap uint64
+	var took time.Duration
+	for b.Loop() {
+		t = nil
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		t = newFilterTable()
+		if _, err := scanDocuments(ctx, db, t.add); err != nil {
+			b.Fatal(err)
+		}
+		t.finish()
+		took = time.Since(start)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		heap = after.HeapAlloc - min(before.HeapAlloc, after.HeapAlloc)
+	}
+	b.ReportMetric(took.Seconds(), "s/load")
+	b.ReportMetric(float64(heap)/(1<<20), "MB_heap")
+	b.ReportMetric(float64(len(t.order)), "rows")
 }

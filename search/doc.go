@@ -36,7 +36,10 @@
 // decide, a whole job title needs all its words (its ROME codes find the
 // rest), quoted phrases are looked up in pair fields, facets are counted
 // on the first page unless asked, and highlights and stored fields are
-// read in a second pass over the page's hits only.
+// read in a second pass over the page's hits only. Requests without text
+// never reach bleve once the index is loaded: an in-memory columnar table
+// of the filter fields, kept row by row on each write, answers them with
+// bitset operations (see filterTable, BenchmarkSearchKinds).
 //
 // The package takes and returns plain Go values; internal/httpapi adapts
 // it to HTTP.

@@ -108,3 +108,12 @@ func builtIndex(tb testing.TB, store atigip.Store, dir string) *Index {
 	}
 	return ix
 }
+
+// diskIndex opens a private copy of the demo set and an index on disk
+// built from it (an index in memory keeps norms differently and hid the
+// NaN scores of issue 12).
+func diskIndex(tb testing.TB) (*sqlite.DB, *Index) {
+	tb.Helper()
+	db := openStore(tb, testScale)
+	return db, builtIndex(tb, db, filepath.Join(tb.TempDir(), "index"))
+}

@@ -3,7 +3,6 @@ package search
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	"github.com/atigip/atigip360/internal/atigip"
@@ -16,8 +15,7 @@ import (
 // paging through the interleaved order is stable: pages of 10 make the
 // first 30 hits, each once.
 func TestKindsInterleaved(t *testing.T) {
-	db := openStore(t, testScale)
-	ix := builtIndex(t, db, filepath.Join(t.TempDir(), "index"))
+	_, ix := diskIndex(t)
 	ctx := context.Background()
 	checked := 0
 	for _, q := range []string{"nettoyeur", "peintres", "jardinier", "cuisine", "entretien", "agent",

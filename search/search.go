@@ -14,6 +14,7 @@ import (
 	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/highlight/highlighter/html"
 	"github.com/blevesearch/bleve/v2/search/query"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/atigip/atigip360/internal/atigip"
 	"github.com/atigip/atigip360/internal/refdata"
@@ -251,14 +252,24 @@ func (ix *Index) interleaved(ctx context.Context, r Request, pq parsedQuery, tq 
 	var all []ranked
 	var merged *bleve.SearchResult
 	top := 0.0
-	perKind := make([]bsearch.DocumentMatchCollection, len(kinds))
+	// The kinds' searches are independent: run side by side, a request
+	// takes about the time of its largest kind rather than their sum.
+	results := make([]*bleve.SearchResult, len(kinds))
+	g, gctx := errgroup.WithContext(ctx)
 	for i, k := range kinds {
-		rk := r
-		rk.Types = []Type{k}
-		sr, err := ix.query(ctx, &rk, pq, tq, 0, window, facets)
-		if err != nil {
-			return nil, err
-		}
+		g.Go(func() error {
+			rk := r
+			rk.Types = []Type{k}
+			var err error
+			results[i], err = ix.query(gctx, &rk, pq, tq, 0, window, facets)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	perKind := make([]bsearch.DocumentMatchCollection, len(kinds))
+	for i, sr := range results {
 		perKind[i] = sr.Hits
 		if len(sr.Hits) > 0 {
 			top = max(top, sr.Hits[0].Score)
