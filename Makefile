@@ -9,6 +9,10 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 # Benchmarks: override BENCH to pick some, e.g. make bench BENCH=Tile PKG=./tiles
 BENCH     ?= .
 PKG       ?= ./...
+# Pure Go by default: the binary and the tests need no C compiler or C
+# headers (the OSM PBF reader would otherwise link the system's zlib).
+# The race detector needs cgo, so `make race` turns it back on.
+export CGO_ENABLED ?= 0
 
 .PHONY: run build test race vulncheck lint bench load web clean
 
@@ -37,8 +41,8 @@ test: web lint
 # its other concurrent tests (16 workers, faults, kills) still run.
 RACE_PKGS := ./internal/httpapi/... ./internal/store/... ./tiles/... ./search/... ./matching/... ./cmd/atigip/...
 race: web
-	$(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
-	$(GO) test -race -short -count=1 -timeout 20m ./crmsync/...
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
+	CGO_ENABLED=1 $(GO) test -race -short -count=1 -timeout 20m ./crmsync/...
 
 # govulncheck against an offline vulnerability database built from the
 # golang.org/x/vulndb module (see .ci/vulncheck).
