@@ -64,7 +64,7 @@ var (
 // clock (nil: time.Now).
 func WorkflowModule(now func() time.Time) Module {
 	return ModuleFunc(func(s *Server) []Route {
-		w := &wfRoutes{s: s, svc: &workflow.Service{Store: s.Store(), Propose: flows.QueueProposal, Now: now}}
+		w := newWfRoutes(s, now)
 		id := []Param{{Name: "id", In: "path", Type: "integer", Description: "Identifiant", Required: true}}
 		return []Route{
 			{Method: fiber.MethodPost, Path: "/api/measures/:id/transitions", Roles: measureMovers, Tag: "workflow",
@@ -131,6 +131,13 @@ type wfRoutes struct {
 	svc *workflow.Service
 }
 
+// newWfRoutes is the workflow service of s, as the API and the
+// workspaces' pages both use it: proposals queued for APPI in the
+// transaction of the transition.
+func newWfRoutes(s *Server, now func() time.Time) *wfRoutes {
+	return &wfRoutes{s: s, svc: &workflow.Service{Store: s.Store(), Propose: flows.QueueProposal, Now: now}}
+}
+
 func pathID(c *fiber.Ctx, name string) (int64, error) {
 	id, err := strconv.ParseInt(c.Params(name), 10, 64)
 	if err != nil || id <= 0 {
@@ -144,21 +151,28 @@ func (w *wfRoutes) transition(c *fiber.Ctx) error {
 	if err != nil {
 		return w.s.Problem(c, err)
 	}
-	if err := w.perimeter(c, atigip.KindMeasure, id); err != nil {
-		return w.s.Problem(c, err)
-	}
 	var b TransitionBody
 	if err := w.s.Decode(c, &b); err != nil {
 		return w.s.Problem(c, err)
 	}
-	if b.Version <= 0 {
-		return w.s.Problem(c, invalidParam("version", "La version lue est obligatoire pour changer l'état d'une mesure."))
-	}
-	m, err := w.svc.Transition(c.UserContext(), w.s.Principal(c), id, b.Version, b.Transition)
+	m, err := w.transitionAt(c, id, b.Version, b.Transition)
 	if err != nil {
 		return w.s.Problem(c, err)
 	}
 	return c.JSON(m)
+}
+
+// transitionAt moves measure id, read at version, by t: the perimeter,
+// then the workflow's rules (the rulebook for a proposal or an
+// assignment), for the API and the pages alike.
+func (w *wfRoutes) transitionAt(c *fiber.Ctx, id, version int64, t workflow.Transition) (*atigip.Measure, error) {
+	if err := w.perimeter(c, atigip.KindMeasure, id); err != nil {
+		return nil, err
+	}
+	if version <= 0 {
+		return nil, invalidParam("version", "La version lue est obligatoire pour changer l'état d'une mesure.")
+	}
+	return w.svc.Transition(c.UserContext(), w.s.Principal(c), id, version, t)
 }
 
 func (w *wfRoutes) hours(c *fiber.Ctx) error {
@@ -208,18 +222,23 @@ func (w *wfRoutes) incident(c *fiber.Ctx) error {
 	if err != nil {
 		return w.s.Problem(c, err)
 	}
-	if err := w.perimeter(c, atigip.KindMeasure, id); err != nil {
-		return w.s.Problem(c, err)
-	}
 	var b workflow.IncidentReport
 	if err := w.s.Decode(c, &b); err != nil {
 		return w.s.Problem(c, err)
 	}
-	l, err := w.svc.RecordIncident(c.UserContext(), w.s.Principal(c), id, b)
+	l, err := w.incidentOn(c, id, b)
 	if err != nil {
 		return w.s.Problem(c, err)
 	}
 	return c.Status(fiber.StatusCreated).JSON(l)
+}
+
+// incidentOn records incident b on measure id, within the perimeter.
+func (w *wfRoutes) incidentOn(c *fiber.Ctx, id int64, b workflow.IncidentReport) (*atigip.MeasureLog, error) {
+	if err := w.perimeter(c, atigip.KindMeasure, id); err != nil {
+		return nil, err
+	}
+	return w.svc.RecordIncident(c.UserContext(), w.s.Principal(c), id, b)
 }
 
 // measureVisible applies the row rules of reading a measure: a person
@@ -269,21 +288,27 @@ func (w *wfRoutes) history(c *fiber.Ctx) error {
 	if err != nil {
 		return w.s.Problem(c, err)
 	}
-	err = w.measureVisible(c, id)
-	if err == nil {
-		err = w.perimeter(c, atigip.KindMeasure, id)
-	}
-	if aerr := w.s.Audit(c, "read_history", atigip.KindMeasure, id, 0); aerr != nil {
-		return w.s.Problem(c, aerr)
-	}
-	if err != nil {
-		return w.s.Problem(c, err)
-	}
-	h, err := w.svc.History(c.UserContext(), w.s.Principal(c), id)
+	h, err := w.historyOf(c, id)
 	if err != nil {
 		return w.s.Problem(c, err)
 	}
 	return c.JSON(h)
+}
+
+// historyOf reads measure id's history for the principal: row rules and
+// perimeter, the read audited (refused reads too).
+func (w *wfRoutes) historyOf(c *fiber.Ctx, id int64) (*workflow.MeasureHistory, error) {
+	err := w.measureVisible(c, id)
+	if err == nil {
+		err = w.perimeter(c, atigip.KindMeasure, id)
+	}
+	if aerr := w.s.Audit(c, "read_history", atigip.KindMeasure, id, 0); aerr != nil {
+		return nil, aerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return w.svc.History(c.UserContext(), w.s.Principal(c), id)
 }
 
 func (w *wfRoutes) request(c *fiber.Ctx) error {
