@@ -48,7 +48,9 @@ func (m CaseworkModule) today() atigip.Date { return atigip.DateOf(m.now()) }
 func (m CaseworkModule) Routes(s *Server) []Route {
 	w := newWfRoutes(s, m.Now)
 	id := Param{Name: "id", In: "path", Type: "integer", Description: "Identifiant", Required: true}
-	q := func(name, typ, desc string) Param { return Param{Name: name, In: "query", Type: typ, Description: desc} }
+	q := func(name, typ, desc string) Param {
+		return Param{Name: name, In: "query", Type: typ, Description: desc}
+	}
 	get := func(p, summary string, roles []atigip.Role, h fiber.Handler, ps ...Param) Route {
 		return Route{Method: fiber.MethodGet, Path: p, Tag: "site", Produces: htmlType, Roles: roles, Summary: summary, Handler: h, Params: ps}
 	}

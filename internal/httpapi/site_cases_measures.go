@@ -170,8 +170,8 @@ func (m CaseworkModule) measureView(c *fiber.Ctx, s *Server, w *wfRoutes, id int
 	today := m.today()
 	d := &web.MeasurePage{ID: ms.ID, Version: ms.Version, CaseRef: ms.CaseRef, State: atigip.MeasureStates[ms.State],
 		HoursURL: "/mesures/" + strconv.FormatInt(id, 10) + "/heures", Today: isoDate(today), DefaultStart: isoDate(today.AddDays(14)),
-		Propose: web.Form{Values: map[string]string{}, Errors: map[string]string{}},
-		Move:    web.Form{Values: map[string]string{}, Errors: map[string]string{}},
+		Propose:  web.Form{Values: map[string]string{}, Errors: map[string]string{}},
+		Move:     web.Form{Values: map[string]string{}, Errors: map[string]string{}},
 		Incident: web.Form{Values: map[string]string{}, Errors: map[string]string{}}}
 	var post *atigip.Post
 	if ms.PostID != 0 {
