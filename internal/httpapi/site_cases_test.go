@@ -2,6 +2,9 @@ package httpapi
 
 import (
 	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
 	"html"
 	"io"
 	"net/http"
@@ -10,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +21,7 @@ import (
 	"github.com/atigip/atigip360/internal/flows"
 	"github.com/atigip/atigip360/internal/store/sqlite"
 	"github.com/atigip/atigip360/internal/workflow"
+	"github.com/atigip/atigip360/matching"
 )
 
 // caseDep is a département of the shared browser site with TIG measures
@@ -29,14 +34,43 @@ type caseDep struct {
 }
 
 // caseDeps lists, most measures to place first, the départements where the
-// workspaces' journeys can run; each test and journey takes its own so
-// that they run in parallel without meeting.
+// workspaces' journeys can run: measures to place for adults whose person
+// has a lawful post and a near miss (ToPlace holds only those, at least
+// two), and a host organisation to habilitate. Each test and journey
+// takes its own département so that they run in parallel without
+// meeting; the list is computed once, before any of them changes the
+// store.
 func caseDeps(t testing.TB, db *sqlite.DB) []caseDep {
 	t.Helper()
-	ctx := t.Context()
+	caseDepsOnce.Do(func() { caseDepsList, caseDepsErr = findCaseDeps(t.Context(), db) })
+	if caseDepsErr != nil {
+		t.Fatal(caseDepsErr)
+	}
+	return caseDepsList
+}
+
+var (
+	caseDepsOnce sync.Once
+	caseDepsList []caseDep
+	caseDepsErr  error
+)
+
+func findCaseDeps(ctx context.Context, db *sqlite.DB) ([]caseDep, error) {
+	data, err := LoadMatchingData(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := matching.New(data, matching.Options{})
+	if err != nil {
+		return nil, err
+	}
 	by := map[string]*caseDep{}
-	err := atigip.Of[*atigip.Measure](db).Scan(ctx, atigip.ListFilter{Status: []string{string(atigip.MeasureToPlace)}}, func(m *atigip.Measure) error {
+	err = atigip.Of[*atigip.Measure](db).Scan(ctx, atigip.ListFilter{Status: []string{string(atigip.MeasureToPlace)}}, func(m *atigip.Measure) error {
 		if m.Minor || m.Departement == "" {
+			return nil
+		}
+		rk, err := eng.OffersForPerson(m.PersonID, matching.Query{Kinds: []matching.ItemKind{matching.KindTIG}, Excluded: true})
+		if err != nil || len(rk.Proposals) == 0 || len(rk.Excluded) == 0 {
 			return nil
 		}
 		if by[m.Departement] == nil {
@@ -46,7 +80,7 @@ func caseDeps(t testing.TB, db *sqlite.DB) []caseDep {
 		return nil
 	})
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	err = atigip.Of[*atigip.Organisation](db).Scan(ctx, atigip.ListFilter{}, func(o *atigip.Organisation) error {
 		d := by[o.Address.Departement]
@@ -57,7 +91,7 @@ func caseDeps(t testing.TB, db *sqlite.DB) []caseDep {
 		return nil
 	})
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	var out []caseDep
 	for _, d := range by {
@@ -65,11 +99,13 @@ func caseDeps(t testing.TB, db *sqlite.DB) []caseDep {
 			out = append(out, *d)
 		}
 	}
-	slices.SortFunc(out, func(a, b caseDep) int { return cmp.Or(cmp.Compare(len(b.ToPlace), len(a.ToPlace)), strings.Compare(a.Dep, b.Dep)) })
+	slices.SortFunc(out, func(a, b caseDep) int {
+		return cmp.Or(cmp.Compare(len(b.ToPlace), len(a.ToPlace)), strings.Compare(a.Dep, b.Dep))
+	})
 	if len(out) < 5 {
-		t.Fatalf("the shared site has %d départements fit for the workspaces' journeys, want 5", len(out))
+		return nil, fmt.Errorf("the shared site has %d départements fit for the workspaces' journeys, want 5", len(out))
 	}
-	return out
+	return out, nil
 }
 
 // requestHabilitation opens a habilitation procedure for o, as its DSPIP
@@ -343,5 +379,45 @@ func TestCaseworkDoors(t *testing.T) {
 	org, err := atigip.Of[*atigip.Organisation](site.store).Get(ctx, d.Org.ID)
 	if err != nil || org.Habilitation.Status != atigip.HabHabilitated {
 		t.Fatalf("organisation after the decision: %v %v", org.Habilitation, err)
+	}
+}
+
+// TestCaseworkInChromium walks the workspaces' journeys in headless
+// Chromium at desktop size, on a 375×667 phone and on a 768×1024 tablet,
+// in parallel, each in its own département of the shared site: the CPIP
+// refused an unlawful post (typed with the keyboard) then proposing a
+// lawful one, the judge assigning and giving the habilitation opinions,
+// the DSPIP deciding the habilitation after them, the global assignment
+// reviewed pair by pair. axe-core must report no violation on any page
+// state; screenshots (cases-<journey>-<state>.png) are left as artefacts.
+func TestCaseworkInChromium(t *testing.T) {
+	t.Parallel()
+	node, chromium := browserEnv(t)
+	site := sharedBrowserSite(t)
+	deps := caseDeps(t, site.store)
+	journeys := map[string]any{}
+	names := []string{"desktop", "mobile", "tablet"}
+	for i, name := range names {
+		d := deps[1+i]
+		pr := requestHabilitation(t, site.store, d.Org)
+		journeys[name] = map[string]any{
+			"tokens": map[string]string{
+				"cpip":  site.token(t, atigip.Principal{Subject: "test:cpip:" + name, Role: atigip.RoleCPIP, Departement: d.Dep}),
+				"judge": site.token(t, atigip.Principal{Subject: "test:jap:" + name, Role: atigip.RoleMagistrate, Departement: d.Dep}),
+				"dspip": site.token(t, atigip.Principal{Subject: "test:dspip:" + name, Role: atigip.RoleDSPIP, Departement: d.Dep}),
+			},
+			"ids": map[string]any{"measure": d.ToPlace[0].ID, "procedure": pr.ID},
+		}
+	}
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b, err := json.Marshal(map[string]any{"base": site.url, "out": artefacts(t), "journeys": journeys})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep := runJourney(t, node, chromium, "cases.mjs", string(b), name)
+			t.Logf("%d checks, axe on %d page states, screenshots: %v", len(rep.Checks), len(rep.Axe), rep.Shots)
+		})
 	}
 }
