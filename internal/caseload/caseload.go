@@ -135,24 +135,45 @@ func Load(ctx context.Context, tx atigip.Tx, q Query, today atigip.Date) (Page, 
 			perWeek[p.ID] = p.Schedule.HoursPerWeek()
 		}
 	}
-	names := map[int64]string{}
-	if len(personIDs) > 0 {
-		people, err := atigip.Of[*atigip.Person](tx).All(ctx, atigip.ListFilter{IDs: keys(personIDs)})
-		if err != nil {
-			return Page{}, fmt.Errorf("caseload: people: %w", err)
-		}
-		for _, p := range people {
-			names[p.ID] = p.Pseudonym
-		}
-	}
 	rows := make([]Row, 0, len(ms))
 	for _, m := range ms {
-		r := Row{Measure: m, Pseudonym: names[m.PersonID], Incidents: incidents[m.ID],
-			Deadline: workflow.Deadline(m, perWeek[m.PostID], today)}
+		r := Row{Measure: m, Incidents: incidents[m.ID], Deadline: workflow.Deadline(m, perWeek[m.PostID], today)}
 		r.Flags = flags(r)
 		rows = append(rows, r)
 	}
-	return Select(rows, q), nil
+	// Pseudonyms are read for the whole selection only when it is sorted
+	// or searched by them; else for the page shown.
+	if q.Sort == SortPerson || strings.TrimSpace(q.Text) != "" {
+		if err := name(ctx, tx, rows, personIDs); err != nil {
+			return Page{}, err
+		}
+		return Select(rows, q), nil
+	}
+	pg := Select(rows, q)
+	ids := map[int64]bool{}
+	for _, r := range pg.Rows {
+		ids[r.Measure.PersonID] = true
+	}
+	return pg, name(ctx, tx, pg.Rows, ids)
+}
+
+// name fills the pseudonyms of rows, reading people ids.
+func name(ctx context.Context, tx atigip.Tx, rows []Row, ids map[int64]bool) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	people, err := atigip.Of[*atigip.Person](tx).All(ctx, atigip.ListFilter{IDs: keys(ids)})
+	if err != nil {
+		return fmt.Errorf("caseload: people: %w", err)
+	}
+	names := make(map[int64]string, len(people))
+	for _, p := range people {
+		names[p.ID] = p.Pseudonym
+	}
+	for i := range rows {
+		rows[i].Pseudonym = names[rows[i].Measure.PersonID]
+	}
+	return nil
 }
 
 func keys(m map[int64]bool) []int64 {
