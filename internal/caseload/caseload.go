@@ -95,13 +95,9 @@ func Load(ctx context.Context, tx atigip.Tx, q Query, today atigip.Date) (Page, 
 	f := atigip.ListFilter{Departement: q.Departement}
 	var ms []*atigip.Measure
 	err := atigip.Of[*atigip.Measure](tx).Scan(ctx, f, func(m *atigip.Measure) error {
-		if q.Minors != nil && m.Minor != *q.Minors {
-			return nil
+		if q.keeps(m) {
+			ms = append(ms, m)
 		}
-		if q.Open && len(q.States) == 0 && Closed(m.State) {
-			return nil
-		}
-		ms = append(ms, m)
 		return nil
 	})
 	if err != nil {
@@ -118,12 +114,11 @@ func Load(ctx context.Context, tx atigip.Tx, q Query, today atigip.Date) (Page, 
 	if err != nil {
 		return Page{}, fmt.Errorf("caseload: incidents: %w", err)
 	}
-	postIDs, personIDs := map[int64]bool{}, map[int64]bool{}
+	postIDs := map[int64]bool{}
 	for _, m := range ms {
 		if m.PostID != 0 {
 			postIDs[m.PostID] = true
 		}
-		personIDs[m.PersonID] = true
 	}
 	perWeek := map[int64]float64{}
 	if len(postIDs) > 0 {
@@ -137,12 +132,32 @@ func Load(ctx context.Context, tx atigip.Tx, q Query, today atigip.Date) (Page, 
 	}
 	rows := make([]Row, 0, len(ms))
 	for _, m := range ms {
-		r := Row{Measure: m, Incidents: incidents[m.ID], Deadline: workflow.Deadline(m, perWeek[m.PostID], today)}
-		r.Flags = flags(r)
-		rows = append(rows, r)
+		rows = append(rows, Row{Measure: m, Incidents: incidents[m.ID], Deadline: workflow.Deadline(m, perWeek[m.PostID], today)})
 	}
-	// Pseudonyms are read for the whole selection only when it is sorted
-	// or searched by them; else for the page shown.
+	return finish(ctx, tx, rows, q)
+}
+
+// keeps reports whether measure m is in q's perimeter and openness (the
+// state, flag and text filters are Select's).
+func (q Query) keeps(m *atigip.Measure) bool {
+	if q.Departement != "" && m.Departement != q.Departement {
+		return false
+	}
+	if q.Minors != nil && m.Minor != *q.Minors {
+		return false
+	}
+	return !(q.Open && len(q.States) == 0 && Closed(m.State))
+}
+
+// finish flags rows, selects the page and reads the pseudonyms: for the
+// whole selection only when it is sorted or searched by them, else for
+// the page shown.
+func finish(ctx context.Context, tx atigip.Tx, rows []Row, q Query) (Page, error) {
+	personIDs := map[int64]bool{}
+	for i := range rows {
+		rows[i].Flags = flags(rows[i])
+		personIDs[rows[i].Measure.PersonID] = true
+	}
 	if q.Sort == SortPerson || strings.TrimSpace(q.Text) != "" {
 		if err := name(ctx, tx, rows, personIDs); err != nil {
 			return Page{}, err

@@ -131,3 +131,55 @@ func Example() {
 	// P-0002 100 [sans-proposition]
 	// P-0001 40 []
 }
+
+// TestIndexFollowsTheStore checks that the index answers as Load does,
+// before and after changes committed behind its back (a measure moved, an
+// incident recorded, a measure created).
+func TestIndexFollowsTheStore(t *testing.T) {
+	db := seedtest.Store(t, 0.02, 5)
+	ctx := t.Context()
+	today := atigip.DateOf(time.Now())
+	all, err := atigip.Of[*atigip.Measure](db).All(ctx, atigip.ListFilter{Status: []string{string(atigip.MeasureInProgress)}})
+	if err != nil || len(all) == 0 {
+		t.Fatalf("%d measures in progress, %v", len(all), err)
+	}
+	m := all[0]
+	adults := m.Minor
+	q := caseload.Query{Departement: m.Departement, Minors: &adults, Open: true, Sort: caseload.SortHours}
+	x := caseload.NewIndex(db)
+	same := func(step string) caseload.Page {
+		t.Helper()
+		want, err := caseload.Load(ctx, db, q, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := x.Load(ctx, q, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(ids(got), ids(want)) || got.Total != want.Total || fmt.Sprint(got.ByFlag) != fmt.Sprint(want.ByFlag) {
+			t.Fatalf("%s: index %v %v, store %v %v", step, ids(got), got.ByFlag, ids(want), want.ByFlag)
+		}
+		return got
+	}
+	same("built")
+	svc := &workflow.Service{Store: db}
+	p := atigip.Principal{Subject: "test", Role: atigip.RoleDSPIP}
+	if _, err := svc.RecordIncident(ctx, p, m.ID, workflow.IncidentReport{Incident: atigip.IncidentAbsence, Note: "Absent"}); err != nil {
+		t.Fatal(err)
+	}
+	pg := same("incident")
+	if pg.ByFlag[caseload.FlagIncident] == 0 {
+		t.Fatal("the incident is not flagged")
+	}
+	if _, err := svc.Transition(ctx, p, m.ID, 0, workflow.Transition{To: atigip.MeasureClosedFailed, Reason: "Révocation"}); err != nil {
+		t.Fatal(err)
+	}
+	same("closed")
+	n := *m
+	n.ID, n.Version, n.CaseRef, n.History, n.State, n.PostID = 0, 0, "", nil, atigip.MeasureToPlace, 0
+	if err := db.Entities(atigip.KindMeasure).Create(ctx, &n); err != nil {
+		t.Fatal(err)
+	}
+	same("created")
+}

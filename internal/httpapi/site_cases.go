@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -27,6 +28,16 @@ type CaseworkModule struct {
 	Matching *MatchingModule
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+
+	once  sync.Once
+	index *caseload.Index
+}
+
+// load is the caseload q at today, from the module's index of the
+// server's store (built at first use, then following the change feed).
+func (m *CaseworkModule) load(s *Server, c *fiber.Ctx, q caseload.Query) (caseload.Page, error) {
+	m.once.Do(func() { m.index = caseload.NewIndex(s.Store()) })
+	return m.index.Load(c.UserContext(), q, m.today())
 }
 
 var (
@@ -35,17 +46,17 @@ var (
 	dirRoles   = []atigip.Role{atigip.RoleDSPIP}
 )
 
-func (m CaseworkModule) now() time.Time {
+func (m *CaseworkModule) now() time.Time {
 	if m.Now != nil {
 		return m.Now()
 	}
 	return time.Now()
 }
 
-func (m CaseworkModule) today() atigip.Date { return atigip.DateOf(m.now()) }
+func (m *CaseworkModule) today() atigip.Date { return atigip.DateOf(m.now()) }
 
 // Routes implements Module.
-func (m CaseworkModule) Routes(s *Server) []Route {
+func (m *CaseworkModule) Routes(s *Server) []Route {
 	w := newWfRoutes(s, m.Now)
 	id := Param{Name: "id", In: "path", Type: "integer", Description: "Identifiant", Required: true}
 	q := func(name, typ, desc string) Param {
@@ -96,12 +107,11 @@ func (m CaseworkModule) Routes(s *Server) []Route {
 }
 
 // HomeCards implements HomeContributor.
-func (m CaseworkModule) HomeCards(s *Server, c *fiber.Ctx, p atigip.Principal) ([]web.HomeCard, error) {
-	ctx := c.UserContext()
+func (m *CaseworkModule) HomeCards(s *Server, c *fiber.Ctx, p atigip.Principal) ([]web.HomeCard, error) {
 	var cards []web.HomeCard
 	switch p.Role {
 	case atigip.RoleCPIP, atigip.RolePJJ, atigip.RoleDSPIP:
-		pg, err := caseload.Load(ctx, s.Store(), caseQuery(p, caseload.Query{Open: true}), m.today())
+		pg, err := m.load(s, c, caseQuery(p, caseload.Query{Open: true}))
 		if err != nil {
 			return nil, err
 		}

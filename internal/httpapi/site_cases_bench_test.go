@@ -18,7 +18,10 @@ import (
 // network): a CPIP of the département with the most measures, through the
 // query shapes a CPIP uses (default, a state, a flag, a sort, the last
 // page), and a national DSPIP (every measure of the country) for
-// comparison. Target: p95 under 50 ms for the CPIP.
+// comparison. The first page (which builds the module's in-memory index
+// of the measures) is left out: the server builds it once. Each page
+// still waits for its audit entries to be durable. Target: p95 under
+// 50 ms for the CPIP.
 func BenchmarkCaseloadPage(b *testing.B) {
 	scale := 1.0
 	if s := getenv("ATIGIP_BENCH_SCALE"); s != "" {
@@ -45,7 +48,7 @@ func BenchmarkCaseloadPage(b *testing.B) {
 			dep = d
 		}
 	}
-	env := newEnv(b, db, func(o *Options) { o.Modules = []Module{CaseworkModule{}} })
+	env := newEnv(b, db, func(o *Options) { o.Modules = []Module{&CaseworkModule{}} })
 	queries := []string{"/mesures", "/mesures?etat=to_place", "/mesures?alerte=echeance", "/mesures?tri=heures&ordre=desc",
 		"/mesures?etat=in_progress&tri=personne&page=2", "/mesures?q=P-00"}
 	for _, c := range []struct {
@@ -57,6 +60,11 @@ func BenchmarkCaseloadPage(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			tok := env.token(c.p)
+			warm := httptest.NewRequest(http.MethodGet, "/mesures", nil) // builds the module's index
+			setToken(warm, tok)
+			if res := env.send(warm); res.status != http.StatusOK {
+				b.Fatalf("warm-up: %d %s", res.status, res.body)
+			}
 			durs := make([]time.Duration, 0, b.N)
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {

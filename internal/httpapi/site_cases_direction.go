@@ -41,7 +41,7 @@ func procedureRow(p *atigip.Procedure, org string, today atigip.Date) web.Proced
 // directionData is /direction's content: the procedures of the
 // director's département, the habilitations to renew, the measures to
 // place.
-func (m CaseworkModule) directionData(c *fiber.Ctx, s *Server) (*web.DirectionPage, error) {
+func (m *CaseworkModule) directionData(c *fiber.Ctx, s *Server) (*web.DirectionPage, error) {
 	ctx, p := c.UserContext(), s.Principal(c)
 	dep := departementOf(p)
 	today := m.today()
@@ -95,7 +95,7 @@ var directionDone = map[string]string{
 	"avis":     "L'avis du préfet a été enregistré.",
 }
 
-func (m CaseworkModule) direction(s *Server) fiber.Handler {
+func (m *CaseworkModule) direction(s *Server) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		d, err := m.directionData(c, s)
 		if err != nil {
@@ -109,7 +109,7 @@ func (m CaseworkModule) direction(s *Server) fiber.Handler {
 
 // procedureView is a procedure's page, read within the director's
 // département (elsewhere it reads as absent).
-func (m CaseworkModule) procedureView(c *fiber.Ctx, s *Server, id int64) (*web.ProcedurePage, *atigip.Procedure, error) {
+func (m *CaseworkModule) procedureView(c *fiber.Ctx, s *Server, id int64) (*web.ProcedurePage, *atigip.Procedure, error) {
 	ctx, p := c.UserContext(), s.Principal(c)
 	pr, err := atigip.Of[*atigip.Procedure](s.Store()).Get(ctx, id)
 	if err != nil {
@@ -176,14 +176,14 @@ func (m CaseworkModule) procedureView(c *fiber.Ctx, s *Server, id int64) (*web.P
 	return d, pr, nil
 }
 
-func (m CaseworkModule) renderProcedure(c *fiber.Ctx, s *Server, status int, d *web.ProcedurePage) error {
+func (m *CaseworkModule) renderProcedure(c *fiber.Ctx, s *Server, status int, d *web.ProcedurePage) error {
 	l := s.layout(c, d.Title, "espace", web.Crumb{Label: "Mon espace", URL: "/espace"},
 		web.Crumb{Label: "Habilitations et affectations", URL: "/direction"})
 	l.CSRF = s.csrfToken(c)
 	return s.page(c, status, "direction-procedure", l, d)
 }
 
-func (m CaseworkModule) procedure(s *Server, w *wfRoutes) fiber.Handler {
+func (m *CaseworkModule) procedure(s *Server, w *wfRoutes) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		id, err := parseID(c)
 		if err != nil {
@@ -199,7 +199,7 @@ func (m CaseworkModule) procedure(s *Server, w *wfRoutes) fiber.Handler {
 }
 
 // procForm runs a form of the procedure page through act.
-func (m CaseworkModule) procForm(s *Server, names []string, act func(c *fiber.Ctx, id int64, f *web.Form) error, done string) fiber.Handler {
+func (m *CaseworkModule) procForm(s *Server, names []string, act func(c *fiber.Ctx, id int64, f *web.Form) error, done string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if !csrfValid(c) {
 			return s.csrfRefused(c)
@@ -233,7 +233,7 @@ func (m CaseworkModule) procForm(s *Server, names []string, act func(c *fiber.Ct
 	}
 }
 
-func (m CaseworkModule) procDecision(s *Server, w *wfRoutes) fiber.Handler {
+func (m *CaseworkModule) procDecision(s *Server, w *wfRoutes) fiber.Handler {
 	return m.procForm(s, []string{"decision", "reason", "valid_until"}, func(c *fiber.Ctx, id int64, f *web.Form) error {
 		r := workflow.DecisionRequest{Reason: f.Values["reason"], ValidUntil: parseDay(f, "valid_until")}
 		switch f.Values["decision"] {
@@ -251,7 +251,7 @@ func (m CaseworkModule) procDecision(s *Server, w *wfRoutes) fiber.Handler {
 	}, "decision")
 }
 
-func (m CaseworkModule) prefectOpinion(s *Server, w *wfRoutes) fiber.Handler {
+func (m *CaseworkModule) prefectOpinion(s *Server, w *wfRoutes) fiber.Handler {
 	return m.procForm(s, []string{"verdict", "comment", "authority"}, func(c *fiber.Ctx, id int64, f *web.Form) error {
 		f.Values["authority"] = string(atigip.OpinionPrefect)
 		r, ok := opinionOf(f)
@@ -265,14 +265,14 @@ func (m CaseworkModule) prefectOpinion(s *Server, w *wfRoutes) fiber.Handler {
 
 // --- Global assignment, reviewed pair by pair.
 
-func (m CaseworkModule) renderAssignment(c *fiber.Ctx, s *Server, status int, d *web.AssignmentPage) error {
+func (m *CaseworkModule) renderAssignment(c *fiber.Ctx, s *Server, status int, d *web.AssignmentPage) error {
 	l := s.layout(c, "Proposition d'affectation globale", "espace", web.Crumb{Label: "Mon espace", URL: "/espace"},
 		web.Crumb{Label: "Habilitations et affectations", URL: "/direction"})
 	l.CSRF = s.csrfToken(c)
 	return s.page(c, status, "direction-affectation", l, d)
 }
 
-func (m CaseworkModule) assignment(s *Server) fiber.Handler {
+func (m *CaseworkModule) assignment(s *Server) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		d, err := m.directionData(c, s)
 		if err != nil {
@@ -282,7 +282,7 @@ func (m CaseworkModule) assignment(s *Server) fiber.Handler {
 	}
 }
 
-func (m CaseworkModule) startAssignment(s *Server) fiber.Handler {
+func (m *CaseworkModule) startAssignment(s *Server) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if !csrfValid(c) {
 			return s.csrfRefused(c)
@@ -300,7 +300,7 @@ func (m CaseworkModule) startAssignment(s *Server) fiber.Handler {
 
 // pairs are the TIG pairs of a job's result, each with the measure to
 // propose (the person's measure to place) at its current version.
-func (m CaseworkModule) pairs(c *fiber.Ctx, s *Server, res *matching.Assignment) ([]web.PairRow, error) {
+func (m *CaseworkModule) pairs(c *fiber.Ctx, s *Server, res *matching.Assignment) ([]web.PairRow, error) {
 	ctx := c.UserContext()
 	var out []web.PairRow
 	for _, pr := range res.Proposals {
@@ -329,7 +329,7 @@ func (m CaseworkModule) pairs(c *fiber.Ctx, s *Server, res *matching.Assignment)
 }
 
 // jobView is a job's page: progress, or the pairs to review.
-func (m CaseworkModule) jobView(c *fiber.Ctx, s *Server, id string) (*web.AssignmentPage, error) {
+func (m *CaseworkModule) jobView(c *fiber.Ctx, s *Server, id string) (*web.AssignmentPage, error) {
 	st, err := m.Matching.jobStatus(c, s, id)
 	if err != nil {
 		return nil, err
@@ -365,7 +365,7 @@ func (m CaseworkModule) jobView(c *fiber.Ctx, s *Server, id string) (*web.Assign
 	return d, nil
 }
 
-func (m CaseworkModule) assignmentJob(s *Server) fiber.Handler {
+func (m *CaseworkModule) assignmentJob(s *Server) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		d, err := m.jobView(c, s, c.Params("job"))
 		if err != nil {
@@ -382,7 +382,7 @@ func (m CaseworkModule) assignmentJob(s *Server) fiber.Handler {
 // leaves until each pair is accepted or rejected; then each accepted pair
 // is proposed to the judge through the API's transition (the rulebook
 // checked again, the measure at the version shown).
-func (m CaseworkModule) reviewAssignment(s *Server, w *wfRoutes) fiber.Handler {
+func (m *CaseworkModule) reviewAssignment(s *Server, w *wfRoutes) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if !csrfValid(c) {
 			return s.csrfRefused(c)

@@ -55,7 +55,7 @@ func opinionsAwaiting(c *fiber.Ctx, s *Server, today atigip.Date) ([]*atigip.Pro
 }
 
 // judgeView is /juge's content.
-func (m CaseworkModule) judgeView(c *fiber.Ctx, s *Server, page int) (*web.JudgePage, error) {
+func (m *CaseworkModule) judgeView(c *fiber.Ctx, s *Server, page int) (*web.JudgePage, error) {
 	ctx, p := c.UserContext(), s.Principal(c)
 	page = max(1, page)
 	total, ms, err := proposalsAwaiting(c, s, page)
@@ -115,7 +115,7 @@ func (m CaseworkModule) judgeView(c *fiber.Ctx, s *Server, page int) (*web.Judge
 	return d, nil
 }
 
-func (m CaseworkModule) renderJudge(c *fiber.Ctx, s *Server, status int, d *web.JudgePage) error {
+func (m *CaseworkModule) renderJudge(c *fiber.Ctx, s *Server, status int, d *web.JudgePage) error {
 	l := s.layout(c, "Décisions du juge", "espace", web.Crumb{Label: "Mon espace", URL: "/espace"})
 	l.CSRF = s.csrfToken(c)
 	return s.page(c, status, "juge", l, d)
@@ -127,7 +127,7 @@ var judgeDone = map[string]string{
 	"avis":    "Votre avis a été enregistré.",
 }
 
-func (m CaseworkModule) judge(s *Server, w *wfRoutes) fiber.Handler {
+func (m *CaseworkModule) judge(s *Server, w *wfRoutes) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		page, _ := strconv.Atoi(c.Query("page"))
 		d, err := m.judgeView(c, s, page)
@@ -140,7 +140,7 @@ func (m CaseworkModule) judge(s *Server, w *wfRoutes) fiber.Handler {
 }
 
 // judgeFailure re-renders /juge with form f on the row of id.
-func (m CaseworkModule) judgeFailure(c *fiber.Ctx, s *Server, id int64, f web.Form, err error, opinion bool) error {
+func (m *CaseworkModule) judgeFailure(c *fiber.Ctx, s *Server, id int64, f web.Form, err error, opinion bool) error {
 	d, verr := m.judgeView(c, s, 1)
 	if verr != nil {
 		return s.Problem(c, verr)
@@ -187,7 +187,7 @@ func mapValues(m map[string]string) []string {
 
 // decide is the judge's decision on a proposal: assign or refuse with a
 // reason, through the API's transition.
-func (m CaseworkModule) decide(s *Server, w *wfRoutes) fiber.Handler {
+func (m *CaseworkModule) decide(s *Server, w *wfRoutes) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if !csrfValid(c) {
 			return s.csrfRefused(c)
@@ -223,7 +223,7 @@ func (m CaseworkModule) decide(s *Server, w *wfRoutes) fiber.Handler {
 }
 
 // judgeOpinion records a magistrate's opinion on a procedure.
-func (m CaseworkModule) judgeOpinion(s *Server, w *wfRoutes) fiber.Handler {
+func (m *CaseworkModule) judgeOpinion(s *Server, w *wfRoutes) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if !csrfValid(c) {
 			return s.csrfRefused(c)

@@ -40,7 +40,7 @@ func perimeterLabel(p atigip.Principal) string {
 	return "National, " + who
 }
 
-func (m CaseworkModule) caseload(s *Server) fiber.Handler {
+func (m *CaseworkModule) caseload(s *Server) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		p := s.Principal(c)
 		q := caseload.Query{Text: c.Query("q"), Sort: c.Query("tri"), Desc: c.Query("ordre") == "desc", Open: true}
@@ -56,7 +56,7 @@ func (m CaseworkModule) caseload(s *Server) fiber.Handler {
 			q.Flag = v
 		}
 		q.Page, _ = strconv.Atoi(c.Query("page"))
-		pg, err := caseload.Load(c.UserContext(), s.Store(), caseQuery(p, q), m.today())
+		pg, err := m.load(s, c, caseQuery(p, q))
 		if err != nil {
 			return s.Problem(c, err)
 		}
@@ -150,7 +150,7 @@ func (m CaseworkModule) caseload(s *Server) fiber.Handler {
 
 // measureView gathers the measure page: the history (audited, within the
 // perimeter), the person (audited), the posts ranked for them.
-func (m CaseworkModule) measureView(c *fiber.Ctx, s *Server, w *wfRoutes, id int64) (*web.MeasurePage, error) {
+func (m *CaseworkModule) measureView(c *fiber.Ctx, s *Server, w *wfRoutes, id int64) (*web.MeasurePage, error) {
 	ctx, p := c.UserContext(), s.Principal(c)
 	h, err := w.historyOf(c, id)
 	if err != nil {
@@ -340,7 +340,7 @@ func moveLabel(from, to atigip.MeasureState) string {
 
 // rankPosts fills the ranked posts and near misses of the person (the
 // matching API's ranking, audited there).
-func (m CaseworkModule) rankPosts(c *fiber.Ctx, s *Server, personID int64, d *web.MeasurePage) {
+func (m *CaseworkModule) rankPosts(c *fiber.Ctx, s *Server, personID int64, d *web.MeasurePage) {
 	if m.Matching == nil {
 		d.RankNote = "Le classement des postes n'est pas disponible sur ce serveur."
 		return
@@ -375,7 +375,7 @@ func rankedPost(pr matching.Proposal) web.RankedPost {
 	return rp
 }
 
-func (m CaseworkModule) measure(s *Server, w *wfRoutes) fiber.Handler {
+func (m *CaseworkModule) measure(s *Server, w *wfRoutes) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		id, err := parseID(c)
 		if err != nil {
@@ -396,7 +396,7 @@ var measureDone = map[string]string{
 	"incident": "L'incident a été enregistré.",
 }
 
-func (m CaseworkModule) renderMeasure(c *fiber.Ctx, s *Server, status int, d *web.MeasurePage) error {
+func (m *CaseworkModule) renderMeasure(c *fiber.Ctx, s *Server, status int, d *web.MeasurePage) error {
 	l := s.layout(c, "Mesure "+d.CaseRef, "espace", web.Crumb{Label: "Mon espace", URL: "/espace"}, web.Crumb{Label: "Mes mesures", URL: "/mesures"})
 	l.CSRF = s.csrfToken(c)
 	return s.page(c, status, "mesures-fiche", l, d)
@@ -406,7 +406,7 @@ func (m CaseworkModule) renderMeasure(c *fiber.Ctx, s *Server, status int, d *we
 // act; a failure the user can correct re-renders the page with the form as
 // typed and the message next to the field, a stale version with
 // « Modifié entre-temps ».
-func (m CaseworkModule) measureForm(s *Server, w *wfRoutes, names []string, pick func(*web.MeasurePage) *web.Form,
+func (m *CaseworkModule) measureForm(s *Server, w *wfRoutes, names []string, pick func(*web.MeasurePage) *web.Form,
 	act func(c *fiber.Ctx, id, version int64, f *web.Form) error, rename func(string) string, done string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if !csrfValid(c) {
@@ -449,7 +449,7 @@ func (m CaseworkModule) measureForm(s *Server, w *wfRoutes, names []string, pick
 	}
 }
 
-func (m CaseworkModule) propose(s *Server, w *wfRoutes) fiber.Handler {
+func (m *CaseworkModule) propose(s *Server, w *wfRoutes) fiber.Handler {
 	return m.measureForm(s, w, []string{"post_id", "start_date"}, func(d *web.MeasurePage) *web.Form { return &d.Propose },
 		func(c *fiber.Ctx, id, version int64, f *web.Form) error {
 			postID, err := strconv.ParseInt(f.Values["post_id"], 10, 64)
@@ -470,7 +470,7 @@ func (m CaseworkModule) propose(s *Server, w *wfRoutes) fiber.Handler {
 		}, "propose")
 }
 
-func (m CaseworkModule) move(s *Server, w *wfRoutes) fiber.Handler {
+func (m *CaseworkModule) move(s *Server, w *wfRoutes) fiber.Handler {
 	return m.measureForm(s, w, []string{"to", "reason", "date"}, func(d *web.MeasurePage) *web.Form { return &d.Move },
 		func(c *fiber.Ctx, id, version int64, f *web.Form) error {
 			day := parseDay(f, "date")
@@ -489,7 +489,7 @@ func (m CaseworkModule) move(s *Server, w *wfRoutes) fiber.Handler {
 		}, nil, "etat")
 }
 
-func (m CaseworkModule) incident(s *Server, w *wfRoutes) fiber.Handler {
+func (m *CaseworkModule) incident(s *Server, w *wfRoutes) fiber.Handler {
 	return m.measureForm(s, w, []string{"incident", "date", "note"}, func(d *web.MeasurePage) *web.Form { return &d.Incident },
 		func(c *fiber.Ctx, id, _ int64, f *web.Form) error {
 			day := parseDay(f, "date")
