@@ -134,7 +134,7 @@ func Load(ctx context.Context, tx atigip.Tx, q Query, today atigip.Date) (Page, 
 	for _, m := range ms {
 		rows = append(rows, Row{Measure: m, Incidents: incidents[m.ID], Deadline: workflow.Deadline(m, perWeek[m.PostID], today)})
 	}
-	return finish(ctx, tx, rows, q)
+	return finish(ctx, tx, rows, q, name)
 }
 
 // keeps reports whether measure m is in q's perimeter and openness (the
@@ -152,7 +152,8 @@ func (q Query) keeps(m *atigip.Measure) bool {
 // finish flags rows, selects the page and reads the pseudonyms: for the
 // whole selection only when it is sorted or searched by them, else for
 // the page shown.
-func finish(ctx context.Context, tx atigip.Tx, rows []Row, q Query) (Page, error) {
+func finish(ctx context.Context, tx atigip.Tx, rows []Row, q Query,
+	name func(context.Context, atigip.Tx, []Row, map[int64]bool) error) (Page, error) {
 	personIDs := map[int64]bool{}
 	for i := range rows {
 		rows[i].Flags = flags(rows[i])

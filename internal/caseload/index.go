@@ -23,8 +23,39 @@ type Index struct {
 	built     bool
 	seq       int64
 	measures  map[int64]*atigip.Measure
-	incidents map[int64]int64 // incident log → its measure
+	byDep     map[string]map[int64]*atigip.Measure // the same, by the département of their SPIP
+	incidents map[int64]int64                      // incident log → its measure
+	perMeas   map[int64]int                        // incidents per measure
 	perWeek   map[int64]float64
+	names     map[int64]string // pseudonyms read so far
+}
+
+// put indexes m (nil: removes measure id).
+func (x *Index) put(id int64, m *atigip.Measure) {
+	if old := x.measures[id]; old != nil {
+		delete(x.byDep[old.Departement], id)
+	}
+	if m == nil {
+		delete(x.measures, id)
+		return
+	}
+	x.measures[id] = m
+	if x.byDep[m.Departement] == nil {
+		x.byDep[m.Departement] = map[int64]*atigip.Measure{}
+	}
+	x.byDep[m.Departement][id] = m
+}
+
+// incident records (measure > 0) or forgets (0) incident log id.
+func (x *Index) incident(id, measure int64) {
+	if old, ok := x.incidents[id]; ok {
+		x.perMeas[old]--
+		delete(x.incidents, id)
+	}
+	if measure > 0 {
+		x.incidents[id] = measure
+		x.perMeas[measure]++
+	}
 }
 
 // NewIndex returns an index over store, built at its first Load.
@@ -45,18 +76,18 @@ func (x *Index) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ms := map[int64]*atigip.Measure{}
+	x.measures, x.byDep = map[int64]*atigip.Measure{}, map[string]map[int64]*atigip.Measure{}
+	x.incidents, x.perMeas, x.names = map[int64]int64{}, map[int64]int{}, map[int64]string{}
 	err = atigip.Of[*atigip.Measure](x.store).Scan(ctx, atigip.ListFilter{}, func(m *atigip.Measure) error {
-		ms[m.ID] = light(m)
+		x.put(m.ID, light(m))
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("caseload: index measures: %w", err)
 	}
-	inc := map[int64]int64{}
 	err = atigip.Of[*atigip.MeasureLog](x.store).Scan(ctx, atigip.ListFilter{Status: []string{string(atigip.LogRecorded)}}, func(l *atigip.MeasureLog) error {
 		if l.LogType == atigip.LogIncident {
-			inc[l.ID] = l.MeasureID
+			x.incident(l.ID, l.MeasureID)
 		}
 		return nil
 	})
@@ -71,7 +102,7 @@ func (x *Index) build(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("caseload: index posts: %w", err)
 	}
-	x.seq, x.measures, x.incidents, x.perWeek, x.built = seq, ms, inc, pw, true
+	x.seq, x.perWeek, x.built = seq, pw, true
 	return nil
 }
 
@@ -94,6 +125,9 @@ func (x *Index) refresh(ctx context.Context) error {
 	for _, c := range cs {
 		var e atigip.Entity
 		switch c.Kind {
+		case atigip.KindPerson:
+			delete(x.names, c.ID) // read again when shown
+			continue
 		case atigip.KindMeasure, atigip.KindMeasureLog, atigip.KindPost:
 			e, err = x.store.Entities(c.Kind).Get(ctx, c.ID)
 			if err != nil && atigip.ErrorCode(err) != atigip.ENOTFOUND {
@@ -106,15 +140,15 @@ func (x *Index) refresh(ctx context.Context) error {
 		switch c.Kind {
 		case atigip.KindMeasure:
 			if gone {
-				delete(x.measures, c.ID)
+				x.put(c.ID, nil)
 			} else {
-				x.measures[c.ID] = light(e.(*atigip.Measure))
+				x.put(c.ID, light(e.(*atigip.Measure)))
 			}
 		case atigip.KindMeasureLog:
 			if l, ok := e.(*atigip.MeasureLog); !gone && ok && l.LogType == atigip.LogIncident && l.Status == atigip.LogRecorded {
-				x.incidents[c.ID] = l.MeasureID
+				x.incident(c.ID, l.MeasureID)
 			} else {
-				delete(x.incidents, c.ID)
+				x.incident(c.ID, 0)
 			}
 		case atigip.KindPost:
 			if gone {
@@ -138,17 +172,49 @@ func (x *Index) Load(ctx context.Context, q Query, today atigip.Date) (Page, err
 		x.mu.Unlock()
 		return Page{}, err
 	}
-	counts := map[int64]int{}
-	for _, m := range x.incidents {
-		counts[m]++
+	src := x.measures
+	if q.Departement != "" {
+		src = x.byDep[q.Departement]
 	}
 	var rows []Row
-	for _, m := range x.measures {
+	for _, m := range src {
 		if !q.keeps(m) {
 			continue
 		}
-		rows = append(rows, Row{Measure: m, Incidents: counts[m.ID], Deadline: workflow.Deadline(m, x.perWeek[m.PostID], today)})
+		rows = append(rows, Row{Measure: m, Incidents: x.perMeas[m.ID], Deadline: workflow.Deadline(m, x.perWeek[m.PostID], today)})
 	}
 	x.mu.Unlock()
-	return finish(ctx, x.store, rows, q)
+	return finish(ctx, x.store, rows, q, x.pseudonyms)
+}
+
+// pseudonyms fills rows' pseudonyms from the index, reading the missing
+// ones from the store.
+func (x *Index) pseudonyms(ctx context.Context, tx atigip.Tx, rows []Row, ids map[int64]bool) error {
+	x.mu.Lock()
+	missing := map[int64]bool{}
+	for id := range ids {
+		if _, ok := x.names[id]; !ok {
+			missing[id] = true
+		}
+	}
+	x.mu.Unlock()
+	fetched := map[int64]string{}
+	if len(missing) > 0 {
+		people, err := atigip.Of[*atigip.Person](tx).All(ctx, atigip.ListFilter{IDs: keys(missing)})
+		if err != nil {
+			return fmt.Errorf("caseload: people: %w", err)
+		}
+		for _, p := range people {
+			fetched[p.ID] = p.Pseudonym
+		}
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for id, n := range fetched {
+		x.names[id] = n
+	}
+	for i := range rows {
+		rows[i].Pseudonym = x.names[rows[i].Measure.PersonID]
+	}
+	return nil
 }
