@@ -328,6 +328,15 @@ func TestCaseworkDoors(t *testing.T) {
 			t.Fatalf("no reason asked:\n%s", tail(b))
 		}
 	})
+	t.Run("judge csrf and perimeter", func(t *testing.T) {
+		judge.t = t
+		judge.post(decide, url.Values{"csrf": {"-"}, "decision": {"affecter"}, "version": {jv}}, http.StatusForbidden)
+		far := newCaseClient(t, site, atigip.Principal{Role: atigip.RoleMagistrate, Departement: other.Dep})
+		far.post(decide, url.Values{"decision": {"affecter"}, "version": {jv}}, http.StatusNotFound)
+		if strings.Contains(far.get("/juge", http.StatusOK), got.CaseRef) {
+			t.Error("a judge of another département sees the proposal")
+		}
+	})
 	judge.t = t
 	judge.post(decide, url.Values{"decision": {"affecter"}, "version": {jv}}, http.StatusSeeOther)
 	if got := measureOf(t, site.store, ms.ID); got.State != atigip.MeasureAssigned {
@@ -363,7 +372,11 @@ func TestCaseworkDoors(t *testing.T) {
 	if !strings.Contains(b, "Avis attendus") {
 		t.Fatalf("a decision before the opinions:\n%s", tail(b))
 	}
-	newCaseClient(t, site, atigip.Principal{Role: atigip.RoleDSPIP, Departement: other.Dep}).get(procPath, http.StatusNotFound)
+	farDir := newCaseClient(t, site, atigip.Principal{Role: atigip.RoleDSPIP, Departement: other.Dep})
+	farDir.get(procPath, http.StatusNotFound)
+	farDir.post(procPath+"/decision", url.Values{"decision": {"accorder"}}, http.StatusNotFound)
+	dspip.post(procPath+"/decision", url.Values{"csrf": {"-"}, "decision": {"accorder"}}, http.StatusForbidden)
+	dspip.post("/direction/affectation", url.Values{"csrf": {"-"}}, http.StatusForbidden)
 	opinion := "/juge/procedures/" + strconv.FormatInt(pr.ID, 10) + "/avis"
 	_, b = judge.post(opinion, url.Values{"authority": {"jap"}, "verdict": {"defavorable"}}, http.StatusUnprocessableEntity)
 	if !strings.Contains(b, "Motivez un avis défavorable") {
