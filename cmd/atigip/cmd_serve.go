@@ -127,6 +127,7 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		httpapi.WorkflowModule(nil),
 		httpapi.FlowsModule(clients, nil),
 		httpapi.IndicatorsModule(nil),
+		&httpapi.CaseworkModule{Matching: matchingModule},
 	}
 	var background []func(context.Context) error
 	// The CRM sync runs only where Axelor is configured.

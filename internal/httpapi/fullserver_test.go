@@ -47,10 +47,11 @@ func allModules(t testing.TB, store atigip.Store) []Module {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mm := &MatchingModule{MaxAge: -1}
 	return []Module{
 		TilesModule{Engine: eng}, MapModule{}, SiteModule{Engine: eng}, HomeModule{}, HostModule{},
-		SearchModule{Index: ix}, &MatchingModule{MaxAge: -1},
-		WorkflowModule(nil), FlowsModule(clients, nil), IndicatorsModule(nil),
+		SearchModule{Index: ix}, mm,
+		WorkflowModule(nil), FlowsModule(clients, nil), IndicatorsModule(nil), &CaseworkModule{Matching: mm},
 		SyncModule{Syncer: syncer, Trigger: make(chan struct{}, 1)},
 	}
 }
@@ -107,6 +108,23 @@ var moduleMatrix = map[string][]atigip.Role{
 	"GET /mesures/:id/heures":                {cpip, pjj, dsp},
 	"POST /mesures/:id/heures/:log":          {cpip, pjj, dsp},
 	"GET /heures-a-confirmer":                {cpip, pjj, dsp},
+	// The TIG professionals' workspaces (CaseworkModule).
+	"GET /mesures":                            {cpip, pjj, dsp},
+	"GET /mesures/:id":                        {cpip, pjj, dsp},
+	"POST /mesures/:id/proposer":              {cpip, pjj, dsp},
+	"POST /mesures/:id/etat":                  {cpip, pjj, dsp},
+	"POST /mesures/:id/incidents":             {cpip, pjj, dsp},
+	"GET /juge":                               {mag, clk},
+	"POST /juge/mesures/:id":                  {mag},
+	"POST /juge/procedures/:id/avis":          {mag},
+	"GET /direction":                          {dsp},
+	"GET /direction/procedures/:id":           {dsp},
+	"POST /direction/procedures/:id/decision": {dsp},
+	"POST /direction/procedures/:id/avis":     {dsp},
+	"GET /direction/affectation":              {dsp},
+	"POST /direction/affectation":             {dsp},
+	"GET /direction/affectation/:job":         {dsp},
+	"POST /direction/affectation/:job":        {dsp},
 
 	"GET /api/matching/people/:id/offers":     {cpip, pjj, dsp, pris},
 	"GET /api/matching/posts/:id/candidates":  {cpip, pjj, dsp},

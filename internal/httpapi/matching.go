@@ -420,23 +420,33 @@ func (m *MatchingModule) offers(s *Server) fiber.Handler {
 		if err != nil {
 			return s.Problem(c, err)
 		}
-		snap, err := m.snapshot(c.UserContext(), s)
+		rk, err := m.offersFor(c, s, id, q)
 		if err != nil {
 			return s.Problem(c, err)
 		}
-		if !snap.visible(newLookup(c.UserContext(), s.Store()), s.Principal(c), id) {
-			// Out of perimeter reads as absent: existence is not disclosed.
-			return s.Problem(c, atigip.Errorf(atigip.ENOTFOUND, "Personne %d introuvable.", id))
-		}
-		rk, err := snap.engine.OffersForPerson(id, q)
-		if err != nil {
-			return s.Problem(c, err)
-		}
-		if err := s.Audit(c, "match", atigip.KindPerson, id, len(rk.Proposals)); err != nil {
-			return s.Problem(c, err)
-		}
-		return c.JSON(MatchingRanking{Ranking: *rk, Snapshot: snap.info(), Notice: matchingNotice})
+		return c.JSON(rk)
 	}
+}
+
+// offersFor ranks the offers for person id within the principal's
+// perimeter, the read audited: for the API and the CPIP's page alike.
+func (m *MatchingModule) offersFor(c *fiber.Ctx, s *Server, id int64, q matching.Query) (*MatchingRanking, error) {
+	snap, err := m.snapshot(c.UserContext(), s)
+	if err != nil {
+		return nil, err
+	}
+	if !snap.visible(newLookup(c.UserContext(), s.Store()), s.Principal(c), id) {
+		// Out of perimeter reads as absent: existence is not disclosed.
+		return nil, atigip.Errorf(atigip.ENOTFOUND, "Personne %d introuvable.", id)
+	}
+	rk, err := snap.engine.OffersForPerson(id, q)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Audit(c, "match", atigip.KindPerson, id, len(rk.Proposals)); err != nil {
+		return nil, err
+	}
+	return &MatchingRanking{Ranking: *rk, Snapshot: snap.info(), Notice: matchingNotice}, nil
 }
 
 func (sn *matchingSnapshot) info() MatchingSnapshotInfo {
@@ -522,62 +532,72 @@ func (m *MatchingModule) startAssignment(s *Server) fiber.Handler {
 				return s.Problem(c, err)
 			}
 		}
-		if err := checkKinds(req.Kinds); err != nil {
-			return s.Problem(c, err)
-		}
-		if len(req.People) > 20000 {
-			return s.Problem(c, atigip.Errorf(atigip.ETOOLARGE, "Au plus 20 000 personnes par proposition d'affectation."))
-		}
-		snap, err := m.snapshot(c.UserContext(), s)
+		st, err := m.startJob(c, s, req)
 		if err != nil {
 			return s.Problem(c, err)
 		}
-		p := s.Principal(c)
-		// The perimeter applies to the batch too: a person outside it reads
-		// as not found when named, and is left out of an implicit batch.
-		req.Only = snap.perimeter(context.Background(), s, p)
-		if len(req.People) > 0 {
-			for _, id := range req.People {
-				if !req.Only(id) {
-					return s.Problem(c, atigip.Errorf(atigip.ENOTFOUND, "Personne %d introuvable.", id))
-				}
-			}
-		} else if ids, err := snap.engine.Population(req); err != nil {
-			return s.Problem(c, err)
-		} else if len(ids) == 0 {
-			return s.Problem(c, atigip.Errorf(atigip.EINVALID, "Aucune personne à placer dans votre périmètre."))
-		}
-		st := m.state
-		st.jobsMu.Lock()
-		running := 0
-		for _, j := range st.jobs {
-			j.mu.Lock()
-			if j.status.State == "running" {
-				running++
-			}
-			j.mu.Unlock()
-		}
-		if running >= 2 {
-			st.jobsMu.Unlock()
-			return s.Problem(c, atigip.Errorf(atigip.ECONFLICT, "Deux propositions d'affectation sont déjà en cours : réessayez plus tard."))
-		}
-		st.nextJob++
-		jobID := fmt.Sprintf("a%d-%d", time.Now().Unix(), st.nextJob)
-		job := &matchingJob{subject: p.Subject, status: MatchingJobStatus{ID: jobID, State: "running",
-			Started: time.Now().UTC(), Snapshot: snap.info(), Notice: matchingNotice}}
-		st.jobs[jobID] = job
-		st.order = append(st.order, jobID)
-		if len(st.order) > maxMatchingJobs {
-			delete(st.jobs, st.order[0])
-			st.order = st.order[1:]
-		}
-		st.jobsMu.Unlock()
-		go m.runJob(s, snap, job, req)
-		c.Set(fiber.HeaderLocation, "/api/matching/assignments/"+jobID)
-		job.mu.Lock()
-		defer job.mu.Unlock()
-		return c.Status(fiber.StatusAccepted).JSON(job.status) // documented by Route.Status
+		c.Set(fiber.HeaderLocation, "/api/matching/assignments/"+st.ID)
+		return c.Status(fiber.StatusAccepted).JSON(st) // documented by Route.Status
 	}
+}
+
+// startJob starts a global assignment job over req within the
+// principal's perimeter: for the API and the director's page alike.
+func (m *MatchingModule) startJob(c *fiber.Ctx, s *Server, req matching.AssignRequest) (MatchingJobStatus, error) {
+	if err := checkKinds(req.Kinds); err != nil {
+		return MatchingJobStatus{}, err
+	}
+	if len(req.People) > 20000 {
+		return MatchingJobStatus{}, atigip.Errorf(atigip.ETOOLARGE, "Au plus 20 000 personnes par proposition d'affectation.")
+	}
+	snap, err := m.snapshot(c.UserContext(), s)
+	if err != nil {
+		return MatchingJobStatus{}, err
+	}
+	p := s.Principal(c)
+	// The perimeter applies to the batch too: a person outside it reads
+	// as not found when named, and is left out of an implicit batch.
+	req.Only = snap.perimeter(context.Background(), s, p)
+	if len(req.People) > 0 {
+		for _, id := range req.People {
+			if !req.Only(id) {
+				return MatchingJobStatus{}, atigip.Errorf(atigip.ENOTFOUND, "Personne %d introuvable.", id)
+			}
+		}
+	} else if ids, err := snap.engine.Population(req); err != nil {
+		return MatchingJobStatus{}, err
+	} else if len(ids) == 0 {
+		return MatchingJobStatus{}, atigip.Errorf(atigip.EINVALID, "Aucune personne à placer dans votre périmètre.")
+	}
+	st := m.state
+	st.jobsMu.Lock()
+	running := 0
+	for _, j := range st.jobs {
+		j.mu.Lock()
+		if j.status.State == "running" {
+			running++
+		}
+		j.mu.Unlock()
+	}
+	if running >= 2 {
+		st.jobsMu.Unlock()
+		return MatchingJobStatus{}, atigip.Errorf(atigip.ECONFLICT, "Deux propositions d'affectation sont déjà en cours : réessayez plus tard.")
+	}
+	st.nextJob++
+	jobID := fmt.Sprintf("a%d-%d", time.Now().Unix(), st.nextJob)
+	job := &matchingJob{subject: p.Subject, status: MatchingJobStatus{ID: jobID, State: "running",
+		Started: time.Now().UTC(), Snapshot: snap.info(), Notice: matchingNotice}}
+	st.jobs[jobID] = job
+	st.order = append(st.order, jobID)
+	if len(st.order) > maxMatchingJobs {
+		delete(st.jobs, st.order[0])
+		st.order = st.order[1:]
+	}
+	st.jobsMu.Unlock()
+	go m.runJob(s, snap, job, req)
+	job.mu.Lock()
+	defer job.mu.Unlock()
+	return job.status, nil
 }
 
 func (m *MatchingModule) runJob(s *Server, snap *matchingSnapshot, job *matchingJob, req matching.AssignRequest) {
@@ -609,27 +629,36 @@ func (m *MatchingModule) runJob(s *Server, snap *matchingSnapshot, job *matching
 
 func (m *MatchingModule) assignmentStatus(s *Server) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		m.init()
-		st := m.state
-		st.jobsMu.Lock()
-		job, ok := st.jobs[c.Params("job")]
-		st.jobsMu.Unlock()
-		// Only the professional who started a job reads it.
-		if !ok || job.subject != s.Principal(c).Subject {
-			return s.Problem(c, atigip.Errorf(atigip.ENOTFOUND, "Tâche d'affectation introuvable."))
-		}
-		job.mu.Lock()
-		status := job.status
-		job.mu.Unlock()
-		if status.Result != nil {
-			res, err := m.disclosed(c, s, status.Result)
-			if err != nil {
-				return s.Problem(c, err)
-			}
-			status.Result = res
+		status, err := m.jobStatus(c, s, c.Params("job"))
+		if err != nil {
+			return s.Problem(c, err)
 		}
 		return c.JSON(status)
 	}
+}
+
+// jobStatus is job id as its reader may see it now: only the professional
+// who started it, the result within the perimeter and audited.
+func (m *MatchingModule) jobStatus(c *fiber.Ctx, s *Server, id string) (MatchingJobStatus, error) {
+	m.init()
+	st := m.state
+	st.jobsMu.Lock()
+	job, ok := st.jobs[id]
+	st.jobsMu.Unlock()
+	if !ok || job.subject != s.Principal(c).Subject {
+		return MatchingJobStatus{}, atigip.Errorf(atigip.ENOTFOUND, "Tâche d'affectation introuvable.")
+	}
+	job.mu.Lock()
+	status := job.status
+	job.mu.Unlock()
+	if status.Result != nil {
+		res, err := m.disclosed(c, s, status.Result)
+		if err != nil {
+			return MatchingJobStatus{}, err
+		}
+		status.Result = res
+	}
+	return status, nil
 }
 
 // disclosed is the part of a job's result the reader may see now: the

@@ -153,21 +153,28 @@ func (w *wfRoutes) transition(c *fiber.Ctx) error {
 	if err != nil {
 		return w.s.Problem(c, err)
 	}
-	if err := w.perimeter(c, atigip.KindMeasure, id); err != nil {
-		return w.s.Problem(c, err)
-	}
 	var b TransitionBody
 	if err := w.s.Decode(c, &b); err != nil {
 		return w.s.Problem(c, err)
 	}
-	if b.Version <= 0 {
-		return w.s.Problem(c, invalidParam("version", "La version lue est obligatoire pour changer l'état d'une mesure."))
-	}
-	m, err := w.svc.Transition(c.UserContext(), w.s.Principal(c), id, b.Version, b.Transition)
+	m, err := w.transitionAt(c, id, b.Version, b.Transition)
 	if err != nil {
 		return w.s.Problem(c, err)
 	}
 	return c.JSON(m)
+}
+
+// transitionAt moves measure id, read at version, by t: the perimeter,
+// then the workflow's rules (the rulebook for a proposal or an
+// assignment), for the API and the pages alike.
+func (w *wfRoutes) transitionAt(c *fiber.Ctx, id, version int64, t workflow.Transition) (*atigip.Measure, error) {
+	if err := w.perimeter(c, atigip.KindMeasure, id); err != nil {
+		return nil, err
+	}
+	if version <= 0 {
+		return nil, invalidParam("version", "La version lue est obligatoire pour changer l'état d'une mesure.")
+	}
+	return w.svc.Transition(c.UserContext(), w.s.Principal(c), id, version, t)
 }
 
 func (w *wfRoutes) hours(c *fiber.Ctx) error {
@@ -233,9 +240,6 @@ func (w *wfRoutes) checkHoursOf(c *fiber.Ctx, id, logID int64, b workflow.HoursC
 func (w *wfRoutes) incident(c *fiber.Ctx) error {
 	id, err := parseID(c)
 	if err != nil {
-		return w.s.Problem(c, err)
-	}
-	if err := w.perimeter(c, atigip.KindMeasure, id); err != nil {
 		return w.s.Problem(c, err)
 	}
 	var b workflow.IncidentReport
@@ -332,21 +336,27 @@ func (w *wfRoutes) history(c *fiber.Ctx) error {
 	if err != nil {
 		return w.s.Problem(c, err)
 	}
-	err = w.measureVisible(c, id)
-	if err == nil {
-		err = w.perimeter(c, atigip.KindMeasure, id)
-	}
-	if aerr := w.s.Audit(c, "read_history", atigip.KindMeasure, id, 0); aerr != nil {
-		return w.s.Problem(c, aerr)
-	}
-	if err != nil {
-		return w.s.Problem(c, err)
-	}
-	h, err := w.svc.History(c.UserContext(), w.s.Principal(c), id)
+	h, err := w.historyOf(c, id)
 	if err != nil {
 		return w.s.Problem(c, err)
 	}
 	return c.JSON(h)
+}
+
+// historyOf reads measure id's history for the principal: row rules and
+// perimeter, the read audited (refused reads too).
+func (w *wfRoutes) historyOf(c *fiber.Ctx, id int64) (*workflow.MeasureHistory, error) {
+	err := w.measureVisible(c, id)
+	if err == nil {
+		err = w.perimeter(c, atigip.KindMeasure, id)
+	}
+	if aerr := w.s.Audit(c, "read_history", atigip.KindMeasure, id, 0); aerr != nil {
+		return nil, aerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return w.svc.History(c.UserContext(), w.s.Principal(c), id)
 }
 
 func (w *wfRoutes) request(c *fiber.Ctx) error {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/atigip/atigip360/internal/atigip"
@@ -18,20 +19,13 @@ type Pager struct {
 	Prev, Next  string // empty at the ends
 }
 
-// PageLink is one page number.
-type PageLink struct {
-	N       int
-	URL     string
-	Current bool
-}
-
 // NewPager numbers pages of perPage over total; url gives a page's link.
 func NewPager(page, perPage, total int, url func(int) string) Pager {
 	pages := max(1, (total+perPage-1)/perPage)
 	page = min(max(1, page), pages)
 	p := Pager{Page: page, Pages: pages}
 	for n := max(1, page-2); n <= min(pages, page+2); n++ {
-		p.Links = append(p.Links, PageLink{N: n, URL: url(n), Current: n == page})
+		p.Links = append(p.Links, PageLink{Label: strconv.Itoa(n), URL: url(n), Current: n == page})
 	}
 	if page > 1 {
 		p.Prev = url(page - 1)
