@@ -1,0 +1,244 @@
+package prospection
+
+import (
+	"cmp"
+	"math"
+	"slices"
+)
+
+// DefaultRadiusKm is the distance beyond which a commune counts as far
+// from any open post.
+const DefaultRadiusKm = 15
+
+// nearestCapKm bounds the nearest-post search: farther posts show as
+// « plus de 60 km ».
+const nearestCapKm = 60
+
+// Commune is a commune with its population and centroid.
+type Commune struct {
+	INSEE, Name, Departement, Region string
+	Population                       int
+	Lon, Lat                         float64
+}
+
+// Post is a TIG post offered (registered, open or full) at a place; Open
+// marks the ones taking people now.
+type Post struct {
+	Commune, Departement string
+	Lon, Lat             float64
+	Open                 bool
+}
+
+// Input is what Compute works on. Waiting holds the home commune (INSEE)
+// of each measure waiting to be placed; RadiusKm 0 means DefaultRadiusKm.
+type Input struct {
+	Communes []Commune
+	Posts    []Post
+	Waiting  []string
+	RadiusKm float64
+}
+
+// CommuneRow is one commune's coverage.
+type CommuneRow struct {
+	Commune
+	Posts, Open int
+	Per10k      float64 // posts offered per 10,000 inhabitants
+	// NearestKm is the distance to the nearest open post, -1 beyond
+	// nearestCapKm (or none at all).
+	NearestKm float64
+	Far       bool // no open post within the radius
+	Waiting   int  // measures waiting whose person lives here
+}
+
+// DepRow is one département's coverage.
+type DepRow struct {
+	Code, Region  string
+	Population    int
+	Posts, Open   int
+	Per10k        float64
+	Communes      int
+	FarCommunes   int
+	FarPopulation int
+	Waiting       int
+	WaitingFar    int // waiting measures in far communes: for lack of a post nearby
+}
+
+// Result is the prospection: communes sorted with the far ones first,
+// then by population (largest first); départements by code.
+type Result struct {
+	RadiusKm     float64
+	Communes     []CommuneRow
+	Departements []DepRow
+	FarCommunes  int
+	WaitingFar   int
+}
+
+// Compute computes the coverage of every commune and département.
+func Compute(in Input) Result {
+	radius := in.RadiusKm
+	if radius <= 0 {
+		radius = DefaultRadiusKm
+	}
+	byINSEE := make(map[string]int, len(in.Communes))
+	rows := make([]CommuneRow, len(in.Communes))
+	for i, c := range in.Communes {
+		rows[i] = CommuneRow{Commune: c, NearestKm: -1}
+		byINSEE[c.INSEE] = i
+	}
+	var g grid
+	for _, p := range in.Posts {
+		if i, ok := byINSEE[p.Commune]; ok {
+			rows[i].Posts++
+			if p.Open {
+				rows[i].Open++
+			}
+		}
+		if p.Open && validPoint(p.Lon, p.Lat) {
+			g.add(p.Lon, p.Lat)
+		}
+	}
+	for _, code := range in.Waiting {
+		if i, ok := byINSEE[code]; ok {
+			rows[i].Waiting++
+		}
+	}
+	deps := map[string]*DepRow{}
+	res := Result{RadiusKm: radius}
+	for i := range rows {
+		r := &rows[i]
+		r.Per10k = per10k(r.Posts, r.Population)
+		if d, ok := g.nearest(r.Lon, r.Lat, nearestCapKm); ok {
+			r.NearestKm = math.Round(d*10) / 10
+		}
+		r.Far = r.NearestKm < 0 || r.NearestKm > radius
+		d := deps[r.Departement]
+		if d == nil {
+			d = &DepRow{Code: r.Departement, Region: r.Region}
+			deps[r.Departement] = d
+		}
+		d.Population += r.Population
+		d.Communes++
+		d.Waiting += r.Waiting
+		if r.Far {
+			d.FarCommunes++
+			d.FarPopulation += r.Population
+			d.WaitingFar += r.Waiting
+			res.FarCommunes++
+			res.WaitingFar += r.Waiting
+		}
+	}
+	// Posts count in their own département even where the commune code is
+	// unknown to the reference (an arrondissement, a typo).
+	for _, p := range in.Posts {
+		if d := deps[p.Departement]; d != nil {
+			d.Posts++
+			if p.Open {
+				d.Open++
+			}
+		}
+	}
+	for _, d := range deps {
+		d.Per10k = per10k(d.Posts, d.Population)
+		res.Departements = append(res.Departements, *d)
+	}
+	slices.SortFunc(res.Departements, func(a, b DepRow) int { return cmp.Compare(a.Code, b.Code) })
+	slices.SortFunc(rows, func(a, b CommuneRow) int {
+		if a.Far != b.Far {
+			if a.Far {
+				return -1
+			}
+			return 1
+		}
+		if c := cmp.Compare(b.Population, a.Population); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.INSEE, b.INSEE)
+	})
+	res.Communes = rows
+	return res
+}
+
+func per10k(n, pop int) float64 {
+	if pop <= 0 {
+		return 0
+	}
+	return math.Round(float64(n)/float64(pop)*10000*100) / 100
+}
+
+func validPoint(lon, lat float64) bool {
+	return lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90 && (lon != 0 || lat != 0)
+}
+
+// cellDeg is the grid's cell side in degrees of latitude (about 22 km).
+const cellDeg = 0.2
+
+type cell struct{ x, y int32 }
+
+// grid buckets points by cell of cellDeg × cellDeg; longitudes are not
+// scaled, so a cell is narrower than tall away from the equator, which
+// the search accounts for.
+type grid struct {
+	cells map[cell][][2]float64
+}
+
+func cellOf(lon, lat float64) cell {
+	return cell{int32(math.Floor(lon / cellDeg)), int32(math.Floor(lat / cellDeg))}
+}
+
+func (g *grid) add(lon, lat float64) {
+	if g.cells == nil {
+		g.cells = map[cell][][2]float64{}
+	}
+	c := cellOf(lon, lat)
+	g.cells[c] = append(g.cells[c], [2]float64{lon, lat})
+}
+
+// nearest returns the distance in km to the nearest point within capKm.
+func (g *grid) nearest(lon, lat, capKm float64) (float64, bool) {
+	if len(g.cells) == 0 {
+		return 0, false
+	}
+	c := cellOf(lon, lat)
+	// cells to scan around c: capKm in degrees of latitude, and of
+	// longitude at this latitude.
+	dy := int32(math.Ceil(capKm / 111.2 / cellDeg))
+	cosLat := math.Max(math.Cos(lat*math.Pi/180), 0.05)
+	dx := int32(math.Ceil(capKm / (111.2 * cosLat) / cellDeg))
+	best := math.Inf(1)
+	// Rings outward: once a ring's inner edge is farther than the best
+	// distance found, no farther ring can do better.
+	for ring := int32(0); ring <= max(dx, dy); ring++ {
+		if ring > 0 && float64(ring-1)*cellDeg*111.2*cosLat > best {
+			break
+		}
+		for y := c.y - min(ring, dy); y <= c.y+min(ring, dy); y++ {
+			for x := c.x - min(ring, dx); x <= c.x+min(ring, dx); x++ {
+				if max(abs32(x-c.x), abs32(y-c.y)) != ring {
+					continue
+				}
+				for _, p := range g.cells[cell{x, y}] {
+					if d := Haversine(lon, lat, p[0], p[1]); d < best {
+						best = d
+					}
+				}
+			}
+		}
+	}
+	return best, best <= capKm
+}
+
+func abs32(v int32) int32 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// Haversine is the great-circle distance in km.
+func Haversine(lon1, lat1, lon2, lat2 float64) float64 {
+	const r = 6371.0
+	p1, p2 := lat1*math.Pi/180, lat2*math.Pi/180
+	dp, dl := p2-p1, (lon2-lon1)*math.Pi/180
+	a := math.Sin(dp/2)*math.Sin(dp/2) + math.Cos(p1)*math.Cos(p2)*math.Sin(dl/2)*math.Sin(dl/2)
+	return 2 * r * math.Asin(math.Min(1, math.Sqrt(a)))
+}

@@ -1,0 +1,27 @@
+package prospection
+
+import "github.com/atigip/atigip360/internal/refdata"
+
+// Communes are the communes of the reference (COG), without the
+// municipal arrondissements, whose population their commune already
+// counts.
+func Communes() []Commune {
+	var out []Commune
+	for _, c := range refdata.Communes() {
+		if c.Kind != refdata.KindCommune {
+			continue
+		}
+		out = append(out, Commune{INSEE: c.INSEE, Name: c.NameWithArticle, Departement: c.Departement,
+			Region: c.Region, Population: c.Population, Lon: c.Lon, Lat: c.Lat})
+	}
+	return out
+}
+
+// CommuneOf is the commune of an INSEE code: an arrondissement's commune
+// (75101 → 75056), the code itself otherwise.
+func CommuneOf(code string) string {
+	if c, ok := refdata.CommuneByINSEE(code); ok && c.Parent != "" {
+		return c.Parent
+	}
+	return code
+}
