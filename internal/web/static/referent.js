@@ -17,7 +17,7 @@
     container: el, style: '/styles/public.json', center: [2.35, 46.6], zoom: 4.3,
     attributionControl: { compact: true }, locale: window.atigipLocale,
   });
-  window.atigipReferent = { map, ready: false };
+  window.atigipReferent = { map, ready: false, points: features.length };
   map.on('load', () => {
     // The partner's page shows its own posts only; the prospection keeps
     // every open post of the site's tiles under its communes.
