@@ -124,6 +124,7 @@ var moduleMatrix = map[string][]atigip.Role{
 	// open at the gate and checks the session or Axelor's signed link.
 	"GET /referent/partenaires":       {ref, dsp},
 	"GET /referent/partenaires/:id":   everyone,
+	"GET /referent/axelor/:id":        everyone,
 	"GET /referent/prospection":       {ref, dsp},
 	"GET /indicateurs":                {ref, dsp, cpip, pjj, mag, clk, pris},
 	"GET /indicateurs/:graphique.csv": {ref, dsp, cpip, pjj, mag, clk, pris},

@@ -73,6 +73,8 @@ func (m *ReferentModule) Routes(s *Server) []Route {
 	id := Param{Name: "id", In: "path", Type: "integer", Description: "Identifiant de la structure d'accueil", Required: true}
 	page := Param{Name: "page", In: "query", Type: "integer", Description: "Numéro de page (1 par défaut)"}
 	dep := q("departement", "string", "Code du département")
+	linkParams := []Param{q("exp", "integer", "Lien signé : expiration (secondes Unix)"), q("sub", "string", "Lien signé : utilisateur Axelor"),
+		q("sig", "string", "Lien signé : HMAC-SHA256 en hexadécimal"), q("integre", "boolean", "Affichage sans en-tête (dans Axelor)")}
 	get := func(path, summary string, roles []atigip.Role, params []Param, h fiber.Handler) Route {
 		return Route{Method: fiber.MethodGet, Path: path, Tag: "site", Produces: htmlType, Roles: roles, Params: params, Summary: summary, Handler: h}
 	}
@@ -83,9 +85,10 @@ func (m *ReferentModule) Routes(s *Server) []Route {
 		// valid signed link from Axelor, and refuses anything else.
 		get("/referent/partenaires/:id", "Fiche d'un partenaire intégrable dans Axelor : postes sur la carte, habilitation et historique, "+
 			"tigistes et heures de l'année, état de la synchronisation CRM (session référent/DSPIP, ou lien signé exp/sub/sig)", nil,
-			[]Param{id, q("exp", "integer", "Lien signé : expiration (secondes Unix)"), q("sub", "string", "Lien signé : utilisateur Axelor"),
-				q("sig", "string", "Lien signé : HMAC-SHA256 en hexadécimal"), q("integre", "boolean", "Affichage sans en-tête (dans Axelor)")},
-			m.partner(s)),
+			append([]Param{id}, linkParams...), m.partner(s, false)),
+		get("/referent/axelor/:id", "La même fiche, désignée par l'identifiant du partenaire dans Axelor (lien signé sur cet identifiant)", nil,
+			append([]Param{{Name: "id", In: "path", Type: "integer", Description: "Identifiant du partenaire dans Axelor", Required: true}},
+				linkParams...), m.partner(s, true)),
 		get("/referent/prospection", "Prospection : postes pour 10 000 habitants, communes à plus de 15 km d'un poste ouvert, "+
 			"mesures en attente faute de poste proche (carte, liste paginée, CSV)", referentRoles,
 			[]Param{dep, q("vue", "string", "communes (par défaut) ou departements"), q("loin", "boolean", "Communes éloignées seulement"),

@@ -62,11 +62,12 @@ func habLabel(st atigip.HabilitationStatus) (label, badge string) {
 	return label, badge
 }
 
-// partner is the page Axelor embeds. Referents and DSPIP open it in
-// their session; Axelor's users open it by a signed link (partner,
-// expiry, subject), which stands for a referent's reading of that one
-// partner and is audited under the Axelor user's name.
-func (m *ReferentModule) partner(s *Server) fiber.Handler {
+// partner is the page Axelor embeds, by our organisation id (byCRM
+// false) or by Axelor's partner id (byCRM true, the id Axelor knows).
+// Referents and DSPIP open it in their session; Axelor's users open it by
+// a signed link over that id, which stands for a referent's reading of
+// that one partner and is audited under the Axelor user's name.
+func (m *ReferentModule) partner(s *Server, byCRM bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		m.frameAncestors(c, true)
 		id, err := strconv.ParseInt(c.Params("id"), 10, 64)
@@ -84,8 +85,7 @@ func (m *ReferentModule) partner(s *Server) fiber.Handler {
 			c.Locals(localPrincipal, p)
 			embedded = true
 		}
-		ctx := c.UserContext()
-		o, err := atigip.Of[*atigip.Organisation](s.Store()).Get(ctx, id)
+		o, err := m.findPartner(c, s, id, byCRM)
 		if err != nil {
 			return s.Problem(c, err)
 		}
@@ -111,6 +111,23 @@ func (m *ReferentModule) partner(s *Server) fiber.Handler {
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.Send(b)
 	}
+}
+
+// findPartner reads the organisation id, or the one synced from Axelor
+// partner id.
+func (m *ReferentModule) findPartner(c *fiber.Ctx, s *Server, id int64, byCRM bool) (*atigip.Organisation, error) {
+	orgs := atigip.Of[*atigip.Organisation](s.Store())
+	if !byCRM {
+		return orgs.Get(c.UserContext(), id)
+	}
+	found, _, err := orgs.List(c.UserContext(), atigip.ListFilter{Ref: "crm:" + strconv.FormatInt(id, 10), Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(found) == 0 {
+		return nil, atigip.Errorf(atigip.ENOTFOUND, "Aucune structure d'accueil n'est synchronisée avec ce partenaire Axelor.")
+	}
+	return found[0], nil
 }
 
 // partnerPage reads o's posts, procedures, measures hosted this year and

@@ -64,7 +64,12 @@ func referentWorld(t *testing.T) (*testEnv, *wftest.World) {
 }
 
 func signedLink(partner int64, sub string, expires time.Time) string {
-	return "/referent/partenaires/" + strconv.FormatInt(partner, 10) + "?" +
+	return signedAt("/referent/partenaires/", partner, sub, expires)
+}
+
+// signedAt is a signed link to prefix+partner, as Axelor builds it.
+func signedAt(prefix string, partner int64, sub string, expires time.Time) string {
+	return prefix + strconv.FormatInt(partner, 10) + "?" +
 		embedlink.Query([]byte(embedSecret), embedlink.Link{Partner: partner, Expires: expires.Truncate(time.Second), Subject: sub})
 }
 
@@ -73,6 +78,11 @@ func signedLink(partner int64, sub string, expires time.Time) string {
 func TestReferentPartnerDoors(t *testing.T) {
 	env, w := referentWorld(t)
 	id := w.Org.ID
+	// The partner is synced from Axelor's partner 4242.
+	w.Org.CRMID = 4242
+	if err := atigip.Of[*atigip.Organisation](env.store).Update(context.Background(), w.Org); err != nil {
+		t.Fatal(err)
+	}
 	path := "/referent/partenaires/" + strconv.FormatInt(id, 10)
 	now := time.Now()
 	cases := []struct {
@@ -98,6 +108,11 @@ func TestReferentPartnerDoors(t *testing.T) {
 		{"link of another partner", strings.Replace(signedLink(id+1, "referent.lyon", now.Add(5*time.Minute)),
 			"/partenaires/"+strconv.FormatInt(id+1, 10), "/partenaires/"+strconv.FormatInt(id, 10), 1), "", "", 403,
 			[]string{"Lien invalide"}, []string{"Mairie de Lyon"}, true},
+		{"signed link by Axelor's id", signedAt("/referent/axelor/", 4242, "referent.lyon", now.Add(5*time.Minute)), "", "", 200,
+			[]string{"Mairie de Lyon"}, []string{"fr-header"}, true},
+		{"link over our id on Axelor's route", signedAt("/referent/axelor/", id, "referent.lyon", now.Add(5*time.Minute)), "", "", 404,
+			nil, []string{"Mairie de Lyon"}, true},
+		{"unknown Axelor partner, in session", "/referent/axelor/999", atigip.RoleReferent, "", 404, []string{"Axelor"}, nil, true},
 		{"link too long-lived", signedLink(id, "referent.lyon", now.Add(2*time.Hour)), "", "", 403, []string{"Lien invalide"}, nil, true},
 	}
 	for _, tc := range cases {
