@@ -188,6 +188,7 @@ func (m *ReferentModule) partnerPage(s *Server, c *fiber.Ctx, o *atigip.Organisa
 					return nil
 				}
 				hosted = append(hosted, ms.ID)
+				pg.HoursDone += ms.HoursDone
 				return nil
 			})
 		if err != nil {

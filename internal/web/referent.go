@@ -33,6 +33,7 @@ type PartnerPage struct {
 	Year                   int
 	Tigistes               int     // measures hosted this year
 	Hours                  float64 // hours confirmed this year
+	HoursDone              float64 // hours done so far by these measures, all years
 	Sync                   SyncView
 }
 
