@@ -142,18 +142,20 @@ func Compute(in Input) Result {
 		res.Departements = append(res.Departements, *d)
 	}
 	slices.SortFunc(res.Departements, func(a, b DepRow) int { return cmp.Compare(a.Code, b.Code) })
-	slices.SortFunc(rows, func(a, b CommuneRow) int {
-		if a.Far != b.Far {
-			if a.Far {
-				return -1
+	// Far first, then by population: communes given in population order
+	// (as Communes gives them) only need a stable partition.
+	if !slices.IsSortedFunc(rows, byPopulation) {
+		slices.SortStableFunc(rows, byPopulation)
+	}
+	out := make([]CommuneRow, 0, len(rows))
+	for _, far := range []bool{true, false} {
+		for _, r := range rows {
+			if r.Far == far {
+				out = append(out, r)
 			}
-			return 1
 		}
-		if c := cmp.Compare(b.Population, a.Population); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.INSEE, b.INSEE)
-	})
+	}
+	rows = out
 	res.Communes = rows
 	return res
 }
@@ -169,8 +171,11 @@ func validPoint(lon, lat float64) bool {
 	return lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90 && (lon != 0 || lat != 0)
 }
 
-// cellDeg is the grid's cell side in degrees of latitude (about 22 km).
-const cellDeg = 0.2
+// cellDeg is the grid's cell side in degrees of latitude (about 5.5 km):
+// small cells keep the search short where posts crowd (a city's cell
+// holds hundreds), and the ring search stops as soon as no farther ring
+// can hold a nearer post.
+const cellDeg = 0.1
 
 type cell struct{ x, y int32 }
 
@@ -193,38 +198,58 @@ func (g *grid) add(lon, lat float64) {
 	g.cells[c] = append(g.cells[c], [2]float64{lon, lat})
 }
 
+// kmPerDeg is the length of a degree of latitude.
+const kmPerDeg = 111.2
+
 // nearest returns the distance in km to the nearest point within capKm.
+// Candidates are sifted on an equirectangular projection around the
+// commune (cheap); those within 1 % of the best are measured on the
+// sphere, which decides.
 func (g *grid) nearest(lon, lat, capKm float64) (float64, bool) {
 	if len(g.cells) == 0 {
 		return 0, false
 	}
 	c := cellOf(lon, lat)
-	// cells to scan around c: capKm in degrees of latitude, and of
-	// longitude at this latitude.
-	dy := int32(math.Ceil(capKm / 111.2 / cellDeg))
 	cosLat := math.Max(math.Cos(lat*math.Pi/180), 0.05)
-	dx := int32(math.Ceil(capKm / (111.2 * cosLat) / cellDeg))
-	best := math.Inf(1)
-	// Rings outward: once a ring's inner edge is farther than the best
-	// distance found, no farther ring can do better.
+	dy := int32(math.Ceil(capKm / kmPerDeg / cellDeg))
+	dx := int32(math.Ceil(capKm / (kmPerDeg * cosLat) / cellDeg))
+	// The narrowest side of a cell, in km, with a margin for the cosine
+	// changing across the search.
+	side := cellDeg * kmPerDeg * cosLat * 0.95
+	best, bestKm := math.Inf(1), math.Inf(1)
 	for ring := int32(0); ring <= max(dx, dy); ring++ {
-		if ring > 0 && float64(ring-1)*cellDeg*111.2*cosLat > best {
+		if ring > 0 && float64(ring-1)*side > math.Sqrt(best) {
 			break
 		}
 		for y := c.y - min(ring, dy); y <= c.y+min(ring, dy); y++ {
-			for x := c.x - min(ring, dx); x <= c.x+min(ring, dx); x++ {
+			// On the ring's top and bottom rows every cell; between them,
+			// the two side cells only.
+			step := int32(1)
+			if abs32(y-c.y) != ring && ring > 0 {
+				step = 2 * ring
+			}
+			for x := c.x - min(ring, dx); x <= c.x+min(ring, dx); x += step {
 				if max(abs32(x-c.x), abs32(y-c.y)) != ring {
 					continue
 				}
 				for _, p := range g.cells[cell{x, y}] {
-					if d := Haversine(lon, lat, p[0], p[1]); d < best {
-						best = d
+					ex := (p[0] - lon) * cosLat * kmPerDeg
+					ey := (p[1] - lat) * kmPerDeg
+					// Near-ties on the projection are settled on the sphere.
+					if d := ex*ex + ey*ey; d < best*1.02 {
+						if h := Haversine(lon, lat, p[0], p[1]); h < bestKm {
+							bestKm = h
+						}
+						best = min(best, d)
 					}
 				}
 			}
 		}
 	}
-	return best, best <= capKm
+	if math.IsInf(bestKm, 1) {
+		return 0, false
+	}
+	return bestKm, bestKm <= capKm
 }
 
 func abs32(v int32) int32 {
@@ -241,4 +266,12 @@ func Haversine(lon1, lat1, lon2, lat2 float64) float64 {
 	dp, dl := p2-p1, (lon2-lon1)*math.Pi/180
 	a := math.Sin(dp/2)*math.Sin(dp/2) + math.Cos(p1)*math.Cos(p2)*math.Sin(dl/2)*math.Sin(dl/2)
 	return 2 * r * math.Asin(math.Min(1, math.Sqrt(a)))
+}
+
+// byPopulation orders communes by population, largest first, then by code.
+func byPopulation(a, b CommuneRow) int {
+	if c := cmp.Compare(b.Population, a.Population); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.INSEE, b.INSEE)
 }

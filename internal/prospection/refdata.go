@@ -1,11 +1,28 @@
 package prospection
 
-import "github.com/atigip/atigip360/internal/refdata"
+import (
+	"cmp"
+	"slices"
+	"sync"
+
+	"github.com/atigip/atigip360/internal/refdata"
+)
 
 // Communes are the communes of the reference (COG), without the
 // municipal arrondissements, whose population their commune already
-// counts.
+// counts, the most populated first (the order Compute lists them in).
+// The slice is shared: callers must not modify it.
 func Communes() []Commune {
+	communesOnce.Do(func() { communes = loadCommunes() })
+	return communes
+}
+
+var (
+	communesOnce sync.Once
+	communes     []Commune
+)
+
+func loadCommunes() []Commune {
 	var out []Commune
 	for _, c := range refdata.Communes() {
 		if c.Kind != refdata.KindCommune {
@@ -14,6 +31,12 @@ func Communes() []Commune {
 		out = append(out, Commune{INSEE: c.INSEE, Name: c.NameWithArticle, Departement: c.Departement,
 			Region: c.Region, Population: c.Population, Lon: c.Lon, Lat: c.Lat})
 	}
+	slices.SortFunc(out, func(a, b Commune) int {
+		if c := cmp.Compare(b.Population, a.Population); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.INSEE, b.INSEE)
+	})
 	return out
 }
 
