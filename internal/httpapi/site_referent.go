@@ -36,9 +36,11 @@ type ReferentModule struct {
 	Now func() time.Time
 	TTL time.Duration
 
-	once  sync.Once
-	prosp *ttlCache[prospectionResult]
-	ind   *ttlCache[indicatorsResult]
+	once   sync.Once
+	prosp  *ttlCache[prospectionResult]
+	ind    *ttlCache[indicatorsResult]
+	hosted *ttlCache[hostedIndex]
+	pages  *ttlCache[web.IndicatorsPage]
 }
 
 // referentRoles follow the host organisations: the TIG referent and the
@@ -61,6 +63,8 @@ func (m *ReferentModule) init() {
 		}
 		m.prosp = newTTLCache[prospectionResult](m.TTL)
 		m.ind = newTTLCache[indicatorsResult](m.TTL)
+		m.hosted = newTTLCache[hostedIndex](m.TTL)
+		m.pages = newTTLCache[web.IndicatorsPage](m.TTL)
 	})
 }
 

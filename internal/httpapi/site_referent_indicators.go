@@ -90,84 +90,97 @@ func (t territory) series(r *indicators.Report, name string) ([]indicators.Point
 func (m *ReferentModule) indicators(s *Server) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		m.frameAncestors(c, false)
-		ir, err := m.report(s, c)
+		t := territoryOf(c.Query("region"))
+		// The page's data is kept per territory as long as the report:
+		// the charts by territory sort every delay.
+		pg, err := m.pages.get(t.region, m.Now(), func() (web.IndicatorsPage, error) {
+			ir, err := m.report(s, c)
+			if err != nil {
+				return web.IndicatorsPage{}, err
+			}
+			return indicatorsPage(ir, t), nil
+		})
 		if err != nil {
 			return s.Problem(c, err)
 		}
-		r := ir.report
-		t := territoryOf(c.Query("region"))
-		suffix := ""
-		if t.region != "" {
-			suffix = "?region=" + t.region
-		}
-		pg := web.IndicatorsPage{Date: r.Date.Time, ComputedAt: ir.at, Region: t.region, RegionName: t.regionName, Year: r.Year,
-			Definitions: r.Definitions, CSV: "/indicateurs/cibles.csv"}
-		pg.Regions = regionChoices()
-		for _, x := range indicators.Targets(r) {
-			dec := 0
-			if x.Unit == "%" || x.Unit == "mois" {
-				dec = 2
-			}
-			unit := x.Unit
-			if unit != "%" {
-				unit = ""
-			}
-			f := func(v float64) string {
-				s := frfmt.Number(v, dec)
-				if x.Unit == "%" {
-					return s + "\u00a0%"
-				}
-				return s + "\u00a0" + x.Unit
-			}
-			pg.Targets = append(pg.Targets, web.TargetView{Key: x.Key, Label: x.Label, Unit: x.Unit, Baseline: f(x.Baseline), Goal: f(x.Goal),
-				Current: f(x.Current), Progress: int(x.Progress*100 + 0.5), LowerIsBetter: x.LowerIsBetter,
-				Gauge: web.NewGauge("cible-"+x.Key, x.Label, unit, x.Baseline, x.Goal, x.Current, dec)})
-		}
-		where := "France entière"
-		if t.region != "" {
-			where = t.regionName
-		}
-		charts := []struct{ name, title, desc string }{
-			{"postes-mois", "Postes de TIG offerts, fin de chaque mois (" + where + ")",
-				"Postes offerts aujourd'hui selon leur mois de création, cumulés ; cible nationale : 31 000 postes."},
-			{"delai-mois", "Délai médian condamnation → début du TIG, par mois de début (France entière)",
-				"Médiane en mois des TIG commencés dans le mois ; cible : 6 mois."},
-			{"postes-territoire", "Postes de TIG offerts par " + t.noun + " (" + where + ")", "Postes inscrits, ouverts ou complets."},
-			{"delai-territoire", "Délai médian condamnation → début du TIG par " + t.noun + " (" + where + ")",
-				"Médiane en mois, sur toutes les mesures commencées ; cible : 6 mois."},
-		}
-		for _, ch := range charts {
-			ps, cols, label, _ := t.series(r, ch.name)
-			bps := make([]web.BarPoint, len(ps))
-			for i, p := range ps {
-				bps[i] = web.BarPoint{Label: label(p.Key), Value: p.Value, Count: p.Count}
-			}
-			var ref *float64
-			dec, unit := 0, ""
-			header := [3]string{frenchColumn(cols[0]), "Postes offerts", ""}
-			switch ch.name {
-			case "delai-mois", "delai-territoire":
-				six := 6.0
-				ref, dec, unit = &six, 1, "mois"
-				header = [3]string{frenchColumn(cols[0]), "Délai médian", "TIG commencés"}
-			case "postes-mois":
-				if t.region == "" {
-					goal := 31000.0
-					ref = &goal
-				}
-			}
-			refLabel := ""
-			if ref != nil {
-				refLabel = "cible " + frfmt.Number(*ref, 0)
-				if unit != "" {
-					refLabel += "\u00a0" + unit
-				}
-			}
-			pg.Charts = append(pg.Charts, web.NewBarChart(ch.name, ch.title, ch.desc, "/indicateurs/"+ch.name+".csv"+suffix,
-				header, bps, dec, unit, ref, refLabel))
-		}
 		return s.page(c, fiber.StatusOK, "indicateurs", s.layout(c, "Indicateurs du contrat", "espace", web.Crumb{Label: "Mon espace", URL: "/espace"}), pg)
 	}
+}
+
+// indicatorsPage lays out the report's targets and charts for t.
+func indicatorsPage(ir indicatorsResult, t territory) web.IndicatorsPage {
+	r := ir.report
+	suffix := ""
+	if t.region != "" {
+		suffix = "?region=" + t.region
+	}
+	pg := web.IndicatorsPage{Date: r.Date.Time, ComputedAt: ir.at, Region: t.region, RegionName: t.regionName, Year: r.Year,
+		Definitions: r.Definitions, CSV: "/indicateurs/cibles.csv"}
+	pg.Regions = regionChoices()
+	for _, x := range indicators.Targets(r) {
+		dec := 0
+		if x.Unit == "%" || x.Unit == "mois" {
+			dec = 2
+		}
+		unit := x.Unit
+		if unit != "%" {
+			unit = ""
+		}
+		f := func(v float64) string {
+			s := frfmt.Number(v, dec)
+			if x.Unit == "%" {
+				return s + "\u00a0%"
+			}
+			return s + "\u00a0" + x.Unit
+		}
+		pg.Targets = append(pg.Targets, web.TargetView{Key: x.Key, Label: x.Label, Unit: x.Unit, Baseline: f(x.Baseline), Goal: f(x.Goal),
+			Current: f(x.Current), Progress: int(x.Progress*100 + 0.5), LowerIsBetter: x.LowerIsBetter,
+			Gauge: web.NewGauge("cible-"+x.Key, x.Label, unit, x.Baseline, x.Goal, x.Current, dec)})
+	}
+	where := "France entière"
+	if t.region != "" {
+		where = t.regionName
+	}
+	charts := []struct{ name, title, desc string }{
+		{"postes-mois", "Postes de TIG offerts, fin de chaque mois (" + where + ")",
+			"Postes offerts aujourd'hui selon leur mois de création, cumulés ; cible nationale : 31 000 postes."},
+		{"delai-mois", "Délai médian condamnation → début du TIG, par mois de début (France entière)",
+			"Médiane en mois des TIG commencés dans le mois ; cible : 6 mois."},
+		{"postes-territoire", "Postes de TIG offerts par " + t.noun + " (" + where + ")", "Postes inscrits, ouverts ou complets."},
+		{"delai-territoire", "Délai médian condamnation → début du TIG par " + t.noun + " (" + where + ")",
+			"Médiane en mois, sur toutes les mesures commencées ; cible : 6 mois."},
+	}
+	for _, ch := range charts {
+		ps, cols, label, _ := t.series(r, ch.name)
+		bps := make([]web.BarPoint, len(ps))
+		for i, p := range ps {
+			bps[i] = web.BarPoint{Label: label(p.Key), Value: p.Value, Count: p.Count}
+		}
+		var ref *float64
+		dec, unit := 0, ""
+		header := [3]string{frenchColumn(cols[0]), "Postes offerts", ""}
+		switch ch.name {
+		case "delai-mois", "delai-territoire":
+			six := 6.0
+			ref, dec, unit = &six, 1, "mois"
+			header = [3]string{frenchColumn(cols[0]), "Délai médian", "TIG commencés"}
+		case "postes-mois":
+			if t.region == "" {
+				goal := 31000.0
+				ref = &goal
+			}
+		}
+		refLabel := ""
+		if ref != nil {
+			refLabel = "cible " + frfmt.Number(*ref, 0)
+			if unit != "" {
+				refLabel += "\u00a0" + unit
+			}
+		}
+		pg.Charts = append(pg.Charts, web.NewBarChart(ch.name, ch.title, ch.desc, "/indicateurs/"+ch.name+".csv"+suffix,
+			header, bps, dec, unit, ref, refLabel))
+	}
+	return pg
 }
 
 func frenchColumn(k string) string {

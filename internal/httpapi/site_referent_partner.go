@@ -141,9 +141,7 @@ func (m *ReferentModule) partnerPage(s *Server, c *fiber.Ctx, o *atigip.Organisa
 		Address:      strings.TrimSpace(strings.Join(nonEmpty(o.Address.Street, strings.TrimSpace(o.Address.Postcode+" "+o.Address.City)), ", ")),
 		Habilitation: label, HabBadge: badge, DecidedAt: o.Habilitation.DecidedAt, ExpiresAt: o.Habilitation.ExpiresAt,
 		Authority: o.Habilitation.Authority, Year: year}
-	posts := map[int64]bool{}
 	err := atigip.Of[*atigip.Post](s.Store()).Scan(ctx, atigip.ListFilter{Parent: o.ID}, func(p *atigip.Post) error {
-		posts[p.ID] = true
 		if p.Status == atigip.PostOpen {
 			pg.OpenPosts++
 		}
@@ -173,27 +171,16 @@ func (m *ReferentModule) partnerPage(s *Server, c *fiber.Ctx, o *atigip.Organisa
 		return pg, err
 	}
 	slices.SortFunc(pg.History, func(a, b web.ProcedureRow) int { return b.RequestedAt.Compare(a.RequestedAt) })
-	// The measures hosted this year: on one of o's posts, running, or
-	// ended this year.
+	// The measures hosted this year, from the index of every partner's
+	// (one scan of the measures per TTL, not one per page).
+	idx, err := m.hosted.get("", now, func() (hostedIndex, error) { return buildHostedIndex(c, s.Store(), year) })
+	if err != nil {
+		return pg, err
+	}
 	var hosted []int64
-	if len(posts) > 0 {
-		err = atigip.Of[*atigip.Measure](s.Store()).Scan(ctx, atigip.ListFilter{Status: []string{string(atigip.MeasureAssigned),
-			string(atigip.MeasureInProgress), string(atigip.MeasureSuspended), string(atigip.MeasureCompleted), string(atigip.MeasureClosedFailed)}},
-			func(ms *atigip.Measure) error {
-				if !posts[ms.PostID] {
-					return nil
-				}
-				ended := ms.State == atigip.MeasureCompleted || ms.State == atigip.MeasureClosedFailed
-				if ended && ms.UpdatedAt.Year() != year {
-					return nil
-				}
-				hosted = append(hosted, ms.ID)
-				pg.HoursDone += ms.HoursDone
-				return nil
-			})
-		if err != nil {
-			return pg, err
-		}
+	for _, h := range idx[o.ID] {
+		hosted = append(hosted, h.id)
+		pg.HoursDone += h.hoursDone
 	}
 	pg.Tigistes = len(hosted)
 	for _, id := range hosted {
@@ -259,4 +246,41 @@ func (m *ReferentModule) syncView(c *fiber.Ctx, o *atigip.Organisation, open int
 		v.Label, v.Badge, v.Detail = "À jour", "fr-badge--success", "Axelor et ATIGIP 360 portent les mêmes valeurs pour cette structure."
 	}
 	return v, nil
+}
+
+// hostedIndex lists, by organisation, the measures its posts host this
+// year: running, or ended this year.
+type hostedIndex map[int64][]hostedMeasure
+
+type hostedMeasure struct {
+	id        int64
+	hoursDone float64
+}
+
+func buildHostedIndex(c *fiber.Ctx, st atigip.Store, year int) (hostedIndex, error) {
+	ctx := c.UserContext()
+	orgOf := map[int64]int64{}
+	err := atigip.Of[*atigip.Post](st).Scan(ctx, atigip.ListFilter{}, func(p *atigip.Post) error {
+		orgOf[p.ID] = p.OrganisationID
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	idx := hostedIndex{}
+	err = atigip.Of[*atigip.Measure](st).Scan(ctx, atigip.ListFilter{Status: []string{string(atigip.MeasureAssigned),
+		string(atigip.MeasureInProgress), string(atigip.MeasureSuspended), string(atigip.MeasureCompleted), string(atigip.MeasureClosedFailed)}},
+		func(ms *atigip.Measure) error {
+			org, ok := orgOf[ms.PostID]
+			if !ok {
+				return nil
+			}
+			ended := ms.State == atigip.MeasureCompleted || ms.State == atigip.MeasureClosedFailed
+			if ended && ms.UpdatedAt.Year() != year {
+				return nil
+			}
+			idx[org] = append(idx[org], hostedMeasure{id: ms.ID, hoursDone: ms.HoursDone})
+			return nil
+		})
+	return idx, err
 }

@@ -15,10 +15,38 @@ import (
 	"github.com/atigip/atigip360/internal/web"
 )
 
-// prospectionResult is one computation, reused for the module's TTL.
+// prospectionResult is one computation, reused for the module's TTL,
+// with the communes of each département (indices into res.Communes, in
+// its order: the far ones first, so they are a prefix).
 type prospectionResult struct {
-	res prospection.Result
-	at  time.Time
+	res   prospection.Result
+	at    time.Time
+	byDep map[string][]int32
+}
+
+// communes lists the rows of dep (all when empty), far ones only if far,
+// without copying them.
+func (pr prospectionResult) communes(dep string, far bool) []*prospection.CommuneRow {
+	var out []*prospection.CommuneRow
+	if dep == "" {
+		n := len(pr.res.Communes)
+		if far {
+			n = pr.res.FarCommunes
+		}
+		out = make([]*prospection.CommuneRow, n)
+		for i := range n {
+			out[i] = &pr.res.Communes[i]
+		}
+		return out
+	}
+	for _, i := range pr.byDep[dep] {
+		r := &pr.res.Communes[i]
+		if far && !r.Far {
+			break // the far ones come first
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // prospectionFor computes (or reuses) the prospection for p: posts
@@ -36,7 +64,11 @@ func (m *ReferentModule) prospectionFor(s *Server, c *fiber.Ctx, p atigip.Princi
 				return prospectionResult{}, err
 			}
 		}
-		return prospectionResult{res: prospection.Compute(in), at: now}, nil
+		pr := prospectionResult{res: prospection.Compute(in), at: now, byDep: map[string][]int32{}}
+		for i, r := range pr.res.Communes {
+			pr.byDep[r.Departement] = append(pr.byDep[r.Departement], int32(i))
+		}
+		return pr, nil
 	})
 }
 
@@ -98,11 +130,9 @@ func (m *ReferentModule) prospection(s *Server) fiber.Handler {
 		if p.Departement != "" {
 			pg.WaitingScope = "département " + p.Departement
 		}
-		var communes []prospection.CommuneRow
-		for _, r := range pr.res.Communes {
-			if (dep == "" || r.Departement == dep) && (!far || r.Far) {
-				communes = append(communes, r)
-			}
+		var communes []*prospection.CommuneRow
+		if view == "communes" {
+			communes = pr.communes(dep, far)
 		}
 		var deps []prospection.DepRow
 		for _, d := range pr.res.Departements {
@@ -145,7 +175,7 @@ func (m *ReferentModule) prospection(s *Server) fiber.Handler {
 	}
 }
 
-func sendProspectionCSV(c *fiber.Ctx, view string, communes []prospection.CommuneRow, deps []prospection.DepRow) error {
+func sendProspectionCSV(c *fiber.Ctx, view string, communes []*prospection.CommuneRow, deps []prospection.DepRow) error {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
