@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"sync"
 )
 
 // DefaultRadiusKm is the distance beyond which a commune counts as far
@@ -31,6 +32,8 @@ type Post struct {
 
 // Input is what Compute works on. Waiting holds the home commune (INSEE)
 // of each measure waiting to be placed; RadiusKm 0 means DefaultRadiusKm.
+// Compute keeps an index of the last Communes slice it saw: pass a new
+// slice, not the same one changed in place, when the communes change.
 type Input struct {
 	Communes []Commune
 	Posts    []Post
@@ -79,13 +82,13 @@ func Compute(in Input) Result {
 	if radius <= 0 {
 		radius = DefaultRadiusKm
 	}
-	byINSEE := make(map[string]int, len(in.Communes))
+	ix := indexOf(in.Communes)
+	byINSEE := ix.byINSEE
 	rows := make([]CommuneRow, len(in.Communes))
 	for i, c := range in.Communes {
 		rows[i] = CommuneRow{Commune: c, NearestKm: -1}
-		byINSEE[c.INSEE] = i
 	}
-	var g grid
+	var open [][2]float64
 	for _, p := range in.Posts {
 		if i, ok := byINSEE[p.Commune]; ok {
 			rows[i].Posts++
@@ -94,15 +97,19 @@ func Compute(in Input) Result {
 			}
 		}
 		if p.Open && validPoint(p.Lon, p.Lat) {
-			g.add(p.Lon, p.Lat)
+			open = append(open, [2]float64{p.Lon, p.Lat})
 		}
 	}
+	g := newGrid(open)
 	for _, code := range in.Waiting {
 		if i, ok := byINSEE[code]; ok {
 			rows[i].Waiting++
 		}
 	}
-	deps := map[string]*DepRow{}
+	depRows := make([]DepRow, len(ix.depCodes))
+	for i, code := range ix.depCodes {
+		depRows[i] = DepRow{Code: code}
+	}
 	res := Result{RadiusKm: radius}
 	for i := range rows {
 		r := &rows[i]
@@ -111,11 +118,8 @@ func Compute(in Input) Result {
 			r.NearestKm = math.Round(d*10) / 10
 		}
 		r.Far = r.NearestKm < 0 || r.NearestKm > radius
-		d := deps[r.Departement]
-		if d == nil {
-			d = &DepRow{Code: r.Departement, Region: r.Region}
-			deps[r.Departement] = d
-		}
+		d := &depRows[ix.dep[i]]
+		d.Region = r.Region
 		d.Population += r.Population
 		d.Communes++
 		d.Waiting += r.Waiting
@@ -130,17 +134,17 @@ func Compute(in Input) Result {
 	// Posts count in their own département even where the commune code is
 	// unknown to the reference (an arrondissement, a typo).
 	for _, p := range in.Posts {
-		if d := deps[p.Departement]; d != nil {
-			d.Posts++
+		if j, ok := ix.depIndex[p.Departement]; ok {
+			depRows[j].Posts++
 			if p.Open {
-				d.Open++
+				depRows[j].Open++
 			}
 		}
 	}
-	for _, d := range deps {
-		d.Per10k = per10k(d.Posts, d.Population)
-		res.Departements = append(res.Departements, *d)
+	for i := range depRows {
+		depRows[i].Per10k = per10k(depRows[i].Posts, depRows[i].Population)
 	}
+	res.Departements = depRows
 	slices.SortFunc(res.Departements, func(a, b DepRow) int { return cmp.Compare(a.Code, b.Code) })
 	// Far first, then by population: communes given in population order
 	// (as Communes gives them) only need a stable partition.
@@ -171,31 +175,71 @@ func validPoint(lon, lat float64) bool {
 	return lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90 && (lon != 0 || lat != 0)
 }
 
-// cellDeg is the grid's cell side in degrees of latitude (about 5.5 km):
-// small cells keep the search short where posts crowd (a city's cell
-// holds hundreds), and the ring search stops as soon as no farther ring
-// can hold a nearer post.
+// cellDeg is the grid's cell side in degrees of latitude (about 11 km):
+// small enough that a city's cell holds few posts, large enough that most
+// communes find their nearest post within a ring or two; the ring search
+// stops as soon as no farther ring can hold a nearer post.
 const cellDeg = 0.1
 
-type cell struct{ x, y int32 }
+// maxCells bounds the dense grid (France with its overseas départements
+// takes about 850,000 cells); beyond it points are dropped from the grid
+// rather than using unbounded memory.
+const maxCells = 4 << 20
 
-// grid buckets points by cell of cellDeg × cellDeg; longitudes are not
-// scaled, so a cell is narrower than tall away from the equator, which
-// the search accounts for.
+// grid is a dense array of cellDeg × cellDeg cells over the points'
+// bounding box, each cell's points contiguous (start[i]..start[i+1]).
+// Longitudes are not scaled, so a cell is narrower than tall away from
+// the equator, which the search accounts for.
 type grid struct {
-	cells map[cell][][2]float64
+	x0, y0, w, h int32
+	start        []int32
+	pts          [][2]float64
 }
 
-func cellOf(lon, lat float64) cell {
-	return cell{int32(math.Floor(lon / cellDeg)), int32(math.Floor(lat / cellDeg))}
-}
+func cellX(lon float64) int32 { return int32(math.Floor(lon / cellDeg)) }
+func cellY(lat float64) int32 { return int32(math.Floor(lat / cellDeg)) }
 
-func (g *grid) add(lon, lat float64) {
-	if g.cells == nil {
-		g.cells = map[cell][][2]float64{}
+func newGrid(pts [][2]float64) grid {
+	if len(pts) == 0 {
+		return grid{}
 	}
-	c := cellOf(lon, lat)
-	g.cells[c] = append(g.cells[c], [2]float64{lon, lat})
+	g := grid{x0: math.MaxInt32, y0: math.MaxInt32}
+	x1, y1 := int32(math.MinInt32), int32(math.MinInt32)
+	for _, p := range pts {
+		x, y := cellX(p[0]), cellY(p[1])
+		g.x0, g.y0, x1, y1 = min(g.x0, x), min(g.y0, y), max(x1, x), max(y1, y)
+	}
+	g.w, g.h = x1-g.x0+1, y1-g.y0+1
+	if int64(g.w)*int64(g.h) > maxCells {
+		return grid{}
+	}
+	g.start = make([]int32, int(g.w)*int(g.h)+1)
+	for _, p := range pts {
+		g.start[g.index(cellX(p[0]), cellY(p[1]))+1]++
+	}
+	for i := 1; i < len(g.start); i++ {
+		g.start[i] += g.start[i-1]
+	}
+	next := make([]int32, len(g.start))
+	copy(next, g.start)
+	g.pts = make([][2]float64, len(pts))
+	for _, p := range pts {
+		i := g.index(cellX(p[0]), cellY(p[1]))
+		g.pts[next[i]] = p
+		next[i]++
+	}
+	return g
+}
+
+func (g *grid) index(x, y int32) int { return int(y-g.y0)*int(g.w) + int(x-g.x0) }
+
+// cell returns the points of cell (x, y), none outside the grid.
+func (g *grid) cell(x, y int32) [][2]float64 {
+	if x < g.x0 || y < g.y0 || x >= g.x0+g.w || y >= g.y0+g.h {
+		return nil
+	}
+	i := g.index(x, y)
+	return g.pts[g.start[i]:g.start[i+1]]
 }
 
 // kmPerDeg is the length of a degree of latitude.
@@ -206,10 +250,10 @@ const kmPerDeg = 111.2
 // commune (cheap); those within 1 % of the best are measured on the
 // sphere, which decides.
 func (g *grid) nearest(lon, lat, capKm float64) (float64, bool) {
-	if len(g.cells) == 0 {
+	if len(g.pts) == 0 {
 		return 0, false
 	}
-	c := cellOf(lon, lat)
+	cx, cy := cellX(lon), cellY(lat)
 	cosLat := math.Max(math.Cos(lat*math.Pi/180), 0.05)
 	dy := int32(math.Ceil(capKm / kmPerDeg / cellDeg))
 	dx := int32(math.Ceil(capKm / (kmPerDeg * cosLat) / cellDeg))
@@ -221,18 +265,18 @@ func (g *grid) nearest(lon, lat, capKm float64) (float64, bool) {
 		if ring > 0 && float64(ring-1)*side > math.Sqrt(best) {
 			break
 		}
-		for y := c.y - min(ring, dy); y <= c.y+min(ring, dy); y++ {
+		for y := cy - min(ring, dy); y <= cy+min(ring, dy); y++ {
 			// On the ring's top and bottom rows every cell; between them,
 			// the two side cells only.
 			step := int32(1)
-			if abs32(y-c.y) != ring && ring > 0 {
+			if abs32(y-cy) != ring && ring > 0 {
 				step = 2 * ring
 			}
-			for x := c.x - min(ring, dx); x <= c.x+min(ring, dx); x += step {
-				if max(abs32(x-c.x), abs32(y-c.y)) != ring {
+			for x := cx - min(ring, dx); x <= cx+min(ring, dx); x += step {
+				if max(abs32(x-cx), abs32(y-cy)) != ring {
 					continue
 				}
-				for _, p := range g.cells[cell{x, y}] {
+				for _, p := range g.cell(x, y) {
 					ex := (p[0] - lon) * cosLat * kmPerDeg
 					ey := (p[1] - lat) * kmPerDeg
 					// Near-ties on the projection are settled on the sphere.
@@ -274,4 +318,51 @@ func byPopulation(a, b CommuneRow) int {
 		return c
 	}
 	return cmp.Compare(a.INSEE, b.INSEE)
+}
+
+// communeIndex is what Compute derives from the communes alone: codes to
+// positions, and each commune's département.
+type communeIndex struct {
+	byINSEE  map[string]int
+	dep      []int32 // département of each commune, into depCodes
+	depCodes []string
+	depIndex map[string]int
+}
+
+// lastIndex keeps the index of the last communes slice: the same slice
+// (Communes) comes back at each run, and the index costs a quarter of
+// a national run.
+var lastIndex struct {
+	sync.Mutex
+	first *Commune
+	n     int
+	ix    *communeIndex
+}
+
+func indexOf(cs []Commune) *communeIndex {
+	if len(cs) == 0 {
+		return &communeIndex{byINSEE: map[string]int{}, depIndex: map[string]int{}}
+	}
+	lastIndex.Lock()
+	defer lastIndex.Unlock()
+	if lastIndex.first == &cs[0] && lastIndex.n == len(cs) {
+		return lastIndex.ix
+	}
+	ix := &communeIndex{byINSEE: make(map[string]int, len(cs)), dep: make([]int32, len(cs)), depIndex: map[string]int{}}
+	for i, c := range cs {
+		ix.byINSEE[c.INSEE] = i
+		if _, ok := ix.depIndex[c.Departement]; !ok {
+			ix.depIndex[c.Departement] = -1
+			ix.depCodes = append(ix.depCodes, c.Departement)
+		}
+	}
+	slices.Sort(ix.depCodes)
+	for j, code := range ix.depCodes {
+		ix.depIndex[code] = j
+	}
+	for i, c := range cs {
+		ix.dep[i] = int32(ix.depIndex[c.Departement])
+	}
+	lastIndex.first, lastIndex.n, lastIndex.ix = &cs[0], len(cs), ix
+	return ix
 }

@@ -3,7 +3,9 @@ package prospection_test
 import (
 	"math"
 	"math/rand/v2"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/atigip/atigip360/internal/prospection"
 )
@@ -178,9 +180,16 @@ func BenchmarkComputeNational(b *testing.B) {
 		in.Waiting = append(in.Waiting, draw().INSEE)
 	}
 	var r prospection.Result
+	var before, after syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &before)
 	for b.Loop() {
 		r = prospection.Compute(in)
 	}
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+	// CPU time (user + system, all threads) per run: on a shared machine
+	// the wall time mostly measures the wait for a core.
+	cpu := time.Duration(after.Utime.Nano()-before.Utime.Nano()) + time.Duration(after.Stime.Nano()-before.Stime.Nano())
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(float64(r.FarCommunes), "far-communes")
 	b.ReportMetric(float64(len(r.Communes)), "communes")
 }
