@@ -44,7 +44,8 @@ func serveAxelorStandIn(t *testing.T) string {
 }
 
 // TestTigrefInChromium walks the TIG referent's journeys in headless
-// Chromium at desktop size and on a 375×667 phone, and keyboard only:
+// Chromium at desktop size, on a 768×1024 tablet and a 375×667 phone,
+// and keyboard only:
 // « Mon espace » → partners → a partner's page with its map; the same
 // page inside a page of another origin standing for Axelor, by a signed
 // link (and refused when expired, or framed by an origin not allowed);
@@ -76,7 +77,7 @@ func TestTigrefInChromium(t *testing.T) {
 			"departement": partner.Address.Departement,
 		},
 	}
-	for _, journey := range []string{"desktop", "mobile", "keyboard"} {
+	for _, journey := range []string{"desktop", "tablet", "mobile", "keyboard"} {
 		t.Run(journey, func(t *testing.T) {
 			t.Parallel()
 			cfg["out"] = artefacts(t)

@@ -2,7 +2,7 @@
 // Chromium, driven by playwright-core, each page state checked by
 // axe-core. Usage: node referent.mjs <journey> with SITE (JSON: base,
 // frame, otherFrame, out, tokens, ids) in the environment. Journeys:
-// desktop, mobile (375×667), keyboard. Prints a JSON report; exits 1 on a
+// desktop, tablet (768×1024), mobile (375×667), keyboard. Prints a JSON report; exits 1 on a
 // failed check. Screenshots: referent-<journey>-*.png, indicateurs-<journey>-*.png.
 import { chromium } from 'playwright-core';
 import { settle } from './journey.mjs';
@@ -15,7 +15,7 @@ const axePath = require.resolve('axe-core/axe.min.js');
 const journey = process.argv[2];
 const cfg = JSON.parse(process.env.SITE);
 const { base, frame, otherFrame, out, tokens, ids } = cfg;
-const viewports = { desktop: { width: 1280, height: 800 }, mobile: { width: 375, height: 667 }, keyboard: { width: 1280, height: 800 } };
+const viewports = { desktop: { width: 1280, height: 800 }, tablet: { width: 768, height: 1024 }, mobile: { width: 375, height: 667 }, keyboard: { width: 1280, height: 800 } };
 const report = { journey, checks: {}, shots: [], axe: {} };
 function check(name, ok, detail) {
   report.checks[name] = { ok: !!ok, detail };
@@ -80,7 +80,7 @@ await settle(report, browser, async () => {
   const errors = [];
   const watch = (page) => page.on('pageerror', (e) => errors.push(String(e)));
 
-  if (journey === 'desktop' || journey === 'mobile') {
+  if (journey === 'desktop' || journey === 'tablet' || journey === 'mobile') {
     // 1. The referent's « Mon espace », the partners, one partner's page.
     let ctx = await context('referent');
     let page = await ctx.newPage();
