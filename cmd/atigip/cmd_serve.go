@@ -129,6 +129,7 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		httpapi.IndicatorsModule(nil),
 		&httpapi.CaseworkModule{Matching: matchingModule},
 	}
+	referentModule := &httpapi.ReferentModule{EmbedSecret: []byte(cfg.EmbedSecret), EmbedOrigin: cfg.EmbedOrigin}
 	var background []func(context.Context) error
 	// The CRM sync runs only where Axelor is configured.
 	if env.Getenv("ATIGIP_AXELOR_URL") != "" {
@@ -141,8 +142,10 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		}
 		trigger := make(chan struct{}, 1)
 		modules = append(modules, httpapi.SyncModule{Syncer: syncer, Trigger: trigger})
+		referentModule.Syncer = syncer
 		background = append(background, func(ctx context.Context) error { return syncer.Loop(ctx, trigger) })
 	}
+	modules = append(modules, referentModule)
 
 	// Metrics leave the API for their own listener when one is set; in
 	// production they are never public: a token, their own listener, or

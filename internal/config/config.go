@@ -102,6 +102,12 @@ type Config struct {
 	// live follower has consumed; a follower silent for longer counts as
 	// gone (it rebuilds from the store if it comes back).
 	FeedRetention time.Duration
+	// EmbedSecret signs the short-lived links Axelor builds to embed a
+	// partner's page (at least 32 characters; empty: links are refused,
+	// the session sign-in still works). EmbedOrigin is the Axelor origin
+	// (https://crm.example.fr) allowed to frame those pages; empty, no
+	// other site may frame them.
+	EmbedSecret, EmbedOrigin string
 }
 
 // Default returns the configuration `make run` uses.
@@ -236,10 +242,12 @@ func FromLookupEnv(lookupEnv func(string) (string, bool)) (Config, error) {
 	}
 	for name, dst := range map[string]*string{"ATIGIP_OIDC_CLIENT_SECRET": &c.OIDCClientSecret, "ATIGIP_PUBLIC_URL": &c.PublicURL,
 		"ATIGIP_FRANCECONNECT_ISSUER": &c.FCIssuer, "ATIGIP_FRANCECONNECT_CLIENT_ID": &c.FCClientID,
-		"ATIGIP_FRANCECONNECT_CLIENT_SECRET": &c.FCClientSecret, "ATIGIP_FRANCECONNECT_PERSON_CLAIM": &c.FCPersonClaim} {
+		"ATIGIP_FRANCECONNECT_CLIENT_SECRET": &c.FCClientSecret, "ATIGIP_FRANCECONNECT_PERSON_CLAIM": &c.FCPersonClaim,
+		"ATIGIP_EMBED_SECRET": &c.EmbedSecret, "ATIGIP_EMBED_ORIGIN": &c.EmbedOrigin} {
 		str(name, dst)
 	}
 	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	c.EmbedOrigin = strings.TrimSuffix(c.EmbedOrigin, "/")
 	for name, dst := range map[string]*time.Duration{"ATIGIP_SESSION_LIFETIME": &c.SessionLifetime, "ATIGIP_SESSION_IDLE": &c.SessionIdle} {
 		if v, ok := lookup(getenv, name); ok {
 			d, err := time.ParseDuration(v)
@@ -311,6 +319,15 @@ func (c Config) Validate() error {
 			errs = append(errs, "the browser sign-in needs ATIGIP_PUBLIC_URL, the site's address (https://…), for its callback")
 		case c.Mode == Production && u.Scheme != "https":
 			errs = append(errs, "ATIGIP_PUBLIC_URL must be https in production (the session cookie is Secure)")
+		}
+	}
+	if c.EmbedSecret != "" && len(c.EmbedSecret) < 32 {
+		errs = append(errs, "ATIGIP_EMBED_SECRET must have at least 32 characters")
+	}
+	if c.EmbedOrigin != "" {
+		u, err := url.Parse(c.EmbedOrigin)
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.Path != "" || u.RawQuery != "" {
+			errs = append(errs, "ATIGIP_EMBED_ORIGIN must be an origin, scheme and host only (https://crm.example.fr)")
 		}
 	}
 	if c.SessionIdle > c.SessionLifetime {

@@ -97,6 +97,14 @@ func TestFromEnv(t *testing.T) {
 			}},
 		{name: "bad role map", vars: map[string]string{"ATIGIP_OIDC_ROLE_MAP": "GRP_SPIP"}, wantErr: "ATIGIP_OIDC_ROLE_MAP"},
 		{name: "short metrics token", vars: map[string]string{"ATIGIP_METRICS_TOKEN": "short"}, wantErr: "ATIGIP_METRICS_TOKEN"},
+		{name: "short embed secret", vars: map[string]string{"ATIGIP_EMBED_SECRET": "short"}, wantErr: "ATIGIP_EMBED_SECRET"},
+		{name: "embed origin with a path", vars: map[string]string{"ATIGIP_EMBED_ORIGIN": "https://crm.example.fr/axelor"}, wantErr: "ATIGIP_EMBED_ORIGIN"},
+		{name: "embed", vars: map[string]string{"ATIGIP_EMBED_SECRET": strings.Repeat("s", 32), "ATIGIP_EMBED_ORIGIN": "https://crm.example.fr/"},
+			check: func(t *testing.T, c Config) {
+				if c.EmbedSecret != strings.Repeat("s", 32) || c.EmbedOrigin != "https://crm.example.fr" {
+					t.Errorf("%+v", c)
+				}
+			}},
 		{name: "bad metrics addr", vars: map[string]string{"ATIGIP_METRICS_ADDR": "9090"}, wantErr: "ATIGIP_METRICS_ADDR"},
 		{name: "metrics on the API address", vars: map[string]string{"ATIGIP_METRICS_ADDR": ":8080"}, wantErr: "differ"},
 		{name: "memory limit too low", vars: map[string]string{"ATIGIP_MEMORY_LIMIT_MB": "16"}, wantErr: "MEMORY_LIMIT"},

@@ -53,6 +53,7 @@ func allModules(t testing.TB, store atigip.Store) []Module {
 		SearchModule{Index: ix}, mm,
 		WorkflowModule(nil), FlowsModule(clients, nil), IndicatorsModule(nil), &CaseworkModule{Matching: mm},
 		SyncModule{Syncer: syncer, Trigger: make(chan struct{}, 1)},
+		&ReferentModule{Syncer: syncer, EmbedSecret: []byte(embedSecret), EmbedOrigin: "http://axelor.test"},
 	}
 }
 
@@ -157,7 +158,15 @@ var moduleMatrix = map[string][]atigip.Role{
 	"GET /api/flows/messages":    {dsp},
 	"GET /api/indicators":        {ref, dsp, cpip, pjj, mag, clk, pris},
 	"GET /api/sync/status":       {ref, dsp},
-	"POST /api/sync/run":         {ref, dsp},
+	// The TIG referent's workspace (ReferentModule); the partner page is
+	// open at the gate and checks the session or Axelor's signed link.
+	"GET /referent/partenaires":       {ref, dsp},
+	"GET /referent/partenaires/:id":   everyone,
+	"GET /referent/axelor/:id":        everyone,
+	"GET /referent/prospection":       {ref, dsp},
+	"GET /indicateurs":                {ref, dsp, cpip, pjj, mag, clk, pris},
+	"GET /indicateurs/:graphique.csv": {ref, dsp, cpip, pjj, mag, clk, pris},
+	"POST /api/sync/run":              {ref, dsp},
 }
 
 // gateRefusal reports whether res is the role gate's refusal (401, or the
@@ -182,7 +191,7 @@ func gatePath(fx *fixture, r atigip.Role, path string) string {
 	rep := strings.NewReplacer(
 		":id", fmt.Sprint(fx.idFor(r, kind)), ":log", "1", ":job", "0123456789abcdef",
 		":tileset", "public", ":z/:x/:y", "0/0/0", ":file", "carte.js", ":name", "public", ":fournisseur", "oidctest",
-		":fontstack/:range", "Noto%20Sans%20Regular/0-255")
+		":fontstack/:range", "Noto%20Sans%20Regular/0-255", ":graphique", "cibles")
 	out := rep.Replace(path)
 	if strings.HasSuffix(path, "/near") {
 		out += "?lon=4.85&lat=45.75"

@@ -206,7 +206,7 @@ func (h *hostPages) renderHome(c *fiber.Ctx, status int, errs []atigip.FieldErro
 			Draft: p.Status == atigip.PostDraft && !pending[p.ID], Pending: pending[p.ID]})
 	}
 	d.TotalPosts = total
-	d.Pager = web.NewPager(page, hostPostsPerPage, total, func(n int) string { return "/structure?page=" + strconv.Itoa(n) + "#postes" })
+	d.Pager = web.NewPager(page, (total+hostPostsPerPage-1)/hostPostsPerPage, func(n int) string { return "/structure?page=" + strconv.Itoa(n) + "#postes" })
 	all, err := orgPosts(ctx, st, org.ID)
 	if err != nil {
 		return h.s.Problem(c, err)

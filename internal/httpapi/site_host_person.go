@@ -313,6 +313,6 @@ func (h *hostPages) pending(c *fiber.Ctx) error {
 	if err != nil {
 		return h.s.Problem(c, err)
 	}
-	d.Pager = web.NewPager(page, pendingPerPage, d.Total, func(n int) string { return "/heures-a-confirmer?page=" + strconv.Itoa(n) })
+	d.Pager = web.NewPager(page, (d.Total+pendingPerPage-1)/pendingPerPage, func(n int) string { return "/heures-a-confirmer?page=" + strconv.Itoa(n) })
 	return h.render(c, fiber.StatusOK, "structure-a-confirmer", "Heures à confirmer", "espace", d, web.Crumb{Label: "Mon espace", URL: "/espace"})
 }

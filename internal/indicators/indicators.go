@@ -24,6 +24,12 @@ type Report struct {
 	Detainees   Detainees   `json:"detainees"`
 	Businesses  int         `json:"businesses"`
 	Definitions []string    `json:"definitions"`
+	// delays are the delays in days by département, kept to summarise
+	// them exactly by région (DelayByRegion).
+	delays map[string][]float64
+	// postCreated is the creation month ("2025-03") of each post offered
+	// today, by département, for the series over time (PostsByMonth).
+	postCreated map[string]map[string]int
 }
 
 // Posts counts TIG posts offered: registered, open or full (drafts and
@@ -91,7 +97,7 @@ func Compute(ctx context.Context, s atigip.Store, today atigip.Date, year int) (
 		year = today.Year()
 	}
 	r := &Report{Date: today, Year: year, Definitions: definitions,
-		Posts: Posts{ByDepartement: map[string]PostsDep{}}}
+		Posts: Posts{ByDepartement: map[string]PostsDep{}}, postCreated: map[string]map[string]int{}}
 	err := atigip.Of[*atigip.Post](s).Scan(ctx, atigip.ListFilter{}, func(p *atigip.Post) error {
 		switch p.Status {
 		case atigip.PostRegistered, atigip.PostOpen, atigip.PostFull:
@@ -99,6 +105,10 @@ func Compute(ctx context.Context, s atigip.Store, today atigip.Date, year int) (
 			return nil
 		}
 		d := r.Posts.ByDepartement[p.Address.Departement]
+		if r.postCreated[p.Address.Departement] == nil {
+			r.postCreated[p.Address.Departement] = map[string]int{}
+		}
+		r.postCreated[p.Address.Departement][p.CreatedAt.UTC().Format("2006-01")]++
 		r.Posts.Offered++
 		d.Offered++
 		if p.Status == atigip.PostOpen {
@@ -136,6 +146,7 @@ func Compute(ctx context.Context, s atigip.Store, today atigip.Date, year int) (
 	if err != nil {
 		return nil, fmt.Errorf("indicators: measures: %w", err)
 	}
+	r.delays = byDep
 	r.Delay = Delay{Stats: Summarise(all), ByDepartement: summariseAll(byDep), ByMonth: summariseAll(byMonth),
 		ByDepartementMonth: summariseAll(byDepMonth)}
 	r.Completion.Share = share(r.Completion.Completed, r.Completion.Ended)

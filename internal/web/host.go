@@ -1,7 +1,6 @@
 package web
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/atigip/atigip360/internal/atigip"
@@ -11,30 +10,6 @@ import (
 // the person doing a TIG (« Ma mesure ») and of the CPIP's confirmation of
 // hours. A tutor sees of a tigiste only the pseudonym, the post, the
 // schedule and the hours: never the offence nor the case.
-
-// Pager is a DSFR pagination: page numbers with their links.
-type Pager struct {
-	Page, Pages int
-	Links       []PageLink
-	Prev, Next  string // empty at the ends
-}
-
-// NewPager numbers pages of perPage over total; url gives a page's link.
-func NewPager(page, perPage, total int, url func(int) string) Pager {
-	pages := max(1, (total+perPage-1)/perPage)
-	page = min(max(1, page), pages)
-	p := Pager{Page: page, Pages: pages}
-	for n := max(1, page-2); n <= min(pages, page+2); n++ {
-		p.Links = append(p.Links, PageLink{Label: strconv.Itoa(n), URL: url(n), Current: n == page})
-	}
-	if page > 1 {
-		p.Prev = url(page - 1)
-	}
-	if page < pages {
-		p.Next = url(page + 1)
-	}
-	return p
-}
 
 // HostPage is the host's workspace: the organisation, its habilitation
 // and procedures, its posts (paged), and the tigistes hosted.
