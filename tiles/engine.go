@@ -58,7 +58,12 @@ type Engine struct {
 	// follower keeps the engine live (engines with a store only).
 	follower *atigip.Follower
 	state    *state
+	// resumed: New read the saved state rather than the store.
+	resumed bool
 }
+
+// Resumed reports whether New resumed from a saved state (StatePath).
+func (e *Engine) Resumed() bool { return e.resumed }
 
 // state is what the snapshot was drawn from, kept for updates. Posts and
 // organisations are kept as compact records, not as the domain values
@@ -92,6 +97,9 @@ type snapshot struct {
 }
 
 // New loads the store and builds an engine; call Follow to keep it live.
+// With Options.StatePath, it resumes from the state SaveState left there
+// when the store still holds the feed position it was saved at, and
+// Follow replays the changes since (Resumed then reports true).
 // Posts and organisations are streamed into compact records, never all
 // held as domain values: the engine's start costs little more memory than
 // the engine itself. seq is read first so that a change committed during
@@ -101,10 +109,13 @@ func New(ctx context.Context, s atigip.Store, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, seq, err := load(ctx, s)
-	if err != nil {
-		return nil, err
+	st, seq, ok := e.resume(ctx, s)
+	if !ok {
+		if st, seq, err = load(ctx, s); err != nil {
+			return nil, err
+		}
 	}
+	e.resumed = ok
 	e.start(st)
 	e.store, e.seq = s, seq
 	e.follower = e.newFollower()
