@@ -308,15 +308,16 @@ func (ix *Index) CatchUp(ctx context.Context, store atigip.Store) (int, error) {
 	}
 }
 
-// loadTable fills the filter table of a reopened index from the store,
-// once. The store may be ahead of the index: the changes CatchUp applies
+// loadTable fills the filter table of a reopened index, once: from the
+// file SaveTable left when it can be caught up (resumeTable), else from
+// a scan of the store. The store may be ahead of the index: the changes CatchUp applies
 // next read their entities again, so both end at the same state. CatchUp
 // runs before Follow applies anything, never beside it.
 func (ix *Index) loadTable(ctx context.Context, store atigip.Store) error {
 	ix.mu.RLock()
 	ready := ix.table.isReady()
 	ix.mu.RUnlock()
-	if ready {
+	if ready || ix.resumeTable(ctx, store) {
 		return nil
 	}
 	table := newFilterTable()

@@ -105,15 +105,28 @@ type snapshot struct {
 // the engine itself. seq is read first so that a change committed during
 // the scan is applied again, harmlessly, rather than missed.
 func New(ctx context.Context, s atigip.Store, opts Options) (*Engine, error) {
-	e, err := newEngine(opts)
+	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	st, seq, ok := e.resume(ctx, s)
+	// The boundary outlines take a second or two, the same at every
+	// start: they are drawn while the state is read.
+	var e *Engine
+	built := make(chan error, 1)
+	go func() {
+		var err error
+		e, err = newEngine(opts)
+		built <- err
+	}()
+	st, seq, ok := resume(ctx, s, o)
 	if !ok {
-		if st, seq, err = load(ctx, s); err != nil {
-			return nil, err
-		}
+		st, seq, err = load(ctx, s)
+	}
+	if berr := <-built; berr != nil {
+		return nil, berr
+	}
+	if err != nil {
+		return nil, err
 	}
 	e.resumed = ok
 	e.start(st)

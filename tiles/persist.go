@@ -1,16 +1,13 @@
 package tiles
 
 import (
-	"bufio"
 	"context"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"time"
 
 	"github.com/atigip/atigip360/internal/atigip"
+	"github.com/atigip/atigip360/internal/statefile"
 )
 
 // stateFormat versions the saved state: bump it whenever the records
@@ -92,7 +89,7 @@ func (e *Engine) SaveState(ctx context.Context) error {
 		return fmt.Errorf("tiles: save state: %w", err)
 	}
 	s.Mark = mark
-	if err := writeFileAtomic(path, func(w *bufio.Writer) error { return gob.NewEncoder(w).Encode(&s) }); err != nil {
+	if err := statefile.Save(path, &s); err != nil {
 		return fmt.Errorf("tiles: save state: %w", err)
 	}
 	return nil
@@ -102,31 +99,25 @@ func (e *Engine) SaveState(ctx context.Context) error {
 // holds the feed position it was saved at; ok is false otherwise (no
 // file, another format, another store, feed pruned past it), and the
 // caller loads the store.
-func (e *Engine) resume(ctx context.Context, store atigip.Store) (st *state, seq int64, ok bool) {
-	path := e.opts.StatePath
+func resume(ctx context.Context, store atigip.Store, o Options) (st *state, seq int64, ok bool) {
+	path, log := o.StatePath, o.Logger
 	if path == "" {
 		return nil, 0, false
 	}
-	f, err := os.Open(path)
-	if err != nil {
+	var s savedState
+	if err := statefile.Load(path, &s); err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
-			e.log.Warn("tiles: saved state unreadable, loading the store", "path", path, "err", err)
+			log.Warn("tiles: saved state unreadable, loading the store", "path", path, "err", err)
 		}
 		return nil, 0, false
 	}
-	defer f.Close()
-	var s savedState
-	if err := gob.NewDecoder(bufio.NewReaderSize(f, 1<<16)).Decode(&s); err != nil {
-		e.log.Warn("tiles: saved state unreadable, loading the store", "path", path, "err", err)
-		return nil, 0, false
-	}
 	if s.Format != stateFormat {
-		e.log.Info("tiles: saved state of another format, loading the store", "path", path, "format", s.Format)
+		log.Info("tiles: saved state of another format, loading the store", "path", path, "format", s.Format)
 		return nil, 0, false
 	}
 	holds, err := s.Mark.Holds(ctx, store)
 	if err != nil || !holds {
-		e.log.Info("tiles: saved state behind the change feed or from another store, loading the store",
+		log.Info("tiles: saved state behind the change feed or from another store, loading the store",
 			"path", path, "seq", s.Mark.Seq, "err", err)
 		return nil, 0, false
 	}
@@ -154,62 +145,4 @@ func (s *savedState) state() *state {
 	}
 	st.setPlaces(s.Prisons, s.Floors)
 	return st
-}
-
-// writeFileAtomic writes path through a temporary file renamed over it,
-// so that a crash leaves the old file or the new one, never half of it.
-func writeFileAtomic(path string, write func(*bufio.Writer) error) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after the rename: a no-op
-	w := bufio.NewWriterSize(tmp, 1<<16)
-	err = write(w)
-	if err == nil {
-		err = w.Flush()
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-// SaveStateEvery saves the state every interval while the feed moved,
-// and once more when ctx ends (a graceful stop), until ctx ends. A failed
-// save (database away, disk full) is logged: the next restart then loads
-// the store, slower but right.
-func (e *Engine) SaveStateEvery(ctx context.Context, interval time.Duration) {
-	saved := int64(-1)
-	save := func(ctx context.Context) {
-		if seq := e.Seq(); seq != saved {
-			if err := e.SaveState(ctx); err != nil {
-				e.log.Warn("tiles: save state", "err", err)
-				return
-			}
-			saved = seq
-		}
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			save(sctx)
-			cancel()
-			return
-		case <-t.C:
-			save(ctx)
-		}
-	}
 }
