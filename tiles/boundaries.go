@@ -91,11 +91,18 @@ type boundaryLoad struct {
 }
 
 // loadBoundaries parses, simplifies and slices the IGN outlines once per
-// process and extent: they are static and shared by every engine.
-func loadBoundaries(extent int) (*boundarySet, error) {
+// process and extent: they are static and shared by every engine. With
+// a cache path, a start reads them from the previous one's work.
+func loadBoundaries(extent int, cache ...string) (*boundarySet, error) {
 	v, _ := boundaryOnce.LoadOrStore(extent, &boundaryLoad{})
 	l := v.(*boundaryLoad)
-	l.once.Do(func() { l.set, l.err = newBoundarySet(extent) })
+	l.once.Do(func() {
+		path := ""
+		if len(cache) > 0 {
+			path = cache[0]
+		}
+		l.set, l.err = cachedBoundarySet(extent, path)
+	})
 	return l.set, l.err
 }
 

@@ -209,7 +209,11 @@ func newEngine(opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := loadBoundaries(o.Extent)
+	cache := ""
+	if o.StatePath != "" {
+		cache = o.StatePath + ".outlines"
+	}
+	b, err := loadBoundaries(o.Extent, cache)
 	if err != nil {
 		return nil, err
 	}

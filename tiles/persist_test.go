@@ -9,10 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/atigip/atigip360/internal/atigip"
+	"github.com/atigip/atigip360/internal/statefile"
 )
 
 // quietOptions are the options of an engine with a saved state at path.
@@ -247,5 +249,78 @@ func TestSavedStateNotTrusted(t *testing.T) {
 				t.Fatal("the engine that did not resume differs from a rebuilt one")
 			}
 		})
+	}
+}
+
+// TestOutlineCache: the boundary outlines read back from the cache are
+// the ones built from the embedded IGN files, and a cache of other
+// outlines (or another format) is rebuilt.
+func TestOutlineCache(t *testing.T) {
+	const extent = 4096
+	built, err := newBoundarySet(extent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "tiles.state.outlines")
+	if _, err := cachedBoundarySet(extent, path); err != nil { // writes the cache
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("no cache written: %v", err)
+	}
+	read, err := cachedBoundarySet(extent, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := func(a, b *boundarySet) bool {
+		eq := func(x, y []*outline) bool {
+			if len(x) != len(y) {
+				return false
+			}
+			for i := range x {
+				if x[i].id != y[i].id || x[i].bound != y[i].bound || !reflect.DeepEqual(x[i].props, y[i].props) ||
+					len(x[i].levels) != len(y[i].levels) {
+					return false
+				}
+				for z := range x[i].levels {
+					lx, ly := x[i].levels[z], y[i].levels[z]
+					if lx.zoom != ly.zoom || len(lx.pieces) != len(ly.pieces) {
+						return false
+					}
+					for k, p := range lx.pieces {
+						q, ok := ly.pieces[k]
+						if !ok || !slices.Equal(p.xy, q.xy) || !slices.Equal(p.rings, q.rings) {
+							return false
+						}
+					}
+					// Shared levels stay shared (one sliced copy in memory).
+					if z > 0 && (lx == x[i].levels[len(x[i].levels)-1]) != (ly == y[i].levels[len(y[i].levels)-1]) {
+						return false
+					}
+				}
+			}
+			return true
+		}
+		return a.extent == b.extent && a.bound == b.bound && eq(a.regions, b.regions) && eq(a.departements, b.departements)
+	}
+	if !same(built, read) {
+		t.Fatal("outlines read from the cache differ from the built ones")
+	}
+	// A cache from other outlines is not trusted.
+	var s savedOutlines
+	if err := statefile.Load(path, &s); err != nil {
+		t.Fatal(err)
+	}
+	s.Source[0] ^= 1
+	s.Regions = s.Regions[:1]
+	if err := statefile.Save(path, &s); err != nil {
+		t.Fatal(err)
+	}
+	again, err := cachedBoundarySet(extent, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !same(built, again) {
+		t.Fatal("a cache of other outlines was used")
 	}
 }

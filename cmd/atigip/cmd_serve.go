@@ -192,8 +192,12 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	waitReady(gctx, startReadyWait, tileEngine.Ready, index.Ready)
 	// What a restart would otherwise rebuild from the whole store is saved
 	// now, every saveStateInterval and at shutdown.
+	resumedAt := int64(-1) // both states were read at start: nothing new to save yet
+	if tileEngine.Resumed() && index.TableResumed() {
+		resumedAt = tileEngine.Seq()
+	}
 	g.Go(func() error {
-		saveStates(gctx, env, saveStateInterval, tileEngine.Seq, func(ctx context.Context) error {
+		saveStates(gctx, env, saveStateInterval, resumedAt, tileEngine.Seq, func(ctx context.Context) error {
 			return errors.Join(tileEngine.SaveState(ctx), index.SaveTable(ctx, store))
 		})
 		return nil
@@ -216,11 +220,12 @@ const startReadyWait = 30 * time.Second
 // the feed moves: a crash replays at most that much of the feed.
 const saveStateInterval = 5 * time.Minute
 
-// saveStates calls save at once, then every interval when seq moved, and
-// once more when ctx ends (graceful stop). A failure (database away, disk
-// full) is logged: the next start then reads the store, slower but right.
-func saveStates(ctx context.Context, env *Env, interval time.Duration, seq func() int64, save func(context.Context) error) {
-	saved := int64(-1)
+// saveStates calls save at once, then every interval, and once more when
+// ctx ends (graceful stop), each time only if seq moved since the last
+// save (saved: the position already on disk, -1 if none). A failure
+// (database away, disk full) is logged: the next start then reads the
+// store, slower but right.
+func saveStates(ctx context.Context, env *Env, interval time.Duration, saved int64, seq func() int64, save func(context.Context) error) {
 	run := func(ctx context.Context) {
 		if s := seq(); s != saved {
 			start := time.Now()
