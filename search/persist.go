@@ -116,8 +116,6 @@ func (ix *Index) SaveTable(ctx context.Context, store atigip.Store) error {
 	return nil
 }
 
-func slicesClone[S ~[]E, E any](s S) S { return append(S(nil), s...) }
-
 // resumeTable installs the saved filter table when the store still holds
 // the feed position it was saved at, and moves the index back to that
 // position if it is behind it: the changes since are then applied again
