@@ -285,26 +285,6 @@ func packMP(mp orb.MultiPolygon) packedMP {
 	return out
 }
 
-// unpack returns the multipolygon in normalised Web Mercator.
-func (pm *packedMP) unpack() orb.MultiPolygon {
-	var out orb.MultiPolygon
-	start := uint32(0)
-	for _, re := range pm.rings {
-		end := re &^ ringExterior
-		r := make(orb.Ring, 0, end-start)
-		for i := start; i < end; i++ {
-			r = append(r, orb.Point{float64(pm.xy[2*i]) / fixedScale, float64(pm.xy[2*i+1]) / fixedScale})
-		}
-		if re&ringExterior != 0 {
-			out = append(out, orb.Polygon{r})
-		} else if len(out) > 0 {
-			out[len(out)-1] = append(out[len(out)-1], r)
-		}
-		start = end
-	}
-	return out
-}
-
 // tilePolygons is tilePolygons for a packed multipolygon: it projects the
 // rings straight from the packed points.
 func (pm *packedMP) tilePolygons(tb tileBounds, extent, buffer int) orb.MultiPolygon {

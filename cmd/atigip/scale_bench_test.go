@@ -603,6 +603,7 @@ func BenchmarkMixedLoad(b *testing.B) {
 				// One pass warms the caches and the matching snapshot.
 				cl.latencies(mix[:200])
 				var done, failed atomic.Int64
+				var firstFail atomic.Value
 				var mu sync.Mutex
 				var ds []time.Duration
 				deadline := time.Now().Add(time.Duration(secs) * time.Second)
@@ -613,9 +614,11 @@ func BenchmarkMixedLoad(b *testing.B) {
 						defer wg.Done()
 						var mine []time.Duration
 						for i := w; time.Now().Before(deadline); i += n {
-							code, _, d := cl.do(http.MethodGet, mix[i%len(mix)], "")
+							path := mix[i%len(mix)]
+							code, body, d := cl.do(http.MethodGet, path, "")
 							if code != http.StatusOK && code != http.StatusNoContent {
 								failed.Add(1)
+								firstFail.CompareAndSwap(nil, fmt.Sprintf("%s: %d %.200s", path, code, body))
 							}
 							done.Add(1)
 							mine = append(mine, d)
@@ -629,8 +632,9 @@ func BenchmarkMixedLoad(b *testing.B) {
 				b.ReportMetric(float64(done.Load())/float64(secs), fmt.Sprintf("req/s@%d", n))
 				b.ReportMetric(pct(ds, 0.99), fmt.Sprintf("p99-ms@%d", n))
 				if failed.Load() > 0 {
-					b.Errorf("%d clients: %d of %d requests failed", n, failed.Load(), done.Load())
+					b.Errorf("%d clients: %d of %d requests failed, first: %v", n, failed.Load(), done.Load(), firstFail.Load())
 				}
+				cl.http.CloseIdleConnections()
 			}
 		})
 	}
