@@ -379,6 +379,21 @@ func (cl *client) latencies(paths []string) []time.Duration {
 	return out
 }
 
+// answering keeps the paths answered 200 (matching knows only the people
+// with a measure or an application to place: others are 404).
+func (cl *client) answering(paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		if code, _, _ := cl.do(http.MethodGet, p, ""); code == http.StatusOK {
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		cl.b.Fatalf("none of %d paths answered 200", len(paths))
+	}
+	return out
+}
+
 // pct is the q-quantile of ds in milliseconds.
 func pct(ds []time.Duration, q float64) float64 {
 	s := slices.Clone(ds)
@@ -514,7 +529,7 @@ func benchScaleOnce(b *testing.B, scale string) {
 		mp = append(mp, fmt.Sprintf("/api/matching/posts/%d/candidates", posts[i]),
 			fmt.Sprintf("/api/matching/people/%d/offers", people[i]))
 	}
-	b.ReportMetric(pct(cpip.latencies(mp), 0.95), "matching-p95-ms")
+	b.ReportMetric(pct(cpip.latencies(cpip.answering(mp)), 0.95), "matching-p95-ms")
 
 	// The global assignment of everyone with a measure to place.
 	code, body, _ := cpip.do(http.MethodPost, "/api/matching/assignments", "{}")
@@ -587,16 +602,21 @@ func BenchmarkMixedLoad(b *testing.B) {
 			}
 			c := startChild(b, work, dbURL)
 			defer c.stop(b)
+			var rank []string
+			for i := range min(len(posts), len(people)) {
+				rank = append(rank, fmt.Sprintf("/api/matching/posts/%d/candidates", posts[i]),
+					fmt.Sprintf("/api/matching/people/%d/offers", people[i]))
+			}
+			// One pass warms the matching snapshot and keeps the rankings
+			// that exist.
+			rank = newClient(b, c, "cpip", 1).answering(rank)
 			var mix []string
 			mix = append(mix, tilePaths(2000)...)
 			mix = append(mix, searchPaths(500)...)
 			for i := range 200 {
 				mix = append(mix, "/api/posts?departement="+[]string{"75", "13", "69", "59", "33"}[i%5])
 			}
-			for i := range min(len(posts), len(people)) {
-				mix = append(mix, fmt.Sprintf("/api/matching/posts/%d/candidates", posts[i]),
-					fmt.Sprintf("/api/matching/people/%d/offers", people[i]))
-			}
+			mix = append(mix, rank...)
 			rand.New(rand.NewPCG(5, 6)).Shuffle(len(mix), func(i, j int) { mix[i], mix[j] = mix[j], mix[i] })
 			for _, n := range []int{8, 32, 128} {
 				cl := newClient(b, c, "cpip", n)
