@@ -14,7 +14,7 @@ PKG       ?= ./...
 # The race detector needs cgo, so `make race` turns it back on.
 export CGO_ENABLED ?= 0
 
-.PHONY: run build test race vulncheck lint bench load web clean
+.PHONY: run build test race vulncheck lint unused bench bench-scale load web clean
 
 run: build
 	./$(BIN) serve
@@ -53,8 +53,22 @@ lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+# staticcheck's unused-identifier check, at a pinned version.
+unused:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -checks U1000 ./...
+
 bench: web
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -timeout 60m $(PKG)
+
+# Ten times the country (opt-in, long: scale 10 seeds 700,000 records):
+# the served set at scales 1 and 10 (seed, start, restart, memory, tiles,
+# search, matching, global assignment), then the engines alone at scale 10.
+# ATIGIP_BENCH_DIR keeps the seeded stores between runs.
+bench-scale: web
+	ATIGIP_BENCH_SCALES=1,10 $(GO) test ./cmd/atigip -run '^$$' -bench 'BenchmarkScale' -benchtime 1x -timeout 600m
+	ATIGIP_BENCH_SCALE=10 $(GO) test ./tiles -run '^$$' -bench 'BenchmarkTileCold$$|BenchmarkTileWarm$$' -benchtime 20000x -timeout 60m
+	ATIGIP_BENCH_SCALE=10 $(GO) test ./matching -run '^$$' -bench 'BenchmarkOffersForPerson$$|BenchmarkCandidatesForPost$$' -benchtime 1000x -timeout 60m
+	ATIGIP_BENCH_SCALE=10 $(GO) test ./matching -run '^$$' -bench 'BenchmarkAssignNational/flow' -benchtime 1x -timeout 120m
 
 # wrk over 20,000 shuffled tile paths against a served national set.
 load: web

@@ -2,9 +2,11 @@ package matching
 
 import (
 	"context"
+	"os"
 	"runtime"
 	"runtime/metrics"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -19,8 +21,17 @@ var (
 	national     Data
 )
 
+// ATIGIP_BENCH_SCALE multiplies them (1 by default; 10: ten times the
+// country).
 func nationalData() Data {
-	nationalOnce.Do(func() { national = synth(2025, 15000, 31000, 20000) })
+	nationalOnce.Do(func() {
+		s, err := strconv.ParseFloat(os.Getenv("ATIGIP_BENCH_SCALE"), 64)
+		if err != nil || s <= 0 {
+			s = 1
+		}
+		n := func(v int) int { return int(float64(v) * s) }
+		national = synth(2025, n(15000), n(31000), n(20000))
+	})
 	return national
 }
 
@@ -114,7 +125,7 @@ func BenchmarkAssignNational(b *testing.B) {
 		b.Run(method, func(b *testing.B) {
 			d := nationalData()
 			people := make([]int64, 0, 16000)
-			for _, p := range d.People[:16000] {
+			for _, p := range d.People[:len(d.People)*4/5] {
 				people = append(people, p.ID)
 			}
 			var a *Assignment

@@ -56,20 +56,6 @@ const (
 	ScopeAll    = ScopeTIG | ScopeOffers
 )
 
-func scopeOf(k ItemKind) Scope {
-	switch k {
-	case KindTIG:
-		return ScopeTIG
-	case KindWork:
-		return ScopeWork
-	case KindTraining:
-		return ScopeTraining
-	case KindRelease:
-		return ScopeRelease
-	}
-	return 0
-}
-
 // Door is a step that commits a person, or proposes to: each one evaluates
 // the rules of this file on the pair and refuses (409, with the sentences)
 // a pair that breaks one.

@@ -68,13 +68,6 @@ var kindType = map[atigip.Kind]Type{
 	atigip.KindFloorSpace:   TypeFloorSpace,
 }
 
-var typeKind = map[Type]atigip.Kind{
-	TypePost:         atigip.KindPost,
-	TypeOffer:        atigip.KindOffer,
-	TypeOrganisation: atigip.KindOrganisation,
-	TypeFloorSpace:   atigip.KindFloorSpace,
-}
-
 // indexed reports whether entities of kind k go into the index.
 func indexed(k atigip.Kind) bool { _, ok := kindType[k]; return ok }
 

@@ -42,6 +42,8 @@ type Index struct {
 	browse  browseCache  // answers of requests without text, until a write
 	table   *filterTable // requests without text, from memory; swapped with idx
 	reason  string       // why Open started from an empty index ("" if it did not)
+	// tableResumed: the filter table was read from SaveTable's file.
+	tableResumed bool
 	// follower is Follow's, for Ready; nil before Follow.
 	follower atomic.Pointer[follower]
 }

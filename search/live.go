@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
-	"github.com/schollz/progressbar/v3"
 
 	"github.com/atigip/atigip360/internal/atigip"
 )
@@ -40,17 +38,18 @@ type ReindexStats struct {
 }
 
 // Reindex rebuilds the whole index from the store and swaps it in; searches
-// keep answering from the old index meanwhile. progress, when not nil,
-// receives a progress bar. Changes committed during the rebuild are applied
-// by the next CatchUp or Follow, since the index records the feed
-// position read before the scan.
-func (ix *Index) Reindex(ctx context.Context, store atigip.Store, progress io.Writer) (ReindexStats, error) {
+// keep answering from the old index meanwhile. progress, when not nil, is
+// told the documents indexed out of the total after each one (the caller
+// draws it: a progress bar for the command line). Changes committed
+// during the rebuild are applied by the next CatchUp or Follow, since the
+// index records the feed position read before the scan.
+func (ix *Index) Reindex(ctx context.Context, store atigip.Store, progress func(done, total int)) (ReindexStats, error) {
 	start := time.Now()
 	seq, err := store.LastSeq(ctx)
 	if err != nil {
 		return ReindexStats{}, fmt.Errorf("search: reindex: last seq: %w", err)
 	}
-	var bar *progressbar.ProgressBar
+	var tick func()
 	if progress != nil {
 		total := 0
 		for _, k := range kindsInBuildOrder {
@@ -63,15 +62,11 @@ func (ix *Index) Reindex(ctx context.Context, store atigip.Store, progress io.Wr
 			}
 			total += n
 		}
-		bar = progressbar.NewOptions(total,
-			progressbar.OptionSetWriter(progress),
-			progressbar.OptionSetDescription("Indexation"),
-			progressbar.OptionShowCount(),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("documents"),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionOnCompletion(func() { fmt.Fprintln(progress) }),
-		)
+		done := 0
+		tick = func() {
+			done++
+			progress(done, total)
+		}
 	}
 
 	var tmp string
@@ -86,7 +81,7 @@ func (ix *Index) Reindex(ctx context.Context, store atigip.Store, progress io.Wr
 		return ReindexStats{}, err
 	}
 	table := newFilterTable()
-	n, err := fill(ctx, store, sink, table, bar)
+	n, err := fill(ctx, store, sink, table, tick)
 	if err != nil {
 		sink.abort()
 		if tmp != "" {
@@ -101,9 +96,6 @@ func (ix *Index) Reindex(ctx context.Context, store atigip.Store, progress io.Wr
 		}
 		return ReindexStats{}, err
 	}
-	if bar != nil {
-		_ = bar.Finish()
-	}
 	if err := ix.swap(fresh, tmp, table.finish()); err != nil {
 		return ReindexStats{}, err
 	}
@@ -115,7 +107,7 @@ func (ix *Index) Reindex(ctx context.Context, store atigip.Store, progress io.Wr
 // fill streams every indexed entity of the store into sink. Reading the
 // store and building documents run in their own goroutine, overlapping
 // bleve's analysis of the previous documents.
-func fill(ctx context.Context, store atigip.Store, sink docSink, table *filterTable, bar *progressbar.ProgressBar) (int, error) {
+func fill(ctx context.Context, store atigip.Store, sink docSink, table *filterTable, tick func()) (int, error) {
 	type item struct {
 		id string
 		d  document
@@ -134,8 +126,8 @@ func fill(ctx context.Context, store atigip.Store, sink docSink, table *filterTa
 	n, err := scanDocuments(ctx, store, func(id string, d document) {
 		table.add(id, d)
 		ch <- item{id, d}
-		if bar != nil {
-			_ = bar.Add(1)
+		if tick != nil {
+			tick()
 		}
 	})
 	close(ch)
@@ -308,15 +300,16 @@ func (ix *Index) CatchUp(ctx context.Context, store atigip.Store) (int, error) {
 	}
 }
 
-// loadTable fills the filter table of a reopened index from the store,
-// once. The store may be ahead of the index: the changes CatchUp applies
+// loadTable fills the filter table of a reopened index, once: from the
+// file SaveTable left when it can be caught up (resumeTable), else from
+// a scan of the store. The store may be ahead of the index: the changes CatchUp applies
 // next read their entities again, so both end at the same state. CatchUp
 // runs before Follow applies anything, never beside it.
 func (ix *Index) loadTable(ctx context.Context, store atigip.Store) error {
 	ix.mu.RLock()
 	ready := ix.table.isReady()
 	ix.mu.RUnlock()
-	if ready {
+	if ready || ix.resumeTable(ctx, store) {
 		return nil
 	}
 	table := newFilterTable()

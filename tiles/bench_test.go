@@ -3,8 +3,10 @@ package tiles
 import (
 	"context"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,9 +18,20 @@ import (
 // The benchmarks run on the national demo set (seed scale 1: 31,000 posts,
 // 176 prisons, 600 floor spaces), generated in memory once per process.
 
+// benchScale is ATIGIP_BENCH_SCALE (1, the national set, by default):
+// ATIGIP_BENCH_SCALE=10 runs the engine benchmarks ten times the country.
+func benchScale(b *testing.B) float64 {
+	s, err := strconv.ParseFloat(os.Getenv("ATIGIP_BENCH_SCALE"), 64)
+	if err != nil || s <= 0 {
+		return 1
+	}
+	b.Logf("scale %g", s)
+	return s
+}
+
 func nationalEngine(b *testing.B, o Options) *Engine {
 	b.Helper()
-	d := demoData(b, 1)
+	d := demoData(b, benchScale(b))
 	e, err := Build(d, o)
 	if err != nil {
 		b.Fatal(err)

@@ -3,12 +3,14 @@ package tiles
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"sync"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/clip"
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/geojson"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/atigip/atigip360/internal/atigip"
 	"github.com/atigip/atigip360/internal/refdata"
@@ -89,11 +91,18 @@ type boundaryLoad struct {
 }
 
 // loadBoundaries parses, simplifies and slices the IGN outlines once per
-// process and extent: they are static and shared by every engine.
-func loadBoundaries(extent int) (*boundarySet, error) {
+// process and extent: they are static and shared by every engine. With
+// a cache path, a start reads them from the previous one's work.
+func loadBoundaries(extent int, cache ...string) (*boundarySet, error) {
 	v, _ := boundaryOnce.LoadOrStore(extent, &boundaryLoad{})
 	l := v.(*boundaryLoad)
-	l.once.Do(func() { l.set, l.err = newBoundarySet(extent) })
+	l.once.Do(func() {
+		path := ""
+		if len(cache) > 0 {
+			path = cache[0]
+		}
+		l.set, l.err = cachedBoundarySet(extent, path)
+	})
 	return l.set, l.err
 }
 
@@ -121,51 +130,67 @@ func parseBoundaries(data []byte, kind string, extent int, idBase int64) ([]*out
 	if err != nil {
 		return nil, fmt.Errorf("tiles: boundaries %s: %w", kind, err)
 	}
-	var out []*outline
+	// Each outline is simplified and sliced on its own: spread over the
+	// cores, since every start pays for it.
+	out := make([]*outline, len(fc.Features))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, f := range fc.Features {
-		var mp orb.MultiPolygon
-		switch g := f.Geometry.(type) {
-		case orb.Polygon:
-			mp = orb.MultiPolygon{g}
-		case orb.MultiPolygon:
-			mp = g
-		default:
-			return nil, fmt.Errorf("tiles: boundaries %s: feature %d: unexpected %T", kind, i, f.Geometry)
-		}
-		merc := make(orb.MultiPolygon, len(mp))
-		for j, p := range mp {
-			merc[j] = make(orb.Polygon, len(p))
-			for k, r := range p {
-				mr := make(orb.Ring, len(r))
-				for n, pt := range r {
-					x, y := mercator(pt[0], pt[1])
-					mr[n] = orb.Point{x, y}
-				}
-				merc[j][k] = mr
-			}
-		}
-		props := geojson.Properties{"kind": kind, "code": f.Properties.MustString("code", ""),
-			"name": f.Properties.MustString("nom", "")}
-		simplified := simplifyLevels(merc, boundaryDetailZoom, extent, boundaryTolerance)
-		o := &outline{
-			id:     idBase + int64(i+1),
-			bound:  merc.Bound(),
-			props:  whitelist(LayerBoundaries, atigip.AudiencePublic, props),
-			levels: make([]*outlineLevel, len(simplified)),
-		}
-		for z := len(simplified) - 1; z >= 0; z-- {
-			switch {
-			case z < slicedFrom:
-				o.levels[z] = &outlineLevel{pieces: map[uint64]packedMP{0: packMP(simplified[z])}}
-			case z >= sharedFrom && z < len(simplified)-1:
-				o.levels[z] = o.levels[len(simplified)-1]
-			default:
-				o.levels[z] = sliceLevel(simplified[z], min(z, sliceZoom), extent)
-			}
-		}
-		out = append(out, o)
+		g.Go(func() error {
+			o, err := newOutline(f, i, kind, extent, idBase)
+			out[i] = o
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// newOutline projects, simplifies and slices feature i of a boundary set.
+func newOutline(f *geojson.Feature, i int, kind string, extent int, idBase int64) (*outline, error) {
+	var mp orb.MultiPolygon
+	switch g := f.Geometry.(type) {
+	case orb.Polygon:
+		mp = orb.MultiPolygon{g}
+	case orb.MultiPolygon:
+		mp = g
+	default:
+		return nil, fmt.Errorf("tiles: boundaries %s: feature %d: unexpected %T", kind, i, f.Geometry)
+	}
+	merc := make(orb.MultiPolygon, len(mp))
+	for j, p := range mp {
+		merc[j] = make(orb.Polygon, len(p))
+		for k, r := range p {
+			mr := make(orb.Ring, len(r))
+			for n, pt := range r {
+				x, y := mercator(pt[0], pt[1])
+				mr[n] = orb.Point{x, y}
+			}
+			merc[j][k] = mr
+		}
+	}
+	props := geojson.Properties{"kind": kind, "code": f.Properties.MustString("code", ""),
+		"name": f.Properties.MustString("nom", "")}
+	simplified := simplifyLevels(merc, boundaryDetailZoom, extent, boundaryTolerance)
+	o := &outline{
+		id:     idBase + int64(i+1),
+		bound:  merc.Bound(),
+		props:  whitelist(LayerBoundaries, atigip.AudiencePublic, props),
+		levels: make([]*outlineLevel, len(simplified)),
+	}
+	for z := len(simplified) - 1; z >= 0; z-- {
+		switch {
+		case z < slicedFrom:
+			o.levels[z] = &outlineLevel{pieces: map[uint64]packedMP{0: packMP(simplified[z])}}
+		case z >= sharedFrom && z < len(simplified)-1:
+			o.levels[z] = o.levels[len(simplified)-1]
+		default:
+			o.levels[z] = sliceLevel(simplified[z], min(z, sliceZoom), extent)
+		}
+	}
+	return o, nil
 }
 
 // sliceLevel cuts mp into the tiles of zoom iz, each piece with a margin
@@ -256,26 +281,6 @@ func packMP(mp orb.MultiPolygon) packedMP {
 			}
 			out.rings = append(out.rings, end)
 		}
-	}
-	return out
-}
-
-// unpack returns the multipolygon in normalised Web Mercator.
-func (pm *packedMP) unpack() orb.MultiPolygon {
-	var out orb.MultiPolygon
-	start := uint32(0)
-	for _, re := range pm.rings {
-		end := re &^ ringExterior
-		r := make(orb.Ring, 0, end-start)
-		for i := start; i < end; i++ {
-			r = append(r, orb.Point{float64(pm.xy[2*i]) / fixedScale, float64(pm.xy[2*i+1]) / fixedScale})
-		}
-		if re&ringExterior != 0 {
-			out = append(out, orb.Polygon{r})
-		} else if len(out) > 0 {
-			out[len(out)-1] = append(out[len(out)-1], r)
-		}
-		start = end
 	}
 	return out
 }

@@ -168,17 +168,6 @@ func (c *cache) delete(k cacheKey) bool {
 	return false
 }
 
-func (c *cache) len() int {
-	n := 0
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.RLock()
-		n += len(s.m)
-		s.mu.RUnlock()
-	}
-	return n
-}
-
 func (c *cache) clear() {
 	for i := range c.shards {
 		s := &c.shards[i]

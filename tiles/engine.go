@@ -58,7 +58,12 @@ type Engine struct {
 	// follower keeps the engine live (engines with a store only).
 	follower *atigip.Follower
 	state    *state
+	// resumed: New read the saved state rather than the store.
+	resumed bool
 }
+
+// Resumed reports whether New resumed from a saved state (StatePath).
+func (e *Engine) Resumed() bool { return e.resumed }
 
 // state is what the snapshot was drawn from, kept for updates. Posts and
 // organisations are kept as compact records, not as the domain values
@@ -92,19 +97,38 @@ type snapshot struct {
 }
 
 // New loads the store and builds an engine; call Follow to keep it live.
+// With Options.StatePath, it resumes from the state SaveState left there
+// when the store still holds the feed position it was saved at, and
+// Follow replays the changes since (Resumed then reports true).
 // Posts and organisations are streamed into compact records, never all
 // held as domain values: the engine's start costs little more memory than
 // the engine itself. seq is read first so that a change committed during
 // the scan is applied again, harmlessly, rather than missed.
 func New(ctx context.Context, s atigip.Store, opts Options) (*Engine, error) {
-	e, err := newEngine(opts)
+	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	st, seq, err := load(ctx, s)
+	// The boundary outlines take a second or two, the same at every
+	// start: they are drawn while the state is read.
+	var e *Engine
+	built := make(chan error, 1)
+	go func() {
+		var err error
+		e, err = newEngine(opts)
+		built <- err
+	}()
+	st, seq, ok := resume(ctx, s, o)
+	if !ok {
+		st, seq, err = load(ctx, s)
+	}
+	if berr := <-built; berr != nil {
+		return nil, berr
+	}
 	if err != nil {
 		return nil, err
 	}
+	e.resumed = ok
 	e.start(st)
 	e.store, e.seq = s, seq
 	e.follower = e.newFollower()
@@ -185,7 +209,11 @@ func newEngine(opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := loadBoundaries(o.Extent)
+	cache := ""
+	if o.StatePath != "" {
+		cache = o.StatePath + ".outlines"
+	}
+	b, err := loadBoundaries(o.Extent, cache)
 	if err != nil {
 		return nil, err
 	}

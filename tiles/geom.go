@@ -147,8 +147,6 @@ func reverseRing(r orb.Ring) {
 	}
 }
 
-func mercatorBound(mp orb.MultiPolygon) orb.Bound { return mp.Bound() }
-
 // intersectsTile reports whether b (normalised Web Mercator) meets the
 // tile enlarged by buffer tile units.
 func intersectsTile(b orb.Bound, tb tileBounds, extent, buffer int) bool {

@@ -91,6 +91,3 @@ func newTileBounds(z int, x, y uint32, extent int) tileBounds {
 func (b tileBounds) toTile(x, y float64) (float64, float64) {
 	return (x - b.originX) * b.scale, (y - b.originY) * b.scale
 }
-
-// pow2 returns 2^z as an unsigned integer.
-func pow2(z int) uint32 { return uint32(1) << z }

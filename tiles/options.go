@@ -39,6 +39,9 @@ type Options struct {
 	Attribution string
 	// Logger receives engine events (default slog.Default()).
 	Logger *slog.Logger
+	// StatePath, when set, is the file where SaveState keeps the engine's
+	// state and New resumes from (engines with a store only).
+	StatePath string
 }
 
 func (o Options) withDefaults() (Options, error) {

@@ -55,9 +55,11 @@ func searchReindex(ctx context.Context, env *Env, args []string) error {
 	}
 	defer s.Close()
 	defer ix.Close()
-	progress := env.Stderr
-	if *quiet {
-		progress = nil
+	var progress func(done, total int)
+	if !*quiet {
+		report, finish := progressBar(env.Stderr, "documents")
+		defer finish()
+		progress = func(done, total int) { report("index", "Indexation", done, total) }
 	}
 	st, err := ix.Reindex(ctx, s, progress)
 	if err != nil {

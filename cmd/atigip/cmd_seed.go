@@ -28,7 +28,9 @@ func cmdSeed(ctx context.Context, env *Env, args []string) error {
 	defer s.Close()
 	opts := seed.Options{Scale: *scale, Seed: *value, Force: *force}
 	if !*quiet {
-		opts.Progress = env.Stderr
+		var finish func()
+		opts.Progress, finish = seedProgress(env)
+		defer finish()
 	}
 	rep, err := seed.Run(ctx, s, opts)
 	if err != nil {
@@ -50,10 +52,24 @@ func seedIfEmpty(ctx context.Context, env *Env, s atigip.Store) error {
 	}
 	env.Logger.Info("seeding the demo data set", "scale", env.Config.SeedScale)
 	start := time.Now()
-	rep, err := seed.Run(ctx, s, seed.Options{Scale: env.Config.SeedScale, Seed: env.Config.SeedValue, Progress: env.Stderr})
+	progress, finish := seedProgress(env)
+	rep, err := seed.Run(ctx, s, seed.Options{Scale: env.Config.SeedScale, Seed: env.Config.SeedValue, Progress: progress})
+	finish()
 	if err != nil {
 		return fmt.Errorf("seed on start: %w", err)
 	}
 	env.Logger.Info("demo data set ready", "entities", rep.Total(), "duration", time.Since(start).Round(time.Millisecond).String())
 	return nil
+}
+
+// seedProgress draws a seeding's advancement on stderr.
+func seedProgress(env *Env) (func(seed.Progress), func()) {
+	report, finish := progressBar(env.Stderr, "")
+	return func(p seed.Progress) {
+		label := "Génération : " + p.Label
+		if p.Phase == "insert" {
+			label = "Insertion : " + p.Label
+		}
+		report(p.Phase, label, p.Done, p.Total)
+	}, finish
 }

@@ -59,10 +59,42 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	// The tile engine and the search index load side by side (each resumes
+	// from its saved state when it can, else reads the store).
 	start := time.Now()
-	tileEngine, err := tiles.New(ctx, store, tiles.Options{Logger: env.Logger})
+	var (
+		tileEngine *tiles.Engine
+		index      *search.Index
+	)
+	lg, lctx := errgroup.WithContext(ctx)
+	lg.Go(func() error {
+		var err error
+		if tileEngine, err = tiles.New(lctx, store, tiles.Options{Logger: env.Logger, StatePath: cfg.TilesStatePath()}); err != nil {
+			return fmt.Errorf("tiles: %w", err)
+		}
+		env.Logger.Info("tiles ready", "duration", time.Since(start).Round(time.Millisecond).String(), "resumed", tileEngine.Resumed())
+		return nil
+	})
+	lg.Go(func() error {
+		var err error
+		if index, err = search.Open(cfg.SearchIndexPath(), search.Options{Logger: env.Logger}); err != nil {
+			return fmt.Errorf("search: %w", err)
+		}
+		// Catching up before serving means the first searches see the
+		// store; a fresh index is built here, an existing one replays
+		// what it missed.
+		if _, err := index.CatchUp(lctx, store); err != nil {
+			return fmt.Errorf("search: catch up: %w", err)
+		}
+		env.Logger.Info("search ready", "duration", time.Since(start).Round(time.Millisecond).String(), "table_resumed", index.TableResumed())
+		return nil
+	})
+	err = lg.Wait()
+	if index != nil {
+		defer index.Close()
+	}
 	if err != nil {
-		return fmt.Errorf("tiles: %w", err)
+		return err
 	}
 	tilesModule := httpapi.TilesModule{Engine: tileEngine}
 	if cfg.PMTilesPath != "" {
@@ -96,20 +128,6 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 			return fmt.Errorf("ATIGIP_BASEMAP_STYLE %s: %w", cfg.BasemapStyle, err)
 		}
 	}
-	env.Logger.Info("tiles ready", "duration", time.Since(start).Round(time.Millisecond).String())
-
-	start = time.Now()
-	index, err := search.Open(cfg.SearchIndexPath(), search.Options{Logger: env.Logger})
-	if err != nil {
-		return fmt.Errorf("search: %w", err)
-	}
-	defer index.Close()
-	// Catching up before serving means the first searches see the store;
-	// a fresh index is built here, an existing one replays what it missed.
-	if _, err := index.CatchUp(ctx, store); err != nil {
-		return fmt.Errorf("search: catch up: %w", err)
-	}
-	env.Logger.Info("search ready", "duration", time.Since(start).Round(time.Millisecond).String())
 
 	clients, err := flows.ParseClients(cfg.FlowsClients)
 	if err != nil {
@@ -202,6 +220,18 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	// says where it listens; a database away now delays that by
 	// startReadyWait at most (/readyz then tells).
 	waitReady(gctx, startReadyWait, tileEngine.Ready, index.Ready)
+	// What a restart would otherwise rebuild from the whole store is saved
+	// now, every saveStateInterval and at shutdown.
+	resumedAt := int64(-1) // both states were read at start: nothing new to save yet
+	if tileEngine.Resumed() && index.TableResumed() {
+		resumedAt = tileEngine.Seq()
+	}
+	g.Go(func() error {
+		saveStates(gctx, env, saveStateInterval, resumedAt, tileEngine.Seq, func(ctx context.Context) error {
+			return errors.Join(tileEngine.SaveState(ctx), index.SaveTable(ctx, store))
+		})
+		return nil
+	})
 	// The first stdout line tells scripts and end-to-end tests where we are
 	// (port 0 picks a free port).
 	fmt.Fprintf(env.Stdout, "listening on http://%s\n", displayAddr(ln.Addr()))
@@ -215,6 +245,43 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 // startReadyWait bounds how long serve waits for its engines to catch up
 // before serving.
 const startReadyWait = 30 * time.Second
+
+// saveStateInterval is how often serve saves the engines' states while
+// the feed moves: a crash replays at most that much of the feed.
+const saveStateInterval = 5 * time.Minute
+
+// saveStates calls save at once, then every interval, and once more when
+// ctx ends (graceful stop), each time only if seq moved since the last
+// save (saved: the position already on disk, -1 if none). A failure
+// (database away, disk full) is logged: the next start then reads the
+// store, slower but right.
+func saveStates(ctx context.Context, env *Env, interval time.Duration, saved int64, seq func() int64, save func(context.Context) error) {
+	run := func(ctx context.Context) {
+		if s := seq(); s != saved {
+			start := time.Now()
+			if err := save(ctx); err != nil {
+				env.Logger.Warn("save engine states", "err", err)
+				return
+			}
+			saved = s
+			env.Logger.Info("engine states saved", "seq", s, "duration", time.Since(start).Round(time.Millisecond).String())
+		}
+	}
+	run(ctx)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			run(sctx)
+			cancel()
+			return
+		case <-t.C:
+			run(ctx)
+		}
+	}
+}
 
 // waitReady polls checks until all pass, ctx ends or limit has passed.
 func waitReady(ctx context.Context, limit time.Duration, checks ...func() error) {

@@ -1,7 +1,6 @@
 package axelorfake
 
 import (
-	"sort"
 	"strings"
 	"time"
 )
@@ -125,16 +124,6 @@ func lookup(model string, parts []string) (fieldDef, bool) {
 		}
 	}
 	return def, true
-}
-
-// sortedKeys helps deterministic output in tests.
-func sortedKeys(m map[string]any) []string {
-	k := make([]string, 0, len(m))
-	for s := range m {
-		k = append(k, s)
-	}
-	sort.Strings(k)
-	return k
 }
 
 // selectorRef is a many-to-one in a search row (Query.Selector): the

@@ -99,9 +99,8 @@ func TestIssueRejects(t *testing.T) {
 // fakeIssuer is a local OpenID provider (discovery + JWKS) signing with a
 // generated RSA key.
 type fakeIssuer struct {
-	url  string
-	key  *rsa.PrivateKey
-	stop func()
+	url string
+	key *rsa.PrivateKey
 }
 
 func newFakeIssuer(t *testing.T) *fakeIssuer {

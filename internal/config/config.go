@@ -369,6 +369,9 @@ func (c Config) Validate() error {
 // SQLitePath is the embedded database file.
 func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, "atigip.db") }
 
+// TilesStatePath is where the tile engine saves its state for restarts.
+func (c Config) TilesStatePath() string { return filepath.Join(c.DataDir, "tiles.state") }
+
 // SearchIndexPath is the bleve index folder.
 func (c Config) SearchIndexPath() string { return filepath.Join(c.DataDir, "search.bleve") }
 

@@ -21,7 +21,7 @@ type doorWorld struct {
 	foreignOffer             *atigip.Offer // another company's
 	cpip69, dspip69, pjj69   string
 	biz, bizNoSIRET, bizSREN string
-	ref, staff, public       string
+	ref, staff               string
 }
 
 func newDoorWorld(t *testing.T, store atigip.Store) *doorWorld {

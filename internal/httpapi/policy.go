@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"slices"
 
 	"github.com/atigip/atigip360/internal/atigip"
 	"github.com/atigip/atigip360/internal/workflow"
@@ -382,9 +381,4 @@ func ownPrison(prisonOf func(atigip.Entity) int64, msg string) func(p atigip.Pri
 		}
 		return nil
 	}
-}
-
-// admits reports whether a route with roles admits r (nil = everyone).
-func admits(roles []atigip.Role, r atigip.Role) bool {
-	return len(roles) == 0 || slices.Contains(roles, r)
 }

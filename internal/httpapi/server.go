@@ -337,6 +337,10 @@ func (s *Server) AuditAll(c *fiber.Ctx, action string, kind atigip.Kind, ids []i
 // Serve serves on ln until ctx ends, then shuts down gracefully (in-flight
 // requests finish within Options.ShutdownTimeout).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if ctx.Err() != nil {
+		_ = ln.Close()
+		return nil
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.app.Listener(ln) }()
 	select {
@@ -349,13 +353,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
 	defer cancel()
-	if err := s.Shutdown(sctx); err != nil {
-		return err
-	}
-	if err := <-errc; err != nil {
+	serr := s.Shutdown(sctx)
+	// A Shutdown that came before the listener was served found nothing to
+	// stop: closing the listener ends that Listener call too.
+	_ = ln.Close()
+	if err := <-errc; err != nil && !errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("httpapi: serve: %w", err)
 	}
-	return nil
+	return serr
 }
 
 // Listen listens on addr (host:port; port 0 picks one) and serves until

@@ -21,8 +21,9 @@ type Options struct {
 	Scale float64
 	// Seed selects the data set: same Seed, Scale and Now, same data.
 	Seed uint64
-	// Progress receives progress bars; nil is silent.
-	Progress io.Writer
+	// Progress, when not nil, is told the advancement of each phase (the
+	// caller draws it: a progress bar for the command line).
+	Progress func(Progress)
 	// Now is the date the data is built around (sentences over the three
 	// years before it, habilitations valid at it…). Zero means today, UTC
 	// midnight, so that one day's runs agree.
@@ -33,6 +34,14 @@ type Options struct {
 	Force bool
 	// BatchSize is the number of entities per CreateMany call; 0 means 2,000.
 	BatchSize int
+}
+
+// Progress is a seeding's advancement: Done of Total steps (generation,
+// one per kind) or entities (insertion), Label naming the current kind.
+type Progress struct {
+	Phase       string // "generate" or "insert"
+	Label       string // French, for display
+	Done, Total int
 }
 
 // National counts at scale 1.
@@ -194,9 +203,9 @@ func Generate(opts Options) (*Dataset, error) {
 	return generate(o, nil), nil
 }
 
-// generate runs the steps in dependency order, calling onStep (when not
-// nil) before each with its French label.
-func generate(o Options, onStep func(label string)) *Dataset {
+// generate runs the steps in dependency order, telling onStep (when not
+// nil) before each its French label and how many steps are done.
+func generate(o Options, onStep func(label string, done, total int)) *Dataset {
 	g := &gen{opts: o, now: o.Now, places: newPlaces(), titles: titlePool{}, d: &Dataset{}, spip: map[string]string{}}
 	steps := []struct {
 		kind atigip.Kind
@@ -211,11 +220,14 @@ func generate(o Options, onStep func(label string)) *Dataset {
 		{atigip.KindMeasure, g.measures},
 		{atigip.KindApplication, g.applications},
 	}
-	for _, s := range steps {
+	for i, s := range steps {
 		if onStep != nil {
-			onStep(kindLabels[s.kind])
+			onStep(kindLabels[s.kind], i, len(steps))
 		}
 		s.run()
+	}
+	if onStep != nil {
+		onStep("", len(steps), len(steps))
 	}
 	return g.d
 }

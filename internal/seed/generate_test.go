@@ -51,7 +51,7 @@ func TestGenerateDeterministic(t *testing.T) {
 		{"other seed", Options{Scale: 0.02, Seed: 8, Now: testNow}, false},
 		{"other scale", Options{Scale: 0.03, Seed: 7, Now: testNow}, false},
 		{"other date", Options{Scale: 0.02, Seed: 7, Now: testNow.AddDate(0, 0, -1)}, false},
-		{"progress and batch size do not matter", Options{Scale: 0.02, Seed: 7, Now: testNow.Add(5 * time.Hour), BatchSize: 3, Progress: &strings.Builder{}}, true},
+		{"progress and batch size do not matter", Options{Scale: 0.02, Seed: 7, Now: testNow.Add(5 * time.Hour), BatchSize: 3, Progress: func(Progress) {}}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
-
-	"github.com/schollz/progressbar/v3"
 
 	"github.com/atigip/atigip360/internal/atigip"
 )
@@ -96,23 +93,13 @@ func Run(ctx context.Context, store atigip.Store, opts Options) (Report, error) 
 				Message: "La base contient déjà des données : le jeu de démonstration n'est créé que dans une base vide.", Err: ErrNotEmpty}
 		}
 	}
-	var onStep func(string)
-	var genBar *progressbar.ProgressBar
+	var onStep func(string, int, int)
 	if o.Progress != nil {
-		genBar = newBar(o.Progress, len(atigip.Kinds))
-		first := true
-		onStep = func(label string) {
-			if !first {
-				_ = genBar.Add(1)
-			}
-			first = false
-			genBar.Describe("Génération : " + label)
+		onStep = func(label string, done, total int) {
+			o.Progress(Progress{Phase: "generate", Label: label, Done: done, Total: total})
 		}
 	}
 	d := generate(o, onStep)
-	if genBar != nil {
-		_ = genBar.Finish()
-	}
 	rep := Report{Counts: d.Counts(), Scale: o.Scale, Seed: o.Seed, Generate: time.Since(start)}
 	ins := time.Now()
 	if err := insert(ctx, store, d, o); err != nil {
@@ -123,18 +110,6 @@ func Run(ctx context.Context, store atigip.Store, opts Options) (Report, error) 
 	return rep, nil
 }
 
-// newBar draws a progress bar on w (a display error never fails a seed).
-func newBar(w io.Writer, total int) *progressbar.ProgressBar {
-	return progressbar.NewOptions(total,
-		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetWidth(30),
-		progressbar.OptionShowCount(),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
-	)
-}
-
 // insert writes d parents first, resolving each child's references to its
 // parents' new IDs.
 func insert(ctx context.Context, store atigip.Store, d *Dataset, o Options) error {
@@ -142,16 +117,13 @@ func insert(ctx context.Context, store atigip.Store, d *Dataset, o Options) erro
 	for _, n := range d.Counts() {
 		total += n
 	}
-	var bar *progressbar.ProgressBar
-	if o.Progress != nil {
-		bar = newBar(o.Progress, total)
-	}
+	done := 0
 	return store.InTx(ctx, func(tx atigip.Tx) error {
 		for _, k := range atigip.Kinds {
 			resolve(d, k)
 			es := d.Entities(k)
-			if bar != nil {
-				bar.Describe("Insertion : " + kindLabels[k])
+			if o.Progress != nil {
+				o.Progress(Progress{Phase: "insert", Label: kindLabels[k], Done: done, Total: total})
 			}
 			for lo := 0; lo < len(es); lo += o.BatchSize {
 				if err := ctx.Err(); err != nil {
@@ -161,13 +133,11 @@ func insert(ctx context.Context, store atigip.Store, d *Dataset, o Options) erro
 				if err := tx.Entities(k).CreateMany(ctx, es[lo:hi]); err != nil {
 					return fmt.Errorf("seed: insert %s: %w", k, err)
 				}
-				if bar != nil {
-					_ = bar.Add(hi - lo) // a progress display error never fails the seed
+				done += hi - lo
+				if o.Progress != nil {
+					o.Progress(Progress{Phase: "insert", Label: kindLabels[k], Done: done, Total: total})
 				}
 			}
-		}
-		if bar != nil {
-			_ = bar.Finish()
 		}
 		return nil
 	})

@@ -44,13 +44,16 @@ func TestRunSQLite(t *testing.T) {
 	if err != nil || seeded {
 		t.Fatalf("empty store: seeded %v, %v", seeded, err)
 	}
-	var progress strings.Builder
-	rep, err := seed.Run(ctx, db, seed.Options{Scale: 0.05, Seed: 3, Now: today, Progress: &progress, BatchSize: 500})
+	last := map[string]seed.Progress{}
+	rep, err := seed.Run(ctx, db, seed.Options{Scale: 0.05, Seed: 3, Now: today, BatchSize: 500,
+		Progress: func(p seed.Progress) { last[p.Phase] = p }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(progress.String(), "Insertion") {
-		t.Errorf("no progress shown: %q", progress.String())
+	for _, phase := range []string{"generate", "insert"} {
+		if p := last[phase]; p.Total == 0 || p.Done != p.Total {
+			t.Errorf("last %s progress %+v, want all done", phase, p)
+		}
 	}
 	if !strings.Contains(rep.String(), "176 établissements pénitentiaires") {
 		t.Errorf("report %q", rep.String())

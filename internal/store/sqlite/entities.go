@@ -77,14 +77,13 @@ func (e *entities) write(ctx context.Context, fn func(*txn) error) error {
 
 // row holds the columns derived from an entity.
 type row struct {
-	ref                any // nil when empty: NULLs do not collide in UNIQUE
-	departement        string
-	commune, status    string
-	parent, owner      int64
-	public             bool
-	rome               []string
-	data               []byte
-	createdAt, updated int64
+	ref             any // nil when empty: NULLs do not collide in UNIQUE
+	departement     string
+	commune, status string
+	parent, owner   int64
+	public          bool
+	rome            []string
+	data            []byte
 }
 
 func (e *entities) rowOf(ent atigip.Entity) (row, error) {
