@@ -97,6 +97,7 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		httpapi.MapModule{Basemap: cfg.BasemapURL},
 		httpapi.SiteModule{Engine: tilesModule.Engine},
 		httpapi.HomeModule{},
+		httpapi.IPROModule{},
 		httpapi.SearchModule{Index: index},
 		matchingModule,
 		httpapi.WorkflowModule(nil),

@@ -416,54 +416,60 @@ func (s *Server) create(pol policy) fiber.Handler {
 		if err := s.Decode(c, e); err != nil {
 			return s.Problem(c, err)
 		}
-		m := e.GetMeta()
-		*m = atigip.Meta{} // the store assigns id, version and timestamps
-		// The guard first fills the initial state (a measure "to_place"…)
-		// that row rules and validation expect; its refusal comes after
-		// theirs: who may write, then what is malformed, then what belongs
-		// to a procedure.
-		var guardErr error
-		if pol.guard != nil {
-			guardErr = pol.guard(s.Principal(c), nil, e)
-		}
-		if pol.writable != nil {
-			if err := pol.writable(s.Principal(c), nil, e); err != nil {
-				return s.Problem(c, err)
-			}
-		}
-		if err := s.derive(c.UserContext(), s.Principal(c), e); err != nil {
-			return s.Problem(c, err)
-		}
-		if err := s.inPerimeter(c, s.Principal(c), e, false); err != nil {
-			return s.Problem(c, err)
-		}
-		if err := e.Validate(); err != nil {
-			return s.Problem(c, err)
-		}
-		if guardErr != nil {
-			return s.Problem(c, guardErr)
-		}
-		if err := s.checkRefs(c.UserContext(), s.Principal(c), nil, e); err != nil {
-			return s.Problem(c, err)
-		}
-		var err error
-		if pol.createVia != nil {
-			e, err = pol.createVia(c.UserContext(), s, s.Principal(c), e)
-			if err == nil {
-				m = e.GetMeta()
-			}
-		} else {
-			err = s.write(c, pol.kind, "create", func(ctx context.Context, tx atigip.Tx) (int64, error) {
-				err := tx.Entities(pol.kind).Create(ctx, e)
-				return m.ID, err
-			})
-		}
+		e, err := s.createEntity(c, pol, e)
 		if err != nil {
 			return s.Problem(c, err)
 		}
-		c.Location("/api/" + KindPath(pol.kind) + "/" + strconv.FormatInt(m.ID, 10))
+		c.Location("/api/" + KindPath(pol.kind) + "/" + strconv.FormatInt(e.GetMeta().ID, 10))
 		return c.Status(fiber.StatusCreated).JSON(e)
 	}
+}
+
+// createEntity is the one door that creates a record of pol's kind, for
+// the API and the site's forms alike: guard, row rules, perimeter,
+// validation, references, then the write (audited for sensitive kinds).
+func (s *Server) createEntity(c *fiber.Ctx, pol policy, e atigip.Entity) (atigip.Entity, error) {
+	m := e.GetMeta()
+	*m = atigip.Meta{} // the store assigns id, version and timestamps
+	// The guard first fills the initial state (a measure "to_place"…)
+	// that row rules and validation expect; its refusal comes after
+	// theirs: who may write, then what is malformed, then what belongs
+	// to a procedure.
+	var guardErr error
+	if pol.guard != nil {
+		guardErr = pol.guard(s.Principal(c), nil, e)
+	}
+	if pol.writable != nil {
+		if err := pol.writable(s.Principal(c), nil, e); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.derive(c.UserContext(), s.Principal(c), e); err != nil {
+		return nil, err
+	}
+	if err := s.inPerimeter(c, s.Principal(c), e, false); err != nil {
+		return nil, err
+	}
+	if err := e.Validate(); err != nil {
+		return nil, err
+	}
+	if guardErr != nil {
+		return nil, guardErr
+	}
+	if err := s.checkRefs(c.UserContext(), s.Principal(c), nil, e); err != nil {
+		return nil, err
+	}
+	if pol.createVia != nil {
+		return pol.createVia(c.UserContext(), s, s.Principal(c), e)
+	}
+	err := s.write(c, pol.kind, "create", func(ctx context.Context, tx atigip.Tx) (int64, error) {
+		err := tx.Entities(pol.kind).Create(ctx, e)
+		return m.ID, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 func (s *Server) update(pol policy) fiber.Handler {
@@ -476,59 +482,65 @@ func (s *Server) update(pol policy) fiber.Handler {
 		if err := s.Decode(c, e); err != nil {
 			return s.Problem(c, err)
 		}
-		m := e.GetMeta()
-		if m.ID != 0 && m.ID != id {
-			return s.Problem(c, invalidParam("id", "L'identifiant du corps (%d) diffère de celui de l'adresse (%d).", m.ID, id))
-		}
-		if m.Version <= 0 {
-			return s.Problem(c, invalidParam("version", "La version lue est obligatoire pour une mise à jour."))
-		}
-		m.ID = id
-		p := s.Principal(c)
-		ents := s.store.Entities(pol.kind)
-		old, err := ents.Get(c.UserContext(), id)
-		if err == nil && pol.visible != nil && !pol.visible(p, old) {
-			err = notFound(pol.kind)
-		}
-		if err == nil {
-			err = s.inPerimeter(c, p, old, true)
-		}
-		if err == nil {
-			err = s.derive(c.UserContext(), p, e)
-		}
-		if err == nil && pol.writable != nil {
-			err = pol.writable(p, old, e)
-		}
-		if err == nil {
-			err = s.inPerimeter(c, p, e, false) // nor moved out of it
-		}
-		if err == nil && pol.guard != nil {
-			if old.GetMeta().Version != m.Version {
-				// Compare with what the client read, not with a newer row.
-				err = atigip.Errorf(atigip.ECONFLICT, "La fiche a été modifiée entre-temps (version %d) : rechargez-la avant de recommencer.", old.GetMeta().Version)
-			} else {
-				err = pol.guard(p, old, e)
-			}
-		}
-		if err == nil {
-			err = s.checkRefs(c.UserContext(), p, old, e)
-		}
-		if err != nil {
-			return s.Problem(c, err)
-		}
-		// A concurrent change between the read above and this write bumps
-		// the version, so the store refuses it (ECONFLICT).
-		err = s.write(c, pol.kind, "update", func(ctx context.Context, tx atigip.Tx) (int64, error) {
-			if err := tx.Entities(pol.kind).Update(ctx, e); err != nil {
-				return id, err
-			}
-			return id, cascade(ctx, tx, old, e)
-		})
-		if err != nil {
+		if err := s.updateEntity(c, pol, id, e); err != nil {
 			return s.Problem(c, err)
 		}
 		return c.JSON(e)
 	}
+}
+
+// updateEntity is the one door that updates record id of pol's kind with
+// e (carrying the version read), for the API and the site's forms alike.
+// A version other than the stored one is ECONFLICT: no edit is lost.
+func (s *Server) updateEntity(c *fiber.Ctx, pol policy, id int64, e atigip.Entity) error {
+	m := e.GetMeta()
+	if m.ID != 0 && m.ID != id {
+		return invalidParam("id", "L'identifiant du corps (%d) diffère de celui de l'adresse (%d).", m.ID, id)
+	}
+	if m.Version <= 0 {
+		return invalidParam("version", "La version lue est obligatoire pour une mise à jour.")
+	}
+	m.ID = id
+	p := s.Principal(c)
+	ents := s.store.Entities(pol.kind)
+	old, err := ents.Get(c.UserContext(), id)
+	if err == nil && pol.visible != nil && !pol.visible(p, old) {
+		err = notFound(pol.kind)
+	}
+	if err == nil {
+		err = s.inPerimeter(c, p, old, true)
+	}
+	if err == nil {
+		err = s.derive(c.UserContext(), p, e)
+	}
+	if err == nil && pol.writable != nil {
+		err = pol.writable(p, old, e)
+	}
+	if err == nil {
+		err = s.inPerimeter(c, p, e, false) // nor moved out of it
+	}
+	if err == nil && pol.guard != nil {
+		if old.GetMeta().Version != m.Version {
+			// Compare with what the client read, not with a newer row.
+			err = atigip.Errorf(atigip.ECONFLICT, "La fiche a été modifiée entre-temps (version %d) : rechargez-la avant de recommencer.", old.GetMeta().Version)
+		} else {
+			err = pol.guard(p, old, e)
+		}
+	}
+	if err == nil {
+		err = s.checkRefs(c.UserContext(), p, old, e)
+	}
+	if err != nil {
+		return err
+	}
+	// A concurrent change between the read above and this write bumps
+	// the version, so the store refuses it (ECONFLICT).
+	return s.write(c, pol.kind, "update", func(ctx context.Context, tx atigip.Tx) (int64, error) {
+		if err := tx.Entities(pol.kind).Update(ctx, e); err != nil {
+			return id, err
+		}
+		return id, cascade(ctx, tx, old, e)
+	})
 }
 
 func (s *Server) remove(pol policy) fiber.Handler {

@@ -48,7 +48,7 @@ func allModules(t testing.TB, store atigip.Store) []Module {
 		t.Fatal(err)
 	}
 	return []Module{
-		TilesModule{Engine: eng}, MapModule{}, SiteModule{Engine: eng}, HomeModule{},
+		TilesModule{Engine: eng}, MapModule{}, SiteModule{Engine: eng}, HomeModule{}, IPROModule{},
 		SearchModule{Index: ix}, &MatchingModule{MaxAge: -1},
 		WorkflowModule(nil), FlowsModule(clients, nil), IndicatorsModule(nil),
 		SyncModule{Syncer: syncer, Trigger: make(chan struct{}, 1)},
@@ -88,6 +88,24 @@ var moduleMatrix = map[string][]atigip.Role{
 	"GET /autour":                      {mag, clk, law, ref, cpip, pjj, dsp},
 	"GET /espace":                      {biz, mag, clk, law, ref, cpip, pjj, dsp, host, pris, pers},
 	"GET /api/search/suggest":          everyone,
+	// IPRO 360 on the site (IPROModule).
+	"GET /ipro/etablissement":             {pris},
+	"POST /ipro/etablissement/offres":     {pris},
+	"GET /ipro/offres/:id":                {pris, biz},
+	"POST /ipro/offres/:id":               {pris, biz},
+	"POST /ipro/candidatures/:id/etat":    {pris},
+	"POST /ipro/candidatures/:id/rang":    {pris},
+	"POST /ipro/personnes/:id/classement": {pris},
+	"POST /ipro/personnes/:id/transfert":  {pris},
+	"GET /ipro/kiosque":                   {pers},
+	"GET /ipro/kiosque/offres/:id":        {pers},
+	"POST /ipro/kiosque/offres/:id":       {pers},
+	"GET /ipro/kiosque/fin":               everyone,
+	"GET /ipro/profil/:id":                {pers, cpip, pris},
+	"POST /ipro/profil/:id":               {cpip, pris},
+	"GET /ipro/profil/:id/cv.pdf":         {pers, cpip, pris},
+	"GET /ipro/rome":                      {pers, cpip, pris},
+	"GET /ipro/entreprise":                {biz},
 
 	"GET /api/matching/people/:id/offers":     {cpip, pjj, dsp, pris},
 	"GET /api/matching/posts/:id/candidates":  {cpip, pjj, dsp},

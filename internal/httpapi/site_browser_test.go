@@ -106,7 +106,8 @@ func sharedBrowserSite(t *testing.T) *browserSite {
 			return
 		}
 		env := newEnv(t, db, func(o *Options) {
-			o.Modules = append(o.Modules, TilesModule{Engine: eng}, MapModule{}, SiteModule{Engine: eng}, SearchModule{Index: ix})
+			o.Modules = append(o.Modules, TilesModule{Engine: eng}, MapModule{}, SiteModule{Engine: eng}, SearchModule{Index: ix},
+				HomeModule{}, IPROModule{})
 		})
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
