@@ -64,7 +64,9 @@ func (m IPROModule) idle() time.Duration {
 // Routes implements Module.
 func (m IPROModule) Routes(s *Server) []Route {
 	id := Param{Name: "id", In: "path", Type: "integer", Description: "Identifiant", Required: true}
-	q := func(name, typ, desc string) Param { return Param{Name: name, In: "query", Type: typ, Description: desc} }
+	q := func(name, typ, desc string) Param {
+		return Param{Name: name, In: "query", Type: typ, Description: desc}
+	}
 	page := q("page", "integer", "Page de la liste")
 	get := func(p string, roles []atigip.Role, summary string, h fiber.Handler, ps ...Param) Route {
 		return Route{Method: fiber.MethodGet, Path: p, Tag: "ipro-site", Produces: htmlType, Roles: roles, Summary: summary, Params: ps, Handler: h}
@@ -146,7 +148,7 @@ func (m IPROModule) HomeCards(s *Server, c *fiber.Ctx, p atigip.Principal) ([]we
 				return nil, err
 			}
 			cards = append([]web.HomeCard{{Title: "Travail et formation", URL: "/ipro/kiosque",
-				Desc: "Les offres de votre établissement. Demander un travail ou une formation.",
+				Desc:    "Les offres de votre établissement. Demander un travail ou une formation.",
 				Waiting: []string{plural(len(apps), "demande en attente", "demandes en attente")}}}, cards...)
 		}
 		return cards, nil

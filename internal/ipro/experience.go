@@ -19,12 +19,12 @@ type Experience struct {
 	From     time.Time
 	// To is when the assignment ended (closed, e.g. by a transfer), nil
 	// while it runs.
-	To       *time.Time
-	ROME     []string
-	Hours    float64
-	OfferID  int64
-	Ongoing  bool
-	EndNote  string
+	To      *time.Time
+	ROME    []string
+	Hours   float64
+	OfferID int64
+	Ongoing bool
+	EndNote string
 }
 
 // DetentionExperience derives the experience in detention from a

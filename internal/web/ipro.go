@@ -58,10 +58,10 @@ func (p Pager) Next() string {
 
 // IPROOfferRow is an offer in a list.
 type IPROOfferRow struct {
-	Offer                           *atigip.Offer
+	Offer                            *atigip.Offer
 	KindLabel, StatusLabel, Employer string
-	Prison                          string
-	PlacesLeft, Waiting             int
+	Prison                           string
+	PlacesLeft, Waiting              int
 }
 
 // IPROOfferForm is the offer form, as typed.
@@ -127,12 +127,12 @@ type IPROApplicant struct {
 
 // IPROOfferPage is an offer's page: details, edit form, waiting list.
 type IPROOfferPage struct {
-	Offer      *atigip.Offer
-	Row        IPROOfferRow
-	Prison     *atigip.Prison
-	Days       []Domain
-	Form       IPROOfferForm
-	Errors     map[string]string
+	Offer  *atigip.Offer
+	Row    IPROOfferRow
+	Prison *atigip.Prison
+	Days   []Domain
+	Form   IPROOfferForm
+	Errors map[string]string
 	// Theirs is the other version's values after a conflict (« Modifié
 	// entre-temps »); the form keeps the user's.
 	Theirs     *IPROOfferForm
@@ -198,9 +198,9 @@ type IPROCode struct {
 
 // IPROProfileForm is the profile form, as typed.
 type IPROProfileForm struct {
-	ROME, Skills                                     []string
+	ROME, Skills                                    []string
 	Diplomas, Experience, Wishes, Radius, Transport string
-	Version                                          int64
+	Version                                         int64
 }
 
 // IPROProfile is the professional profile page.
