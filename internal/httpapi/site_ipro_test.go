@@ -1,0 +1,259 @@
+package httpapi
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/atigip/atigip360/internal/atigip"
+	"github.com/atigip/atigip360/internal/seed/seedtest"
+	"github.com/atigip/atigip360/internal/store/sqlite"
+)
+
+// iproWorld is a detainee without a contract in an establishment with
+// staff, and another establishment to transfer to.
+type iproWorld struct {
+	prison, other *atigip.Prison
+	person        *atigip.Person
+	second        *atigip.Person
+}
+
+func findIPROWorld(t testing.TB, db *sqlite.DB) iproWorld {
+	t.Helper()
+	ctx := t.Context()
+	prisons, err := atigip.Of[*atigip.Prison](db).All(ctx, atigip.ListFilter{})
+	if err != nil || len(prisons) < 2 {
+		t.Fatalf("prisons: %v %d", err, len(prisons))
+	}
+	for _, pr := range prisons {
+		people, err := atigip.Of[*atigip.Person](db).All(ctx, atigip.ListFilter{Parent: pr.ID, Status: []string{"detained"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var free []*atigip.Person
+		for _, pe := range people {
+			apps, err := atigip.Of[*atigip.Application](db).All(ctx, atigip.ListFilter{Owner: pe.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(apps) == 0 && !pe.Minor {
+				free = append(free, pe)
+			}
+		}
+		if len(free) >= 2 {
+			w := iproWorld{prison: pr, person: free[0], second: free[1]}
+			for _, o := range prisons {
+				if o.ID != pr.ID {
+					w.other = o
+					break
+				}
+			}
+			return w
+		}
+	}
+	t.Fatal("seed lacks a prison with two detainees without applications")
+	return iproWorld{}
+}
+
+// csrfOf reads the CSRF cookie a page set.
+func csrfOf(t *testing.T, r response) *http.Cookie {
+	t.Helper()
+	for _, c := range (&http.Response{Header: r.header}).Cookies() {
+		if c.Name == csrfCookie {
+			return c
+		}
+	}
+	t.Fatalf("no CSRF cookie (status %d)", r.status)
+	return nil
+}
+
+var locID = regexp.MustCompile(`/(\d+)`)
+
+func offerValues(csrf, title, start, end string) url.Values {
+	return url.Values{"csrf": {csrf}, "titre": {title}, "type": {"work"}, "employeur": {"prison_employment_service"},
+		"rome": {"H2909"}, "places": {"2"}, "debut": {start}, "fin": {end}, "jours": {"1", "2", "3", "4", "5"}}
+}
+
+// TestIPROPages walks the IPRO workspaces' doors over a seeded store:
+// publishing (CSRF, French field errors), CPU clearance, the kiosk's two
+// steps, interview and the governor's assignment within the working-time
+// rules and refused beyond them with the rule's sentence, the profile's
+// experience after assignment and after a transfer, the CV PDF, the
+// « Modifié entre-temps » conflict, perimeters (another establishment's
+// staff), the business's space and the kiosk's end of session.
+func TestIPROPages(t *testing.T) {
+	db := seedtest.Store(t, 0.02, 7)
+	env := newEnv(t, db, func(o *Options) { o.Modules = append(o.Modules, HomeModule{}, IPROModule{}) })
+	w := findIPROWorld(t, db)
+	id := func(n int64) string { return strconv.FormatInt(n, 10) }
+	staff := env.token(atigip.Principal{Role: atigip.RolePrisonStaff, PrisonID: w.prison.ID})
+	otherStaff := env.token(atigip.Principal{Role: atigip.RolePrisonStaff, PrisonID: w.other.ID})
+	person := env.token(atigip.Principal{Role: atigip.RolePerson, PersonID: w.person.ID, PrisonID: w.prison.ID})
+	cpip := env.token(atigip.Principal{Role: atigip.RoleCPIP})
+
+	home := env.page("/ipro/etablissement", staff)
+	if home.status != 200 || !strings.Contains(string(home.body), w.prison.Name) || !strings.Contains(string(home.body), w.person.Pseudonym) {
+		t.Fatalf("establishment %d", home.status)
+	}
+	csrf := csrfOf(t, home)
+
+	// Publishing: CSRF, a French message next to the field, then PRG.
+	if r := env.form("/ipro/etablissement/offres", staff, offerValues("", "Atelier", "08:00", "14:00"), csrf); r.status != 403 {
+		t.Fatalf("no CSRF: %d", r.status)
+	}
+	bad := offerValues(csrf.Value, "Atelier cuisine", "08:00", "14:00")
+	bad.Set("places", "deux")
+	if r := env.form("/ipro/etablissement/offres", staff, bad, csrf); r.status != 400 ||
+		!strings.Contains(string(r.body), "nombre entier attendu") || !strings.Contains(string(r.body), `value="Atelier cuisine"`) {
+		t.Fatalf("bad places: %d", r.status)
+	}
+	publish := func(title, start, end string) int64 {
+		r := env.form("/ipro/etablissement/offres", staff, offerValues(csrf.Value, title, start, end), csrf)
+		if r.status != 303 {
+			t.Fatalf("publish %s: %d %s", title, r.status, r.body)
+		}
+		n, _ := strconv.ParseInt(locID.FindStringSubmatch(r.header.Get("Location"))[1], 10, 64)
+		return n
+	}
+	morning := publish("Atelier de cuisine du matin", "08:00", "14:00")  // 30 h
+	evening := publish("Atelier de conditionnement", "14:00", "18:00") // 20 h: 50 h with the first
+
+	// CPU clearance, then the kiosk's two steps.
+	if r := env.form("/ipro/personnes/"+id(w.person.ID)+"/classement", staff, url.Values{"csrf": {csrf.Value}, "classe": {"1"}}, csrf); r.status != 303 {
+		t.Fatalf("clearance: %d %s", r.status, r.body)
+	}
+	k := env.page("/ipro/kiosque", person)
+	if k.status != 200 || !strings.Contains(string(k.body), "Atelier de cuisine du matin") || k.header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("kiosk %d %q", k.status, k.header.Get("Cache-Control"))
+	}
+	pcsrf := csrfOf(t, k)
+	step := env.page("/ipro/kiosque/offres/"+id(morning), person)
+	if !strings.Contains(string(step.body), "Je confirme ma demande") || !strings.Contains(string(step.body), "Vous pouvez demander") {
+		t.Fatalf("step 2: %d", step.status)
+	}
+	for _, o := range []int64{morning, evening} {
+		if r := env.form("/ipro/kiosque/offres/"+id(o), person, url.Values{"csrf": {pcsrf.Value}}, pcsrf); r.status != 303 {
+			t.Fatalf("apply %d: %d %s", o, r.status, r.body)
+		}
+	}
+	// An uncleared detainee is told why, with the rulebook's sentence.
+	second := env.token(atigip.Principal{Role: atigip.RolePerson, PersonID: w.second.ID, PrisonID: w.prison.ID})
+	if r := env.form("/ipro/kiosque/offres/"+id(morning), second, url.Values{"csrf": {pcsrf.Value}}, pcsrf); !w.second.WorkCleared && r.status != 409 {
+		t.Fatalf("uncleared apply: %d", r.status)
+	}
+
+	appOf := func(offer int64) *atigip.Application {
+		apps, err := atigip.Of[*atigip.Application](db).All(t.Context(), atigip.ListFilter{Parent: offer, Owner: w.person.ID})
+		if err != nil || len(apps) != 1 {
+			t.Fatalf("application on %d: %v %d", offer, err, len(apps))
+		}
+		return apps[0]
+	}
+	move := func(a *atigip.Application, to string, version int64) response {
+		return env.form("/ipro/candidatures/"+id(a.ID)+"/etat", staff, url.Values{"csrf": {csrf.Value}, "etat": {to}, "version": {id(version)}}, csrf)
+	}
+	a := appOf(morning)
+	if r := env.page("/ipro/offres/"+id(morning), staff); !strings.Contains(string(r.body), w.person.Pseudonym) {
+		t.Fatalf("waiting list lacks the applicant: %d %s", r.status, env.logs.String())
+	}
+	if r := move(a, "interview", a.Version); r.status != 303 {
+		t.Fatalf("interview: %d %s", r.status, r.body)
+	}
+	if r := move(a, "accepted", a.Version); r.status != 409 || !strings.Contains(string(r.body), "Modifié entre-temps") {
+		t.Fatalf("stale version: %d", r.status)
+	}
+	a = appOf(morning)
+	if r := move(a, "accepted", a.Version); r.status != 303 {
+		t.Fatalf("assign: %d %s", r.status, r.body)
+	}
+	// Beyond 48 h a week: refused with the rule's sentence.
+	b := appOf(evening)
+	r := move(b, "accepted", b.Version)
+	if r.status != 409 || !strings.Contains(string(r.body), "48") || !strings.Contains(string(r.body), "Affectation refusée") {
+		t.Fatalf("beyond the limits: %d %s", r.status, r.body)
+	}
+	// Another establishment's staff: not found.
+	if r := move(b, "accepted", b.Version); r.status == 303 {
+		t.Fatal("second assignment passed")
+	}
+	if r := env.form("/ipro/candidatures/"+id(b.ID)+"/etat", otherStaff, url.Values{"csrf": {csrf.Value}, "etat": {"accepted"}, "version": {id(b.Version)}}, csrf); r.status != 404 {
+		t.Fatalf("other establishment's staff: %d", r.status)
+	}
+	if r := env.page("/ipro/offres/"+id(morning), otherStaff); r.status != 404 {
+		t.Fatalf("other staff reads the offer: %d", r.status)
+	}
+
+	// The profile shows the assignment, then follows the transfer.
+	prof := env.page("/ipro/profil/"+id(w.person.ID), person)
+	if prof.status != 200 || !strings.Contains(string(prof.body), "Atelier de cuisine du matin") || !strings.Contains(string(prof.body), "en cours") {
+		t.Fatalf("profile after assignment: %d", prof.status)
+	}
+	if r := env.form("/ipro/personnes/"+id(w.person.ID)+"/transfert", staff, url.Values{"csrf": {csrf.Value}, "vers": {id(w.other.ID)}}, csrf); r.status != 303 {
+		t.Fatalf("transfer: %d %s", r.status, r.body)
+	}
+	if r := env.form("/ipro/personnes/"+id(w.person.ID)+"/classement", staff, url.Values{"csrf": {csrf.Value}, "classe": {"1"}}, csrf); r.status != 404 {
+		t.Fatalf("clearance after the transfer, old establishment: %d", r.status)
+	}
+	prof = env.page("/ipro/profil/"+id(w.person.ID), cpip)
+	body := string(prof.body)
+	if prof.status != 200 || !strings.Contains(body, "Atelier de cuisine du matin") || !strings.Contains(body, w.other.Name) || strings.Contains(body, "en cours") {
+		t.Fatalf("profile after transfer: %d", prof.status)
+	}
+	if r := env.page("/ipro/profil/"+id(w.person.ID), otherStaff); r.status != 200 {
+		t.Fatalf("new establishment's staff reads the profile: %d", r.status)
+	}
+	if r := env.page("/ipro/profil/"+id(w.person.ID), staff); r.status != 404 {
+		t.Fatalf("old establishment's staff reads the profile: %d", r.status)
+	}
+	cv := env.page("/ipro/profil/"+id(w.person.ID)+"/cv.pdf", cpip)
+	if cv.status != 200 || cv.header.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(cv.body, []byte("%PDF")) {
+		t.Fatalf("cv: %d %s", cv.status, cv.header.Get("Content-Type"))
+	}
+
+	// « Modifié entre-temps »: the user's typed values stay, the other
+	// version's are shown.
+	pg := env.page("/ipro/offres/"+id(morning), staff)
+	o, _ := atigip.Of[*atigip.Offer](db).Get(t.Context(), morning)
+	first := offerValues(csrf.Value, "Atelier de cuisine (version A)", "08:00", "14:00")
+	first.Set("version", id(o.Version))
+	if r := env.form("/ipro/offres/"+id(morning), staff, first, csrf); r.status != 303 {
+		t.Fatalf("edit: %d %s", r.status, r.body)
+	}
+	stale := offerValues(csrf.Value, "Atelier de cuisine (version B)", "08:00", "14:00")
+	stale.Set("version", id(o.Version))
+	r = env.form("/ipro/offres/"+id(morning), staff, stale, csrf)
+	if body := string(r.body); r.status != 409 || !strings.Contains(body, "Modifié entre-temps") || !strings.Contains(body, "version B") || !strings.Contains(body, "version A") {
+		t.Fatalf("conflict: %d (page was %d)", r.status, pg.status)
+	}
+
+	// The business reads its company's offers, never the applicants.
+	biz := env.token(atigip.Principal{Role: atigip.RoleBusiness, SIRET: "12345678900011"})
+	if r := env.page("/ipro/entreprise", biz); r.status != 200 {
+		t.Fatalf("business: %d", r.status)
+	}
+	if r := env.page("/ipro/offres/"+id(morning), biz); r.status != 404 {
+		t.Fatalf("business reads another's offer: %d", r.status)
+	}
+	// « Mon espace » cards.
+	if r := env.page("/espace", staff); !strings.Contains(string(r.body), "Mon établissement") {
+		t.Fatal("staff card missing")
+	}
+	if r := env.page("/espace", person); !strings.Contains(string(r.body), "Mon profil professionnel") {
+		t.Fatal("person card missing")
+	}
+	// The kiosk's end: the session cookie is dropped, nothing is stored.
+	end := env.page("/ipro/kiosque/fin?inactif=1", person)
+	if end.status != 200 || end.header.Get("Cache-Control") != "no-store" || !strings.Contains(strings.Join(end.header.Values("Set-Cookie"), ";"), SessionCookie+"=;") {
+		t.Fatalf("end: %d %v", end.status, end.header)
+	}
+	// The ROME search as you type.
+	var hits []romeSuggestion
+	env.do("GET", "/ipro/rome?q=cuisinier", cpip, nil).json(t, &hits)
+	if len(hits) == 0 {
+		t.Fatal("no ROME hit for cuisinier")
+	}
+}
