@@ -119,8 +119,8 @@ func TestIPROPages(t *testing.T) {
 		n, _ := strconv.ParseInt(locID.FindStringSubmatch(r.header.Get("Location"))[1], 10, 64)
 		return n
 	}
-	morning := publish("Atelier de cuisine du matin", "08:00", "14:00")  // 30 h
-	evening := publish("Atelier de conditionnement", "14:00", "18:00") // 20 h: 50 h with the first
+	morning := publish("Atelier de cuisine du matin", "08:00", "14:00") // 30 h
+	evening := publish("Atelier de conditionnement", "14:00", "18:00")  // 20 h: 50 h with the first
 
 	// CPU clearance, then the kiosk's two steps.
 	if r := env.form("/ipro/personnes/"+id(w.person.ID)+"/classement", staff, url.Values{"csrf": {csrf.Value}, "classe": {"1"}}, csrf); r.status != 303 {
