@@ -2,8 +2,12 @@ package httpapi
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -20,9 +24,13 @@ type iproWorld struct {
 	prison, other *atigip.Prison
 	person        *atigip.Person
 	second        *atigip.Person
+	// free are n adult detainees of prison without any application, and
+	// pages their page in « Mon établissement »'s list.
+	free  []*atigip.Person
+	pages []int
 }
 
-func findIPROWorld(t testing.TB, db *sqlite.DB) iproWorld {
+func findIPROWorld(t testing.TB, db *sqlite.DB, n int) iproWorld {
 	t.Helper()
 	ctx := t.Context()
 	prisons, err := atigip.Of[*atigip.Prison](db).All(ctx, atigip.ListFilter{})
@@ -35,17 +43,18 @@ func findIPROWorld(t testing.TB, db *sqlite.DB) iproWorld {
 			t.Fatal(err)
 		}
 		var free []*atigip.Person
-		for _, pe := range people {
+		var pages []int
+		for i, pe := range people {
 			apps, err := atigip.Of[*atigip.Application](db).All(ctx, atigip.ListFilter{Owner: pe.ID})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(apps) == 0 && !pe.Minor {
-				free = append(free, pe)
+			if len(apps) == 0 && !pe.Minor && !pe.WorkCleared {
+				free, pages = append(free, pe), append(pages, i/iproPerPage+1)
 			}
 		}
-		if len(free) >= 2 {
-			w := iproWorld{prison: pr, person: free[0], second: free[1]}
+		if len(free) >= max(n, 2) {
+			w := iproWorld{prison: pr, person: free[0], second: free[1], free: free, pages: pages}
 			for _, o := range prisons {
 				if o.ID != pr.ID {
 					w.other = o
@@ -55,7 +64,7 @@ func findIPROWorld(t testing.TB, db *sqlite.DB) iproWorld {
 			return w
 		}
 	}
-	t.Fatal("seed lacks a prison with two detainees without applications")
+	t.Fatalf("seed lacks a prison with %d detainees without applications", n)
 	return iproWorld{}
 }
 
@@ -88,7 +97,7 @@ func offerValues(csrf, title, start, end string) url.Values {
 func TestIPROPages(t *testing.T) {
 	db := seedtest.Store(t, 0.02, 7)
 	env := newEnv(t, db, func(o *Options) { o.Modules = append(o.Modules, HomeModule{}, IPROModule{}) })
-	w := findIPROWorld(t, db)
+	w := findIPROWorld(t, db, 2)
 	id := func(n int64) string { return strconv.FormatInt(n, 10) }
 	staff := env.token(atigip.Principal{Role: atigip.RolePrisonStaff, PrisonID: w.prison.ID})
 	otherStaff := env.token(atigip.Principal{Role: atigip.RolePrisonStaff, PrisonID: w.other.ID})
@@ -255,5 +264,65 @@ func TestIPROPages(t *testing.T) {
 	env.do("GET", "/ipro/rome?q=cuisinier", cpip, nil).json(t, &hits)
 	if len(hits) == 0 {
 		t.Fatal("no ROME hit for cuisinier")
+	}
+}
+
+// TestIPROInChromium walks the IPRO journeys in headless Chromium, in
+// parallel over the shared server, at desktop (kiosk at 1024×768),
+// 375×667 and tablet sizes, each with its own detainee: staff publishes
+// two offers (a wrong field first), the CPU clears the detainee, who
+// applies in two steps on the kiosk; staff holds the interview and the
+// governor assigns within the working-time limits, then is refused
+// beyond 48 h with the rule's sentence; the profile shows the new
+// experience, then after a transfer; the CPIP searches ROME as they type
+// and meets « Modifié entre-temps »; the kiosk signs out on idling and
+// leaves nothing; the business's space; a keyboard path. axe-core must
+// report no violation on any page state. The CV PDF each journey saves
+// is rendered to PNG with pdftoppm (required under CI=true).
+func TestIPROInChromium(t *testing.T) {
+	t.Parallel()
+	node, chromium := browserEnv(t)
+	pdftoppm, err := exec.LookPath("pdftoppm")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("pdftoppm not found: apt-get install -y poppler-utils (.ci/run installs it)")
+		}
+		t.Skip("pdftoppm not found: install poppler-utils to run the IPRO browser test")
+	}
+	site := sharedBrowserSite(t)
+	journeys := []string{"desktop", "mobile", "tablet"}
+	w := findIPROWorld(t, site.store, len(journeys)+1)
+	staff := site.token(t, atigip.Principal{Role: atigip.RolePrisonStaff, PrisonID: w.prison.ID, Subject: "test:ipro-staff"})
+	other := site.token(t, atigip.Principal{Role: atigip.RolePrisonStaff, PrisonID: w.other.ID, Subject: "test:ipro-other"})
+	cpip := site.token(t, atigip.Principal{Role: atigip.RoleCPIP, Subject: "test:ipro-cpip"})
+	biz := site.token(t, atigip.Principal{Role: atigip.RoleBusiness, SIRET: "12345678900011"})
+	last := w.free[len(journeys)]
+	second := site.token(t, atigip.Principal{Role: atigip.RolePerson, PersonID: last.ID, PrisonID: w.prison.ID, Subject: "test:ipro-second"})
+	for i, journey := range journeys {
+		pe := w.free[i]
+		t.Run(journey, func(t *testing.T) {
+			t.Parallel()
+			out := artefacts(t)
+			cfg := map[string]any{"base": site.url, "out": out,
+				"tokens": map[string]string{"staff": staff, "otherStaff": other, "cpip": cpip, "business": biz, "second": second,
+					"person": site.token(t, atigip.Principal{Role: atigip.RolePerson, PersonID: pe.ID, PrisonID: w.prison.ID, Subject: "test:ipro-" + journey})},
+				"ids": map[string]any{"person": pe.ID, "pseudonym": pe.Pseudonym, "personPage": w.pages[i], "other": w.other.ID, "otherName": w.other.Name}}
+			b, err := json.Marshal(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep := runJourney(t, node, chromium, "ipro.mjs", string(b), journey)
+			// The CV renders: pdftoppm turns its first page into a PNG.
+			pdf := filepath.Join(out, "ipro-"+journey+"-cv.pdf")
+			png := filepath.Join(out, "ipro-"+journey+"-cv")
+			if msg, err := exec.CommandContext(t.Context(), pdftoppm, "-png", "-r", "80", "-singlefile", pdf, png).CombinedOutput(); err != nil {
+				t.Fatalf("pdftoppm: %v %s", err, msg)
+			}
+			st, err := os.Stat(png + ".png")
+			if err != nil || st.Size() < 5000 {
+				t.Fatalf("CV image: %v (%v)", err, st)
+			}
+			t.Logf("%d checks, axe on %d page states, screenshots: %v, CV: %s.png", len(rep.Checks), len(rep.Axe), rep.Shots, png)
+		})
 	}
 }
