@@ -96,7 +96,7 @@ var moduleMatrix = map[string][]atigip.Role{
 	"POST /ipro/candidatures/:id/etat":    {pris},
 	"POST /ipro/candidatures/:id/rang":    {pris},
 	"POST /ipro/personnes/:id/classement": {pris},
-	"POST /ipro/personnes/:id/transfert":  {pris},
+	"POST /ipro/etablissement/transferts": {pris},
 	"GET /ipro/kiosque":                   {pers},
 	"GET /ipro/kiosque/offres/:id":        {pers},
 	"POST /ipro/kiosque/offres/:id":       {pers},

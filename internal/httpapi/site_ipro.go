@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -27,6 +28,8 @@ import (
 type IPROModule struct {
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// prisons is set by Routes: one list per server.
+	prisons *prisonList
 	// KioskIdle is the kiosk's idle sign-out (0: 3 minutes).
 	KioskIdle time.Duration
 }
@@ -63,6 +66,7 @@ func (m IPROModule) idle() time.Duration {
 
 // Routes implements Module.
 func (m IPROModule) Routes(s *Server) []Route {
+	m.prisons = &prisonList{}
 	id := Param{Name: "id", In: "path", Type: "integer", Description: "Identifiant", Required: true}
 	q := func(name, typ, desc string) Param {
 		return Param{Name: name, In: "query", Type: typ, Description: desc}
@@ -87,7 +91,7 @@ func (m IPROModule) Routes(s *Server) []Route {
 		post("/ipro/candidatures/:id/etat", iproStaff, "Entretien, affectation par le chef d'établissement (règles du temps de travail), refus", m.appState(s), id),
 		post("/ipro/candidatures/:id/rang", iproStaff, "Déplacer une candidature sur la liste d'attente", m.appRank(s), id),
 		post("/ipro/personnes/:id/classement", iproStaff, "Enregistrer la décision de la CPU (classement au travail)", m.clear(s), id),
-		post("/ipro/personnes/:id/transfert", iproStaff, "Transférer une personne détenue (le profil suit)", m.transfer(s), id),
+		post("/ipro/etablissement/transferts", iproStaff, "Transférer une personne détenue (le profil suit) : champs personne, vers, motif", m.transfer(s)),
 
 		get("/ipro/kiosque", iproKiosk, "Espace de la personne détenue (borne) : offres de l'établissement, demandes, place sur la liste d'attente",
 			m.kiosk(s), q("envoye", "integer", "Offre demandée à l'instant")),
@@ -249,7 +253,24 @@ func capital(s string) string {
 	return strings.ToUpper(string(r[0])) + string(r[1:])
 }
 
-func prisonChoices(c *fiber.Ctx, s *Server) ([]web.Domain, map[int64]*atigip.Prison, error) {
+// prisonList keeps the establishments' names for the pages' choices for
+// a minute: the list (about 190) changes a few times a year, and reading
+// it whole on every page would dominate « Mon établissement ».
+type prisonList struct {
+	mu      sync.Mutex
+	at      time.Time
+	choices []web.Domain
+	byID    map[int64]*atigip.Prison
+}
+
+const prisonListTTL = time.Minute
+
+func (pl *prisonList) get(c *fiber.Ctx, s *Server) ([]web.Domain, map[int64]*atigip.Prison, error) {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	if pl.byID != nil && time.Since(pl.at) < prisonListTTL {
+		return slices.Clone(pl.choices), pl.byID, nil
+	}
 	all, err := atigip.Of[*atigip.Prison](s.store).All(c.UserContext(), atigip.ListFilter{})
 	if err != nil {
 		return nil, nil, err
@@ -261,5 +282,6 @@ func prisonChoices(c *fiber.Ctx, s *Server) ([]web.Domain, map[int64]*atigip.Pri
 		out = append(out, web.Domain{Code: strconv.FormatInt(p.ID, 10), Label: p.Name + " (" + p.Address.Departement + ")"})
 	}
 	slices.SortFunc(out, func(a, b web.Domain) int { return strings.Compare(a.Label, b.Label) })
-	return out, byID, nil
+	pl.at, pl.choices, pl.byID = time.Now(), out, byID
+	return slices.Clone(out), byID, nil
 }

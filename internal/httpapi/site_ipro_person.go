@@ -506,7 +506,7 @@ func (m IPROModule) business(s *Server) fiber.Handler {
 		ctx := c.UserContext()
 		p := s.Principal(c)
 		pg := web.IPROBusiness{SIRET: p.SIRET}
-		_, prisons, err := prisonChoices(c, s)
+		_, prisons, err := m.prisons.get(c, s)
 		if err != nil {
 			return s.Problem(c, err)
 		}

@@ -90,7 +90,7 @@ func (m IPROModule) establishmentPage(c *fiber.Ctx, s *Server) (*web.IPROEstabli
 			return nil, err
 		}
 	}
-	choices, _, err := prisonChoices(c, s)
+	choices, _, err := m.prisons.get(c, s)
 	if err != nil {
 		return nil, err
 	}
@@ -524,14 +524,32 @@ func (m IPROModule) transfer(s *Server) fiber.Handler {
 		if !csrfValid(c) {
 			return s.Problem(c, errCSRF)
 		}
-		pe, err := actionPerson(c, s)
+		refuse := func(err error) error {
+			if !userFacing(err) {
+				return s.Problem(c, err)
+			}
+			pg, perr := m.establishmentPage(c, s)
+			if perr != nil {
+				return s.Problem(c, perr)
+			}
+			pg.TransferError, pg.Errors = errMessage(err), fieldErrors(err)
+			return m.renderEstablishment(c, s, problemOf(err).Status, pg)
+		}
+		pid, err := strconv.ParseInt(c.FormValue("personne"), 10, 64)
+		if err != nil || pid <= 0 {
+			return refuse(invalidParam("personne", "Choisissez la personne à transférer."))
+		}
+		pe, err := atigip.Of[*atigip.Person](s.store).Get(c.UserContext(), pid)
+		if err == nil {
+			err = s.inPerimeter(c, s.Principal(c), pe, true)
+		}
 		if err != nil {
 			return s.Problem(c, err)
 		}
 		to, _ := strconv.ParseInt(c.FormValue("vers"), 10, 64)
 		r := workflow.TransferRequest{PrisonID: to, Reason: strings.TrimSpace(c.FormValue("motif"))}
 		if _, _, err := m.svc(s).Transfer(c.UserContext(), s.Principal(c), pe.ID, r); err != nil {
-			return m.personRefused(c, s, pe.ID, err)
+			return refuse(err)
 		}
 		return c.Redirect("/ipro/etablissement?ok=transfert", fiber.StatusSeeOther)
 	}

@@ -201,7 +201,7 @@ func TestIPROPages(t *testing.T) {
 	if prof.status != 200 || !strings.Contains(string(prof.body), "Atelier de cuisine du matin") || !strings.Contains(string(prof.body), "en cours") {
 		t.Fatalf("profile after assignment: %d", prof.status)
 	}
-	if r := env.form("/ipro/personnes/"+id(w.person.ID)+"/transfert", staff, url.Values{"csrf": {csrf.Value}, "vers": {id(w.other.ID)}}, csrf); r.status != 303 {
+	if r := env.form("/ipro/etablissement/transferts", staff, url.Values{"csrf": {csrf.Value}, "personne": {id(w.person.ID)}, "vers": {id(w.other.ID)}}, csrf); r.status != 303 {
 		t.Fatalf("transfer: %d %s", r.status, r.body)
 	}
 	if r := env.form("/ipro/personnes/"+id(w.person.ID)+"/classement", staff, url.Values{"csrf": {csrf.Value}, "classe": {"1"}}, csrf); r.status != 404 {

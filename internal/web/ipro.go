@@ -112,7 +112,9 @@ type IPROEstablishment struct {
 	// person's row (ActionPerson).
 	ActionError  string
 	ActionPerson int64
-	Notice       string
+	// TransferError is a refused transfer, above its form.
+	TransferError string
+	Notice        string
 	Waiting      int
 }
 

@@ -195,8 +195,9 @@ await settle(report, browser, async () => {
 
   // 6. Transfer: the profile follows the person.
   await staff.goto(`${base}/ipro/etablissement?page_personnes=${ids.personPage}`);
-  await staff.selectOption(`#vers-${ids.person}`, String(ids.other));
-  await Promise.all([staff.waitForNavigation(), staff.locator(`#personne-${ids.person}`).locator('button:has-text("Transférer")').click()]);
+  await staff.selectOption('#transfert-personne', String(ids.person));
+  await staff.selectOption('#transfert-vers', String(ids.other));
+  await Promise.all([staff.waitForNavigation(), staff.click('button:has-text("Transférer")')]);
   check('transfer: recorded', await staff.isVisible('text=Le transfert est enregistré'), null);
   await state(staff, 'transfert');
   const otherCtx = await context('otherStaff');
