@@ -105,6 +105,7 @@ var moduleMatrix = map[string][]atigip.Role{
 	"POST /ipro/profil/:id":               {cpip, pris},
 	"GET /ipro/profil/:id/cv.pdf":         {pers, cpip, pris},
 	"GET /ipro/rome":                      {pers, cpip, pris},
+	"POST /ipro/entreprise/offres":        {biz},
 	"GET /ipro/entreprise":                {biz},
 
 	"GET /api/matching/people/:id/offers":     {cpip, pjj, dsp, pris},

@@ -112,6 +112,7 @@ func (m IPROModule) Routes(s *Server) []Route {
 
 		get("/ipro/entreprise", iproBusiness, "Espace entreprise (concessionnaire) : offres de l'entreprise par établissement, candidatures, demandes de surface",
 			m.business(s), page),
+		post("/ipro/entreprise/offres", iproBusiness, "Publier une offre de concessionnaire dans un établissement (formulaire, jeton CSRF)", m.businessPublish(s)),
 	}
 }
 

@@ -60,13 +60,22 @@ func BenchmarkIPROLists(b *testing.B) {
 	offer := slices.MaxFunc(offers, func(x, y *atigip.Offer) int { return apps[x.ID] - apps[y.ID] })
 	people = slices.DeleteFunc(people, func(p *atigip.Person) bool { return p.PrisonID != prison })
 	person := slices.MaxFunc(people, func(x, y *atigip.Person) int { return byPerson[x.ID] - byPerson[y.ID] })
-	siret := ""
-	_ = atigip.Of[*atigip.Offer](db).Scan(ctx, atigip.ListFilter{}, func(o *atigip.Offer) error {
-		if siret == "" && o.EmployerSIRET != "" {
-			siret = o.EmployerSIRET
+	// The demo set has no concessionnaire's company on its offers: one
+	// company gets 40 offers across the country, as a large one would.
+	const siret = "12345678200010"
+	all, err := atigip.Of[*atigip.Offer](db).All(ctx, atigip.ListFilter{Limit: 40 * 50})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i, o := range all {
+		if i%50 != 0 || o.PrisonID == 0 {
+			continue
 		}
-		return nil
-	})
+		o.EmployerKind, o.EmployerSIRET = atigip.EmployerConcession, siret
+		if err := atigip.Of[*atigip.Offer](db).Update(ctx, o); err != nil {
+			b.Fatal(err)
+		}
+	}
 	id := func(n int64) string { return strconv.FormatInt(n, 10) }
 	staff := env.token(atigip.Principal{Role: atigip.RolePrisonStaff, PrisonID: prison})
 	pages := []struct{ name, path, token string }{

@@ -56,18 +56,16 @@ func contractsOfPerson(c *fiber.Ctx, s *Server, personID, except int64) ([]*atig
 	return out, nil
 }
 
-func (m IPROModule) kioskOfferOf(c *fiber.Ctx, s *Server, pe *atigip.Person, o *atigip.Offer, applied bool) (web.IPROKioskOffer, error) {
-	contracts, err := contractsOfPerson(c, s, pe.ID, o.ID)
-	if err != nil {
-		return web.IPROKioskOffer{}, err
-	}
+func (m IPROModule) kioskOfferOf(pe *atigip.Person, o *atigip.Offer, held []*atigip.Offer, applied bool) web.IPROKioskOffer {
+	// The person's contracts but this offer, as the assignment counts them.
+	contracts := slices.DeleteFunc(slices.Clone(held), func(x *atigip.Offer) bool { return x.ID == o.ID })
 	k := web.IPROKioskOffer{Offer: o, KindLabel: atigip.OfferKinds[o.OfferKind], Hours: frfmt.Hours(o.HoursPerWeek),
 		PlacesLeft: o.PlacesLeft(), Verdict: ipro.Judge(pe, o, contracts, atigip.DateOf(m.now()), nil),
 		Requires: ipro.Requirements(o), Applied: applied}
 	for _, d := range days(o.Schedule) {
 		k.Days = append(k.Days, d.Day+" : "+d.Hours)
 	}
-	return k, nil
+	return k
 }
 
 func (m IPROModule) kioskLayout(c *fiber.Ctx, s *Server, title string) web.Layout {
@@ -117,11 +115,12 @@ func (m IPROModule) kiosk(s *Server) fiber.Handler {
 			if err != nil {
 				return s.Problem(c, err)
 			}
+			held, err := contractsOfPerson(c, s, pe.ID, 0)
+			if err != nil {
+				return s.Problem(c, err)
+			}
 			for _, o := range offers {
-				k, err := m.kioskOfferOf(c, s, pe, o, pending[o.ID])
-				if err != nil {
-					return s.Problem(c, err)
-				}
+				k := m.kioskOfferOf(pe, o, held, pending[o.ID])
 				switch o.OfferKind {
 				case atigip.OfferWork:
 					pg.Work = append(pg.Work, k)
@@ -169,10 +168,11 @@ func (m IPROModule) renderConfirm(c *fiber.Ctx, s *Server, status int, pe *atigi
 		return s.Problem(c, err)
 	}
 	applied := slices.ContainsFunc(apps, func(a *atigip.Application) bool { return a.OfferID == o.ID && workflow.Waiting(a.State) })
-	k, err := m.kioskOfferOf(c, s, pe, o, applied)
+	held, err := contractsOfPerson(c, s, pe.ID, 0)
 	if err != nil {
 		return s.Problem(c, err)
 	}
+	k := m.kioskOfferOf(pe, o, held, applied)
 	l := m.kioskLayout(c, s, o.Title)
 	l.Crumbs = []web.Crumb{{Label: "Travail et formation", URL: "/ipro/kiosque"}}
 	return s.page(c, status, "ipro-kiosque-offre", l, web.IPROKioskConfirm{Offer: k, Error: msg, IdleSeconds: int(m.idle().Seconds()), IdleLabel: idleLabel(m.idle())})
@@ -501,62 +501,115 @@ func (m IPROModule) rome(s *Server) fiber.Handler {
 	}
 }
 
+func (m IPROModule) businessPage(c *fiber.Ctx, s *Server) (*web.IPROBusiness, error) {
+	ctx := c.UserContext()
+	p := s.Principal(c)
+	choices, prisons, err := m.prisons.get(c, s)
+	if err != nil {
+		return nil, err
+	}
+	pg := &web.IPROBusiness{SIRET: p.SIRET, Days: dayChoices(), Prisons: choices, Notice: iproNotices[c.Query("ok")],
+		Form: web.IPROOfferForm{Kind: string(atigip.OfferWork), EmployerKind: string(atigip.EmployerConcession), Places: "1",
+			Start: "08:00", End: "12:00", Days: []int{1, 2, 3, 4, 5}}}
+	var offers []*atigip.Offer
+	if p.SIRET != "" {
+		err := atigip.Of[*atigip.Offer](s.store).Scan(ctx, atigip.ListFilter{}, func(o *atigip.Offer) error {
+			if atigip.CompanyCovers(p.SIRET, o.EmployerSIRET) {
+				offers = append(offers, o)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		err = atigip.Of[*atigip.ContactRequest](s.store).Scan(ctx, atigip.ListFilter{}, func(r *atigip.ContactRequest) error {
+			if r.SIRET != "" && atigip.CompanyCovers(p.SIRET, r.SIRET) {
+				x := web.IPRORequest{Req: r}
+				if pr := prisons[r.PrisonID]; pr != nil {
+					x.Prison = pr.Name
+				}
+				if r.FloorSpaceID != 0 {
+					if f, err := atigip.Of[*atigip.FloorSpace](s.store).Get(ctx, r.FloorSpaceID); err == nil {
+						x.Floor = f.Name
+					}
+				}
+				pg.Requests = append(pg.Requests, x)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	slices.SortStableFunc(offers, func(a, b *atigip.Offer) int { return int(b.ID - a.ID) })
+	shown, n, pages := pageOf(offers, pageParam(c, "page"))
+	pg.Page = web.Pager{Page: n, Pages: pages, Base: "/ipro/entreprise?page="}
+	for _, o := range shown {
+		row, err := offerRow(c, s, o)
+		if err != nil {
+			return nil, err
+		}
+		if pr := prisons[o.PrisonID]; pr != nil {
+			row.Prison = pr.Name
+		}
+		pg.Waiting += row.Waiting
+		pg.Offers = append(pg.Offers, row)
+	}
+	slices.Reverse(pg.Requests)
+	return pg, nil
+}
+
+func (m IPROModule) renderBusiness(c *fiber.Ctx, s *Server, status int, pg *web.IPROBusiness) error {
+	l := s.layout(c, "Mon entreprise en détention", "espace", web.Crumb{Label: "Mon espace", URL: "/espace"})
+	l.CSRF = s.csrfToken(c)
+	return s.page(c, status, "ipro-entreprise", l, pg)
+}
+
 func (m IPROModule) business(s *Server) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		ctx := c.UserContext()
-		p := s.Principal(c)
-		pg := web.IPROBusiness{SIRET: p.SIRET}
-		_, prisons, err := m.prisons.get(c, s)
+		pg, err := m.businessPage(c, s)
 		if err != nil {
 			return s.Problem(c, err)
 		}
-		var offers []*atigip.Offer
-		if p.SIRET != "" {
-			err := atigip.Of[*atigip.Offer](s.store).Scan(ctx, atigip.ListFilter{}, func(o *atigip.Offer) error {
-				if atigip.CompanyCovers(p.SIRET, o.EmployerSIRET) {
-					offers = append(offers, o)
-				}
-				return nil
-			})
-			if err != nil {
-				return s.Problem(c, err)
-			}
-			err = atigip.Of[*atigip.ContactRequest](s.store).Scan(ctx, atigip.ListFilter{}, func(r *atigip.ContactRequest) error {
-				if r.SIRET != "" && atigip.CompanyCovers(p.SIRET, r.SIRET) {
-					x := web.IPRORequest{Req: r}
-					if pr := prisons[r.PrisonID]; pr != nil {
-						x.Prison = pr.Name
-					}
-					if r.FloorSpaceID != 0 {
-						if f, err := atigip.Of[*atigip.FloorSpace](s.store).Get(ctx, r.FloorSpaceID); err == nil {
-							x.Floor = f.Name
-						}
-					}
-					pg.Requests = append(pg.Requests, x)
-				}
-				return nil
-			})
-			if err != nil {
-				return s.Problem(c, err)
-			}
+		return m.renderBusiness(c, s, fiber.StatusOK, pg)
+	}
+}
+
+// businessPublish creates a concessionnaire's offer through the API's
+// door (createEntity): the company's SIRET is set by the server.
+func (m IPROModule) businessPublish(s *Server) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if !csrfValid(c) {
+			return s.Problem(c, errCSRF)
 		}
-		slices.SortStableFunc(offers, func(a, b *atigip.Offer) int { return int(b.ID - a.ID) })
-		shown, n, pages := pageOf(offers, pageParam(c, "page"))
-		pg.Page = web.Pager{Page: n, Pages: pages, Base: "/ipro/entreprise?page="}
-		for _, o := range shown {
-			row, err := offerRow(c, s, o)
-			if err != nil {
+		pg, err := m.businessPage(c, s)
+		if err != nil {
+			return s.Problem(c, err)
+		}
+		pg.Form, pg.PrisonID = offerForm(c), c.FormValue("etablissement")
+		pg.Form.EmployerKind = string(atigip.EmployerConcession)
+		pid, _ := strconv.ParseInt(pg.PrisonID, 10, 64)
+		pr, err := atigip.Of[*atigip.Prison](s.store).Get(c.UserContext(), pid)
+		if err != nil {
+			if atigip.ErrorCode(err) != atigip.ENOTFOUND {
 				return s.Problem(c, err)
 			}
-			if pr := prisons[o.PrisonID]; pr != nil {
-				row.Prison = pr.Name
-			}
-			pg.Waiting += row.Waiting
-			pg.Offers = append(pg.Offers, row)
+			pg.Errors = map[string]string{"prison_id": "Choisissez l'établissement où l'entreprise est implantée."}
+			return m.renderBusiness(c, s, fiber.StatusBadRequest, pg)
 		}
-		slices.Reverse(pg.Requests)
-		return s.page(c, fiber.StatusOK, "ipro-entreprise", s.layout(c, "Mon entreprise en détention", "espace",
-			web.Crumb{Label: "Mon espace", URL: "/espace"}), pg)
+		o := &atigip.Offer{}
+		if pg.Errors = applyOfferForm(pg.Form, o, pr); len(pg.Errors) > 0 {
+			return m.renderBusiness(c, s, fiber.StatusBadRequest, pg)
+		}
+		created, err := s.createEntity(c, policies[atigip.KindOffer], o)
+		if err != nil {
+			if !userFacing(err) {
+				return s.Problem(c, err)
+			}
+			pg.Errors = fieldErrors(err)
+			return m.renderBusiness(c, s, problemOf(err).Status, pg)
+		}
+		return c.Redirect(fmt.Sprintf("/ipro/offres/%d?ok=publiee", created.GetMeta().ID), fiber.StatusSeeOther)
 	}
 }
 

@@ -49,18 +49,15 @@ func (m IPROModule) establishmentPage(c *fiber.Ctx, s *Server) (*web.IPROEstabli
 	pg := &web.IPROEstablishment{Prison: pr, Days: dayChoices(), Notice: iproNotices[c.Query("ok")],
 		Form: web.IPROOfferForm{Kind: string(atigip.OfferWork), EmployerKind: string(atigip.EmployerSEP), Places: "1",
 			Start: "08:00", End: "12:00", Days: []int{1, 2, 3, 4, 5}}}
-	offers, err := atigip.Of[*atigip.Offer](s.store).All(ctx, atigip.ListFilter{Parent: pr.ID})
-	if err != nil {
-		return nil, err
-	}
-	offers = slices.DeleteFunc(offers, func(o *atigip.Offer) bool {
-		return o.OfferKind != atigip.OfferWork && o.OfferKind != atigip.OfferTraining
-	})
-	slices.SortStableFunc(offers, func(a, b *atigip.Offer) int { return int(b.ID - a.ID) })
-	shown, n, pages := pageOf(offers, pageParam(c, "page"))
+	// Offers with a PrisonID are work and training in prison: the page
+	// is read from the store, never the whole list.
 	base := "/ipro/etablissement?"
 	if s.Principal(c).PrisonID == 0 {
 		base += "etablissement=" + strconv.FormatInt(pr.ID, 10) + "&"
+	}
+	shown, n, pages, err := pageFrom[*atigip.Offer](c, s, atigip.ListFilter{Parent: pr.ID}, pageParam(c, "page"))
+	if err != nil {
+		return nil, err
 	}
 	pg.OffersPage = web.Pager{Page: n, Pages: pages, Base: base + "page="}
 	for _, o := range shown {
@@ -74,11 +71,10 @@ func (m IPROModule) establishmentPage(c *fiber.Ctx, s *Server) (*web.IPROEstabli
 	if pg.Floors, err = atigip.Of[*atigip.FloorSpace](s.store).All(ctx, atigip.ListFilter{Parent: pr.ID}); err != nil {
 		return nil, err
 	}
-	people, err := atigip.Of[*atigip.Person](s.store).All(ctx, atigip.ListFilter{Parent: pr.ID, Status: []string{"detained"}})
+	pshown, pn, ppages, err := pageFrom[*atigip.Person](c, s, atigip.ListFilter{Parent: pr.ID, Status: []string{"detained"}}, pageParam(c, "page_personnes"))
 	if err != nil {
 		return nil, err
 	}
-	pshown, pn, ppages := pageOf(people, pageParam(c, "page_personnes"))
 	pg.PeoplePage = web.Pager{Page: pn, Pages: ppages, Base: base + "page_personnes="}
 	ids := make([]int64, 0, len(pshown))
 	for _, pe := range pshown {
@@ -553,4 +549,19 @@ func (m IPROModule) transfer(s *Server) fiber.Handler {
 		}
 		return c.Redirect("/ipro/etablissement?ok=transfert", fiber.StatusSeeOther)
 	}
+}
+
+// pageFrom reads page n (1 first) of iproPerPage records matching f from
+// the store, with the number of pages; a page past the end reads the last.
+func pageFrom[T atigip.Entity](c *fiber.Ctx, s *Server, f atigip.ListFilter, n int) ([]T, int, int, error) {
+	f.Limit, f.Offset = iproPerPage, (n-1)*iproPerPage
+	items, total, err := atigip.Of[T](s.store).List(c.UserContext(), f)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	pages := max(1, (total+iproPerPage-1)/iproPerPage)
+	if n > pages {
+		return pageFrom[T](c, s, f, pages)
+	}
+	return items, n, pages, nil
 }

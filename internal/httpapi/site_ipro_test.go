@@ -240,12 +240,36 @@ func TestIPROPages(t *testing.T) {
 	}
 
 	// The business reads its company's offers, never the applicants.
-	biz := env.token(atigip.Principal{Role: atigip.RoleBusiness, SIRET: "12345678900011"})
-	if r := env.page("/ipro/entreprise", biz); r.status != 200 {
-		t.Fatalf("business: %d", r.status)
+	biz := env.token(atigip.Principal{Role: atigip.RoleBusiness, SIRET: "12345678200010"})
+	bpage := env.page("/ipro/entreprise", biz)
+	if bpage.status != 200 {
+		t.Fatalf("business: %d", bpage.status)
 	}
 	if r := env.page("/ipro/offres/"+id(morning), biz); r.status != 404 {
 		t.Fatalf("business reads another's offer: %d", r.status)
+	}
+	bcsrf := csrfOf(t, bpage)
+	bv := offerValues(bcsrf.Value, "Montage de luminaires", "08:00", "12:00")
+	if r := env.form("/ipro/entreprise/offres", biz, bv, bcsrf); r.status != 400 || !strings.Contains(string(r.body), "Choisissez l&#39;établissement") {
+		t.Fatalf("business offer without establishment: %d", r.status)
+	}
+	bv.Set("etablissement", id(w.prison.ID))
+	r = env.form("/ipro/entreprise/offres", biz, bv, bcsrf)
+	if r.status != 303 {
+		t.Fatalf("business offer: %d %s", r.status, r.body)
+	}
+	bo, _ := strconv.ParseInt(locID.FindStringSubmatch(r.header.Get("Location"))[1], 10, 64)
+	if o, err := atigip.Of[*atigip.Offer](db).Get(t.Context(), bo); err != nil || o.EmployerSIRET != "12345678200010" || o.EmployerKind != atigip.EmployerConcession {
+		t.Fatalf("business offer stored: %+v %v", o, err)
+	}
+	if r := env.page("/ipro/entreprise", biz); !strings.Contains(string(r.body), "Montage de luminaires") {
+		t.Fatal("business space lacks its offer")
+	}
+	if r := env.page("/ipro/offres/"+id(bo), biz); r.status != 200 || strings.Contains(string(r.body), w.person.Pseudonym) {
+		t.Fatalf("business offer page: %d", r.status)
+	}
+	if r := env.page("/ipro/offres/"+id(bo), staff); r.status != 200 {
+		t.Fatalf("staff reads the concessionnaire's offer: %d", r.status)
 	}
 	// « Mon espace » cards.
 	if r := env.page("/espace", staff); !strings.Contains(string(r.body), "Mon établissement") {
@@ -295,7 +319,7 @@ func TestIPROInChromium(t *testing.T) {
 	staff := site.token(t, atigip.Principal{Role: atigip.RolePrisonStaff, PrisonID: w.prison.ID, Subject: "test:ipro-staff"})
 	other := site.token(t, atigip.Principal{Role: atigip.RolePrisonStaff, PrisonID: w.other.ID, Subject: "test:ipro-other"})
 	cpip := site.token(t, atigip.Principal{Role: atigip.RoleCPIP, Subject: "test:ipro-cpip"})
-	biz := site.token(t, atigip.Principal{Role: atigip.RoleBusiness, SIRET: "12345678900011"})
+	biz := site.token(t, atigip.Principal{Role: atigip.RoleBusiness, SIRET: "12345678200010"})
 	last := w.free[len(journeys)]
 	second := site.token(t, atigip.Principal{Role: atigip.RolePerson, PersonID: last.ID, PrisonID: w.prison.ID, Subject: "test:ipro-second"})
 	for i, journey := range journeys {
@@ -306,7 +330,7 @@ func TestIPROInChromium(t *testing.T) {
 			cfg := map[string]any{"base": site.url, "out": out,
 				"tokens": map[string]string{"staff": staff, "otherStaff": other, "cpip": cpip, "business": biz, "second": second,
 					"person": site.token(t, atigip.Principal{Role: atigip.RolePerson, PersonID: pe.ID, PrisonID: w.prison.ID, Subject: "test:ipro-" + journey})},
-				"ids": map[string]any{"person": pe.ID, "pseudonym": pe.Pseudonym, "personPage": w.pages[i], "other": w.other.ID, "otherName": w.other.Name}}
+				"ids": map[string]any{"prison": w.prison.ID, "person": pe.ID, "pseudonym": pe.Pseudonym, "personPage": w.pages[i], "other": w.other.ID, "otherName": w.other.Name}}
 			b, err := json.Marshal(cfg)
 			if err != nil {
 				t.Fatal(err)

@@ -115,7 +115,7 @@ type IPROEstablishment struct {
 	// TransferError is a refused transfer, above its form.
 	TransferError string
 	Notice        string
-	Waiting      int
+	Waiting       int
 }
 
 // IPROApplicant is an application on an offer's page.
@@ -230,6 +230,12 @@ type IPROProfile struct {
 // IPROBusiness is the business's space.
 type IPROBusiness struct {
 	SIRET    string
+	Form     IPROOfferForm
+	Errors   map[string]string
+	Days     []Domain
+	Prisons  []Domain
+	PrisonID string
+	Notice   string
 	Offers   []IPROOfferRow
 	Page     Pager
 	Requests []IPRORequest

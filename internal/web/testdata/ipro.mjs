@@ -241,6 +241,13 @@ await settle(report, browser, async () => {
   await biz.waitForSelector('h1:has-text("Mon entreprise")');
   await noHorizontalScroll(biz, 'business');
   await state(biz, 'entreprise');
+  await biz.selectOption('#o-etablissement', String(ids.prison));
+  await biz.fill('#o-titre', `Montage de luminaires ${sfx}`);
+  await biz.fill('#o-places', '3');
+  await Promise.all([biz.waitForNavigation(), biz.click('button:has-text("Publier l\'offre")')]);
+  check('business: concessionnaire offer published', await biz.isVisible('text=L\'offre est publiée.'), biz.url());
+  check('business: no applicant named', !(await biz.content()).includes(ids.pseudonym), null);
+  await state(biz, 'entreprise-offre');
 
   // 9. Keyboard only (desktop): the kiosk's offers to the confirmation.
   if (journey === 'desktop') {
