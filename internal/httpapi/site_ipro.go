@@ -28,8 +28,9 @@ import (
 type IPROModule struct {
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
-	// prisons is set by Routes: one list per server.
-	prisons *prisonList
+	// prisons and companies are set by Routes: one of each per server.
+	prisons   *prisonList
+	companies *companyOffers
 	// KioskIdle is the kiosk's idle sign-out (0: 3 minutes).
 	KioskIdle time.Duration
 }
@@ -66,7 +67,7 @@ func (m IPROModule) idle() time.Duration {
 
 // Routes implements Module.
 func (m IPROModule) Routes(s *Server) []Route {
-	m.prisons = &prisonList{}
+	m.prisons, m.companies = &prisonList{}, &companyOffers{}
 	id := Param{Name: "id", In: "path", Type: "integer", Description: "Identifiant", Required: true}
 	q := func(name, typ, desc string) Param {
 		return Param{Name: name, In: "query", Type: typ, Description: desc}
@@ -285,4 +286,48 @@ func (pl *prisonList) get(c *fiber.Ctx, s *Server) ([]web.Domain, map[int64]*ati
 	slices.SortFunc(out, func(a, b web.Domain) int { return strings.Compare(a.Label, b.Label) })
 	pl.at, pl.choices, pl.byID = time.Now(), out, byID
 	return slices.Clone(out), byID, nil
+}
+
+// companyOffers indexes the offers carrying a company (concessionnaires)
+// by SIREN, rebuilt by one scan at most every companyTTL: the store has no
+// key for an offer's company, and scanning every offer of the country on
+// each visit of a business's space would cost hundreds of milliseconds.
+// The offers themselves are read fresh (by id) and checked again; an
+// offer given a company elsewhere than this server's pages appears within
+// companyTTL.
+type companyOffers struct {
+	mu    sync.Mutex
+	at    time.Time
+	bySIR map[string][]int64
+}
+
+const companyTTL = 30 * time.Second
+
+// ids returns the ids of the offers whose company's SIREN is siren.
+func (co *companyOffers) ids(c *fiber.Ctx, s *Server, siren string) ([]int64, error) {
+	co.mu.Lock()
+	defer co.mu.Unlock()
+	if co.bySIR == nil || time.Since(co.at) >= companyTTL {
+		by := map[string][]int64{}
+		err := atigip.Of[*atigip.Offer](s.store).Scan(c.UserContext(), atigip.ListFilter{}, func(o *atigip.Offer) error {
+			if len(o.EmployerSIRET) >= 9 {
+				by[o.EmployerSIRET[:9]] = append(by[o.EmployerSIRET[:9]], o.ID)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		co.at, co.bySIR = time.Now(), by
+	}
+	return slices.Clone(co.bySIR[siren]), nil
+}
+
+// add records an offer this server just gave a company.
+func (co *companyOffers) add(siret string, id int64) {
+	co.mu.Lock()
+	defer co.mu.Unlock()
+	if co.bySIR != nil && len(siret) >= 9 {
+		co.bySIR[siret[:9]] = append(co.bySIR[siret[:9]], id)
+	}
 }

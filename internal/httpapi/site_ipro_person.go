@@ -512,15 +512,21 @@ func (m IPROModule) businessPage(c *fiber.Ctx, s *Server) (*web.IPROBusiness, er
 		Form: web.IPROOfferForm{Kind: string(atigip.OfferWork), EmployerKind: string(atigip.EmployerConcession), Places: "1",
 			Start: "08:00", End: "12:00", Days: []int{1, 2, 3, 4, 5}}}
 	var offers []*atigip.Offer
-	if p.SIRET != "" {
-		err := atigip.Of[*atigip.Offer](s.store).Scan(ctx, atigip.ListFilter{}, func(o *atigip.Offer) error {
-			if atigip.CompanyCovers(p.SIRET, o.EmployerSIRET) {
-				offers = append(offers, o)
-			}
-			return nil
-		})
+	if len(p.SIRET) >= 9 {
+		ids, err := m.companies.ids(c, s, p.SIRET[:9])
 		if err != nil {
 			return nil, err
+		}
+		if len(ids) > 0 {
+			got, err := atigip.Of[*atigip.Offer](s.store).All(ctx, atigip.ListFilter{IDs: ids})
+			if err != nil {
+				return nil, err
+			}
+			for _, o := range got {
+				if atigip.CompanyCovers(p.SIRET, o.EmployerSIRET) {
+					offers = append(offers, o)
+				}
+			}
 		}
 		err = atigip.Of[*atigip.ContactRequest](s.store).Scan(ctx, atigip.ListFilter{}, func(r *atigip.ContactRequest) error {
 			if r.SIRET != "" && atigip.CompanyCovers(p.SIRET, r.SIRET) {
@@ -609,6 +615,7 @@ func (m IPROModule) businessPublish(s *Server) fiber.Handler {
 			pg.Errors = fieldErrors(err)
 			return m.renderBusiness(c, s, problemOf(err).Status, pg)
 		}
+		m.companies.add(created.(*atigip.Offer).EmployerSIRET, created.GetMeta().ID)
 		return c.Redirect(fmt.Sprintf("/ipro/offres/%d?ok=publiee", created.GetMeta().ID), fiber.StatusSeeOther)
 	}
 }
