@@ -196,6 +196,34 @@ func TestIPROPages(t *testing.T) {
 		t.Fatalf("other staff reads the offer: %d", r.status)
 	}
 
+	// The waiting list's order: a second applicant moved first; a rank
+	// out of the list is refused next to the application.
+	if r := env.form("/ipro/personnes/"+id(w.second.ID)+"/classement", staff, url.Values{"csrf": {csrf.Value}, "classe": {"1"}}, csrf); r.status != 303 {
+		t.Fatalf("second clearance: %d", r.status)
+	}
+	if r := env.form("/ipro/kiosque/offres/"+id(evening), second, url.Values{"csrf": {pcsrf.Value}}, pcsrf); r.status != 303 {
+		t.Fatalf("second apply: %d %s", r.status, r.body)
+	}
+	apps2, _ := atigip.Of[*atigip.Application](db).All(t.Context(), atigip.ListFilter{Parent: evening, Owner: w.second.ID})
+	if len(apps2) != 1 || apps2[0].Rank != 2 {
+		t.Fatalf("second application: %+v", apps2)
+	}
+	rank := func(a *atigip.Application, v string) response {
+		return env.form("/ipro/candidatures/"+id(a.ID)+"/rang", staff, url.Values{"csrf": {csrf.Value}, "rang": {v}}, csrf)
+	}
+	if r := rank(apps2[0], "1"); r.status != 303 {
+		t.Fatalf("rank: %d %s", r.status, r.body)
+	}
+	if a, _ := atigip.Of[*atigip.Application](db).Get(t.Context(), apps2[0].ID); a.Rank != 1 {
+		t.Fatalf("rank after the move: %d", a.Rank)
+	}
+	if r := rank(apps2[0], "9"); r.status != 400 || !strings.Contains(string(r.body), "Le rang doit être compris entre 1 et 2") {
+		t.Fatalf("rank out of the list: %d", r.status)
+	}
+	if r := env.form("/ipro/candidatures/"+id(apps2[0].ID)+"/rang", otherStaff, url.Values{"csrf": {csrf.Value}, "rang": {"2"}}, csrf); r.status != 404 {
+		t.Fatalf("rank by another establishment: %d", r.status)
+	}
+
 	// The profile shows the assignment, then follows the transfer.
 	prof := env.page("/ipro/profil/"+id(w.person.ID), person)
 	if prof.status != 200 || !strings.Contains(string(prof.body), "Atelier de cuisine du matin") || !strings.Contains(string(prof.body), "en cours") {
