@@ -140,6 +140,7 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		httpapi.SiteModule{Engine: tilesModule.Engine},
 		httpapi.HomeModule{},
 		httpapi.HostModule{},
+		httpapi.IPROModule{},
 		httpapi.SearchModule{Index: index},
 		matchingModule,
 		httpapi.WorkflowModule(nil),

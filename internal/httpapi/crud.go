@@ -482,14 +482,6 @@ func (s *Server) update(pol policy) fiber.Handler {
 		if err := s.Decode(c, e); err != nil {
 			return s.Problem(c, err)
 		}
-		m := e.GetMeta()
-		if m.ID != 0 && m.ID != id {
-			return s.Problem(c, invalidParam("id", "L'identifiant du corps (%d) diffère de celui de l'adresse (%d).", m.ID, id))
-		}
-		if m.Version <= 0 {
-			return s.Problem(c, invalidParam("version", "La version lue est obligatoire pour une mise à jour."))
-		}
-		m.ID = id
 		if err := s.updateEntity(c, pol, id, e); err != nil {
 			return s.Problem(c, err)
 		}
@@ -497,12 +489,18 @@ func (s *Server) update(pol policy) fiber.Handler {
 	}
 }
 
-// updateEntity is the door of an update of record id to e (e carries the
-// version read), for the API and the site's forms alike: visibility,
-// perimeter before and after, row rules, guard, references, then the
-// write (ECONFLICT on a stale version) with its cascade and audit entry.
+// updateEntity is the one door that updates record id of pol's kind with
+// e (carrying the version read), for the API and the site's forms alike.
+// A version other than the stored one is ECONFLICT: no edit is lost.
 func (s *Server) updateEntity(c *fiber.Ctx, pol policy, id int64, e atigip.Entity) error {
 	m := e.GetMeta()
+	if m.ID != 0 && m.ID != id {
+		return invalidParam("id", "L'identifiant du corps (%d) diffère de celui de l'adresse (%d).", m.ID, id)
+	}
+	if m.Version <= 0 {
+		return invalidParam("version", "La version lue est obligatoire pour une mise à jour.")
+	}
+	m.ID = id
 	p := s.Principal(c)
 	old, err := s.current(c, pol, id)
 	if err == nil {
@@ -530,13 +528,12 @@ func (s *Server) updateEntity(c *fiber.Ctx, pol policy, id int64, e atigip.Entit
 	}
 	// A concurrent change between the read above and this write bumps
 	// the version, so the store refuses it (ECONFLICT).
-	err = s.write(c, pol.kind, "update", func(ctx context.Context, tx atigip.Tx) (int64, error) {
+	return s.write(c, pol.kind, "update", func(ctx context.Context, tx atigip.Tx) (int64, error) {
 		if err := tx.Entities(pol.kind).Update(ctx, e); err != nil {
 			return id, err
 		}
 		return id, cascade(ctx, tx, old, e)
 	})
-	return err
 }
 
 // current reads record id before a write: a record the principal may not

@@ -49,7 +49,7 @@ func allModules(t testing.TB, store atigip.Store) []Module {
 	}
 	mm := &MatchingModule{MaxAge: -1}
 	return []Module{
-		TilesModule{Engine: eng}, MapModule{}, SiteModule{Engine: eng}, HomeModule{}, HostModule{},
+		TilesModule{Engine: eng}, MapModule{}, SiteModule{Engine: eng}, HomeModule{}, HostModule{}, IPROModule{},
 		SearchModule{Index: ix}, mm,
 		WorkflowModule(nil), FlowsModule(clients, nil), IndicatorsModule(nil), &CaseworkModule{Matching: mm},
 		SyncModule{Syncer: syncer, Trigger: make(chan struct{}, 1)},
@@ -126,6 +126,25 @@ var moduleMatrix = map[string][]atigip.Role{
 	"POST /direction/affectation":             {dsp},
 	"GET /direction/affectation/:job":         {dsp},
 	"POST /direction/affectation/:job":        {dsp},
+	// IPRO 360 on the site (IPROModule).
+	"GET /ipro/etablissement":             {pris},
+	"POST /ipro/etablissement/offres":     {pris},
+	"GET /ipro/offres/:id":                {pris, biz},
+	"POST /ipro/offres/:id":               {pris, biz},
+	"POST /ipro/candidatures/:id/etat":    {pris},
+	"POST /ipro/candidatures/:id/rang":    {pris},
+	"POST /ipro/personnes/:id/classement": {pris},
+	"POST /ipro/etablissement/transferts": {pris},
+	"GET /ipro/kiosque":                   {pers},
+	"GET /ipro/kiosque/offres/:id":        {pers},
+	"POST /ipro/kiosque/offres/:id":       {pers},
+	"GET /ipro/kiosque/fin":               everyone,
+	"GET /ipro/profil/:id":                {pers, cpip, pris},
+	"POST /ipro/profil/:id":               {cpip, pris},
+	"GET /ipro/profil/:id/cv.pdf":         {pers, cpip, pris},
+	"GET /ipro/rome":                      {pers, cpip, pris},
+	"POST /ipro/entreprise/offres":        {biz},
+	"GET /ipro/entreprise":                {biz},
 
 	"GET /api/matching/people/:id/offers":     {cpip, pjj, dsp, pris},
 	"GET /api/matching/posts/:id/candidates":  {cpip, pjj, dsp},

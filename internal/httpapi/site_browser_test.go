@@ -107,7 +107,7 @@ func sharedBrowserSite(t *testing.T) *browserSite {
 		}
 		env := newEnv(t, db, func(o *Options) {
 			o.Modules = append(o.Modules, TilesModule{Engine: eng}, MapModule{}, SiteModule{Engine: eng}, SearchModule{Index: ix})
-			o.Modules = append(o.Modules, HomeModule{}, HostModule{}, &CaseworkModule{Matching: &MatchingModule{}},
+			o.Modules = append(o.Modules, HomeModule{}, HostModule{}, IPROModule{}, &CaseworkModule{Matching: &MatchingModule{}},
 				&ReferentModule{EmbedSecret: []byte(embedSecret), EmbedOrigin: referentFrameOrigin()})
 		})
 		ln, err := net.Listen("tcp", "127.0.0.1:0")

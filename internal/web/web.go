@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"strings"
 	"time"
 
 	"github.com/atigip/atigip360/internal/atigip"
@@ -172,10 +173,14 @@ var pages = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
 	for _, n := range names {
 		name := n[len("templates/") : len(n)-len(".html")]
-		if name == "layout" {
+		if name == "layout" || name == iproParts {
 			continue
 		}
-		out[name] = template.Must(template.Must(base.Clone()).ParseFS(templateFS, n))
+		files := []string{n}
+		if strings.HasPrefix(name, "ipro-") {
+			files = append(files, "templates/"+iproParts+".html") // the IPRO pages' shared parts
+		}
+		out[name] = template.Must(template.Must(base.Clone()).ParseFS(templateFS, files...))
 	}
 	return out
 }()
