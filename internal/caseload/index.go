@@ -94,6 +94,22 @@ func (x *Index) build(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("caseload: index incidents: %w", err)
 	}
+	// The pseudonyms of the people with a measure, read now rather than
+	// at the first page sorted or searched by them: for a national
+	// caseload that page would read 16,000 people.
+	followed := map[int64]bool{}
+	for _, m := range x.measures {
+		followed[m.PersonID] = true
+	}
+	if len(followed) > 0 {
+		people, err := atigip.Of[*atigip.Person](x.store).All(ctx, atigip.ListFilter{IDs: keys(followed)})
+		if err != nil {
+			return fmt.Errorf("caseload: index pseudonyms: %w", err)
+		}
+		for _, p := range people {
+			x.names[p.ID] = p.Pseudonym
+		}
+	}
 	pw := map[int64]float64{}
 	err = atigip.Of[*atigip.Post](x.store).Scan(ctx, atigip.ListFilter{}, func(p *atigip.Post) error {
 		pw[p.ID] = p.Schedule.HoursPerWeek()
