@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -23,12 +22,7 @@ import (
 // (req/s), p50/p99 latency and the audit entries written per request.
 // ATIGIP_BENCH_SCALE sizes the demo set (default 0.1).
 func BenchmarkAuditedMatching(b *testing.B) {
-	scale := 0.1
-	if s := getenv("ATIGIP_BENCH_SCALE"); s != "" {
-		if v, err := strconv.ParseFloat(s, 64); err == nil {
-			scale = v
-		}
-	}
+	scale := benchScale(0.1)
 	stores := map[string]func(b *testing.B) atigip.Store{
 		"sqlite": func(b *testing.B) atigip.Store { return seedtest.Store(b, scale, 7) },
 		"postgres": func(b *testing.B) atigip.Store {

@@ -3,11 +3,9 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/atigip/atigip360/internal/atigip"
 	"github.com/atigip/atigip360/internal/seed/seedtest"
@@ -133,13 +131,7 @@ func TestEndToEndSQLite(t *testing.T) {
 // through Fiber over the seeded SQLite store and reports the p95. Set
 // ATIGIP_BENCH_SCALE (default 1, the national set) to size the data.
 func BenchmarkFilteredList(b *testing.B) {
-	scale := 1.0
-	if s := getenv("ATIGIP_BENCH_SCALE"); s != "" {
-		if v, err := strconv.ParseFloat(s, 64); err == nil {
-			scale = v
-		}
-	}
-	db := seedtest.Store(b, scale, 7)
+	db, _ := benchStore(b)
 	env := newEnv(b, db)
 	queries := []struct{ name, path string }{
 		{"departement", "/api/posts?departement=69&per_page=50"},
@@ -151,28 +143,7 @@ func BenchmarkFilteredList(b *testing.B) {
 	}
 	for _, q := range queries {
 		b.Run(q.name, func(b *testing.B) {
-			durations := make([]time.Duration, 0, b.N)
-			for i := 0; i < b.N; i++ {
-				start := time.Now()
-				res := env.do("GET", q.path, "", nil)
-				durations = append(durations, time.Since(start))
-				if res.status != 200 {
-					b.Fatalf("status %d: %s", res.status, res.body)
-				}
-			}
-			b.StopTimer()
-			reportPercentiles(b, durations)
+			reportPercentiles(b, timeRequests(b, b.N, func(int) response { return env.do("GET", q.path, "", nil) }))
 		})
 	}
-}
-
-// reportPercentiles reports p50, p95 and p99 of durations in milliseconds.
-func reportPercentiles(b *testing.B, durations []time.Duration) {
-	slices.Sort(durations)
-	p := func(q float64) float64 {
-		return float64(durations[min(len(durations)-1, int(q*float64(len(durations))))].Microseconds()) / 1000
-	}
-	b.ReportMetric(p(0.50), "p50-ms")
-	b.ReportMetric(p(0.95), "p95-ms")
-	b.ReportMetric(p(0.99), "p99-ms")
 }

@@ -203,12 +203,7 @@ func BenchmarkMapTimeToCounts(b *testing.B) {
 	if _, err := os.Stat(chromium); err != nil {
 		b.Skipf("Chromium not found at %s", chromium)
 	}
-	scale := 1.0
-	if s := getenv("ATIGIP_BENCH_SCALE"); s != "" {
-		if v, err := strconv.ParseFloat(s, 64); err == nil {
-			scale = v
-		}
-	}
+	scale := benchScale(1)
 	// The data set is seeded once for the benchmark's runs (b.N = 1, then
 	// the target): the national set takes minutes to seed.
 	benchMapOnce.Do(func() { benchMapURL, benchMapErr = serveMap(scale) })

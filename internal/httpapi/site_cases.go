@@ -234,6 +234,20 @@ func (s *Server) csrfRefused(c *fiber.Ctx) error {
 	return s.Problem(c, atigip.Errorf(atigip.EFORBIDDEN, "Le formulaire a expiré ou ne vient pas de ce site : rechargez la page et envoyez-le de nouveau."))
 }
 
+// formTarget checks a posted form's CSRF token and reads the id of the
+// record of kind it acts on from the route. When ok is false the refusal
+// has been answered: the handler returns err.
+func (s *Server) formTarget(c *fiber.Ctx, kind atigip.Kind) (id int64, ok bool, err error) {
+	if !csrfValid(c) {
+		return 0, false, s.csrfRefused(c)
+	}
+	id, err = parseID(c)
+	if err != nil {
+		return 0, false, s.Problem(c, notFound(kind))
+	}
+	return id, true, nil
+}
+
 // pager is the DSFR pagination of page of pages, url giving a page's URL.
 func pager(page, pages int, url func(int) string) (links []web.PageLink, first, prev, next, last string) {
 	if pages <= 1 {

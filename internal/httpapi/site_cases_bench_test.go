@@ -3,13 +3,9 @@ package httpapi
 import (
 	"net/http"
 	"net/http/httptest"
-	"slices"
-	"strconv"
 	"testing"
-	"time"
 
 	"github.com/atigip/atigip360/internal/atigip"
-	"github.com/atigip/atigip360/internal/seed/seedtest"
 )
 
 // BenchmarkCaseloadPage serves « Mes mesures » (GET /mesures, the whole
@@ -23,13 +19,7 @@ import (
 // still waits for its audit entries to be durable. Target: p95 under
 // 50 ms for the CPIP.
 func BenchmarkCaseloadPage(b *testing.B) {
-	scale := 1.0
-	if s := getenv("ATIGIP_BENCH_SCALE"); s != "" {
-		if v, err := strconv.ParseFloat(s, 64); err == nil {
-			scale = v
-		}
-	}
-	db := seedtest.Store(b, scale, 7)
+	db, _ := benchStore(b)
 	count := map[string]int{}
 	total := 0
 	err := atigip.Of[*atigip.Measure](db).Scan(b.Context(), atigip.ListFilter{}, func(m *atigip.Measure) error {
@@ -65,25 +55,12 @@ func BenchmarkCaseloadPage(b *testing.B) {
 			if res := env.send(warm); res.status != http.StatusOK {
 				b.Fatalf("warm-up: %d %s", res.status, res.body)
 			}
-			durs := make([]time.Duration, 0, b.N)
-			b.ResetTimer()
-			for i := 0; b.Loop(); i++ {
+			durs := timeRequests(b, b.N, func(i int) response {
 				req := httptest.NewRequest(http.MethodGet, queries[i%len(queries)], nil)
 				setToken(req, tok)
-				start := time.Now()
-				res := env.send(req)
-				durs = append(durs, time.Since(start))
-				if res.status != http.StatusOK {
-					b.Fatalf("%d %s", res.status, res.body)
-				}
-			}
-			b.StopTimer()
-			slices.Sort(durs)
-			ms := func(q float64) float64 {
-				return float64(durs[min(len(durs)-1, int(float64(len(durs))*q))].Microseconds()) / 1000
-			}
-			b.ReportMetric(ms(0.50), "p50-ms")
-			b.ReportMetric(ms(0.95), "p95-ms")
+				return env.send(req)
+			})
+			reportQuantiles(b, "", durs, 50, 95)
 			b.ReportMetric(float64(count[dep]), "dep-adult-measures")
 			b.ReportMetric(float64(total), "national-measures")
 		})

@@ -201,12 +201,9 @@ func (m *CaseworkModule) procedure(s *Server, w *wfRoutes) fiber.Handler {
 // procForm runs a form of the procedure page through act.
 func (m *CaseworkModule) procForm(s *Server, names []string, act func(c *fiber.Ctx, id int64, f *web.Form) error, done string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if !csrfValid(c) {
-			return s.csrfRefused(c)
-		}
-		id, err := parseID(c)
-		if err != nil {
-			return s.Problem(c, notFound(atigip.KindProcedure))
+		id, ok, err := s.formTarget(c, atigip.KindProcedure)
+		if !ok {
+			return err
 		}
 		if _, _, err := m.procedureView(c, s, id); err != nil {
 			return s.Problem(c, err) // outside the département: absent

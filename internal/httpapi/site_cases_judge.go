@@ -189,12 +189,9 @@ func mapValues(m map[string]string) []string {
 // reason, through the API's transition.
 func (m *CaseworkModule) decide(s *Server, w *wfRoutes) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if !csrfValid(c) {
-			return s.csrfRefused(c)
-		}
-		id, err := parseID(c)
-		if err != nil {
-			return s.Problem(c, notFound(atigip.KindMeasure))
+		id, ok, err := s.formTarget(c, atigip.KindMeasure)
+		if !ok {
+			return err
 		}
 		f := formOf(c, "decision", "reason", "version")
 		version, _ := strconv.ParseInt(f.Values["version"], 10, 64)
@@ -225,12 +222,9 @@ func (m *CaseworkModule) decide(s *Server, w *wfRoutes) fiber.Handler {
 // judgeOpinion records a magistrate's opinion on a procedure.
 func (m *CaseworkModule) judgeOpinion(s *Server, w *wfRoutes) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if !csrfValid(c) {
-			return s.csrfRefused(c)
-		}
-		id, err := parseID(c)
-		if err != nil {
-			return s.Problem(c, notFound(atigip.KindProcedure))
+		id, ok, err := s.formTarget(c, atigip.KindProcedure)
+		if !ok {
+			return err
 		}
 		f := formOf(c, "authority", "verdict", "comment")
 		r, ok := opinionOf(&f)

@@ -409,12 +409,9 @@ func (m *CaseworkModule) renderMeasure(c *fiber.Ctx, s *Server, status int, d *w
 func (m *CaseworkModule) measureForm(s *Server, w *wfRoutes, names []string, pick func(*web.MeasurePage) *web.Form,
 	act func(c *fiber.Ctx, id, version int64, f *web.Form) error, rename func(string) string, done string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if !csrfValid(c) {
-			return s.csrfRefused(c)
-		}
-		id, err := parseID(c)
-		if err != nil {
-			return s.Problem(c, notFound(atigip.KindMeasure))
+		id, ok, err := s.formTarget(c, atigip.KindMeasure)
+		if !ok {
+			return err
 		}
 		f := formOf(c, append(names, "version")...)
 		version, _ := strconv.ParseInt(f.Values["version"], 10, 64)

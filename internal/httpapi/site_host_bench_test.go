@@ -2,14 +2,10 @@ package httpapi
 
 import (
 	"context"
-	"net/http/httptest"
-	"slices"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/atigip/atigip360/internal/atigip"
-	"github.com/atigip/atigip360/internal/seed/seedtest"
 	"github.com/atigip/atigip360/internal/workflow"
 )
 
@@ -21,13 +17,7 @@ import (
 // posts, the week grid, the CPIP's list in the busiest département, and
 // « Ma mesure ». Target: p95 under 50 ms. Run with -benchtime 200x.
 func BenchmarkHostLists(b *testing.B) {
-	scale := 1.0
-	if s := getenv("ATIGIP_BENCH_SCALE"); s != "" {
-		if v, err := strconv.ParseFloat(s, 64); err == nil {
-			scale = v
-		}
-	}
-	db := seedtest.Store(b, scale, 7)
+	db, _ := benchStore(b)
 	ctx := context.Background()
 	env := newEnv(b, db, func(o *Options) { o.Modules = []Module{WorkflowModule(nil), HostModule{}} })
 	// The organisation hosting the most tigistes in progress since before
@@ -95,39 +85,22 @@ func BenchmarkHostLists(b *testing.B) {
 		{"a-confirmer", "/heures-a-confirmer", cpip},
 		{"ma-mesure", "/ma-mesure", person},
 	}
-	durs := make([][]time.Duration, len(pages))
-	get := func(p string, tok string) (int, time.Duration) {
-		req := httptest.NewRequest("GET", p, nil)
-		req.Header.Set("Accept", "text/html")
-		req.Header.Set("Authorization", "Bearer "+tok)
-		t0 := time.Now()
-		res, err := env.srv.App().Test(req, 60_000)
-		d := time.Since(t0)
-		if err != nil {
-			b.Fatal(err)
-		}
-		res.Body.Close()
-		return res.StatusCode, d
-	}
 	for _, p := range pages { // warm-up, and every page answers
-		if st, _ := get(p.path, p.tok); st != 200 {
-			b.Fatalf("%s: %d", p.path, st)
+		if res := env.page(p.path, p.tok); res.status != 200 {
+			b.Fatalf("%s: %d", p.path, res.status)
 		}
 	}
-	b.ResetTimer()
-	for range b.N {
-		for i, p := range pages {
-			_, d := get(p.path, p.tok)
-			durs[i] = append(durs[i], d)
-		}
-	}
-	b.StopTimer()
+	// One iteration serves every page in turn.
+	durs := timeRequests(b, b.N*len(pages), func(i int) response {
+		p := pages[i%len(pages)]
+		return env.page(p.path, p.tok)
+	})
 	for i, p := range pages {
-		ds := durs[i]
-		slices.Sort(ds)
-		ms := func(q int) float64 { return float64(ds[min(len(ds)-1, len(ds)*q/100)].Microseconds()) / 1000 }
-		b.ReportMetric(ms(50), p.name+"-p50-ms")
-		b.ReportMetric(ms(95), p.name+"-p95-ms")
+		var ds []time.Duration
+		for j := i; j < len(durs); j += len(pages) {
+			ds = append(ds, durs[j])
+		}
+		reportQuantiles(b, p.name+"-", ds, 50, 95)
 	}
 	b.Logf("organisation %d: %d posts, %d tigistes hosted; CPIP of the %s: %d reports waiting", org, len(posts), len(hosted), dep, deps[dep])
 }

@@ -239,6 +239,39 @@ func userFacing(err error) bool {
 	return false
 }
 
+// editOutcome is how an edit form's save went, when it did not.
+type editOutcome struct {
+	saved    bool              // saved: redirect to the record's page
+	status   int               // the re-rendered form's status
+	errs     map[string]string // the messages next to the fields
+	conflict bool              // another version was saved since the form was read
+}
+
+// saveEdit saves edited (record id of kind) through the API's door unless
+// errs already holds the form's own refusals. A refusal the user can act
+// on comes back in the outcome; any other failure is the error. changed
+// says the form was read at another version than the stored one: a
+// conflict then shows the stored version beside the user's input.
+func (s *Server) saveEdit(c *fiber.Ctx, kind atigip.Kind, id int64, edited atigip.Entity, errs map[string]string, changed bool) (editOutcome, error) {
+	var err error
+	if len(errs) == 0 {
+		err = s.updateEntity(c, policies[kind], id, edited)
+		if err == nil {
+			return editOutcome{saved: true}, nil
+		}
+		if !userFacing(err) {
+			return editOutcome{}, err
+		}
+		errs = fieldErrors(err)
+	}
+	out := editOutcome{status: fiber.StatusBadRequest, errs: errs}
+	if err != nil {
+		out.status = problemOf(err).Status
+	}
+	out.conflict = atigip.ErrorCode(err) == atigip.ECONFLICT && changed
+	return out, nil
+}
+
 func dayChoices() []web.Domain {
 	var out []web.Domain
 	for d := 1; d <= 7; d++ {

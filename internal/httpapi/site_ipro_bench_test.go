@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/atigip/atigip360/internal/atigip"
-	"github.com/atigip/atigip360/internal/seed/seedtest"
 )
 
 // BenchmarkIPROLists serves the IPRO workspaces' list pages over the
@@ -20,13 +19,7 @@ import (
 // The first request of each page, which fills the server's caches, is
 // reported apart (first-ms).
 func BenchmarkIPROLists(b *testing.B) {
-	scale := 1.0
-	if s := getenv("ATIGIP_BENCH_SCALE"); s != "" {
-		if v, err := strconv.ParseFloat(s, 64); err == nil {
-			scale = v
-		}
-	}
-	db := seedtest.Store(b, scale, 7)
+	db, scale := benchStore(b)
 	env := newEnv(b, db, func(o *Options) { o.Modules = []Module{IPROModule{}} })
 	ctx := context.Background()
 	// The largest establishment, its detainee with most applications, and
@@ -98,22 +91,9 @@ func BenchmarkIPROLists(b *testing.B) {
 				b.Fatalf("%s: %d %s", pg.path, r.status, r.body)
 			}
 			cold := time.Since(t0)
-			durs := make([]time.Duration, 0, b.N)
-			b.ResetTimer()
-			for range b.N {
-				t0 := time.Now()
-				r := env.page(pg.path, pg.token)
-				durs = append(durs, time.Since(t0))
-				if r.status != 200 {
-					b.Fatalf("%s: %d", pg.path, r.status)
-				}
-			}
-			b.StopTimer()
-			slices.Sort(durs)
-			ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-			b.ReportMetric(ms(durs[len(durs)/2]), "p50-ms")
-			b.ReportMetric(ms(durs[min(len(durs)-1, len(durs)*95/100)]), "p95-ms")
-			b.ReportMetric(ms(cold), "first-ms")
+			durs := timeRequests(b, b.N, func(int) response { return env.page(pg.path, pg.token) })
+			reportQuantiles(b, "", durs, 50, 95)
+			b.ReportMetric(float64(cold.Microseconds())/1000, "first-ms")
 		})
 	}
 }

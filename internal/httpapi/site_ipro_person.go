@@ -421,32 +421,25 @@ func (m IPROModule) editProfile(s *Server) fiber.Handler {
 			edited.Mobility.RadiusKm = r
 		}
 		edited.Version = f.Version
-		if len(errs) == 0 {
-			err = s.updateEntity(c, policies[atigip.KindPerson], cur.ID, &edited)
-			if err == nil {
-				return c.Redirect(fmt.Sprintf("/ipro/profil/%d?ok=profil", cur.ID), fiber.StatusSeeOther)
-			}
-			if !userFacing(err) {
-				return s.Problem(c, err)
-			}
-			errs = fieldErrors(err)
-		}
-		status := fiber.StatusBadRequest
+		out, err := s.saveEdit(c, atigip.KindPerson, cur.ID, &edited, errs, f.Version != cur.Version)
 		if err != nil {
-			status = problemOf(err).Status
+			return s.Problem(c, err)
 		}
-		pg, perr := m.profilePage(c, s, cur)
-		if perr != nil {
-			return s.Problem(c, perr)
+		if out.saved {
+			return c.Redirect(fmt.Sprintf("/ipro/profil/%d?ok=profil", cur.ID), fiber.StatusSeeOther)
 		}
-		pg.Form, pg.Errors = f, errs
-		if atigip.ErrorCode(err) == atigip.ECONFLICT && f.Version != cur.Version {
+		pg, err := m.profilePage(c, s, cur)
+		if err != nil {
+			return s.Problem(c, err)
+		}
+		pg.Form, pg.Errors = f, out.errs
+		if out.conflict {
 			theirs := formOfPerson(cur)
 			pg.Theirs, pg.Form.Version = &theirs, cur.Version
 			pg.Errors = map[string]string{"": "Modifié entre-temps : quelqu'un a enregistré ce profil pendant que vous le modifiiez. Vos saisies sont conservées ; comparez avec la version enregistrée, puis enregistrez de nouveau."}
 		}
 		m.fillCodes(pg)
-		return m.renderProfile(c, s, status, pg)
+		return m.renderProfile(c, s, out.status, pg)
 	}
 }
 

@@ -350,33 +350,26 @@ func (m IPROModule) editOffer(s *Server) fiber.Handler {
 		f := offerForm(c)
 		edited := *cur
 		errs := applyOfferForm(f, &edited, pr)
-		if len(errs) == 0 {
-			err = s.updateEntity(c, policies[atigip.KindOffer], id, &edited)
-			if err == nil {
-				return c.Redirect(fmt.Sprintf("/ipro/offres/%d?ok=modifiee", id), fiber.StatusSeeOther)
-			}
-			if !userFacing(err) {
-				return s.Problem(c, err)
-			}
-			errs = fieldErrors(err)
-		}
-		status := fiber.StatusBadRequest
+		out, err := s.saveEdit(c, atigip.KindOffer, id, &edited, errs, f.Version != cur.Version)
 		if err != nil {
-			status = problemOf(err).Status
+			return s.Problem(c, err)
 		}
-		pg, perr := m.offerPage(c, s, cur)
-		if perr != nil {
-			return s.Problem(c, perr)
+		if out.saved {
+			return c.Redirect(fmt.Sprintf("/ipro/offres/%d?ok=modifiee", id), fiber.StatusSeeOther)
 		}
-		pg.Form, pg.Errors = f, errs
-		if atigip.ErrorCode(err) == atigip.ECONFLICT && f.Version != cur.Version {
+		pg, err := m.offerPage(c, s, cur)
+		if err != nil {
+			return s.Problem(c, err)
+		}
+		pg.Form, pg.Errors = f, out.errs
+		if out.conflict {
 			// « Modifié entre-temps »: the other version's values beside
 			// the user's, who may send theirs again at the new version.
 			theirs := formOfOffer(cur)
 			pg.Theirs, pg.Form.Version = &theirs, cur.Version
 			pg.Errors = map[string]string{"": "Modifié entre-temps : quelqu'un a enregistré cette offre pendant que vous la modifiiez. Vos saisies sont conservées ci-dessous ; comparez avec la version enregistrée, puis enregistrez de nouveau."}
 		}
-		return m.renderOffer(c, s, status, pg)
+		return m.renderOffer(c, s, out.status, pg)
 	}
 }
 
@@ -430,7 +423,11 @@ func (m IPROModule) appRefused(c *fiber.Ctx, s *Server, o *atigip.Offer, appID i
 
 var appStateNotice = map[atigip.ApplicationState]string{atigip.AppInterview: "entretien", atigip.AppAccepted: "affectee", atigip.AppRefused: "refusee"}
 
-func (m IPROModule) appState(s *Server) fiber.Handler {
+// appAction is a staff action on an application from the offer's page:
+// the CSRF token, the application in the perimeter, then act; a refusal
+// re-renders the offer's page beside the application, a success goes
+// back to its applications with the notice act returns.
+func (m IPROModule) appAction(s *Server, act func(c *fiber.Ctx, a *atigip.Application) (notice string, err error)) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if !csrfValid(c) {
 			return s.Problem(c, errCSRF)
@@ -439,36 +436,35 @@ func (m IPROModule) appState(s *Server) fiber.Handler {
 		if err != nil {
 			return s.Problem(c, err)
 		}
-		version, _ := strconv.ParseInt(c.FormValue("version"), 10, 64)
-		t := workflow.AppTransition{To: atigip.ApplicationState(c.FormValue("etat")), Reason: strings.TrimSpace(c.FormValue("motif"))}
-		if version <= 0 {
-			return m.appRefused(c, s, o, a.ID, invalidParam("version", "La version lue est obligatoire pour changer l'état d'une candidature."))
-		}
-		if _, err := m.svc(s).AppTransitionTo(c.UserContext(), s.Principal(c), a.ID, version, t); err != nil {
+		notice, err := act(c, a)
+		if err != nil {
 			return m.appRefused(c, s, o, a.ID, err)
 		}
-		return c.Redirect(fmt.Sprintf("/ipro/offres/%d?ok=%s#candidatures", o.ID, appStateNotice[t.To]), fiber.StatusSeeOther)
+		return c.Redirect(fmt.Sprintf("/ipro/offres/%d?ok=%s#candidatures", o.ID, notice), fiber.StatusSeeOther)
 	}
 }
 
+func (m IPROModule) appState(s *Server) fiber.Handler {
+	return m.appAction(s, func(c *fiber.Ctx, a *atigip.Application) (string, error) {
+		version, _ := strconv.ParseInt(c.FormValue("version"), 10, 64)
+		t := workflow.AppTransition{To: atigip.ApplicationState(c.FormValue("etat")), Reason: strings.TrimSpace(c.FormValue("motif"))}
+		if version <= 0 {
+			return "", invalidParam("version", "La version lue est obligatoire pour changer l'état d'une candidature.")
+		}
+		_, err := m.svc(s).AppTransitionTo(c.UserContext(), s.Principal(c), a.ID, version, t)
+		return appStateNotice[t.To], err
+	})
+}
+
 func (m IPROModule) appRank(s *Server) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		if !csrfValid(c) {
-			return s.Problem(c, errCSRF)
-		}
-		a, o, err := actionApp(c, s)
-		if err != nil {
-			return s.Problem(c, err)
-		}
+	return m.appAction(s, func(c *fiber.Ctx, a *atigip.Application) (string, error) {
 		rank, err := strconv.Atoi(strings.TrimSpace(c.FormValue("rang")))
 		if err != nil {
-			return m.appRefused(c, s, o, a.ID, invalidParam("rank", "Le rang doit être un nombre entier."))
+			return "", invalidParam("rank", "Le rang doit être un nombre entier.")
 		}
-		if _, err := m.svc(s).MoveApplication(c.UserContext(), s.Principal(c), a.ID, rank); err != nil {
-			return m.appRefused(c, s, o, a.ID, err)
-		}
-		return c.Redirect(fmt.Sprintf("/ipro/offres/%d?ok=rang#candidatures", o.ID), fiber.StatusSeeOther)
-	}
+		_, err = m.svc(s).MoveApplication(c.UserContext(), s.Principal(c), a.ID, rank)
+		return "rang", err
+	})
 }
 
 // actionPerson reads detainee id in the staff member's perimeter.

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/atigip/atigip360/internal/atigip"
-	"github.com/atigip/atigip360/internal/seed/seedtest"
 )
 
 // BenchmarkReferentPages measures the referent's pages through Fiber over
@@ -17,13 +16,7 @@ import (
 // first request of each, which computes them, is reported apart as
 // cold-ms; the percentiles are the pages served afterwards.
 func BenchmarkReferentPages(b *testing.B) {
-	scale := 1.0
-	if s := getenv("ATIGIP_BENCH_SCALE"); s != "" {
-		if v, err := strconv.ParseFloat(s, 64); err == nil {
-			scale = v
-		}
-	}
-	db := seedtest.Store(b, scale, 7)
+	db, _ := benchStore(b)
 	env := newEnv(b, db, func(o *Options) { o.Modules = []Module{HomeModule{}, &ReferentModule{}} })
 	tok := env.token(atigip.Principal{Role: atigip.RoleReferent})
 	var partner int64
@@ -56,17 +49,7 @@ func BenchmarkReferentPages(b *testing.B) {
 	}
 	for _, pg := range pages {
 		b.Run(pg.name, func(b *testing.B) {
-			durations := make([]time.Duration, 0, b.N)
-			for i := 0; i < b.N; i++ {
-				start := time.Now()
-				res := env.page(pg.path, tok)
-				durations = append(durations, time.Since(start))
-				if res.status != 200 {
-					b.Fatalf("status %d: %.300s", res.status, res.body)
-				}
-			}
-			b.StopTimer()
-			reportPercentiles(b, durations)
+			reportPercentiles(b, timeRequests(b, b.N, func(int) response { return env.page(pg.path, tok) }))
 			if pg.cold != "" {
 				b.ReportMetric(cold[pg.cold], "cold-ms")
 			}

@@ -49,16 +49,7 @@ func (x *HostedIndex) HostedOn(ctx context.Context, posts map[int64]*atigip.Post
 		return out, nil
 	}
 	slices.Sort(ids)
-	err := atigip.Of[*atigip.Measure](x.Store).Scan(ctx, atigip.ListFilter{IDs: ids, Status: hostedStates}, func(m *atigip.Measure) error {
-		if p, ok := posts[m.PostID]; ok {
-			out = append(out, Hosted{Measure: m, Post: p})
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("workflow: hosted measures: %w", err)
-	}
-	return out, nil
+	return scanHosted(ctx, x.Store, atigip.ListFilter{IDs: ids, Status: hostedStates}, posts)
 }
 
 // sync builds the index once, then applies the feed's measure changes.

@@ -29,7 +29,13 @@ func HostedOn(ctx context.Context, st atigip.Store, posts map[int64]*atigip.Post
 	if len(posts) == 0 {
 		return out, nil
 	}
-	err := atigip.Of[*atigip.Measure](st).Scan(ctx, atigip.ListFilter{Status: hostedStates}, func(m *atigip.Measure) error {
+	return scanHosted(ctx, st, atigip.ListFilter{Status: hostedStates}, posts)
+}
+
+// scanHosted lists the measures filter selects that are on one of posts.
+func scanHosted(ctx context.Context, st atigip.Store, filter atigip.ListFilter, posts map[int64]*atigip.Post) ([]Hosted, error) {
+	var out []Hosted
+	err := atigip.Of[*atigip.Measure](st).Scan(ctx, filter, func(m *atigip.Measure) error {
 		if p, ok := posts[m.PostID]; ok {
 			out = append(out, Hosted{Measure: m, Post: p})
 		}

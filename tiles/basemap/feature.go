@@ -261,8 +261,14 @@ type decoder struct {
 	err error
 }
 
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
+func (d *decoder) uvarint() uint64 { return decodeVarint(d, binary.Uvarint) }
+
+func (d *decoder) varint() int64 { return decodeVarint(d, binary.Varint) }
+
+// decodeVarint reads one varint with read (binary.Uvarint or Varint); a
+// bad one marks the record corrupt.
+func decodeVarint[T uint64 | int64](d *decoder, read func([]byte) (T, int)) T {
+	v, n := read(d.b)
 	if n <= 0 {
 		d.err = errCorrupt
 		d.b = nil
@@ -272,21 +278,20 @@ func (d *decoder) uvarint() uint64 {
 	return v
 }
 
-func (d *decoder) varint() int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
+// count reads a length: at most the bytes left, as each element (byte,
+// point, ring) takes one at least. ok is false on a corrupt record.
+func (d *decoder) count() (n int, ok bool) {
+	u := d.uvarint()
+	if u > uint64(len(d.b)) {
 		d.err = errCorrupt
-		d.b = nil
-		return 0
+		return 0, false
 	}
-	d.b = d.b[n:]
-	return v
+	return int(u), true
 }
 
 func (d *decoder) string() string {
-	n := d.uvarint()
-	if uint64(len(d.b)) < n {
-		d.err = errCorrupt
+	n, ok := d.count()
+	if !ok {
 		return ""
 	}
 	s := string(d.b[:n])
@@ -295,9 +300,8 @@ func (d *decoder) string() string {
 }
 
 func (d *decoder) ring() []orb.Point {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.err = errCorrupt
+	n, ok := d.count()
+	if !ok {
 		return nil
 	}
 	r := make([]orb.Point, n)
@@ -311,9 +315,8 @@ func (d *decoder) ring() []orb.Point {
 }
 
 func (d *decoder) poly() orb.Polygon {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.err = errCorrupt
+	n, ok := d.count()
+	if !ok {
 		return nil
 	}
 	p := make(orb.Polygon, n)

@@ -8,29 +8,17 @@
 // the habilitation opinions, the DSPIP deciding the habilitation, the
 // global assignment reviewed pair by pair. Prints a JSON report; exits 1 on
 // a failed check.
-import { chromium } from 'playwright-core';
-import { settle } from './journey.mjs';
-import { createRequire } from 'node:module';
+import { settle, newReport, launch, axeCheck } from './journey.mjs';
 import { join } from 'node:path';
 
-const require = createRequire(import.meta.url);
-const axePath = require.resolve('axe-core/axe.min.js');
 const journey = process.argv[2];
 const cfg = JSON.parse(process.env.SITE);
 const { base, out } = cfg;
 const { tokens, ids } = cfg.journeys[journey];
 const viewports = { desktop: { width: 1280, height: 800 }, mobile: { width: 375, height: 667 }, tablet: { width: 768, height: 1024 } };
-const report = { journey, checks: {}, shots: [], axe: {} };
-function check(name, ok, detail) {
-  report.checks[name] = { ok: !!ok, detail };
-  if (!ok) report.failed = true;
-}
+const { report, check } = newReport(journey);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 
 async function context(role) {
   const ctx = await browser.newContext({ viewport: viewports[journey], locale: 'fr-FR' });
@@ -48,15 +36,7 @@ async function shot(page, name) {
   report.shots.push(file);
 }
 
-async function axe(page, state) {
-  await page.addScriptTag({ path: axePath });
-  const res = await page.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
-  });
-  report.axe[state] = res.length;
-  check('axe: ' + state, res.length === 0, res);
-}
+const axe = axeCheck(report, check);
 
 // state: axe-core and a screenshot of the page as it is.
 async function state(page, name) {

@@ -5,13 +5,9 @@
 // (768×1024); the detainee's kiosk runs at 1024×768 in the desktop
 // journey, at the journey's size otherwise; each journey has its own
 // detainee and offers. Prints a JSON report; exits 1 on a failed check.
-import { chromium } from 'playwright-core';
-import { settle } from './journey.mjs';
-import { createRequire } from 'node:module';
+import { settle, newReport, launch, axeCheck } from './journey.mjs';
 import { join } from 'node:path';
 
-const require = createRequire(import.meta.url);
-const axePath = require.resolve('axe-core/axe.min.js');
 const journey = process.argv[2];
 const cfg = JSON.parse(process.env.SITE);
 const { base, out, tokens, ids } = cfg;
@@ -19,17 +15,9 @@ const viewports = {
   desktop: { width: 1280, height: 800 }, mobile: { width: 375, height: 667 },
   tablet: { width: 768, height: 1024 }, kiosk: { width: 1024, height: 768 },
 };
-const report = { journey, checks: {}, shots: [], axe: {} };
-function check(name, ok, detail) {
-  report.checks[name] = { ok: !!ok, detail };
-  if (!ok) report.failed = true;
-}
+const { report, check } = newReport(journey);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 
 async function context(role, size) {
   const ctx = await browser.newContext({ viewport: viewports[size || journey], locale: 'fr-FR', hasTouch: size === 'kiosk' || journey !== 'desktop' });
@@ -47,15 +35,7 @@ async function shot(page, name) {
   report.shots.push(file);
 }
 
-async function axe(page, state) {
-  await page.addScriptTag({ path: axePath });
-  const res = await page.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
-  });
-  report.axe[state] = res.length;
-  check('axe: ' + state, res.length === 0, res);
-}
+const axe = axeCheck(report, check);
 
 // state: a screenshot and axe-core on the page as it is.
 async function state(page, name) {

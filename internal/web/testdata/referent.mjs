@@ -4,30 +4,17 @@
 // frame, otherFrame, out, tokens, ids) in the environment. Journeys:
 // desktop, tablet (768×1024), mobile (375×667), keyboard. Prints a JSON report; exits 1 on a
 // failed check. Screenshots: referent-<journey>-*.png, indicateurs-<journey>-*.png.
-import { chromium } from 'playwright-core';
-import { settle } from './journey.mjs';
-import { createRequire } from 'node:module';
+import { settle, newReport, launch, axeCheck } from './journey.mjs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const require = createRequire(import.meta.url);
-const axePath = require.resolve('axe-core/axe.min.js');
 const journey = process.argv[2];
 const cfg = JSON.parse(process.env.SITE);
 const { base, frame, otherFrame, out, tokens, ids } = cfg;
 const viewports = { desktop: { width: 1280, height: 800 }, tablet: { width: 768, height: 1024 }, mobile: { width: 375, height: 667 }, keyboard: { width: 1280, height: 800 } };
-const report = { journey, checks: {}, shots: [], axe: {} };
-function check(name, ok, detail) {
-  report.checks[name] = { ok: !!ok, detail };
-  if (!ok) report.failed = true;
-}
+const { report, check } = newReport(journey);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'],
-});
+const browser = await launch({ map: true });
 
 async function context(role) {
   const ctx = await browser.newContext({ viewport: viewports[journey], locale: 'fr-FR', acceptDownloads: true });
@@ -47,16 +34,7 @@ async function shot(page, prefix, name, full = true) {
   report.shots.push(file);
 }
 
-// axe-core on a page's (or a frame's) current state: no violation allowed.
-async function axe(target, state) {
-  await target.addScriptTag({ path: axePath });
-  const res = await target.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
-  });
-  report.axe[state] = res.length;
-  check('axe: ' + state, res.length === 0, res);
-}
+const axe = axeCheck(report, check);
 
 async function mapReady(target) {
   await target.waitForFunction(() => window.atigipReferent && window.atigipReferent.ready, null, { timeout: 60000 });
