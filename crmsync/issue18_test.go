@@ -453,9 +453,11 @@ func TestFirstSync20kThroughEveryFaultInOneRun(t *testing.T) {
 	const n = 20000
 	prepare := func() *env {
 		e := newEnv(t, n, 30)
-		// Attempts time out after 100 ms, so the slow answers (150 ms) are
-		// lost and retried; pages of 100 partners stay well under that.
-		e.cfg.RequestTimeout = 100 * time.Millisecond
+		// Attempts time out after 300 ms, so the slow answers (450 ms) are
+		// lost and retried; pages of 100 partners stay well under that,
+		// even on a loaded machine (at 100 ms, a busy CI machine timed out
+		// ordinary answers eleven times in a row).
+		e.cfg.RequestTimeout = 300 * time.Millisecond
 		e.cfg.PageSize = 100
 		e.cfg.PushWorkers = 16
 		for i, p := range e.fake.Partners() {
@@ -473,7 +475,7 @@ func TestFirstSync20kThroughEveryFaultInOneRun(t *testing.T) {
 	assertEqual(t, clean.fake, clean.store)
 
 	e := prepare()
-	e.fake.SetFaults(axelorfake.FaultPlan{Rates: everyFault, SlowDelay: 150 * time.Millisecond, RetryAfter: "1", Seed: 18})
+	e.fake.SetFaults(axelorfake.FaultPlan{Rates: everyFault, SlowDelay: 450 * time.Millisecond, RetryAfter: "1", Seed: 18})
 	start := time.Now()
 	frep, err := e.syncer().Run(context.Background(), crmsync.RunOptions{})
 	if err != nil {
