@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"html/template"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -80,8 +81,9 @@ func TestTigrefInChromium(t *testing.T) {
 	for _, journey := range []string{"desktop", "tablet", "mobile", "keyboard"} {
 		t.Run(journey, func(t *testing.T) {
 			t.Parallel()
-			cfg["out"] = artefacts(t)
-			b, err := json.Marshal(cfg)
+			own := maps.Clone(cfg) // journeys run side by side: each its own out
+			own["out"] = artefacts(t)
+			b, err := json.Marshal(own)
 			if err != nil {
 				t.Fatal(err)
 			}
