@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -246,24 +245,6 @@ func (s *Server) formTarget(c *fiber.Ctx, kind atigip.Kind) (id int64, ok bool, 
 		return 0, false, s.Problem(c, notFound(kind))
 	}
 	return id, true, nil
-}
-
-// pager is the DSFR pagination of page of pages, url giving a page's URL.
-func pager(page, pages int, url func(int) string) (links []web.PageLink, first, prev, next, last string) {
-	if pages <= 1 {
-		return nil, "", "", "", ""
-	}
-	lo, hi := max(1, page-2), min(pages, page+2)
-	for i := lo; i <= hi; i++ {
-		links = append(links, web.PageLink{Label: strconv.Itoa(i), URL: url(i), Current: i == page})
-	}
-	if page > 1 {
-		first, prev = url(1), url(page-1)
-	}
-	if page < pages {
-		next, last = url(page+1), url(pages)
-	}
-	return
 }
 
 func casesURL(path string, v url.Values) string {

@@ -93,7 +93,7 @@ func (m *CaseworkModule) judgeView(c *fiber.Ctx, s *Server, page int) (*web.Judg
 	if err := s.AuditAll(c, "list", atigip.KindPerson, ids, len(ids)); err != nil {
 		return nil, err
 	}
-	d.Pages, _, _, _, _ = pager(page, max(1, (total+judgePerPage-1)/judgePerPage), func(i int) string { return "/juge?page=" + strconv.Itoa(i) })
+	d.Pager = web.NewPager(page, (total+judgePerPage-1)/judgePerPage, func(i int) string { return "/juge?page=" + strconv.Itoa(i) })
 	procs, err := opinionsAwaiting(c, s, today)
 	if err != nil {
 		return nil, err

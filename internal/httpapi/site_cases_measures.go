@@ -141,7 +141,7 @@ func (m *CaseworkModule) caseload(s *Server) fiber.Handler {
 			}
 			d.Rows = append(d.Rows, row)
 		}
-		d.Pages, d.First, d.Prev, d.Next, d.Last = pager(pg.Page, pg.Pages, func(i int) string {
+		d.Pager = web.NewPager(pg.Page, pg.Pages, func(i int) string {
 			return link(map[string]string{"page": strconv.Itoa(i)})
 		})
 		return s.page(c, fiber.StatusOK, "mesures", s.layout(c, "Mes mesures", "espace", web.Crumb{Label: "Mon espace", URL: "/espace"}), d)

@@ -48,11 +48,7 @@ type Caseload struct {
 	Heads     []SortHead
 	Rows      []CaseRow
 	Total     string
-	Pages     []PageLink
-	Prev      string
-	Next      string
-	First     string
-	Last      string
+	Pager     Pager
 }
 
 // Fact is one line of a description list.
@@ -160,7 +156,7 @@ type JudgePage struct {
 	Opinions  []OpinionRow
 	Done      string
 	Message   string
-	Pages     []PageLink
+	Pager     Pager
 	Total     string
 }
 
