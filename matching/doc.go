@@ -3,10 +3,12 @@
 // posts, vocational trainings, jobs at release), in both directions, and
 // proposes a global assignment of many people to many posts.
 //
-// It is pure Go without I/O: an Engine is built from plain values (posts,
+// An Engine is pure Go without I/O: it is built from plain values (posts,
 // offers, organisations, people, measures) and the embedded ROME
-// referential of internal/refdata; the caller (internal/httpapi, the
-// evaluation command) loads them from the store.
+// referential of internal/refdata. Load reads them from the store, and a
+// Service (service.go) keeps a snapshot following the store's change feed
+// and runs global assignment jobs in goroutines that its Close cancels;
+// HTTP, perimeters and disclosure stay with the caller (internal/httpapi).
 //
 // Every proposal goes through three layers:
 //

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/atigip/atigip360/internal/atigip"
-	"github.com/atigip/atigip360/internal/httpapi"
 	"github.com/atigip/atigip360/matching"
 )
 
@@ -33,7 +32,7 @@ func cmdMatch(ctx context.Context, env *Env, args []string) error {
 	}
 	defer store.Close()
 	start := time.Now()
-	d, err := httpapi.LoadMatchingData(ctx, store)
+	d, err := matching.Load(ctx, store)
 	if err != nil {
 		return err
 	}

@@ -206,8 +206,11 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	// The first matching request should not wait for a national build.
-	matchingModule.Warm(gctx, srv)
+	// The first matching request should not wait for a national build;
+	// the end of gctx cancels the build and the assignment jobs, and serve
+	// returns once their goroutines are gone.
+	matchingModule.Start(gctx, srv)
+	defer matchingModule.Close()
 	g.Go(func() error { return ignoreCanceled(tileEngine.Follow(gctx)) })
 	g.Go(func() error { return ignoreCanceled(index.Follow(gctx, store)) })
 	if p, ok := store.(atigip.FeedPruner); ok {

@@ -64,12 +64,12 @@ func demoMatchingData(b *testing.B) matching.Data {
 // the build time from loaded data (build-s; loading from the store comes
 // on top).
 func BenchmarkMatchingSnapshot(b *testing.B) {
-	m := &MatchingModule{}
+	m := newSnapshotService()
 	today := atigip.NewDate(2025, time.March, 3)
 	// Load the shared referentials (ROME, analyser, the generator's
 	// tables) outside the measure.
 	d := demoMatchingData(b)
-	if _, err := m.newSnapshot(matching.Data{People: d.People[:1], Posts: d.Posts[:1]}, today, 1); err != nil {
+	if _, err := m.NewSnapshot(matching.Data{People: d.People[:1], Posts: d.Posts[:1]}, today, 1); err != nil {
 		b.Fatal(err)
 	}
 	d = matching.Data{}
@@ -82,7 +82,7 @@ func BenchmarkMatchingSnapshot(b *testing.B) {
 		peak := peakHeapDuring(func() {
 			t0 := time.Now()
 			var err error
-			if snap, err = m.newSnapshot(d, today, 1); err != nil {
+			if snap, err = m.NewSnapshot(d, today, 1); err != nil {
 				b.Fatal(err)
 			}
 			seconds = time.Since(t0).Seconds()

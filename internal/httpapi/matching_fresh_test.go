@@ -116,7 +116,7 @@ func BenchmarkMatchingFreshness(b *testing.B) {
 	}
 	var pairs []pair
 	for id := int64(1); len(pairs) < 400 && id < 20000; id += 7 {
-		rk, err := snap.engine.OffersForPerson(id, matching.Query{Limit: 1})
+		rk, err := snap.Engine.OffersForPerson(id, matching.Query{Limit: 1})
 		if err == nil && len(rk.Proposals) == 1 {
 			pairs = append(pairs, pair{id, rk.Proposals[0].Item.ID})
 		}
@@ -144,7 +144,7 @@ func BenchmarkMatchingFreshness(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		rk, err := snap.engine.OffersForPerson(pr.person, matching.Query{})
+		rk, err := snap.Engine.OffersForPerson(pr.person, matching.Query{})
 		if err != nil {
 			b.Fatal(err)
 		}

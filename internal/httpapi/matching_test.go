@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -315,10 +316,12 @@ func TestMatchingOpenAPIStatuses(t *testing.T) {
 }
 
 // gatedStore counts the loads of matching data (one scan of the
-// organisations each) and holds them until the gate opens.
+// organisations each) and holds them until the gate opens, or fails the
+// first one when fail is closed first.
 type gatedStore struct {
 	*memStore
 	gate  chan struct{}
+	fail  chan struct{}
 	loads atomic.Int32
 }
 
@@ -335,16 +338,21 @@ func (g *gatedStore) Entities(k atigip.Kind) atigip.Entities {
 }
 
 func (g gatedEntities) Scan(ctx context.Context, f atigip.ListFilter, fn func(atigip.Entity) error) error {
-	g.s.loads.Add(1)
+	fail := g.s.fail
+	if g.s.loads.Add(1) > 1 {
+		fail = nil
+	}
 	select {
 	case <-g.s.gate:
+	case <-fail:
+		return errors.New("connexion perdue")
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	return g.Entities.Scan(ctx, f, fn)
 }
 
-// TestMatchingWarm checks that Warm builds the first snapshot in the
+// TestMatchingWarm checks that Start builds the first snapshot in the
 // background, that requests arriving before it is ready wait for that
 // build instead of starting others, and that later requests find it.
 func TestMatchingWarm(t *testing.T) {
@@ -353,12 +361,12 @@ func TestMatchingWarm(t *testing.T) {
 	m := &MatchingModule{}
 	env := newEnv(t, store, func(o *Options) { o.Modules = append(o.Modules, m) })
 	returned := make(chan struct{})
-	go func() { m.Warm(t.Context(), env.srv); close(returned) }()
+	go func() { m.Start(t.Context(), env.srv); close(returned) }()
 	select {
 	case <-returned:
 	case <-time.After(5 * time.Second):
 		close(store.gate)
-		t.Fatal("Warm waits for the build")
+		t.Fatal("Start waits for the build")
 	}
 	for store.loads.Load() == 0 {
 		time.Sleep(time.Millisecond) // the warm build has started and is held
@@ -376,7 +384,7 @@ func TestMatchingWarm(t *testing.T) {
 			t.Fatalf("status %d", st)
 		}
 	}
-	m.Warm(t.Context(), env.srv) // a snapshot exists: nothing to do
+	m.Start(t.Context(), env.srv) // a snapshot exists: nothing to do
 	if r := env.do("GET", target, tok, nil); r.status != 200 {
 		t.Fatalf("status %d", r.status)
 	}
@@ -385,33 +393,70 @@ func TestMatchingWarm(t *testing.T) {
 	}
 }
 
-// TestMatchingWarmFailure checks that a failed warm build is reported to
-// the requests that waited for it, and that the next request builds again.
-func TestMatchingWarmFailure(t *testing.T) {
-	store := &gatedStore{memStore: newMemStore(), gate: make(chan struct{})}
+// waitingForWarm starts m with ctx over a gated store, waits for its warm
+// build to reach the store, and sends a request that waits for that
+// build; it returns the request and where its answer comes.
+func waitingForWarm(ctx context.Context, t *testing.T, store *gatedStore, m *MatchingModule) (again func() response, waited <-chan response) {
 	w := seedMatchingWorld(t, store.memStore)
-	m := &MatchingModule{}
 	env := newEnv(t, store, func(o *Options) { o.Modules = append(o.Modules, m) })
-	ctx, cancel := context.WithCancel(t.Context())
-	m.Warm(ctx, env.srv)
+	m.Start(ctx, env.srv)
 	for store.loads.Load() == 0 {
 		time.Sleep(time.Millisecond)
 	}
 	tok := env.token(atigip.Principal{Role: atigip.RoleDSPIP})
 	target := fmt.Sprintf("/api/matching/people/%d/offers", w.person)
-	waited := make(chan response, 1)
-	go func() { waited <- env.do("GET", target, tok, nil) }()
+	again = func() response { return env.do("GET", target, tok, nil) }
+	ch := make(chan response, 1)
+	go func() { ch <- again() }()
 	time.Sleep(50 * time.Millisecond) // let it wait for the warm build
-	cancel()                          // the server stops before the build ends
+	return again, ch
+}
+
+// TestMatchingWarmFailure checks that a failed warm build is reported to
+// the requests that waited for it, and that the next request builds again.
+func TestMatchingWarmFailure(t *testing.T) {
+	store := &gatedStore{memStore: newMemStore(), gate: make(chan struct{}), fail: make(chan struct{})}
+	m := &MatchingModule{}
+	defer m.Close()
+	again, waited := waitingForWarm(t.Context(), t, store, m)
+	close(store.fail) // the database goes away during the build
 	if r := <-waited; r.status != 503 {
 		t.Fatalf("status %d after a failed build, want 503: %s", r.status, r.body)
 	}
-	close(store.gate)
-	if r := env.do("GET", target, tok, nil); r.status != 200 {
+	close(store.gate) // the database is back
+	if r := again(); r.status != 200 {
 		t.Fatalf("status %d: %s", r.status, r.body)
 	}
 	if n := store.loads.Load(); n != 2 {
 		t.Fatalf("%d builds, want 2", n)
+	}
+}
+
+// TestMatchingStopCancelsBuild checks that the end of the server's
+// lifetime cancels the build in flight: Close returns although the store
+// would hold the load for ever, the request that waited for it answers
+// 503, and no later request starts another build.
+func TestMatchingStopCancelsBuild(t *testing.T) {
+	store := &gatedStore{memStore: newMemStore(), gate: make(chan struct{})}
+	m := &MatchingModule{}
+	ctx, stop := context.WithCancel(t.Context())
+	again, waited := waitingForWarm(ctx, t, store, m)
+	stop() // serve's context ends
+	closed := make(chan struct{})
+	go func() { m.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close waits for a build the store holds: it was not cancelled")
+	}
+	if r := <-waited; r.status != 503 {
+		t.Fatalf("status %d after shutdown, want 503: %s", r.status, r.body)
+	}
+	if r := again(); r.status != 503 {
+		t.Fatalf("status %d after Close, want 503: %s", r.status, r.body)
+	}
+	if n := store.loads.Load(); n != 1 {
+		t.Fatalf("%d builds, want the cancelled one only", n)
 	}
 }
 
@@ -421,7 +466,7 @@ func TestMatchingWarmFailure(t *testing.T) {
 func TestMatchingSnapshotKeepsNoRecords(t *testing.T) {
 	store := newMemStore()
 	seedMatchingWorld(t, store)
-	d, err := LoadMatchingData(t.Context(), store)
+	d, err := matching.Load(t.Context(), store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -429,7 +474,7 @@ func TestMatchingSnapshotKeepsNoRecords(t *testing.T) {
 	for i, p := range d.People {
 		held[i] = weak.Make(p)
 	}
-	snap, err := (&MatchingModule{}).newSnapshot(d, atigip.Date{}, 1)
+	snap, err := newSnapshotService().NewSnapshot(d, atigip.Date{}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -440,8 +485,14 @@ func TestMatchingSnapshotKeepsNoRecords(t *testing.T) {
 			t.Fatalf("person record %d is still held", i)
 		}
 	}
-	if len(snap.people) != len(held) {
-		t.Fatalf("%d people in the snapshot, want %d", len(snap.people), len(held))
+	if len(snap.Facts) != len(held) {
+		t.Fatalf("%d people in the snapshot, want %d", len(snap.Facts), len(held))
 	}
 	runtime.KeepAlive(d)
+}
+
+// newSnapshotService is a matching service that only builds snapshots
+// from data given, with the module's scope of each person.
+func newSnapshotService() *matching.Service[personScope] {
+	return matching.NewService[personScope](nil, matching.ServiceOptions[personScope]{Scope: scopeOf})
 }

@@ -56,7 +56,7 @@ var (
 )
 
 func findCaseDeps(ctx context.Context, db *sqlite.DB) ([]caseDep, error) {
-	data, err := LoadMatchingData(ctx, db)
+	data, err := matching.Load(ctx, db)
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/atigip/atigip360/internal/atigip"
@@ -61,12 +60,6 @@ type siteWorld struct {
 	public, justiceOnly, draft *atigip.Post
 	prison                     *atigip.Prison
 }
-
-var (
-	siteDBOnce sync.Once
-	siteDB     *sqlite.DB
-	siteDBErr  string
-)
 
 func findWorld(t testing.TB, db *sqlite.DB) siteWorld {
 	t.Helper()
