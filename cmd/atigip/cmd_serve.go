@@ -257,9 +257,10 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 // engines. Building the search index of the national set keeps 250 to
 // 330 MB of heap live (gctrace), tiles included: under the steady 280 MB
 // limit the collector ran without pause and the first start cost 60 s of
-// processor time instead of 28 s. A looser limit rather than none still
-// bounds what a small container has to hold.
-const loadLimitFactor = 3
+// processor time instead of 28.6 s. Twice the limit cost what three
+// times did (28.6 s) and about what none did (27 s), and keeps the first
+// start's resident peak at 750 MB (870 MB at three times; 530 MB before).
+const loadLimitFactor = 2
 
 // startReadyWait bounds how long serve waits for its engines to catch up
 // before serving.
