@@ -90,11 +90,13 @@ type Config struct {
 	MaxBodyBytes int
 	LogLevel     string
 	// MemoryLimitMB is the Go runtime's soft memory limit for `serve`
-	// (GOMEMLIMIT, when set, wins). The engines keep about 110 MB live
-	// with the national set, but start-up builds (search catch-up,
-	// matching snapshot) allocate several times that, and without a limit
-	// the runtime keeps those pages: 1 GB resident instead of 340 MB.
-	// 0 leaves the runtime's default (no limit).
+	// once its engines are loaded (GOMEMLIMIT, when set, wins). The
+	// engines keep about 110 MB live with the national set; without a
+	// limit the runtime keeps the pages of later builds (matching
+	// snapshot, rebuilds): 1 GB resident instead of 340 MB. While the
+	// engines load, serve allows twice this, since the search index
+	// build holds 250-330 MB live and a tighter limit makes the collector
+	// run without pause. 0 leaves the runtime's default (no limit).
 	MemoryLimitMB int
 	// ShutdownTimeout bounds graceful shutdown.
 	ShutdownTimeout time.Duration
