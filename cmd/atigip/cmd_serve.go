@@ -38,9 +38,12 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	// The soft memory limit holds the steady state; the start-up load
 	// (seeding, the search index build of a new data directory) runs
 	// under a looser one, applied until the engines are loaded.
-	limited := env.Getenv("GOMEMLIMIT") == "" && cfg.MemoryLimitMB > 0
-	if limited {
-		debug.SetMemoryLimit(int64(cfg.MemoryLimitMB*loadLimitFactor) << 20)
+	var memory *memoryGovernor
+	if env.Getenv("GOMEMLIMIT") == "" && cfg.MemoryLimitMB > 0 {
+		memory = newMemoryGovernor(int64(cfg.MemoryLimitMB*loadLimitFactor) << 20)
+		govCtx, stopGov := context.WithCancel(ctx)
+		defer stopGov()
+		go memory.run(govCtx, 2*time.Second)
 	}
 	store, err := env.openStoreWaiting(ctx)
 	if err != nil {
@@ -100,11 +103,12 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if limited {
-		debug.SetMemoryLimit(int64(cfg.MemoryLimitMB) << 20)
+	if memory != nil {
 		// The load's garbage goes back to the system now rather than
-		// staying resident until the runtime scavenges it.
+		// staying resident until the runtime scavenges it; the steady
+		// floor applies from the live heap that collection measured.
 		debug.FreeOSMemory()
+		memory.setFloor(int64(cfg.MemoryLimitMB) << 20)
 	}
 	tilesModule := httpapi.TilesModule{Engine: tileEngine}
 	if cfg.PMTilesPath != "" {

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"runtime/debug"
+	"runtime/metrics"
+	"sync"
+	"time"
+)
+
+// liveHeapHeadroom is how far above the live heap the soft memory limit
+// stays, whatever the configured floor. A limit under the live heap makes
+// the collector run without pause (at ten times the country the engines
+// keep more than the national 280 MB default live); one and a half times
+// the live heap is what GOGC=50 would allow.
+const liveHeapHeadroom = 1.5
+
+// softLimit is the soft memory limit for a floor and a live heap, in bytes.
+func softLimit(floor, live int64) int64 {
+	return max(floor, int64(float64(live)*liveHeapHeadroom))
+}
+
+// memoryGovernor keeps the runtime's soft memory limit at softLimit of
+// its floor (the configured limit, or a looser one while serve loads its
+// engines) and of the live heap the last collection measured, so the
+// limit holds memory down at the national size without strangling the
+// collector at larger ones.
+type memoryGovernor struct {
+	mu    sync.Mutex // one floor and limit at a time
+	floor int64
+}
+
+func newMemoryGovernor(floor int64) *memoryGovernor {
+	g := &memoryGovernor{floor: floor}
+	g.apply()
+	return g
+}
+
+// setFloor changes the floor and applies the limit at once.
+func (g *memoryGovernor) setFloor(floor int64) {
+	g.mu.Lock()
+	g.floor = floor
+	g.mu.Unlock()
+	g.apply()
+}
+
+// apply sets the limit from the floor and the live heap, and returns it.
+func (g *memoryGovernor) apply() int64 {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	var live int64
+	if s[0].Value.Kind() == metrics.KindUint64 {
+		live = int64(s[0].Value.Uint64())
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	limit := softLimit(g.floor, live)
+	debug.SetMemoryLimit(limit)
+	return limit
+}
+
+// run re-applies the limit every period until ctx ends.
+func (g *memoryGovernor) run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			g.apply()
+		}
+	}
+}
