@@ -172,9 +172,14 @@ func (e *Engine) buildProblem(ctx context.Context, req AssignRequest, people []i
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// One scratch list per worker: each person keeps a copy of
+			// its best k only, so the memory held is k per person, not
+			// every feasible post (which at ten times the country is
+			// thousands per person).
+			var fs []scored
 			for n := range next {
 				p := (e.people.at(pr.people[n]))
-				var fs []scored
+				fs = fs[:0]
 				e.candidatesOf(p, kinds, 1, func(i int32) {
 					it := (e.items.at(i))
 					d := e.distance(p, it)
@@ -184,10 +189,11 @@ func (e *Engine) buildProblem(ctx context.Context, req AssignRequest, people []i
 				})
 				e.fillText(p, fs)
 				slices.SortFunc(fs, func(a, b scored) int { return e.less(&a, &b) })
+				keep := fs
 				if k > 0 && len(fs) > k {
-					fs = slices.Clip(fs[:k])
+					keep = fs[:k]
 				}
-				lists[n] = fs
+				lists[n] = slices.Clone(keep)
 				if progress != nil {
 					mu.Lock()
 					done++
@@ -242,6 +248,7 @@ feed:
 			pr.maxV = max(pr.maxV, v)
 		}
 		pr.cands[n] = cs
+		lists[n] = nil // converted: the collector may take it back now
 	}
 	return pr, nil
 }
