@@ -89,12 +89,13 @@ type problem struct {
 	maxM    int64
 }
 
+// cand is kept small (its terms are computed again for the chosen one):
+// at ten times the country there are millions.
 type cand struct {
-	item  int32 // local item
+	item  int32 // local item (the engine's item while the lists are built)
 	v     int64 // (bonus + score without load) × valueScale
 	score float64
 	d     float64
-	r     raw
 }
 
 // marginal is the value of sending one more person to group g that
@@ -160,7 +161,7 @@ func (e *Engine) buildProblem(ctx context.Context, req AssignRequest, people []i
 	}
 	// Candidate lists, in parallel: each person's list depends only on
 	// the engine, so the result does not depend on scheduling.
-	lists := make([][]scored, len(pr.people))
+	pr.cands = make([][]cand, len(pr.people))
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
@@ -189,11 +190,15 @@ func (e *Engine) buildProblem(ctx context.Context, req AssignRequest, people []i
 				})
 				e.fillText(p, fs)
 				slices.SortFunc(fs, func(a, b scored) int { return e.less(&a, &b) })
-				keep := fs
 				if k > 0 && len(fs) > k {
-					keep = fs[:k]
+					fs = fs[:k]
 				}
-				lists[n] = slices.Clone(keep)
+				cs := make([]cand, len(fs))
+				for c, s := range fs {
+					noLoad := s.score - e.w[6]*s.r[6]
+					cs[c] = cand{item: s.item, v: int64(math.Round((e.cfg.PlacementBonus + noLoad) * valueScale)), score: s.score, d: s.d}
+				}
+				pr.cands[n] = cs
 				if progress != nil {
 					mu.Lock()
 					done++
@@ -220,17 +225,16 @@ feed:
 	}
 	localItem := map[int32]int32{}
 	localGroup := map[int32]int32{}
-	pr.cands = make([][]cand, len(pr.people))
-	for n, fs := range lists {
-		cs := make([]cand, len(fs))
-		for c, s := range fs {
-			li, ok := localItem[s.item]
+	for _, cs := range pr.cands {
+		for c := range cs {
+			ei := cs[c].item
+			li, ok := localItem[ei]
 			if !ok {
 				li = int32(len(pr.items))
-				localItem[s.item] = li
-				pr.items = append(pr.items, s.item)
-				pr.caps = append(pr.caps, int32((*e.items.at(s.item)).left))
-				eg := int32((*e.items.at(s.item)).group)
+				localItem[ei] = li
+				pr.items = append(pr.items, ei)
+				pr.caps = append(pr.caps, int32((*e.items.at(ei)).left))
+				eg := int32((*e.items.at(ei)).group)
 				lg, ok := localGroup[eg]
 				if !ok {
 					lg = int32(len(pr.groups))
@@ -242,13 +246,9 @@ feed:
 				pr.itemGrp = append(pr.itemGrp, lg)
 				pr.grpItem[lg] = append(pr.grpItem[lg], li)
 			}
-			noLoad := s.score - e.w[6]*s.r[6]
-			v := int64(math.Round((e.cfg.PlacementBonus + noLoad) * valueScale))
-			cs[c] = cand{item: li, v: v, score: s.score, d: s.d, r: s.r}
-			pr.maxV = max(pr.maxV, v)
+			cs[c].item = li
+			pr.maxV = max(pr.maxV, cs[c].v)
 		}
-		pr.cands[n] = cs
-		lists[n] = nil // converted: the collector may take it back now
 	}
 	return pr, nil
 }
@@ -353,10 +353,13 @@ func (e *Engine) result(method string, pr *problem, asg []int32, start time.Time
 		m := e.marginal(pr.groups[g], sent)
 		perGroup[g]++
 		obj += cd.v + m
-		s := scored{item: pr.items[cd.item], person: pi, d: cd.d, r: cd.r}
-		s.r[6] = float64(m) / valueScale / max(e.w[6], 1e-12)
-		if e.w[6] == 0 {
-			s.r[6] = cd.r[6]
+		// The terms of the chosen pair, as the candidate list had them.
+		p := e.people.at(pi)
+		one := []scored{{item: pr.items[cd.item], person: pi, d: cd.d, r: e.terms(p, e.items.at(pr.items[cd.item]), cd.d)}}
+		e.fillText(p, one)
+		s := one[0]
+		if e.w[6] != 0 {
+			s.r[6] = float64(m) / valueScale / max(e.w[6], 1e-12)
 		}
 		s.score = s.r.total(&e.w)
 		prop := e.proposal(&s, sent)

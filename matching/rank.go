@@ -79,11 +79,8 @@ func (e *Engine) rankItems(pi int32, q Query, exhaustive bool) *Ranking {
 // whether the pair breaks no rule. A located post beyond the person's
 // radius breaks rule mobility: its item is not even read.
 func (e *Engine) pairsOf(p *person, kinds []ItemKind, factor float64, fn func(i int32, d float64, lawful bool)) {
-	lawful := func(i int32) {
-		it := e.items.at(i)
-		d := e.distance(p, it)
-		fn(i, d, len(e.violations(p, it, d, false)) == 0)
-	}
+	check := func(i int32, d float64) { fn(i, d, len(e.violations(p, e.items.at(i), d, false)) == 0) }
+	lawful := func(i int32) { check(i, e.distance(p, e.items.at(i))) }
 	tig, release := slices.Contains(kinds, KindTIG), slices.Contains(kinds, KindRelease)
 	if !(tig || release) || p.p.Home.IsZero() {
 		e.candidatesOf(p, kinds, factor, lawful)
@@ -108,7 +105,7 @@ func (e *Engine) pairsOf(p *person, kinds []ItemKind, factor float64, fn func(i 
 		if d := atigip.DistanceKm(p.p.Home, g.loc); d > p.radius {
 			fn(g.idx, d, false)
 		} else {
-			lawful(g.idx)
+			check(g.idx, d)
 		}
 	})
 	for _, i := range e.lost {
