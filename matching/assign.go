@@ -177,22 +177,17 @@ func (e *Engine) buildProblem(ctx context.Context, req AssignRequest, people []i
 			// its best k only, so the memory held is k per person, not
 			// every feasible post (which at ten times the country is
 			// thousands per person).
-			var fs []scored
+			var all, best []scored
 			for n := range next {
 				p := (e.people.at(pr.people[n]))
-				fs = fs[:0]
-				e.candidatesOf(p, kinds, 1, func(i int32) {
-					it := (e.items.at(i))
-					d := e.distance(p, it)
-					if len(e.violations(p, it, d, false)) == 0 {
-						fs = append(fs, scored{item: i, person: pr.people[n], d: d, r: e.terms(p, it, d)})
+				all = all[:0]
+				e.pairsOf(p, kinds, 1, func(i int32, d float64, lawful bool) {
+					if lawful {
+						all = append(all, scored{item: i, person: pr.people[n], d: d, r: e.terms(p, e.items.at(i), d)})
 					}
 				})
-				e.fillText(p, fs)
-				slices.SortFunc(fs, func(a, b scored) int { return e.less(&a, &b) })
-				if k > 0 && len(fs) > k {
-					fs = fs[:k]
-				}
+				var fs []scored
+				fs, best = e.bestOf(p, all, k, best)
 				cs := make([]cand, len(fs))
 				for c, s := range fs {
 					noLoad := s.score - e.w[6]*s.r[6]

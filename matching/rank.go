@@ -53,12 +53,13 @@ func (e *Engine) rankItems(pi int32, q Query, exhaustive bool) *Ranking {
 		e.pairsOf(p, kinds, factor, pair)
 	}
 	rk.Feasible = len(feas)
-	if exhaustive || e.tfidf == nil || len(feas) <= limit {
+	if exhaustive {
 		e.fillText(p, feas)
 		rk.Proposals = e.top(feas, limit)
 	} else {
-		sc.best = e.bestByBound(p, feas, limit, sc.best[:0])
-		rk.Proposals = e.top(sc.best, limit)
+		var top []scored
+		top, sc.best = e.bestOf(p, feas, limit, sc.best)
+		rk.Proposals = e.top(top, limit)
 	}
 	if q.Excluded {
 		if !exhaustive && len(excluded) > xlimit {
@@ -113,6 +114,23 @@ func (e *Engine) pairsOf(p *person, kinds []ItemKind, factor float64, fn func(i 
 			lawful(i)
 		}
 	}
+}
+
+// bestOf returns the limit best of the feasible pairs fs (every one when
+// limit <= 0) in order, with their text term and score; best is scratch
+// space, returned for reuse.
+func (e *Engine) bestOf(p *person, fs []scored, limit int, best []scored) (top, scratch []scored) {
+	if limit > 0 && len(fs) > limit && e.tfidf != nil {
+		best = e.bestByBound(p, fs, limit, best[:0])
+		fs = best
+	} else {
+		e.fillText(p, fs)
+	}
+	slices.SortFunc(fs, func(a, b scored) int { return e.less(&a, &b) })
+	if limit > 0 && len(fs) > limit {
+		fs = fs[:limit]
+	}
+	return fs, best
 }
 
 // bestByBound returns (in best) the limit best feasible pairs of fs, whose
