@@ -89,12 +89,13 @@ type problem struct {
 	maxM    int64
 }
 
+// cand is kept small (its terms are computed again for the chosen one):
+// at ten times the country there are millions.
 type cand struct {
-	item  int32 // local item
+	item  int32 // local item (the engine's item while the lists are built)
 	v     int64 // (bonus + score without load) × valueScale
 	score float64
 	d     float64
-	r     raw
 }
 
 // marginal is the value of sending one more person to group g that
@@ -160,7 +161,7 @@ func (e *Engine) buildProblem(ctx context.Context, req AssignRequest, people []i
 	}
 	// Candidate lists, in parallel: each person's list depends only on
 	// the engine, so the result does not depend on scheduling.
-	lists := make([][]scored, len(pr.people))
+	pr.cands = make([][]cand, len(pr.people))
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
@@ -172,22 +173,27 @@ func (e *Engine) buildProblem(ctx context.Context, req AssignRequest, people []i
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// One scratch list per worker: each person keeps a copy of
+			// its best k only, so the memory held is k per person, not
+			// every feasible post (which at ten times the country is
+			// thousands per person).
+			var all, best []scored
 			for n := range next {
 				p := (e.people.at(pr.people[n]))
-				var fs []scored
-				e.candidatesOf(p, kinds, 1, func(i int32) {
-					it := (e.items.at(i))
-					d := e.distance(p, it)
-					if len(e.violations(p, it, d, false)) == 0 {
-						fs = append(fs, scored{item: i, person: pr.people[n], d: d, r: e.terms(p, it, d)})
+				all = all[:0]
+				e.pairsOf(p, kinds, 1, func(i int32, d float64, lawful bool) {
+					if lawful {
+						all = append(all, scored{item: i, person: pr.people[n], d: d, r: e.terms(p, e.items.at(i), d)})
 					}
 				})
-				e.fillText(p, fs)
-				slices.SortFunc(fs, func(a, b scored) int { return e.less(&a, &b) })
-				if k > 0 && len(fs) > k {
-					fs = slices.Clip(fs[:k])
+				var fs []scored
+				fs, best = e.bestOf(p, all, k, best)
+				cs := make([]cand, len(fs))
+				for c, s := range fs {
+					noLoad := s.score - e.w[6]*s.r[6]
+					cs[c] = cand{item: s.item, v: int64(math.Round((e.cfg.PlacementBonus + noLoad) * valueScale)), score: s.score, d: s.d}
 				}
-				lists[n] = fs
+				pr.cands[n] = cs
 				if progress != nil {
 					mu.Lock()
 					done++
@@ -214,17 +220,16 @@ feed:
 	}
 	localItem := map[int32]int32{}
 	localGroup := map[int32]int32{}
-	pr.cands = make([][]cand, len(pr.people))
-	for n, fs := range lists {
-		cs := make([]cand, len(fs))
-		for c, s := range fs {
-			li, ok := localItem[s.item]
+	for _, cs := range pr.cands {
+		for c := range cs {
+			ei := cs[c].item
+			li, ok := localItem[ei]
 			if !ok {
 				li = int32(len(pr.items))
-				localItem[s.item] = li
-				pr.items = append(pr.items, s.item)
-				pr.caps = append(pr.caps, int32((*e.items.at(s.item)).left))
-				eg := int32((*e.items.at(s.item)).group)
+				localItem[ei] = li
+				pr.items = append(pr.items, ei)
+				pr.caps = append(pr.caps, int32((*e.items.at(ei)).left))
+				eg := int32((*e.items.at(ei)).group)
 				lg, ok := localGroup[eg]
 				if !ok {
 					lg = int32(len(pr.groups))
@@ -236,12 +241,9 @@ feed:
 				pr.itemGrp = append(pr.itemGrp, lg)
 				pr.grpItem[lg] = append(pr.grpItem[lg], li)
 			}
-			noLoad := s.score - e.w[6]*s.r[6]
-			v := int64(math.Round((e.cfg.PlacementBonus + noLoad) * valueScale))
-			cs[c] = cand{item: li, v: v, score: s.score, d: s.d, r: s.r}
-			pr.maxV = max(pr.maxV, v)
+			cs[c].item = li
+			pr.maxV = max(pr.maxV, cs[c].v)
 		}
-		pr.cands[n] = cs
 	}
 	return pr, nil
 }
@@ -346,10 +348,13 @@ func (e *Engine) result(method string, pr *problem, asg []int32, start time.Time
 		m := e.marginal(pr.groups[g], sent)
 		perGroup[g]++
 		obj += cd.v + m
-		s := scored{item: pr.items[cd.item], person: pi, d: cd.d, r: cd.r}
-		s.r[6] = float64(m) / valueScale / max(e.w[6], 1e-12)
-		if e.w[6] == 0 {
-			s.r[6] = cd.r[6]
+		// The terms of the chosen pair, as the candidate list had them.
+		p := e.people.at(pi)
+		one := []scored{{item: pr.items[cd.item], person: pi, d: cd.d, r: e.terms(p, e.items.at(pr.items[cd.item]), cd.d)}}
+		e.fillText(p, one)
+		s := one[0]
+		if e.w[6] != 0 {
+			s.r[6] = float64(m) / valueScale / max(e.w[6], 1e-12)
 		}
 		s.score = s.r.total(&e.w)
 		prop := e.proposal(&s, sent)

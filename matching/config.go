@@ -60,6 +60,9 @@ type Config struct {
 	PlacementBonus float64
 	// AssignCandidates bounds the candidate posts of each person in a
 	// global assignment to the best ones by score (0: all feasible posts).
+	// 20 gives the same objective as 40 on the synthetic national
+	// instance (23,816.4, 96.45 % placed; 10 loses 0.3) with 45 % fewer
+	// pairs, which is memory at ten times the country.
 	AssignCandidates int
 	// ExcludedRadiusFactor widens the search area when excluded items are
 	// asked for, so that posts just beyond the radius are explained too.
@@ -87,7 +90,7 @@ func DefaultConfig() Config {
 		StartDelayDays:       30,
 		MinOverlapHours:      2,
 		PlacementBonus:       1,
-		AssignCandidates:     40,
+		AssignCandidates:     20,
 		ExcludedRadiusFactor: 2,
 	}
 }

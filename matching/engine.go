@@ -25,17 +25,22 @@ type Options struct {
 // immutable once built and safe for concurrent use.
 type Engine struct {
 	rulebook
-	w       raw
-	text    TextScorer
-	tfidf   *TFIDF // built-in text fit (nil when Text is external), without its documents
-	items   cow[item]
-	byRef   map[int64]int32 // by refKey
-	groups  []group
-	people  cow[person]
-	byID    map[int64]int32
-	grid    grid              // located TIG posts and jobs at release
-	inside  map[int64][]int32 // work and training offers by prison
-	lost    []int32           // TIG posts and jobs at release without a location
+	w      raw
+	text   TextScorer
+	tfidf  *TFIDF // built-in text fit (nil when Text is external), without its documents
+	items  cow[item]
+	byRef  map[int64]int32 // by refKey
+	groups []group
+	people cow[person]
+	byID   map[int64]int32
+	grid   grid              // located TIG posts and jobs at release
+	inside map[int64][]int32 // work and training offers by prison
+	lost   []int32           // TIG posts and jobs at release without a location
+	// homes indexes people by home, so that ranking the people for a post
+	// reads those near it, not every profile; unhomed are the others
+	// (person.unindexed), always examined.
+	homes   grid
+	unhomed []int32
 	maxRad  float64
 	builtAt time.Time
 	// What Patch needs to flatten changes again without the records.
@@ -173,7 +178,14 @@ func New(d Data, o Options) (*Engine, error) {
 		} else {
 			p.words = personText(pp)
 		}
-		e.byID[pp.ID] = int32(e.people.len())
+		pi := int32(e.people.len())
+		e.byID[pp.ID] = pi
+		if p.p.Home.IsZero() {
+			p.unindexed = true
+			e.unhomed = append(e.unhomed, pi)
+		} else {
+			e.homes.add(p.p.Home, pi, false)
+		}
 		e.people.add(p)
 	}
 	return e, nil
@@ -238,7 +250,7 @@ func (e *Engine) addItem(it item) {
 	case it.ref.Kind == KindWork || it.ref.Kind == KindTraining:
 		e.inside[it.prisonID] = append(e.inside[it.prisonID], idx)
 	case it.located:
-		e.grid.add(it.loc, idx)
+		e.grid.add(it.loc, idx, it.ref.Kind == KindTIG)
 	default:
 		e.lost = append(e.lost, idx)
 	}
@@ -399,9 +411,9 @@ func (e *Engine) candidatesOf(p *person, kinds []ItemKind, factor float64, fn fu
 	}
 	if tig || release {
 		if !p.p.Home.IsZero() {
-			e.grid.near(p.p.Home, p.radius*factor, func(i int32) {
-				if want((*e.items.at(i)).ref.Kind) {
-					fn(i)
+			e.grid.near(p.p.Home, p.radius*factor, func(g *gridEntry) {
+				if want((*e.items.at(g.idx)).ref.Kind) {
+					fn(g.idx)
 				}
 			})
 		}
@@ -419,38 +431,7 @@ func (e *Engine) OffersForPerson(personID int64, q Query) (*Ranking, error) {
 	if !ok {
 		return nil, notFound("Personne %d introuvable.", personID)
 	}
-	p := (e.people.at(pi))
-	kinds := q.Kinds
-	if len(kinds) == 0 {
-		kinds = defaultKinds(p)
-	}
-	limit, xlimit := q.limits()
-	factor := 1.0
-	if q.Excluded {
-		factor = e.cfg.ExcludedRadiusFactor
-	}
-	rk := &Ranking{}
-	var feas []scored
-	var excluded []scored
-	e.candidatesOf(p, kinds, factor, func(i int32) {
-		it := (e.items.at(i))
-		d := e.distance(p, it)
-		rk.Examined++
-		if len(e.violations(p, it, d, false)) > 0 {
-			if q.Excluded {
-				excluded = append(excluded, scored{item: i, person: pi, d: d})
-			}
-			return
-		}
-		feas = append(feas, scored{item: i, person: pi, d: d, r: e.terms(p, it, d)})
-	})
-	e.fillText(p, feas)
-	rk.Feasible = len(feas)
-	rk.Proposals = e.top(feas, limit)
-	if q.Excluded {
-		rk.Excluded = e.excludedList(excluded, xlimit)
-	}
-	return rk, nil
+	return e.rankItems(pi, q, false), nil
 }
 
 // fillText computes the text term of feasible pairs of one person, in one
@@ -516,16 +497,19 @@ func (e *Engine) proposal(s *scored, sent int) Proposal {
 		DistanceKm: round1(s.d), Score: score, Terms: terms, Summary: summary(score, terms)}
 }
 
+// nearer orders excluded pairs: nearest first, then item and person ids.
+func (e *Engine) nearer(a, b *scored) int {
+	if a.d != b.d {
+		return cmp.Compare(a.d, b.d)
+	}
+	if c := cmpRef((*e.items.at(a.item)).ref, (*e.items.at(b.item)).ref); c != 0 {
+		return c
+	}
+	return cmp.Compare((*e.people.at(a.person)).p.ID, (*e.people.at(b.person)).p.ID)
+}
+
 func (e *Engine) excludedList(xs []scored, limit int) []Proposal {
-	slices.SortFunc(xs, func(a, b scored) int {
-		if a.d != b.d {
-			return cmp.Compare(a.d, b.d)
-		}
-		if c := cmpRef((*e.items.at(a.item)).ref, (*e.items.at(b.item)).ref); c != 0 {
-			return c
-		}
-		return cmp.Compare((*e.people.at(a.person)).p.ID, (*e.people.at(b.person)).p.ID)
-	})
+	slices.SortFunc(xs, func(a, b scored) int { return e.nearer(&a, &b) })
 	xs = xs[:min(limit, len(xs))]
 	out := make([]Proposal, len(xs))
 	for k, s := range xs {
@@ -543,21 +527,27 @@ func (e *Engine) CandidatesFor(ref Ref, q Query) (*Ranking, error) {
 	if !ok {
 		return nil, notFound("%s %d introuvable.", ItemKinds[ref.Kind], ref.ID)
 	}
+	return e.rankPeople(ii, q, false), nil
+}
+
+// rankPeople is CandidatesFor on item ii; scanAll examines every profile
+// instead of those the homes grid gives (the exhaustive reference).
+func (e *Engine) rankPeople(ii int32, q Query, scanAll bool) *Ranking {
 	it := (e.items.at(ii))
+	ref := it.ref
 	limit, xlimit := q.limits()
 	rk := &Ranking{}
 	var feas, excluded []scored
 	prisonOffer := ref.Kind == KindWork || ref.Kind == KindTraining
-	for pi := int32(0); pi < int32(e.people.len()); pi++ {
+	examine := func(pi int32) {
 		p := (e.people.at(pi))
 		// Cheap pre-filters before the exact checks: the audience and a
-		// latitude band, so that most of 20,000 profiles cost a few
-		// comparisons.
+		// latitude band, so that most profiles cost a few comparisons.
 		if (ref.Kind == KindTIG) == p.p.Detained {
-			continue
+			return
 		}
 		if prisonOffer && p.p.PrisonID != it.prisonID {
-			continue
+			return
 		}
 		reach := p.radius
 		if q.Excluded {
@@ -566,23 +556,45 @@ func (e *Engine) CandidatesFor(ref Ref, q Query) (*Ranking, error) {
 		if !prisonOffer && it.located && !p.p.Home.IsZero() {
 			dLat := p.p.Home.Lat - it.loc.Lat
 			if dLat*111 > reach || -dLat*111 > reach {
-				continue
+				return
 			}
 		}
 		d := e.distance(p, it)
 		if d > reach || (q.Only != nil && !q.Only(p.p.ID)) {
-			continue
+			return
 		}
 		rk.Examined++
 		if len(e.violations(p, it, d, false)) > 0 {
 			// Near misses of a TIG post are people who have a measure to
 			// place: the others are no candidates at all.
 			if q.Excluded && (ref.Kind != KindTIG || p.toPlace) {
-				excluded = append(excluded, scored{item: ii, person: int32(pi), d: d})
+				excluded = append(excluded, scored{item: ii, person: pi, d: d})
 			}
-			continue
+			return
 		}
-		feas = append(feas, scored{item: ii, person: int32(pi), d: d, r: e.terms(p, it, d)})
+		feas = append(feas, scored{item: ii, person: pi, d: d, r: e.terms(p, it, d)})
+	}
+	if !scanAll && !prisonOffer && it.located {
+		// Only people whose home is within the largest reach can be
+		// within their own: the grid gives them, the unhomed are
+		// examined as before. The order of examination does not matter:
+		// the lists are sorted on a total order.
+		reach := e.maxRad
+		if q.Excluded {
+			reach *= e.cfg.ExcludedRadiusFactor
+		}
+		e.homes.near(it.loc, reach, func(g *gridEntry) {
+			if !e.people.at(g.idx).unindexed {
+				examine(g.idx)
+			}
+		})
+		for _, pi := range e.unhomed {
+			examine(pi)
+		}
+	} else {
+		for pi := int32(0); pi < int32(e.people.len()); pi++ {
+			examine(pi)
+		}
 	}
 	for k := range feas {
 		e.fillText((e.people.at(feas[k].person)), feas[k:k+1])
@@ -592,7 +604,7 @@ func (e *Engine) CandidatesFor(ref Ref, q Query) (*Ranking, error) {
 	if q.Excluded {
 		rk.Excluded = e.excludedList(excluded, xlimit)
 	}
-	return rk, nil
+	return rk
 }
 
 // Explain evaluates one pair: its score terms when it is feasible, every

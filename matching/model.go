@@ -203,6 +203,9 @@ type person struct {
 	urgency      float64
 	text         vec
 	words        string // experience and wishes, kept only for an external TextScorer
+	// unindexed: the person is not in the people grid (no home when the
+	// engine was built, or a home patched since) but in Engine.unhomed.
+	unindexed bool
 }
 
 // placeable reports whether m is a TIG measure that still needs a post.

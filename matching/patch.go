@@ -164,6 +164,14 @@ func (p *patcher) apply(c Changes) error {
 		} else {
 			np.words = personText(pp)
 		}
+		// A person who moved stays in the grid at the old home: they are
+		// examined from the unhomed list instead (the grid cell entry
+		// is skipped), until the next build.
+		np.unindexed = old.unindexed
+		if np.p.Home != old.p.Home && !old.unindexed {
+			np.unindexed = true
+			e.unhomed = append(slices.Clone(e.unhomed), pi)
+		}
 		*old = np
 		e.maxRad = max(e.maxRad, np.radius)
 		p.people[pp.ID] = true
