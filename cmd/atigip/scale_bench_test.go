@@ -106,7 +106,7 @@ func startChild(b *testing.B, dataDir, dbURL string, env ...string) *child {
 				break
 			}
 		}
-		if time.Since(start) > 30*time.Minute {
+		if time.Since(start) > readyLimit() {
 			c.stop(b)
 			b.Fatal("serve never ready")
 		}
@@ -115,6 +115,16 @@ func startChild(b *testing.B, dataDir, dbURL string, env ...string) *child {
 	c.ready = time.Since(start)
 	c.cpu = c.cpuTime()
 	return c
+}
+
+// readyLimit is how long a start may take: ATIGIP_BENCH_READY_TIMEOUT,
+// 30 minutes by default (a first start at scale 10 on a loaded machine
+// builds its search index for longer).
+func readyLimit() time.Duration {
+	if v, err := time.ParseDuration(os.Getenv("ATIGIP_BENCH_READY_TIMEOUT")); err == nil {
+		return v
+	}
+	return 30 * time.Minute
 }
 
 // cpuTime is the processor time the server used so far (user and
@@ -490,46 +500,52 @@ func BenchmarkScale(b *testing.B) {
 }
 
 func benchScaleOnce(b *testing.B, scale string) {
+	// A run at scale 10 lasts long and may be stopped before its end
+	// (timeout, memory): each figure is also written out at once.
+	report := func(v float64, unit string) {
+		b.ReportMetric(v, unit)
+		fmt.Fprintf(os.Stderr, "%s scale=%s %s %g\n", time.Now().UTC().Format(time.TimeOnly), scale, unit, v)
+	}
 	dir, seedTook, first := prepared(b, scale)
 	if seedTook > 0 {
-		b.ReportMetric(seedTook.Seconds(), "seed-s")
+		report(seedTook.Seconds(), "seed-s")
 	}
 	if first > 0 {
-		b.ReportMetric(first.Seconds(), "first-start-s")
+		report(first.Seconds(), "first-start-s")
 	}
 	c := startChild(b, dir, "")
 	defer c.stop(b)
-	b.ReportMetric(c.ready.Seconds(), "restart-s")
+	report(c.ready.Seconds(), "restart-s")
 	rss, _ := c.memMB()
-	b.ReportMetric(rss, "rss-ready-MB")
+	report(rss, "rss-ready-MB")
 
 	public := newClient(b, c, "public", 4)
 	public.token = ""
 	paths := tilePaths(3000)
 	t0 := time.Now()
 	cold := public.latencies(paths)
-	b.ReportMetric(float64(len(paths))/time.Since(t0).Seconds(), "tiles-cold/s")
-	b.ReportMetric(pct(cold, 0.99), "tile-cold-p99-ms")
+	report(float64(len(paths))/time.Since(t0).Seconds(), "tiles-cold/s")
+	report(pct(cold, 0.99), "tile-cold-p99-ms")
 	t0 = time.Now()
 	warm := public.latencies(paths)
-	b.ReportMetric(float64(len(paths))/time.Since(t0).Seconds(), "tiles-warm/s")
-	b.ReportMetric(pct(warm, 0.99), "tile-warm-p99-ms")
+	report(float64(len(paths))/time.Since(t0).Seconds(), "tiles-warm/s")
+	report(pct(warm, 0.99), "tile-warm-p99-ms")
 
 	cpip := newClient(b, c, "cpip", 4)
-	b.ReportMetric(pct(cpip.latencies(searchPaths(300)), 0.95), "search-p95-ms")
+	report(pct(cpip.latencies(searchPaths(300)), 0.95), "search-p95-ms")
 
 	posts := sampleIDs(b, dir, atigip.KindPost, 150)
 	people := sampleIDs(b, dir, atigip.KindPerson, 150)
 	// The first ranking waits for the matching snapshot built at start.
 	t0 = time.Now()
 	cpip.latencies([]string{fmt.Sprintf("/api/matching/posts/%d/candidates", posts[0])})
-	b.ReportMetric(time.Since(t0).Seconds(), "matching-first-s")
+	report(time.Since(t0).Seconds(), "matching-first-s")
 	var mp []string
 	for i := range min(len(posts), len(people)) {
 		mp = append(mp, fmt.Sprintf("/api/matching/posts/%d/candidates", posts[i]),
 			fmt.Sprintf("/api/matching/people/%d/offers", people[i]))
 	}
-	b.ReportMetric(pct(cpip.latencies(cpip.answering(mp)), 0.95), "matching-p95-ms")
+	report(pct(cpip.latencies(cpip.answering(mp)), 0.95), "matching-p95-ms")
 
 	// The global assignment of everyone with a measure to place.
 	code, body, _ := cpip.do(http.MethodPost, "/api/matching/assignments", "{}")
@@ -557,16 +573,16 @@ func benchScaleOnce(b *testing.B, scale string) {
 	}
 	switch job.State {
 	case "done":
-		b.ReportMetric(time.Since(t0).Seconds(), "assign-s")
+		report(time.Since(t0).Seconds(), "assign-s")
 	case "running": // reported as unfinished, with how far it got
 		b.Logf("assignment unfinished after %s (ATIGIP_BENCH_ASSIGN_TIMEOUT): %.0f %% done", limit, 100*job.Progress)
-		b.ReportMetric(job.Progress, "assign-progress-at-timeout")
+		report(job.Progress, "assign-progress-at-timeout")
 	default:
 		b.Fatalf("assignment %s: %s", job.State, job.Error)
 	}
 	rss, peak := c.memMB()
-	b.ReportMetric(rss, "rss-end-MB")
-	b.ReportMetric(peak, "rss-peak-MB")
+	report(rss, "rss-end-MB")
+	report(peak, "rss-peak-MB")
 }
 
 // BenchmarkMixedLoad serves the national set and reports the throughput
