@@ -2,6 +2,8 @@ package seed_test
 
 import (
 	"context"
+	"os"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -58,6 +60,16 @@ func benchSeed(b *testing.B, scale float64) {
 // BenchmarkSeedNational seeds the national set (scale 1) into SQLite:
 // the target is under 60 s.
 func BenchmarkSeedNational(b *testing.B) { benchSeed(b, 1) }
+
+// BenchmarkSeedScale seeds the scale of ATIGIP_BENCH_SCALE (skipped when
+// unset: scale 10 is 900,000 entities).
+func BenchmarkSeedScale(b *testing.B) {
+	scale, err := strconv.ParseFloat(os.Getenv("ATIGIP_BENCH_SCALE"), 64)
+	if err != nil {
+		b.Skip("set ATIGIP_BENCH_SCALE (e.g. 10)")
+	}
+	benchSeed(b, scale)
+}
 
 // BenchmarkSeedSmall seeds 5 % of the national set into SQLite.
 func BenchmarkSeedSmall(b *testing.B) { benchSeed(b, 0.05) }

@@ -118,7 +118,11 @@ func insert(ctx context.Context, store atigip.Store, d *Dataset, o Options) erro
 		total += n
 	}
 	done := 0
-	return store.InTx(ctx, func(tx atigip.Tx) error {
+	inTx := store.InTx
+	if b, ok := store.(atigip.BulkLoader); ok {
+		inTx = b.InBulkTx
+	}
+	return inTx(ctx, func(tx atigip.Tx) error {
 		for _, k := range atigip.Kinds {
 			resolve(d, k)
 			es := d.Entities(k)

@@ -236,3 +236,65 @@ func TestWriteInsideInTxFails(t *testing.T) {
 		t.Errorf("the refused write was kept: %q", v)
 	}
 }
+
+// A bulk load is a transaction like InTx (committed whole or not at all)
+// run with a large writer page cache, which the writer gives back after.
+func TestInBulkTx(t *testing.T) {
+	ctx := t.Context()
+	db := openTB(t)
+	cacheSize := func() int {
+		t.Helper()
+		var n int
+		if err := db.w.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	posts := func() int {
+		t.Helper()
+		_, n, err := db.Entities(atigip.KindPost).List(ctx, atigip.ListFilter{Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	boom := errors.New("boom")
+	for _, tc := range []struct {
+		name      string
+		fail      bool
+		wantPosts int
+	}{
+		{"a failed load leaves nothing", true, 0},
+		{"a load commits whole", false, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var inside int
+			err := db.InBulkTx(ctx, func(tx atigip.Tx) error {
+				if err := tx.(*txn).q.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&inside); err != nil {
+					return err
+				}
+				batch := []atigip.Entity{storetest.Sample(atigip.KindPost, 1), storetest.Sample(atigip.KindPost, 2),
+					storetest.Sample(atigip.KindPost, 3)}
+				if err := tx.Entities(atigip.KindPost).CreateMany(ctx, batch); err != nil {
+					return err
+				}
+				if tc.fail {
+					return boom
+				}
+				return nil
+			})
+			if tc.fail != errors.Is(err, boom) || (!tc.fail && err != nil) {
+				t.Fatalf("InBulkTx = %v", err)
+			}
+			if inside != -bulkCacheKiB {
+				t.Errorf("cache size during the load = %d, want %d", inside, -bulkCacheKiB)
+			}
+			if got := cacheSize(); got != -cacheKiB {
+				t.Errorf("cache size after the load = %d, want %d", got, -cacheKiB)
+			}
+			if got := posts(); got != tc.wantPosts {
+				t.Errorf("%d posts after the load, want %d", got, tc.wantPosts)
+			}
+		})
+	}
+}
