@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -607,7 +608,7 @@ func BenchmarkMixedLoad(b *testing.B) {
 			work, dbURL := "", ""
 			if st == "postgres" {
 				work = b.TempDir()
-				dbURL = pgtest.URL(b)
+				dbURL = withBenchParams(b, pgtest.URL(b))
 				var out, errOut bytes.Buffer
 				vars := map[string]string{"ATIGIP_DATA_DIR": work, "ATIGIP_DATABASE_URL": dbURL}
 				if err := run(context.Background(), []string{"seed", "--quiet"}, mapEnv(vars), &out, &errOut); err != nil {
@@ -642,6 +643,7 @@ func BenchmarkMixedLoad(b *testing.B) {
 				var firstFail atomic.Value
 				var mu sync.Mutex
 				var ds []time.Duration
+				byClass := map[string][]time.Duration{}
 				deadline := time.Now().Add(time.Duration(secs) * time.Second)
 				var wg sync.WaitGroup
 				for w := range n {
@@ -649,6 +651,7 @@ func BenchmarkMixedLoad(b *testing.B) {
 					go func() {
 						defer wg.Done()
 						var mine []time.Duration
+						mineBy := map[string][]time.Duration{}
 						for i := w; time.Now().Before(deadline); i += n {
 							path := mix[i%len(mix)]
 							code, body, d := cl.do(http.MethodGet, path, "")
@@ -658,15 +661,23 @@ func BenchmarkMixedLoad(b *testing.B) {
 							}
 							done.Add(1)
 							mine = append(mine, d)
+							mineBy[mixClass(path)] = append(mineBy[mixClass(path)], d)
 						}
 						mu.Lock()
 						ds = append(ds, mine...)
+						for k, v := range mineBy {
+							byClass[k] = append(byClass[k], v...)
+						}
 						mu.Unlock()
 					}()
 				}
 				wg.Wait()
 				b.ReportMetric(float64(done.Load())/float64(secs), fmt.Sprintf("req/s@%d", n))
 				b.ReportMetric(pct(ds, 0.99), fmt.Sprintf("p99-ms@%d", n))
+				// Which kind of request makes the tail.
+				for k, v := range byClass {
+					b.ReportMetric(pct(v, 0.99), fmt.Sprintf("p99-%s-ms@%d", k, n))
+				}
 				if failed.Load() > 0 {
 					b.Errorf("%d clients: %d of %d requests failed, first: %v", n, failed.Load(), done.Load(), firstFail.Load())
 				}
@@ -674,4 +685,38 @@ func BenchmarkMixedLoad(b *testing.B) {
 			}
 		})
 	}
+}
+
+// withBenchParams adds ATIGIP_BENCH_PG_PARAMS (a URL query such as
+// "pool_max_conns=16&synchronous_commit=on") to the server's database
+// URL: pgtest's URL turns synchronous_commit off, which a production
+// database keeps on.
+func withBenchParams(b *testing.B, dbURL string) string {
+	extra, err := url.ParseQuery(os.Getenv("ATIGIP_BENCH_PG_PARAMS"))
+	if err != nil {
+		b.Fatalf("ATIGIP_BENCH_PG_PARAMS: %v", err)
+	}
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		b.Fatalf("database URL: %v", err)
+	}
+	q := u.Query()
+	for k, v := range extra {
+		q[k] = v
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// mixClass names the kind of a mixed-load request: tiles, search, list
+// or matching.
+func mixClass(path string) string {
+	for _, c := range []struct{ prefix, name string }{
+		{"/tiles/", "tiles"}, {"/api/search", "search"}, {"/api/matching/", "matching"},
+	} {
+		if strings.HasPrefix(path, c.prefix) {
+			return c.name
+		}
+	}
+	return "list"
 }
