@@ -483,7 +483,8 @@ func sampleIDs(b *testing.B, dir string, k atigip.Kind, n int) []int64 {
 // ATIGIP_BENCH_SCALES (e.g. "1,10"; skipped when unset: scale 10 seeds
 // 700,000 records): seeding, first start and restart, resident memory,
 // tiles cold then warm (one client, 3,000 paths z0-z14), searches and
-// matching rankings (p95), and the global assignment (time, and the
+// matching rankings (p95, and the server's processor time per request:
+// -cpu-ms), and the global assignment (time, and the
 // server's peak resident memory). Set ATIGIP_BENCH_DIR to keep the
 // seeded stores between runs.
 func BenchmarkScale(b *testing.B) {
@@ -520,33 +521,49 @@ func benchScaleOnce(b *testing.B, scale string) {
 	rss, _ := c.memMB()
 	report(rss, "rss-ready-MB")
 
+	// Each pass also reports the server's processor time per request,
+	// which the machine's load changes much less than the latencies.
+	var cpu0 time.Duration
+	cpuPer := func(n int, unit string) {
+		report(float64((c.cpuTime()-cpu0).Microseconds())/1000/float64(n), unit)
+	}
+	cpip := newClient(b, c, "cpip", 4)
+	posts := sampleIDs(b, dir, atigip.KindPost, 150)
+	people := sampleIDs(b, dir, atigip.KindPerson, 150)
+	// The first ranking waits for the matching snapshot built at start;
+	// waiting for it first keeps its build out of the passes below.
+	t0 := time.Now()
+	cpip.latencies([]string{fmt.Sprintf("/api/matching/posts/%d/candidates", posts[0])})
+	report(time.Since(t0).Seconds(), "matching-first-s")
+
 	public := newClient(b, c, "public", 4)
 	public.token = ""
 	paths := tilePaths(3000)
-	t0 := time.Now()
+	t0, cpu0 = time.Now(), c.cpuTime()
 	cold := public.latencies(paths)
 	report(float64(len(paths))/time.Since(t0).Seconds(), "tiles-cold/s")
 	report(pct(cold, 0.99), "tile-cold-p99-ms")
-	t0 = time.Now()
+	cpuPer(len(paths), "tile-cold-cpu-ms")
+	t0, cpu0 = time.Now(), c.cpuTime()
 	warm := public.latencies(paths)
 	report(float64(len(paths))/time.Since(t0).Seconds(), "tiles-warm/s")
 	report(pct(warm, 0.99), "tile-warm-p99-ms")
+	cpuPer(len(paths), "tile-warm-cpu-ms")
 
-	cpip := newClient(b, c, "cpip", 4)
-	report(pct(cpip.latencies(searchPaths(300)), 0.95), "search-p95-ms")
+	searches := searchPaths(300)
+	cpu0 = c.cpuTime()
+	report(pct(cpip.latencies(searches), 0.95), "search-p95-ms")
+	cpuPer(len(searches), "search-cpu-ms")
 
-	posts := sampleIDs(b, dir, atigip.KindPost, 150)
-	people := sampleIDs(b, dir, atigip.KindPerson, 150)
-	// The first ranking waits for the matching snapshot built at start.
-	t0 = time.Now()
-	cpip.latencies([]string{fmt.Sprintf("/api/matching/posts/%d/candidates", posts[0])})
-	report(time.Since(t0).Seconds(), "matching-first-s")
 	var mp []string
 	for i := range min(len(posts), len(people)) {
 		mp = append(mp, fmt.Sprintf("/api/matching/posts/%d/candidates", posts[i]),
 			fmt.Sprintf("/api/matching/people/%d/offers", people[i]))
 	}
-	report(pct(cpip.latencies(cpip.answering(mp)), 0.95), "matching-p95-ms")
+	mp = cpip.answering(mp)
+	cpu0 = c.cpuTime()
+	report(pct(cpip.latencies(mp), 0.95), "matching-p95-ms")
+	cpuPer(len(mp), "matching-cpu-ms")
 
 	// The global assignment of everyone with a measure to place.
 	code, body, _ := cpip.do(http.MethodPost, "/api/matching/assignments", "{}")
