@@ -89,12 +89,6 @@ type AuditBatcher interface {
 	AuditMany(ctx context.Context, as []AuditEntry) error
 }
 
-// BulkLoader is a store that runs one large load (a seeding) faster in a
-// transaction of its own than through InTx, with the same atomicity.
-type BulkLoader interface {
-	InBulkTx(ctx context.Context, fn func(tx Tx) error) error
-}
-
 // Op is what a change did.
 type Op string
 

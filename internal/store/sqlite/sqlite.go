@@ -45,10 +45,7 @@ type DB struct {
 // defaultWriteWait is how long a write waits for the writer connection.
 const defaultWriteWait = 30 * time.Second
 
-var (
-	_ atigip.Store      = (*DB)(nil)
-	_ atigip.BulkLoader = (*DB)(nil)
-)
+var _ atigip.Store = (*DB)(nil)
 
 // Open opens (creating it if needed) the database file at path. It does
 // not migrate: call Migrate before use.
@@ -61,7 +58,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	common := url.Values{}
 	common.Add("_pragma", "busy_timeout(10000)")
 	common.Add("_pragma", "foreign_keys(1)")
-	common.Add("_pragma", fmt.Sprintf("cache_size(-%d)", cacheKiB))
+	common.Add("_pragma", "cache_size(-16000)") // 16 MB per connection
 
 	wq := url.Values{}
 	for k, v := range common {
@@ -182,32 +179,6 @@ func (db *DB) inTx(ctx context.Context, fn func(*txn) error) (err error) {
 // InTx implements atigip.Store.
 func (db *DB) InTx(ctx context.Context, fn func(tx atigip.Tx) error) error {
 	return db.inTx(ctx, func(t *txn) error { return fn(t) })
-}
-
-// cacheKiB is the page cache of every connection; bulkCacheKiB the
-// writer's during InBulkTx. A seeding is one transaction: once its dirty
-// pages outgrow the cache SQLite spills them to the WAL and reads the
-// indexes' pages back for every insert (at scale 10, 1.2 GB of pages
-// through a 16 MB cache). Pages are allocated only as they are used.
-const (
-	cacheKiB     = 16000
-	bulkCacheKiB = 1 << 20
-)
-
-// InBulkTx implements atigip.BulkLoader: InTx with a writer page cache
-// large enough for a national seeding at scale 10, given back after.
-func (db *DB) InBulkTx(ctx context.Context, fn func(tx atigip.Tx) error) error {
-	err := db.inTx(ctx, func(t *txn) error {
-		if _, err := t.q.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size(-%d)", bulkCacheKiB)); err != nil {
-			return dbErr("raise cache size", err)
-		}
-		return fn(t)
-	})
-	// The writer pool is one connection: this reaches the one that loaded.
-	if _, rerr := db.w.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("PRAGMA cache_size(-%d)", cacheKiB)); rerr != nil && err == nil {
-		err = dbErr("restore cache size", rerr)
-	}
-	return err
 }
 
 // Entities implements atigip.Tx: each call runs in its own transaction.
