@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -106,7 +107,7 @@ func startChild(b *testing.B, dataDir, dbURL string, env ...string) *child {
 				break
 			}
 		}
-		if time.Since(start) > 30*time.Minute {
+		if time.Since(start) > readyLimit() {
 			c.stop(b)
 			b.Fatal("serve never ready")
 		}
@@ -115,6 +116,16 @@ func startChild(b *testing.B, dataDir, dbURL string, env ...string) *child {
 	c.ready = time.Since(start)
 	c.cpu = c.cpuTime()
 	return c
+}
+
+// readyLimit is how long a start may take: ATIGIP_BENCH_READY_TIMEOUT,
+// 30 minutes by default (a first start at scale 10 on a loaded machine
+// builds its search index for longer).
+func readyLimit() time.Duration {
+	if v, err := time.ParseDuration(os.Getenv("ATIGIP_BENCH_READY_TIMEOUT")); err == nil {
+		return v
+	}
+	return 30 * time.Minute
 }
 
 // cpuTime is the processor time the server used so far (user and
@@ -472,7 +483,8 @@ func sampleIDs(b *testing.B, dir string, k atigip.Kind, n int) []int64 {
 // ATIGIP_BENCH_SCALES (e.g. "1,10"; skipped when unset: scale 10 seeds
 // 700,000 records): seeding, first start and restart, resident memory,
 // tiles cold then warm (one client, 3,000 paths z0-z14), searches and
-// matching rankings (p95), and the global assignment (time, and the
+// matching rankings (p95, and the server's processor time per request:
+// -cpu-ms), and the global assignment (time, and the
 // server's peak resident memory). Set ATIGIP_BENCH_DIR to keep the
 // seeded stores between runs.
 func BenchmarkScale(b *testing.B) {
@@ -490,46 +502,68 @@ func BenchmarkScale(b *testing.B) {
 }
 
 func benchScaleOnce(b *testing.B, scale string) {
+	// A run at scale 10 lasts long and may be stopped before its end
+	// (timeout, memory): each figure is also written out at once.
+	report := func(v float64, unit string) {
+		b.ReportMetric(v, unit)
+		fmt.Fprintf(os.Stderr, "%s scale=%s %s %g\n", time.Now().UTC().Format(time.TimeOnly), scale, unit, v)
+	}
 	dir, seedTook, first := prepared(b, scale)
 	if seedTook > 0 {
-		b.ReportMetric(seedTook.Seconds(), "seed-s")
+		report(seedTook.Seconds(), "seed-s")
 	}
 	if first > 0 {
-		b.ReportMetric(first.Seconds(), "first-start-s")
+		report(first.Seconds(), "first-start-s")
 	}
 	c := startChild(b, dir, "")
 	defer c.stop(b)
-	b.ReportMetric(c.ready.Seconds(), "restart-s")
+	report(c.ready.Seconds(), "restart-s")
 	rss, _ := c.memMB()
-	b.ReportMetric(rss, "rss-ready-MB")
+	report(rss, "rss-ready-MB")
+
+	// Each pass also reports the server's processor time per request,
+	// which the machine's load changes much less than the latencies.
+	var cpu0 time.Duration
+	cpuPer := func(n int, unit string) {
+		report(float64((c.cpuTime()-cpu0).Microseconds())/1000/float64(n), unit)
+	}
+	cpip := newClient(b, c, "cpip", 4)
+	posts := sampleIDs(b, dir, atigip.KindPost, 150)
+	people := sampleIDs(b, dir, atigip.KindPerson, 150)
+	// The first ranking waits for the matching snapshot built at start;
+	// waiting for it first keeps its build out of the passes below.
+	t0 := time.Now()
+	cpip.latencies([]string{fmt.Sprintf("/api/matching/posts/%d/candidates", posts[0])})
+	report(time.Since(t0).Seconds(), "matching-first-s")
 
 	public := newClient(b, c, "public", 4)
 	public.token = ""
 	paths := tilePaths(3000)
-	t0 := time.Now()
+	t0, cpu0 = time.Now(), c.cpuTime()
 	cold := public.latencies(paths)
-	b.ReportMetric(float64(len(paths))/time.Since(t0).Seconds(), "tiles-cold/s")
-	b.ReportMetric(pct(cold, 0.99), "tile-cold-p99-ms")
-	t0 = time.Now()
+	report(float64(len(paths))/time.Since(t0).Seconds(), "tiles-cold/s")
+	report(pct(cold, 0.99), "tile-cold-p99-ms")
+	cpuPer(len(paths), "tile-cold-cpu-ms")
+	t0, cpu0 = time.Now(), c.cpuTime()
 	warm := public.latencies(paths)
-	b.ReportMetric(float64(len(paths))/time.Since(t0).Seconds(), "tiles-warm/s")
-	b.ReportMetric(pct(warm, 0.99), "tile-warm-p99-ms")
+	report(float64(len(paths))/time.Since(t0).Seconds(), "tiles-warm/s")
+	report(pct(warm, 0.99), "tile-warm-p99-ms")
+	cpuPer(len(paths), "tile-warm-cpu-ms")
 
-	cpip := newClient(b, c, "cpip", 4)
-	b.ReportMetric(pct(cpip.latencies(searchPaths(300)), 0.95), "search-p95-ms")
+	searches := searchPaths(300)
+	cpu0 = c.cpuTime()
+	report(pct(cpip.latencies(searches), 0.95), "search-p95-ms")
+	cpuPer(len(searches), "search-cpu-ms")
 
-	posts := sampleIDs(b, dir, atigip.KindPost, 150)
-	people := sampleIDs(b, dir, atigip.KindPerson, 150)
-	// The first ranking waits for the matching snapshot built at start.
-	t0 = time.Now()
-	cpip.latencies([]string{fmt.Sprintf("/api/matching/posts/%d/candidates", posts[0])})
-	b.ReportMetric(time.Since(t0).Seconds(), "matching-first-s")
 	var mp []string
 	for i := range min(len(posts), len(people)) {
 		mp = append(mp, fmt.Sprintf("/api/matching/posts/%d/candidates", posts[i]),
 			fmt.Sprintf("/api/matching/people/%d/offers", people[i]))
 	}
-	b.ReportMetric(pct(cpip.latencies(cpip.answering(mp)), 0.95), "matching-p95-ms")
+	mp = cpip.answering(mp)
+	cpu0 = c.cpuTime()
+	report(pct(cpip.latencies(mp), 0.95), "matching-p95-ms")
+	cpuPer(len(mp), "matching-cpu-ms")
 
 	// The global assignment of everyone with a measure to place.
 	code, body, _ := cpip.do(http.MethodPost, "/api/matching/assignments", "{}")
@@ -557,16 +591,16 @@ func benchScaleOnce(b *testing.B, scale string) {
 	}
 	switch job.State {
 	case "done":
-		b.ReportMetric(time.Since(t0).Seconds(), "assign-s")
+		report(time.Since(t0).Seconds(), "assign-s")
 	case "running": // reported as unfinished, with how far it got
 		b.Logf("assignment unfinished after %s (ATIGIP_BENCH_ASSIGN_TIMEOUT): %.0f %% done", limit, 100*job.Progress)
-		b.ReportMetric(job.Progress, "assign-progress-at-timeout")
+		report(job.Progress, "assign-progress-at-timeout")
 	default:
 		b.Fatalf("assignment %s: %s", job.State, job.Error)
 	}
 	rss, peak := c.memMB()
-	b.ReportMetric(rss, "rss-end-MB")
-	b.ReportMetric(peak, "rss-peak-MB")
+	report(rss, "rss-end-MB")
+	report(peak, "rss-peak-MB")
 }
 
 // BenchmarkMixedLoad serves the national set and reports the throughput
@@ -591,7 +625,7 @@ func BenchmarkMixedLoad(b *testing.B) {
 			work, dbURL := "", ""
 			if st == "postgres" {
 				work = b.TempDir()
-				dbURL = pgtest.URL(b)
+				dbURL = withBenchParams(b, pgtest.URL(b))
 				var out, errOut bytes.Buffer
 				vars := map[string]string{"ATIGIP_DATA_DIR": work, "ATIGIP_DATABASE_URL": dbURL}
 				if err := run(context.Background(), []string{"seed", "--quiet"}, mapEnv(vars), &out, &errOut); err != nil {
@@ -626,6 +660,7 @@ func BenchmarkMixedLoad(b *testing.B) {
 				var firstFail atomic.Value
 				var mu sync.Mutex
 				var ds []time.Duration
+				byClass := map[string][]time.Duration{}
 				deadline := time.Now().Add(time.Duration(secs) * time.Second)
 				var wg sync.WaitGroup
 				for w := range n {
@@ -633,6 +668,7 @@ func BenchmarkMixedLoad(b *testing.B) {
 					go func() {
 						defer wg.Done()
 						var mine []time.Duration
+						mineBy := map[string][]time.Duration{}
 						for i := w; time.Now().Before(deadline); i += n {
 							path := mix[i%len(mix)]
 							code, body, d := cl.do(http.MethodGet, path, "")
@@ -642,15 +678,23 @@ func BenchmarkMixedLoad(b *testing.B) {
 							}
 							done.Add(1)
 							mine = append(mine, d)
+							mineBy[mixClass(path)] = append(mineBy[mixClass(path)], d)
 						}
 						mu.Lock()
 						ds = append(ds, mine...)
+						for k, v := range mineBy {
+							byClass[k] = append(byClass[k], v...)
+						}
 						mu.Unlock()
 					}()
 				}
 				wg.Wait()
 				b.ReportMetric(float64(done.Load())/float64(secs), fmt.Sprintf("req/s@%d", n))
 				b.ReportMetric(pct(ds, 0.99), fmt.Sprintf("p99-ms@%d", n))
+				// Which kind of request makes the tail.
+				for k, v := range byClass {
+					b.ReportMetric(pct(v, 0.99), fmt.Sprintf("p99-%s-ms@%d", k, n))
+				}
 				if failed.Load() > 0 {
 					b.Errorf("%d clients: %d of %d requests failed, first: %v", n, failed.Load(), done.Load(), firstFail.Load())
 				}
@@ -658,4 +702,38 @@ func BenchmarkMixedLoad(b *testing.B) {
 			}
 		})
 	}
+}
+
+// withBenchParams adds ATIGIP_BENCH_PG_PARAMS (a URL query such as
+// "pool_max_conns=16&synchronous_commit=on") to the server's database
+// URL: pgtest's URL turns synchronous_commit off, which a production
+// database keeps on.
+func withBenchParams(b *testing.B, dbURL string) string {
+	extra, err := url.ParseQuery(os.Getenv("ATIGIP_BENCH_PG_PARAMS"))
+	if err != nil {
+		b.Fatalf("ATIGIP_BENCH_PG_PARAMS: %v", err)
+	}
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		b.Fatalf("database URL: %v", err)
+	}
+	q := u.Query()
+	for k, v := range extra {
+		q[k] = v
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// mixClass names the kind of a mixed-load request: tiles, search, list
+// or matching.
+func mixClass(path string) string {
+	for _, c := range []struct{ prefix, name string }{
+		{"/tiles/", "tiles"}, {"/api/search", "search"}, {"/api/matching/", "matching"},
+	} {
+		if strings.HasPrefix(path, c.prefix) {
+			return c.name
+		}
+	}
+	return "list"
 }

@@ -111,7 +111,10 @@ func Run(ctx context.Context, store atigip.Store, opts Options) (Report, error) 
 }
 
 // insert writes d parents first, resolving each child's references to its
-// parents' new IDs.
+// parents' new IDs. It is bound by the processor, not the disk: one
+// commit, and at scale 10 a 1 GiB SQLite page cache, which kept the
+// load's pages out of the WAL, saved nothing (98 s of processor time
+// either way, 2026-12-06).
 func insert(ctx context.Context, store atigip.Store, d *Dataset, o Options) error {
 	total := 0
 	for _, n := range d.Counts() {
