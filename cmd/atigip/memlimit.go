@@ -31,12 +31,24 @@ func softLimit(floor, live int64) int64 {
 type memoryGovernor struct {
 	mu    sync.Mutex // one floor and limit at a time
 	floor int64
+	live  func() int64 // the live heap in bytes
+	set   func(int64)  // applies a limit (the runtime's, but in tests)
 }
 
 func newMemoryGovernor(floor int64) *memoryGovernor {
-	g := &memoryGovernor{floor: floor}
+	g := &memoryGovernor{floor: floor, live: liveHeap, set: func(l int64) { debug.SetMemoryLimit(l) }}
 	g.apply()
 	return g
+}
+
+// liveHeap is the heap the last collection marked live, in bytes.
+func liveHeap() int64 {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return int64(s[0].Value.Uint64())
 }
 
 // setFloor changes the floor and applies the limit at once.
@@ -49,16 +61,11 @@ func (g *memoryGovernor) setFloor(floor int64) {
 
 // apply sets the limit from the floor and the live heap, and returns it.
 func (g *memoryGovernor) apply() int64 {
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	metrics.Read(s)
-	var live int64
-	if s[0].Value.Kind() == metrics.KindUint64 {
-		live = int64(s[0].Value.Uint64())
-	}
+	live := g.live()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	limit := softLimit(g.floor, live)
-	debug.SetMemoryLimit(limit)
+	g.set(limit)
 	return limit
 }
 

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"math"
-	"runtime"
-	"runtime/debug"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -29,33 +27,39 @@ func TestSoftLimit(t *testing.T) {
 }
 
 // The governor follows the live heap: holding more live than the floor
-// raises the limit above it, so the collector is not run without pause.
+// raises the limit above it (so the collector is not run without pause),
+// and the limit comes back to the floor when the heap shrinks. The live
+// heap and the limit are simulated: the test process's own are shared
+// with other tests (serve sets the runtime's limit).
 func TestMemoryGovernorFollowsLiveHeap(t *testing.T) {
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
-	const floor = 8 << 20
-	g := newMemoryGovernor(floor)
-	ballast := make([][]byte, 64)
-	for i := range ballast {
-		ballast[i] = make([]byte, 1<<20) // 64 MB live, 8 times the floor
+	const mb = 1 << 20
+	var live, limit atomic.Int64
+	live.Store(10 * mb)
+	g := &memoryGovernor{floor: 64 * mb, live: live.Load, set: limit.Store}
+	if got := g.apply(); got != 64*mb {
+		t.Fatalf("limit %d MB with 10 MB live, want the floor (64 MB)", got/mb)
 	}
-	runtime.GC()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { g.run(ctx, time.Millisecond); close(done) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for debug.SetMemoryLimit(-1) < 128<<20 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
+	live.Store(500 * mb)
+	waitLimit := func(want int64) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for limit.Load() != want && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		if got := limit.Load(); got != want {
+			t.Errorf("limit %d MB, want %d MB", got/mb, want/mb)
+		}
 	}
+	waitLimit(1000 * mb) // twice the live heap
+	live.Store(20 * mb)
+	waitLimit(64 * mb) // back to the floor
 	cancel()
 	<-done
-	if got := debug.SetMemoryLimit(-1); got < 128<<20 {
-		t.Errorf("limit %d MB with 64 MB live, want at least twice the live heap", got>>20)
-	}
-	runtime.KeepAlive(ballast)
-	ballast = nil
-	runtime.GC()
-	g.setFloor(floor * 2)
-	if got := debug.SetMemoryLimit(-1); got >= 64<<20 {
-		t.Errorf("limit %d MB once the ballast is gone, want back near the floor (%d MB)", got>>20, floor*2>>20)
+	g.setFloor(32 * mb)
+	if got := limit.Load(); got != 40*mb {
+		t.Errorf("limit %d MB after setFloor(32 MB) with 20 MB live, want 40 MB", got/mb)
 	}
 }
