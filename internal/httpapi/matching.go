@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -175,8 +176,10 @@ func (m *MatchingModule) Routes(s *Server) []Route {
 			Body:    matching.AssignRequest{}, Response: MatchingJobStatus{}, Handler: m.startAssignment(s),
 			Status: fiber.StatusAccepted}, // a job is started, its result fetched later
 		{Method: fiber.MethodGet, Path: "/api/matching/assignments/:job", Roles: assigners, Tag: "matching",
-			Summary:  "État et résultat d'une proposition d'affectation globale",
-			Params:   []Param{{Name: "job", In: "path", Type: "string", Description: "Identifiant de la tâche", Required: true}},
+			Summary: "État et résultat d'une proposition d'affectation globale",
+			Params: []Param{{Name: "job", In: "path", Type: "string", Description: "Identifiant de la tâche", Required: true},
+				{Name: "page", In: "query", Type: "integer", Description: "Page du résultat (propositions et personnes non placées), 1 par défaut"},
+				{Name: "per_page", In: "query", Type: "integer", Description: "Éléments par page de chaque liste (1 à 5000, 500 par défaut)"}},
 			Response: MatchingJobStatus{}, Handler: m.assignmentStatus(s)},
 	}
 }
@@ -341,10 +344,67 @@ type MatchingJobStatus struct {
 	Error    string               `json:"error,omitempty"`
 	Started  time.Time            `json:"started"`
 	Snapshot MatchingSnapshotInfo `json:"snapshot"`
-	// Result and Baseline (greedy, for comparison) when done.
+	// Result and Baseline (greedy, for comparison) when done. Result
+	// carries one page of its proposals and of its unplaced people (Page).
 	Result   *matching.Assignment `json:"result,omitempty"`
+	Page     *MatchingResultPage  `json:"page,omitempty"`
 	Baseline *matching.Stats      `json:"baseline,omitempty"`
 	Notice   string               `json:"notice"`
+}
+
+// MatchingResultPage says which part of a job's result an answer holds:
+// the proposals and the unplaced people from (page−1)×per_page, each list
+// paged alike, out of their totals within the reader's perimeter.
+type MatchingResultPage struct {
+	Page           int `json:"page"`
+	PerPage        int `json:"per_page"`
+	ProposalsTotal int `json:"proposals_total"`
+	UnplacedTotal  int `json:"unplaced_total"`
+}
+
+// resultPage selects a page of a job's result; perPage 0 is all of it
+// (the DSPIP's review page, which reviews every pair of its perimeter).
+type resultPage struct{ page, perPage int }
+
+// A national assignment at ten times the country proposes 155,000 pairs:
+// written whole, one status answer was hundreds of megabytes and as many
+// audit entries, so the API pages it.
+const (
+	defaultResultPerPage = 500
+	maxResultPerPage     = 5000
+)
+
+// resultPageQuery reads page and per_page, refusing any other parameter.
+func resultPageQuery(c *fiber.Ctx) (resultPage, error) {
+	pg := resultPage{page: 1, perPage: defaultResultPerPage}
+	var unknown error
+	c.Context().QueryArgs().VisitAll(func(k, _ []byte) {
+		if name := string(k); unknown == nil && name != "page" && name != "per_page" {
+			unknown = invalidParam(name, "Paramètre inconnu pour une affectation globale.")
+		}
+	})
+	if unknown != nil {
+		return pg, unknown
+	}
+	for _, f := range []struct {
+		name     string
+		dst      *int
+		max      int
+		expected string
+	}{
+		{"page", &pg.page, math.MaxInt32, "Un entier positif est attendu."},
+		{"per_page", &pg.perPage, maxResultPerPage, "Un entier de 1 à 5000 est attendu."},
+	} {
+		if v := c.Query(f.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > f.max {
+				return pg, &atigip.Error{Code: atigip.EINVALID, Message: "Paramètre invalide.",
+					Fields: []atigip.FieldError{{Field: f.name, Message: f.expected}}}
+			}
+			*f.dst = n
+		}
+	}
+	return pg, nil
 }
 
 func (m *MatchingModule) startAssignment(s *Server) fiber.Handler {
@@ -408,7 +468,11 @@ func jobStatusOf(st matching.JobStatus) MatchingJobStatus {
 
 func (m *MatchingModule) assignmentStatus(s *Server) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		status, err := m.jobStatus(c, s, c.Params("job"))
+		pg, err := resultPageQuery(c)
+		if err != nil {
+			return s.Problem(c, err)
+		}
+		status, err := m.jobStatus(c, s, c.Params("job"), pg)
 		if err != nil {
 			return s.Problem(c, err)
 		}
@@ -418,56 +482,75 @@ func (m *MatchingModule) assignmentStatus(s *Server) fiber.Handler {
 
 // jobStatus is job id as its reader may see it now: only the professional
 // who started it, the result within the perimeter and audited.
-func (m *MatchingModule) jobStatus(c *fiber.Ctx, s *Server, id string) (MatchingJobStatus, error) {
+func (m *MatchingModule) jobStatus(c *fiber.Ctx, s *Server, id string, pg resultPage) (MatchingJobStatus, error) {
 	st, ok := m.service(s).Job(id, s.Principal(c).Subject)
 	if !ok {
 		return MatchingJobStatus{}, atigip.Errorf(atigip.ENOTFOUND, "Tâche d'affectation introuvable.")
 	}
 	status := jobStatusOf(st)
 	if status.Result != nil {
-		res, err := m.disclosed(c, s, status.Result)
+		res, page, err := m.disclosed(c, s, status.Result, pg)
 		if err != nil {
 			return MatchingJobStatus{}, err
 		}
-		status.Result = res
+		status.Result, status.Page = res, page
 	}
 	return status, nil
 }
 
 // disclosed is the part of a job's result the reader may see now: the
 // perimeter is checked again at read time (a token's département or the
-// person's file may have changed since the job started), and every person
-// the answer discloses, placed or not, gets an audit entry.
-func (m *MatchingModule) disclosed(c *fiber.Ctx, s *Server, res *matching.Assignment) (*matching.Assignment, error) {
+// person's file may have changed since the job started), the page pg of
+// it, and every person the answer discloses, placed or not, gets an audit
+// entry (the people of other pages are not disclosed by this answer).
+func (m *MatchingModule) disclosed(c *fiber.Ctx, s *Server, res *matching.Assignment, pg resultPage) (*matching.Assignment, *MatchingResultPage, error) {
 	snap, err := m.snapshot(c.UserContext(), s)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	in := perimeterOf(c.UserContext(), s, snap, s.Principal(c))
-	out := *res
-	out.Proposals, out.Unplaced, out.WhyUnplaced = []matching.Proposal{}, []int64{}, []matching.Why{}
-	for _, p := range res.Proposals {
+	var placed, unplaced []int // indices within the perimeter
+	for k, p := range res.Proposals {
 		if in(p.PersonID) {
-			out.Proposals = append(out.Proposals, p)
+			placed = append(placed, k)
 		}
 	}
 	for k, id := range res.Unplaced {
 		if in(id) {
-			out.Unplaced = append(out.Unplaced, id)
-			if k < len(res.WhyUnplaced) {
-				out.WhyUnplaced = append(out.WhyUnplaced, res.WhyUnplaced[k])
-			}
+			unplaced = append(unplaced, k)
+		}
+	}
+	page := &MatchingResultPage{Page: 1, PerPage: max(len(placed), len(unplaced)), ProposalsTotal: len(placed), UnplacedTotal: len(unplaced)}
+	if pg.perPage > 0 {
+		page.Page, page.PerPage = pg.page, pg.perPage
+		placed, unplaced = pg.of(placed), pg.of(unplaced)
+	}
+	out := *res
+	out.Proposals, out.Unplaced, out.WhyUnplaced = make([]matching.Proposal, 0, len(placed)), make([]int64, 0, len(unplaced)), make([]matching.Why, 0, len(unplaced))
+	for _, k := range placed {
+		out.Proposals = append(out.Proposals, res.Proposals[k])
+	}
+	for _, k := range unplaced {
+		out.Unplaced = append(out.Unplaced, res.Unplaced[k])
+		if k < len(res.WhyUnplaced) {
+			out.WhyUnplaced = append(out.WhyUnplaced, res.WhyUnplaced[k])
 		}
 	}
 	for _, p := range out.Proposals {
 		if err := s.Audit(c, "match_assignment", atigip.KindPerson, p.PersonID, 1); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	for _, id := range out.Unplaced {
 		if err := s.Audit(c, "match_assignment", atigip.KindPerson, id, 0); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return &out, nil
+	return &out, page, nil
+}
+
+// of is the page pg of xs (empty past the end).
+func (pg resultPage) of(xs []int) []int {
+	from := min(len(xs), (pg.page-1)*pg.perPage)
+	return xs[from:min(len(xs), from+pg.perPage)]
 }

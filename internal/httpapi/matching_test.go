@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -229,6 +231,85 @@ func TestMatchingAssignmentJob(t *testing.T) {
 	}
 	if r := env.do("POST", "/api/matching/assignments", cpip, `{"bogus":1}`); r.status != 400 {
 		t.Fatalf("unknown field: %d %s", r.status, r.body)
+	}
+}
+
+// TestMatchingAssignmentResultPages checks that a job's result is paged:
+// the pages put together are the whole result, each answer discloses (and
+// audits) only its page, and bad paging parameters are refused.
+func TestMatchingAssignmentResultPages(t *testing.T) {
+	env, _ := matchingEnv(t)
+	p := atigip.Principal{Role: atigip.RoleDSPIP, Subject: "dspip:pages"}
+	tok := env.token(p)
+	st, r := runJob(t, env, tok, map[string]any{})
+	if r.status != 202 || st.State != "done" {
+		t.Fatalf("job: %d %+v", r.status, st)
+	}
+	loc := r.header.Get("Location")
+	var whole MatchingJobStatus
+	env.do("GET", loc+"?per_page=5000", tok, nil).json(t, &whole)
+	if whole.Page == nil || whole.Page.ProposalsTotal != len(whole.Result.Proposals) || whole.Page.UnplacedTotal != len(whole.Result.Unplaced) {
+		t.Fatalf("whole result: page %+v, %d proposals, %d unplaced", whole.Page, len(whole.Result.Proposals), len(whole.Result.Unplaced))
+	}
+	n := max(whole.Page.ProposalsTotal, whole.Page.UnplacedTotal)
+	if whole.Page.ProposalsTotal+whole.Page.UnplacedTotal < 3 || n < 2 {
+		t.Fatalf("the national batch should hold 3 people over at least 2 pages of 1: %+v", whole.Page)
+	}
+	audited := func() int {
+		t.Helper()
+		as, err := env.store.Audits(t.Context(), atigip.AuditFilter{Subject: p.Subject})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := 0
+		for _, a := range as {
+			if a.Action == "match_assignment" {
+				k++
+			}
+		}
+		return k
+	}
+	var proposals []matching.Proposal
+	var unplaced []int64
+	for page := 1; page <= n+1; page++ {
+		before := audited()
+		var st MatchingJobStatus
+		r := env.do("GET", fmt.Sprintf("%s?page=%d&per_page=1", loc, page), tok, nil)
+		if r.status != 200 {
+			t.Fatalf("page %d: %d %s", page, r.status, r.body)
+		}
+		r.json(t, &st)
+		got := len(st.Result.Proposals) + len(st.Result.Unplaced)
+		if len(st.Result.Proposals) > 1 || len(st.Result.Unplaced) > 1 || len(st.Result.WhyUnplaced) != len(st.Result.Unplaced) {
+			t.Fatalf("page %d holds %d proposals, %d unplaced, %d reasons", page, len(st.Result.Proposals), len(st.Result.Unplaced), len(st.Result.WhyUnplaced))
+		}
+		if *st.Page != (MatchingResultPage{Page: page, PerPage: 1, ProposalsTotal: whole.Page.ProposalsTotal, UnplacedTotal: whole.Page.UnplacedTotal}) {
+			t.Fatalf("page %d: %+v", page, st.Page)
+		}
+		if page > n && got != 0 {
+			t.Fatalf("page %d past the end holds %d people", page, got)
+		}
+		if d := audited() - before; d != got {
+			t.Fatalf("page %d discloses %d people but audits %d", page, got, d)
+		}
+		proposals = append(proposals, st.Result.Proposals...)
+		unplaced = append(unplaced, st.Result.Unplaced...)
+	}
+	if !reflect.DeepEqual(proposals, whole.Result.Proposals) || !slices.Equal(unplaced, whole.Result.Unplaced) {
+		t.Fatalf("pages put together differ from the whole result:\n%+v %v\n%+v %v", proposals, unplaced, whole.Result.Proposals, whole.Result.Unplaced)
+	}
+	var def MatchingJobStatus
+	env.do("GET", loc, tok, nil).json(t, &def)
+	if def.Page.Page != 1 || def.Page.PerPage != defaultResultPerPage {
+		t.Fatalf("default page %+v", def.Page)
+	}
+	for _, q := range []string{"per_page=0", "per_page=5001", "page=0", "page=abc", "limit=3"} {
+		t.Run(q, func(t *testing.T) {
+			r := env.do("GET", loc+"?"+q, tok, nil)
+			if r.status != 400 || !strings.HasPrefix(r.header.Get("Content-Type"), "application/problem+json") {
+				t.Fatalf("%s: %d %s %s", q, r.status, r.header.Get("Content-Type"), r.body)
+			}
+		})
 	}
 }
 

@@ -327,7 +327,7 @@ func (m *CaseworkModule) pairs(c *fiber.Ctx, s *Server, res *matching.Assignment
 
 // jobView is a job's page: progress, or the pairs to review.
 func (m *CaseworkModule) jobView(c *fiber.Ctx, s *Server, id string) (*web.AssignmentPage, error) {
-	st, err := m.Matching.jobStatus(c, s, id)
+	st, err := m.Matching.jobStatus(c, s, id, resultPage{}) // every pair of the perimeter is reviewed
 	if err != nil {
 		return nil, err
 	}
