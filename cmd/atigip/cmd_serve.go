@@ -35,9 +35,10 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	cfg := env.Config
-	// The soft memory limit holds the steady state; the start-up load
-	// (seeding, the search index build of a new data directory) runs
-	// under a looser one, applied until the engines are loaded.
+	// The soft memory limit holds the steady state (never under twice the
+	// live heap, see memoryGovernor); the start-up load (seeding, the
+	// search index build of a new data directory) runs under a looser
+	// floor, applied until the engines are loaded.
 	var memory *memoryGovernor
 	if env.Getenv("GOMEMLIMIT") == "" && cfg.MemoryLimitMB > 0 {
 		memory = newMemoryGovernor(int64(cfg.MemoryLimitMB*loadLimitFactor) << 20)
@@ -259,15 +260,6 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	}
 	return ignoreCanceled(g.Wait())
 }
-
-// loadLimitFactor multiplies the soft memory limit while serve loads its
-// engines. Building the search index of the national set keeps 250 to
-// 330 MB of heap live (gctrace), tiles included: under the steady 280 MB
-// limit the collector ran without pause and the first start cost 60 s of
-// processor time instead of 28.6 s. Twice the limit cost what three
-// times did (28.6 s) and about what none did (27 s), and keeps the first
-// start's resident peak at 750 MB (870 MB at three times; 530 MB before).
-const loadLimitFactor = 2
 
 // startReadyWait bounds how long serve waits for its engines to catch up
 // before serving.

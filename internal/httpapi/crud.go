@@ -124,6 +124,32 @@ func invalidParam(name, format string, args ...any) error {
 		Fields: []atigip.FieldError{{Field: name, Message: fmt.Sprintf(format, args...)}}}
 }
 
+// refuseUnknownParams refuses a query parameter that allowed does not
+// know: a misspelt filter must not silently widen what is read.
+func refuseUnknownParams(c *fiber.Ctx, allowed func(string) bool, message string) error {
+	var err error
+	c.Context().QueryArgs().VisitAll(func(k, _ []byte) {
+		if err == nil && !allowed(string(k)) {
+			err = invalidParam(string(k), "%s", message)
+		}
+	})
+	return err
+}
+
+// intParam reads the integer query parameter name within [min, max];
+// set is false when it is absent.
+func intParam(c *fiber.Ctx, name string, min, max int64) (n int64, set bool, err error) {
+	v := c.Query(name)
+	if v == "" {
+		return 0, false, nil
+	}
+	n, perr := strconv.ParseInt(v, 10, 64)
+	if perr != nil || n < min || n > max {
+		return 0, false, invalidParam(name, "Nombre entier attendu entre %d et %d.", min, max)
+	}
+	return n, true, nil
+}
+
 func parseListQuery(c *fiber.Ctx, pol policy) (listQuery, error) {
 	var q listQuery
 	allowed := map[string]bool{"page": true, "per_page": true, "limit": true, "offset": true, "after": true,
@@ -134,43 +160,26 @@ func parseListQuery(c *fiber.Ctx, pol policy) (listQuery, error) {
 	if pol.kind == atigip.KindApplication {
 		allowed["person_id"] = true
 	}
-	var err error
-	c.Context().QueryArgs().VisitAll(func(k, _ []byte) {
-		if err == nil && !allowed[string(k)] {
-			err = invalidParam(string(k), "Paramètre inconnu pour cette liste.")
-		}
-	})
+	if err := refuseUnknownParams(c, func(k string) bool { return allowed[k] }, "Paramètre inconnu pour cette liste."); err != nil {
+		return q, err
+	}
+	page, hasPage, err := intParam(c, "page", 1, 1<<31)
 	if err != nil {
 		return q, err
 	}
-	num := func(name string, min, max int64) (int64, bool, error) {
-		v := c.Query(name)
-		if v == "" {
-			return 0, false, nil
-		}
-		n, perr := strconv.ParseInt(v, 10, 64)
-		if perr != nil || n < min || n > max {
-			return 0, false, invalidParam(name, "Nombre entier attendu entre %d et %d.", min, max)
-		}
-		return n, true, nil
-	}
-	page, hasPage, err := num("page", 1, 1<<31)
+	perPage, hasPer, err := intParam(c, "per_page", 1, MaxPerPage)
 	if err != nil {
 		return q, err
 	}
-	perPage, hasPer, err := num("per_page", 1, MaxPerPage)
+	limit, hasLimit, err := intParam(c, "limit", 1, MaxPerPage)
 	if err != nil {
 		return q, err
 	}
-	limit, hasLimit, err := num("limit", 1, MaxPerPage)
+	offset, hasOffset, err := intParam(c, "offset", 0, 1<<40)
 	if err != nil {
 		return q, err
 	}
-	offset, hasOffset, err := num("offset", 0, 1<<40)
-	if err != nil {
-		return q, err
-	}
-	after, _, err := num("after", 0, 1<<62)
+	after, _, err := intParam(c, "after", 0, 1<<62)
 	if err != nil {
 		return q, err
 	}
@@ -223,13 +232,13 @@ func parseListQuery(c *fiber.Ctx, pol policy) (listQuery, error) {
 		q.filter.ROME = r
 	}
 	if pol.parent != "" {
-		if q.filter.Parent, _, err = num(pol.parent, 1, 1<<62); err != nil {
+		if q.filter.Parent, _, err = intParam(c, pol.parent, 1, 1<<62); err != nil {
 			return q, err
 		}
 	}
 	if pol.kind == atigip.KindApplication {
 		// Indexed as the applications' Owner: their parent is the offer.
-		if q.filter.Owner, _, err = num("person_id", 1, 1<<62); err != nil {
+		if q.filter.Owner, _, err = intParam(c, "person_id", 1, 1<<62); err != nil {
 			return q, err
 		}
 	}

@@ -200,14 +200,9 @@ func rankQuery(c *fiber.Ctx, kinds bool) (matching.Query, error) {
 	var q matching.Query
 	// An unknown parameter is refused, as on the lists: a misspelt filter
 	// must not silently widen what is read about people.
-	var unknown error
-	c.Context().QueryArgs().VisitAll(func(k, _ []byte) {
-		if name := string(k); unknown == nil && !rankParams[name] && !(kinds && name == "kinds") {
-			unknown = invalidParam(name, "Paramètre inconnu pour ce rapprochement.")
-		}
-	})
-	if unknown != nil {
-		return q, unknown
+	if err := refuseUnknownParams(c, func(k string) bool { return rankParams[k] || (kinds && k == "kinds") },
+		"Paramètre inconnu pour ce rapprochement."); err != nil {
+		return q, err
 	}
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -377,32 +372,23 @@ const (
 // resultPageQuery reads page and per_page, refusing any other parameter.
 func resultPageQuery(c *fiber.Ctx) (resultPage, error) {
 	pg := resultPage{page: 1, perPage: defaultResultPerPage}
-	var unknown error
-	c.Context().QueryArgs().VisitAll(func(k, _ []byte) {
-		if name := string(k); unknown == nil && name != "page" && name != "per_page" {
-			unknown = invalidParam(name, "Paramètre inconnu pour une affectation globale.")
-		}
-	})
-	if unknown != nil {
-		return pg, unknown
+	if err := refuseUnknownParams(c, func(k string) bool { return k == "page" || k == "per_page" },
+		"Paramètre inconnu pour une affectation globale."); err != nil {
+		return pg, err
 	}
-	for _, f := range []struct {
-		name     string
-		dst      *int
-		max      int
-		expected string
-	}{
-		{"page", &pg.page, math.MaxInt32, "Un entier positif est attendu."},
-		{"per_page", &pg.perPage, maxResultPerPage, "Un entier de 1 à 5000 est attendu."},
-	} {
-		if v := c.Query(f.name); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > f.max {
-				return pg, &atigip.Error{Code: atigip.EINVALID, Message: "Paramètre invalide.",
-					Fields: []atigip.FieldError{{Field: f.name, Message: f.expected}}}
-			}
-			*f.dst = n
-		}
+	page, set, err := intParam(c, "page", 1, math.MaxInt32)
+	if err != nil {
+		return pg, err
+	}
+	if set {
+		pg.page = int(page)
+	}
+	perPage, set, err := intParam(c, "per_page", 1, maxResultPerPage)
+	if err != nil {
+		return pg, err
+	}
+	if set {
+		pg.perPage = int(perPage)
 	}
 	return pg, nil
 }
