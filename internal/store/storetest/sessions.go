@@ -10,15 +10,20 @@ import (
 	"github.com/atigip/atigip360/internal/atigip"
 )
 
-// testSessions: sessions are kept whole, read within their lifetime and
-// idle limits only, touched forward only, deleted; a pending sign-in is
-// taken once, even by racing takers, and not after it expired; pruning
-// deletes exactly what is past its limits.
 func testSessions(t *testing.T, st atigip.Store) {
 	s, ok := st.(atigip.SessionStore)
 	if !ok {
 		t.Skip("store without sessions")
 	}
+	Sessions(t, s)
+}
+
+// Sessions is the conformance suite of an atigip.SessionStore, fresh and
+// empty: sessions are kept whole, read within their lifetime and idle
+// limits only, touched forward only, deleted; a pending sign-in is taken
+// once, even by racing takers, and not after it expired; pruning deletes
+// exactly what is past its limits.
+func Sessions(t *testing.T, s atigip.SessionStore) {
 	ctx := t.Context()
 	t0 := time.Now().UTC().Truncate(time.Microsecond)
 	p := atigip.Principal{Subject: "oidc:abc", Role: atigip.RoleCPIP, Name: "Camille Martin", Departement: "69"}
