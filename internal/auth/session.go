@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -112,7 +114,7 @@ func (s *Sessions) Create(ctx context.Context, p atigip.Principal, provider, idT
 	now := s.clock()
 	ss := Session{ID: RandomID(), Principal: p, Provider: provider, IDToken: idToken}
 	err := s.store.CreateSession(ctx, atigip.BrowserSession{Key: Digest(ss.ID), Principal: p, Provider: provider,
-		IDToken: idToken, Created: now, Seen: now})
+		IDToken: sealIDToken(ss.ID, idToken), Created: now, Seen: now})
 	if err != nil {
 		return Session{}, fmt.Errorf("auth: create session: %w", err)
 	}
@@ -133,7 +135,56 @@ func (s *Sessions) Get(ctx context.Context, id string) (Session, error) {
 			return Session{}, fmt.Errorf("auth: touch session: %w", err)
 		}
 	}
-	return Session{ID: id, Principal: b.Principal, Provider: b.Provider, IDToken: b.IDToken}, nil
+	idToken, err := openIDToken(id, b.IDToken)
+	if err != nil {
+		return Session{}, fmt.Errorf("auth: read session: %w", err)
+	}
+	return Session{ID: id, Principal: b.Principal, Provider: b.Provider, IDToken: idToken}, nil
+}
+
+// The provider's ID token is kept sealed with a key derived from the
+// session id, which the store does not have: the API accepts ID tokens
+// as bearer tokens, so a readable one would let a database reader act as
+// the user.
+func idTokenAEAD(id string) cipher.AEAD {
+	key := sha256.Sum256([]byte("atigip id_token\x00" + id)) // not Digest(id), which the store keeps
+	block, err := aes.NewCipher(key[:])
+	if err != nil {
+		panic(err) // a 32-byte key is always valid
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		panic(err)
+	}
+	return aead
+}
+
+func sealIDToken(id, idToken string) string {
+	if idToken == "" {
+		return ""
+	}
+	aead := idTokenAEAD(id)
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		panic(err) // crypto/rand does not fail on supported systems
+	}
+	return base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, []byte(idToken), nil))
+}
+
+func openIDToken(id, sealed string) (string, error) {
+	if sealed == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(sealed)
+	aead := idTokenAEAD(id)
+	if err != nil || len(b) < aead.NonceSize() {
+		return "", fmt.Errorf("sealed ID token unreadable")
+	}
+	plain, err := aead.Open(nil, b[:aead.NonceSize()], b[aead.NonceSize():], nil)
+	if err != nil {
+		return "", fmt.Errorf("sealed ID token: %w", err)
+	}
+	return string(plain), nil
 }
 
 // Delete ends a session, on every instance.

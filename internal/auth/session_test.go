@@ -73,12 +73,14 @@ func TestSessions(t *testing.T) {
 // recorder is a session store that records what reaches it.
 type recorder struct {
 	*MemorySessions
-	keys    []string
-	touches int
+	keys     []string
+	idTokens []string
+	touches  int
 }
 
 func (r *recorder) CreateSession(ctx context.Context, b atigip.BrowserSession) error {
 	r.keys = append(r.keys, b.Key)
+	r.idTokens = append(r.idTokens, b.IDToken)
 	return r.MemorySessions.CreateSession(ctx, b)
 }
 
@@ -93,7 +95,8 @@ func (r *recorder) TouchSession(ctx context.Context, key string, seen time.Time)
 }
 
 // TestSessionsStoreDigests: the store never sees a session id or a state,
-// only their digests, and a session in use is written about once a
+// only their digests, nor the provider's ID token in clear (the API takes
+// it as a bearer token), and a session in use is written about once a
 // minute, not on every request.
 func TestSessionsStoreDigests(t *testing.T) {
 	ctx := t.Context()
@@ -101,9 +104,16 @@ func TestSessionsStoreDigests(t *testing.T) {
 	now := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
 	s := NewSessions(rec, 0, 0)
 	s.SetClock(func() time.Time { return now })
-	ss, err := s.Create(ctx, atigip.Principal{Subject: "u", Role: atigip.RoleCPIP}, "proconnect", "")
+	const idToken = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl"
+	ss, err := s.Create(ctx, atigip.Principal{Subject: "u", Role: atigip.RoleCPIP}, "proconnect", idToken)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if stored := rec.idTokens[0]; stored == "" || strings.Contains(stored, "eyJ") {
+		t.Fatalf("ID token stored as %q", stored)
+	}
+	if got, err := s.Get(ctx, ss.ID); err != nil || got.IDToken != idToken {
+		t.Fatalf("ID token read back: %q, %v", got.IDToken, err)
 	}
 	if err := s.Begin(ctx, Pending{Provider: "proconnect", State: "the-state"}); err != nil {
 		t.Fatal(err)
