@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"io"
+	"maps"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -12,7 +14,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/atigip/atigip360/internal/atigip"
 	"github.com/atigip/atigip360/internal/auth"
+	"github.com/atigip/atigip360/internal/auth/oidctest"
 	"github.com/atigip/atigip360/internal/store/postgres/pgtest"
 )
 
@@ -118,5 +122,55 @@ func TestSessionsAcrossInstances(t *testing.T) {
 	c := startServer(t, env)
 	if st := people(c, &http.Cookie{Name: "atigip_sid", Value: sid}); st != 200 {
 		t.Fatalf("session of A after its restart: %d, want 200", st)
+	}
+}
+
+// TestSignInAcrossInstances: the OpenID Connect sign-in begun on one
+// instance comes back, through the load balancer, to another (the
+// public address is A's), which finds the pending sign-in in the store;
+// the session then works on both.
+func TestSignInAcrossInstances(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two servers on PostgreSQL")
+	}
+	idp := oidctest.Start(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	vars := oidcVars(idp, true)
+	delete(vars, "ATIGIP_ENV") // production needs an https public address
+	vars["ATIGIP_PUBLIC_URL"] = "http://" + addr
+	vars["ATIGIP_OIDC_CLIENT_SECRET"] = oidctest.ClientSecret
+	vars["ATIGIP_DATABASE_URL"], vars["ATIGIP_SEED_SCALE"], vars["ATIGIP_LOG_LEVEL"] = pgtest.URL(t), "0.005", "error"
+	varsA := maps.Clone(vars)
+	varsA["ATIGIP_ADDR"] = addr
+	a := startServer(t, varsA)
+	b := startServer(t, vars)
+	idp.SignInAs(&atigip.Principal{Role: atigip.RoleMagistrate, Departement: "35", Name: "Juge Martin"})
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, Timeout: 20 * time.Second}
+	res, err := browser.Get(b + "/connexion/proconnect?retour=/mentions-legales")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Request.URL.Host != addr || res.Request.URL.Path != "/mentions-legales" ||
+		!strings.Contains(string(body), "Se déconnecter") {
+		t.Fatalf("sign-in begun on B, back on A: %d at %s", res.StatusCode, res.Request.URL)
+	}
+	for _, base := range []string{a, b} {
+		res, err := browser.Get(base + "/accessibilite")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.Contains(string(body), "Se déconnecter") {
+			t.Fatalf("session on %s: %d, signed in: %v", base, res.StatusCode, strings.Contains(string(body), "Se déconnecter"))
+		}
 	}
 }
