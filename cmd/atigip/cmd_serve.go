@@ -188,6 +188,10 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	if noMetricsRoute && cfg.MetricsAddr == "" {
 		env.Logger.Warn("metrics not served: set ATIGIP_METRICS_TOKEN or ATIGIP_METRICS_ADDR")
 	}
+	// Sessions live in the store: every instance sees a sign-in or a
+	// sign-out at once, and a restart keeps them.
+	sessionStore, _ := store.(atigip.SessionStore)
+	sessions := auth.NewSessions(sessionStore, cfg.SessionLifetime, cfg.SessionIdle)
 	srv, err := httpapi.New(httpapi.Options{
 		Store:           store,
 		Auth:            authn,
@@ -195,7 +199,7 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		Dev:             cfg.Mode == config.Development,
 		DevIssuer:       devIssuer(dev),
 		SignIn:          signIn,
-		Sessions:        auth.NewSessions(cfg.SessionLifetime, cfg.SessionIdle),
+		Sessions:        sessions,
 		MaxBody:         cfg.MaxBodyBytes,
 		Registry:        reg,
 		MetricsToken:    cfg.MetricsToken,
@@ -231,6 +235,9 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	if p, ok := store.(atigip.FeedPruner); ok {
 		g.Go(func() error { return ignoreCanceled(pruneFeed(gctx, env, p, cfg.FeedRetention)) })
 	}
+	g.Go(func() error {
+		return ignoreCanceled(pruneEvery(gctx, env, sessionPruneInterval, "sessions", sessions.Prune))
+	})
 	for _, run := range background {
 		g.Go(func() error { return ignoreCanceled(run(gctx)) })
 	}
@@ -322,23 +329,33 @@ func waitReady(ctx context.Context, limit time.Duration, checks ...func() error)
 
 // pruneFeed deletes, every so often, the changes every live follower has
 // consumed and older than retention. Every instance may run it: the store
-// prunes in one transaction. A failure (database away) waits for the next
-// round.
+// prunes in one transaction.
 func pruneFeed(ctx context.Context, env *Env, p atigip.FeedPruner, retention time.Duration) error {
-	every := min(retention/4, 10*time.Minute)
+	return pruneEvery(ctx, env, min(retention/4, 10*time.Minute), "change feed", func(ctx context.Context) (int64, error) {
+		now := time.Now()
+		return p.PruneChanges(ctx, now.Add(-retention), now.Add(-retention))
+	})
+}
+
+// sessionPruneInterval is how often serve deletes ended sessions and
+// expired pending sign-ins; they are refused as soon as they end anyway.
+const sessionPruneInterval = 10 * time.Minute
+
+// pruneEvery calls prune every interval until ctx ends, logging what it
+// deleted. A failure (database away) waits for the next round.
+func pruneEvery(ctx context.Context, env *Env, every time.Duration, what string, prune func(context.Context) (int64, error)) error {
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(every):
 		}
-		now := time.Now()
-		n, err := p.PruneChanges(ctx, now.Add(-retention), now.Add(-retention))
+		n, err := prune(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:
-			env.Logger.Warn("change feed: prune", "err", err)
+			env.Logger.Warn(what+": prune", "err", err)
 		case n > 0:
-			env.Logger.Info("change feed: pruned", "changes", n)
+			env.Logger.Info(what+": pruned", "deleted", n)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +19,14 @@ import (
 // startServer runs `atigip serve` in-process on port 0 with a small demo
 // set and returns its base URL.
 func startServer(t *testing.T, extra map[string]string) string {
+	t.Helper()
+	base, _ := startStoppable(t, extra)
+	return base
+}
+
+// startStoppable is startServer, also returning a function that stops
+// the server gracefully (a restart's first half).
+func startStoppable(t *testing.T, extra map[string]string) (base string, stop func()) {
 	t.Helper()
 	vars := map[string]string{
 		"ATIGIP_ADDR":        "127.0.0.1:0",
@@ -38,7 +47,7 @@ func startServer(t *testing.T, extra map[string]string) string {
 		done <- run(ctx, []string{"serve"}, getenv, pw, &stderr)
 		pw.Close()
 	}()
-	t.Cleanup(func() {
+	stop = sync.OnceFunc(func() {
 		cancel()
 		select {
 		case err := <-done:
@@ -49,6 +58,7 @@ func startServer(t *testing.T, extra map[string]string) string {
 			t.Error("serve did not shut down within 15 s")
 		}
 	})
+	t.Cleanup(stop)
 	lines := bufio.NewScanner(pr)
 	addr := make(chan string, 1)
 	go func() {
@@ -60,13 +70,13 @@ func startServer(t *testing.T, extra map[string]string) string {
 	}()
 	select {
 	case u := <-addr:
-		return u
+		return u, stop
 	case err := <-done:
 		t.Fatalf("serve stopped early: %v\n%s", err, stderr.String())
 	case <-time.After(120 * time.Second):
 		t.Fatalf("serve did not start within 120 s\n%s", stderr.String())
 	}
-	return ""
+	return "", stop
 }
 
 func get(t *testing.T, url, token string) (int, []byte, http.Header) {

@@ -422,6 +422,26 @@ func TestAuthentication(t *testing.T) {
 			}
 		})
 	}
+	// A token in a cookie travels with requests another site makes the
+	// browser send: its writes need the CSRF token, a header's do not.
+	t.Run("cookie write without CSRF token", func(t *testing.T) {
+		post := func(cookie bool) response {
+			req := httptest.NewRequest("POST", "/api/organisations", strings.NewReader(`{}`))
+			req.Header.Set("Content-Type", "application/json")
+			if cookie {
+				req.AddCookie(&http.Cookie{Name: SessionCookie, Value: cpip})
+			} else {
+				req.Header.Set("Authorization", "Bearer "+cpip)
+			}
+			return env.send(req)
+		}
+		if res := post(true); res.status != 403 || !strings.Contains(res.problem(t).Detail, "jeton de sécurité") {
+			t.Fatalf("cookie write: %d %s, want the CSRF refusal", res.status, res.body)
+		}
+		if res := post(false); strings.Contains(string(res.body), "jeton de sécurité") {
+			t.Fatalf("bearer write refused for CSRF: %d %s", res.status, res.body)
+		}
+	})
 }
 
 func TestHealthMetricsRecoverCompression(t *testing.T) {
@@ -492,13 +512,18 @@ func TestDevSignin(t *testing.T) {
 	req := httptest.NewRequest("POST", "/dev/signin", strings.NewReader("role=cpip&departement=69"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	res := env.send(req)
+	// The browser gets a server session (not the token, shown for curl).
 	var cookie *http.Cookie
 	for _, c := range (&http.Response{Header: res.header}).Cookies() {
-		if c.Name == SessionCookie {
+		if c.Name == sidCookie {
 			cookie = c
 		}
+		if c.Name == SessionCookie && c.Value != "" {
+			t.Fatalf("the token is set as a cookie: %v", c)
+		}
 	}
-	if res.status != 200 || cookie == nil || !cookie.HttpOnly || !strings.Contains(string(res.body), cookie.Value) {
+	if res.status != 200 || cookie == nil || !cookie.HttpOnly || strings.Contains(string(res.body), cookie.Value) ||
+		!strings.Contains(string(res.body), "Jeton (valable") {
 		t.Fatalf("signin %d cookie %v", res.status, cookie)
 	}
 	req = httptest.NewRequest("GET", "/api/people", nil)
@@ -506,13 +531,33 @@ func TestDevSignin(t *testing.T) {
 	if res := env.send(req); res.status != 200 {
 		t.Fatalf("cookie session refused: %d", res.status)
 	}
+	// Its writes are under the CSRF check, signing out included.
+	csrf := &http.Cookie{Name: csrfCookie, Value: strings.Repeat("c", 43)}
+	signout := func(form string) response {
+		req := httptest.NewRequest("POST", "/dev/signout", strings.NewReader(form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(cookie)
+		req.AddCookie(csrf)
+		return env.send(req)
+	}
+	if res := signout(""); res.status != 403 {
+		t.Fatalf("sign-out without the CSRF token: %d, want 403", res.status)
+	}
+	if res := signout("csrf=" + csrf.Value); res.status != 303 || !strings.Contains(strings.Join(res.header.Values("Set-Cookie"), ";"), sidCookie+"=;") {
+		t.Fatalf("sign-out: %d %v", res.status, res.header)
+	}
+	req = httptest.NewRequest("GET", "/api/people", nil)
+	req.AddCookie(cookie)
+	if res := env.send(req); res.status != 401 {
+		t.Fatalf("signed-out session: %d, want 401", res.status)
+	}
 	bad := httptest.NewRequest("POST", "/dev/signin", strings.NewReader("role=root"))
 	bad.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if res := env.send(bad); res.status != 400 {
 		t.Fatalf("unknown role: %d", res.status)
 	}
 	out := env.do("POST", "/dev/signout", "", nil)
-	if out.status != 303 || !strings.Contains(out.header.Get("Set-Cookie"), SessionCookie+"=;") {
+	if out.status != 303 || !strings.Contains(strings.Join(out.header.Values("Set-Cookie"), ";"), SessionCookie+"=;") {
 		t.Fatalf("signout %d %v", out.status, out.header)
 	}
 

@@ -47,6 +47,7 @@ func (s *Server) renderSignin(c *fiber.Ctx, pg signin.Page) error {
 		pg.Return = returnPath(c.Query("retour", c.FormValue("retour")))
 	}
 	pg.TTL = humanTTL(s.opts.DevTokenTTL)
+	pg.CSRF = s.csrfToken(c)
 	for _, m := range s.opts.Modules {
 		if h, ok := m.(DemoHinter); ok {
 			ex, err := h.DemoExamples(c.UserContext(), s.Store())
@@ -125,17 +126,27 @@ func (s *Server) signin(c *fiber.Ctx) error {
 	if err != nil {
 		return s.Problem(c, err)
 	}
-	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: tok, Path: "/", HTTPOnly: true,
-		SameSite: fiber.CookieSameSiteLaxMode, Secure: !s.opts.Dev, Expires: time.Now().Add(s.opts.DevTokenTTL)})
+	// The browser gets a server session, as with ProConnect, so that its
+	// forms are under the same CSRF check; the token is for curl. A former
+	// token cookie goes, else it would outlive this session's sign-out.
+	if _, _, err := s.endSession(c); err != nil {
+		return s.Problem(c, err)
+	}
+	if err := s.openSession(c, p, "dev", ""); err != nil {
+		return s.Problem(c, err)
+	}
 	if back := returnPath(c.FormValue("retour")); back != "" {
 		return c.Redirect(back, fiber.StatusSeeOther)
 	}
 	return s.renderSignin(c, signin.Page{Current: &p, Token: tok})
 }
 
+// signout ends the server session (the CSRF check of authenticate
+// guards it, as every write signed in by cookie).
 func (s *Server) signout(c *fiber.Ctx) error {
-	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: "", Path: "/", HTTPOnly: true,
-		SameSite: fiber.CookieSameSiteLaxMode, Expires: time.Unix(1, 0), MaxAge: -1})
+	if _, _, err := s.endSession(c); err != nil {
+		return s.Problem(c, err)
+	}
 	if back := returnPath(c.FormValue("retour")); back != "" {
 		return c.Redirect(back, fiber.StatusSeeOther)
 	}

@@ -109,7 +109,11 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 	}
 	token, fromHeader := bearer(c)
 	if token == "" {
-		if p, ok := s.sessionPrincipal(c); ok {
+		p, ok, err := s.sessionPrincipal(c)
+		if err != nil {
+			return s.Problem(c, err)
+		}
+		if ok {
 			c.Locals(localPrincipal, p)
 			c.Locals(localAuthed, true)
 			c.Locals(localSession, true)
@@ -145,6 +149,14 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 	c.Locals(localPrincipal, p)
 	c.Locals(localAuthed, true)
 	c.SetUserContext(atigip.WithPrincipal(c.UserContext(), p))
+	if !fromHeader {
+		// A token in a cookie travels with requests another site makes
+		// the browser send, as a session's id does.
+		c.Locals(localSession, true)
+		if !csrfGuard(c) {
+			return s.Problem(c, errCSRF)
+		}
+	}
 	return c.Next()
 }
 

@@ -118,8 +118,9 @@ type Options struct {
 	// Version is reported in the OpenAPI document. Default "dev".
 	Version string
 	// SignIn are the identity providers browsers sign in with (OpenID
-	// Connect code flow), each giving a server session kept in Sessions
-	// (default: in memory, 8 h, 30 min idle).
+	// Connect code flow), each giving a server session kept in Sessions,
+	// as the development sign-in does. Default: in the store when it is an
+	// atigip.SessionStore (else in memory), 8 h, 30 min idle.
 	SignIn   []*auth.CodeFlow
 	Sessions *auth.Sessions
 	// Ready are the checks of /readyz besides the store's ping: the live
@@ -133,7 +134,8 @@ type Server struct {
 	app   *fiber.App
 	store atigip.Store
 	auth  atigip.Authenticator
-	// sessions of the browser sign-in; nil without providers.
+	// sessions of the browser sign-in; nil without providers nor
+	// development sign-in.
 	sessions *auth.Sessions
 	log      *slog.Logger
 	routes   []Route
@@ -187,10 +189,11 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{opts: opts, store: opts.Store, auth: opts.Auth, log: opts.Logger, metrics: m,
 		audits: &auditLog{store: opts.Store}}
-	if len(opts.SignIn) > 0 {
+	if len(opts.SignIn) > 0 || (opts.Dev && opts.DevIssuer != nil) {
 		s.sessions = opts.Sessions
 		if s.sessions == nil {
-			s.sessions = auth.NewSessions(0, 0)
+			ss, _ := opts.Store.(atigip.SessionStore)
+			s.sessions = auth.NewSessions(ss, 0, 0)
 		}
 	}
 	s.app = fiber.New(fiber.Config{

@@ -86,7 +86,9 @@ func (s *Server) signinStart(c *fiber.Ctx) error {
 	}
 	u, p := f.Start()
 	p.Return = strings.Clone(returnPath(c.Query("retour"))) // Fiber reuses the request's buffer
-	s.sessions.Begin(p)
+	if err := s.sessions.Begin(c.UserContext(), p); err != nil {
+		return s.errorPage(c, problemOf(err))
+	}
 	c.Cookie(&fiber.Cookie{Name: stateCookie, Value: p.State, Path: "/connexion/", HTTPOnly: true,
 		SameSite: fiber.CookieSameSiteLaxMode, Secure: !s.opts.Dev, MaxAge: 600})
 	c.Set(fiber.HeaderCacheControl, "no-store")
@@ -108,9 +110,12 @@ func (s *Server) signinCallback(c *fiber.Ctx) error {
 		return refuse(atigip.EINVALID, "Connexion refusée : cette réponse du fournisseur d'identité ne correspond à aucune connexion commencée dans ce navigateur. Recommencez la connexion.", nil)
 	}
 	c.Cookie(&fiber.Cookie{Name: stateCookie, Value: "", Path: "/connexion/", HTTPOnly: true, MaxAge: -1, Expires: time.Unix(1, 0)})
-	p, ok := s.sessions.Take(state)
-	if !ok || p.Provider != f.Name {
-		return refuse(atigip.EINVALID, "Connexion refusée : elle a expiré ou a déjà été utilisée. Recommencez la connexion.", nil)
+	p, err := s.sessions.Take(c.UserContext(), state)
+	if err != nil && atigip.ErrorCode(err) != atigip.ENOTFOUND {
+		return s.errorPage(c, problemOf(err)) // the store is away: retry later
+	}
+	if err != nil || p.Provider != f.Name {
+		return refuse(atigip.EINVALID, "Connexion refusée : elle a expiré ou a déjà été utilisée. Recommencez la connexion.", err)
 	}
 	if e := c.Query("error"); e != "" {
 		return refuse(atigip.EUNAUTHORIZED, "Connexion annulée ou refusée par le fournisseur d'identité.", nil)
@@ -119,9 +124,9 @@ func (s *Server) signinCallback(c *fiber.Ctx) error {
 	if err != nil {
 		return s.errorPage(c, problemOf(err))
 	}
-	ss := s.sessions.Create(pr, f.Name, idToken)
-	c.Cookie(&fiber.Cookie{Name: sidCookie, Value: ss.ID, Path: "/", HTTPOnly: true,
-		SameSite: fiber.CookieSameSiteLaxMode, Secure: !s.opts.Dev})
+	if err := s.openSession(c, pr, f.Name, idToken); err != nil {
+		return s.errorPage(c, problemOf(err))
+	}
 	s.log.Info("signed in", "provider", f.Name, "role", string(pr.Role))
 	back := p.Return
 	if back == "" {
@@ -143,11 +148,10 @@ func (s *Server) signoutSession(c *fiber.Ctx) error {
 	if back == "" {
 		back = "/"
 	}
-	id := c.Cookies(sidCookie)
-	ss, ok := s.sessions.Get(id)
-	s.sessions.Delete(id)
-	c.Cookie(&fiber.Cookie{Name: sidCookie, Value: "", Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
-		Secure: !s.opts.Dev, MaxAge: -1, Expires: time.Unix(1, 0)})
+	ss, ok, err := s.endSession(c)
+	if err != nil {
+		return s.errorPage(c, problemOf(err))
+	}
 	if ok {
 		if f := s.codeFlow(ss.Provider); f != nil {
 			if u := f.LogoutURL(ss.IDToken, c.BaseURL()+back, ""); u != "" {
@@ -160,17 +164,62 @@ func (s *Server) signoutSession(c *fiber.Ctx) error {
 
 var errCSRF = atigip.Errorf(atigip.EFORBIDDEN, "Formulaire refusé : jeton de sécurité absent ou invalide. Rechargez la page et recommencez.")
 
-// sessionPrincipal is the principal of the request's server session.
-func (s *Server) sessionPrincipal(c *fiber.Ctx) (atigip.Principal, bool) {
+// openSession opens a server session for p and sets its cookie.
+func (s *Server) openSession(c *fiber.Ctx, p atigip.Principal, provider, idToken string) error {
+	ss, err := s.sessions.Create(c.UserContext(), p, provider, idToken)
+	if err != nil {
+		return err
+	}
+	c.Cookie(&fiber.Cookie{Name: sidCookie, Value: ss.ID, Path: "/", HTTPOnly: true,
+		SameSite: fiber.CookieSameSiteLaxMode, Secure: !s.opts.Dev})
+	return nil
+}
+
+// endSession ends the request's server session, on every instance, and
+// clears the session cookies (server session and development token). It
+// returns the session that was open, if any. When the store fails, the
+// cookies stay so that the user can try again.
+func (s *Server) endSession(c *fiber.Ctx) (auth.Session, bool, error) {
+	var ss auth.Session
+	var ok bool
+	if id := c.Cookies(sidCookie); id != "" && s.sessions != nil {
+		var err error
+		ss, err = s.sessions.Get(c.UserContext(), id)
+		if err != nil && atigip.ErrorCode(err) != atigip.ENOTFOUND {
+			return ss, false, err
+		}
+		ok = err == nil
+		if err := s.sessions.Delete(c.UserContext(), id); err != nil {
+			return ss, false, err
+		}
+	}
+	gone := time.Unix(1, 0)
+	for _, name := range []string{sidCookie, SessionCookie} {
+		c.Cookie(&fiber.Cookie{Name: name, Value: "", Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
+			Secure: !s.opts.Dev, MaxAge: -1, Expires: gone})
+	}
+	return ss, ok, nil
+}
+
+// sessionPrincipal is the principal of the request's server session:
+// one primary-key read in the store, so that a sign-out on any instance
+// holds here at once.
+func (s *Server) sessionPrincipal(c *fiber.Ctx) (atigip.Principal, bool, error) {
 	if s.sessions == nil {
-		return atigip.Principal{}, false
+		return atigip.Principal{}, false, nil
 	}
 	id := c.Cookies(sidCookie)
 	if id == "" {
-		return atigip.Principal{}, false
+		return atigip.Principal{}, false, nil
 	}
-	ss, ok := s.sessions.Get(id)
-	return ss.Principal, ok
+	ss, err := s.sessions.Get(c.UserContext(), id)
+	if atigip.ErrorCode(err) == atigip.ENOTFOUND {
+		return atigip.Principal{}, false, nil // ended or expired: anonymous, as a bad cookie
+	}
+	if err != nil {
+		return atigip.Principal{}, false, err
+	}
+	return ss.Principal, true, nil
 }
 
 // csrfGuard refuses a write signed in by session without the form's CSRF

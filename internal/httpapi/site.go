@@ -106,7 +106,11 @@ func (s *Server) layout(c *fiber.Ctx, title, nav string, crumbs ...web.Crumb) we
 		l.SignInURL = "/connexion"
 	}
 	if bySession, _ := c.Locals(localSession).(bool); bySession {
-		l.SignOutURL, l.CSRF = "/deconnexion", s.csrfToken(c)
+		// Signed in by a cookie: the sign-out form is under the CSRF check.
+		l.CSRF = s.csrfToken(c)
+		if len(s.opts.SignIn) > 0 {
+			l.SignOutURL = "/deconnexion"
+		}
 	}
 	return l
 }

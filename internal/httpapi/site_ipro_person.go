@@ -221,15 +221,8 @@ func (m IPROModule) kioskApply(s *Server) fiber.Handler {
 // shared terminal.
 func (m IPROModule) kioskEnd(s *Server) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		gone := time.Unix(1, 0)
-		c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: "", Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
-			Expires: gone, MaxAge: -1})
-		if s.sessions != nil {
-			if id := c.Cookies(sidCookie); id != "" {
-				s.sessions.Delete(id)
-			}
-			c.Cookie(&fiber.Cookie{Name: sidCookie, Value: "", Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
-				Secure: !s.opts.Dev, MaxAge: -1, Expires: gone})
+		if _, _, err := s.endSession(c); err != nil {
+			return s.errorPage(c, problemOf(err))
 		}
 		c.Set("Clear-Site-Data", `"cache", "storage"`)
 		l := s.layout(c, "Session terminée", "")

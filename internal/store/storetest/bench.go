@@ -204,4 +204,29 @@ func Bench(b *testing.B, open func(b *testing.B) atigip.Store) {
 				PublicOnly: true, ROME: "A", Limit: 50}
 		})
 	})
+	// What a request with a session cookie costs: one primary-key read
+	// among 10,000 open sessions.
+	b.Run("SessionRead", func(b *testing.B) {
+		ss, ok := open(b).(atigip.SessionStore)
+		if !ok {
+			b.Skip("store without sessions")
+		}
+		now := time.Now()
+		const n = 10000
+		for i := range n {
+			s := atigip.BrowserSession{Key: fmt.Sprintf("%064d", i), Principal: atigip.Principal{Subject: "u", Role: atigip.RoleCPIP},
+				Created: now, Seen: now}
+			if err := ss.CreateSession(b.Context(), s); err != nil {
+				b.Fatal(err)
+			}
+		}
+		r := rand.New(rand.NewPCG(1, 2))
+		b.ResetTimer()
+		for range b.N {
+			if _, err := ss.Session(b.Context(), fmt.Sprintf("%064d", r.IntN(n)), now.Add(-time.Hour), now.Add(-time.Hour)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/read")
+	})
 }

@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) atigip.Store) {
 	t.Run("Subscribe", func(t *testing.T) { testSubscribe(t, open(t)) })
 	t.Run("Follow", func(t *testing.T) { testFollow(t, open(t)) })
 	t.Run("Retention", func(t *testing.T) { testRetention(t, open(t)) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open(t)) })
 	t.Run("Audits", func(t *testing.T) { testAudits(t, open(t)) })
 	t.Run("Migrate", func(t *testing.T) { testMigrate(t, open(t)) })

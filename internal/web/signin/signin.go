@@ -37,6 +37,9 @@ type Page struct {
 	TTL string
 	// Return is the page to go back to after signing in ("" when none).
 	Return string
+	// CSRF is the token of the page's forms: a signed-in browser's
+	// writes need it, signing in again or out included.
+	CSRF string
 	// Examples suggest perimeters that hold data in the demonstration
 	// set (« Structure d'accueil n° 12 : 3 tigistes »), from the modules.
 	Examples []string
