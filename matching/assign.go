@@ -272,10 +272,47 @@ func (e *Engine) AssignGreedy(ctx context.Context, req AssignRequest, progress P
 	if err != nil {
 		return nil, err
 	}
+	asg := e.greedy(pr)
+	if progress != nil {
+		progress(2*len(pr.people), 2*len(pr.people))
+	}
+	return e.result("greedy", pr, asg, start), nil
+}
+
+// AssignWithBaseline is what a job shows: Assign, and the statistics of
+// AssignGreedy for comparison, both over one candidate problem. Building
+// the candidate lists again and explaining every greedy pair, to keep only
+// its statistics, doubled the memory a national job held at its peak.
+func (e *Engine) AssignWithBaseline(ctx context.Context, req AssignRequest, progress Progress) (*Assignment, *Stats, error) {
+	start := time.Now()
+	pr, err := e.preparing(ctx, req, progress)
+	if err != nil {
+		return nil, nil, err
+	}
+	built := time.Since(start)
+	asg, err := e.solveFlow(ctx, pr, progress)
+	if err != nil {
+		return nil, nil, err
+	}
+	res := e.result("min_cost_flow", pr, asg, start)
+	// The baseline's time is what AssignGreedy alone takes: the shared
+	// candidate lists, then its choice.
+	base := e.stats(pr, e.greedy(pr), time.Now().Add(-built))
+	return res, &base, nil
+}
+
+// greedy chooses, per local person, a candidate index or −1: pairs in
+// decreasing score order, each taken when the person is free and the item
+// has a place left.
+func (e *Engine) greedy(pr *problem) []int32 {
 	type pair struct {
 		n, c int32
 	}
-	var pairs []pair
+	n := 0
+	for _, cs := range pr.cands {
+		n += len(cs)
+	}
+	pairs := make([]pair, 0, n)
 	for n, cs := range pr.cands {
 		for c := range cs {
 			pairs = append(pairs, pair{int32(n), int32(c)})
@@ -306,10 +343,7 @@ func (e *Engine) AssignGreedy(ctx context.Context, req AssignRequest, progress P
 			left[c.item]--
 		}
 	}
-	if progress != nil {
-		progress(2*len(pr.people), 2*len(pr.people))
-	}
-	return e.result("greedy", pr, asg, start), nil
+	return asg
 }
 
 func (e *Engine) preparing(ctx context.Context, req AssignRequest, progress Progress) (*problem, error) {
@@ -333,8 +367,6 @@ func (e *Engine) result(method string, pr *problem, asg []int32, start time.Time
 	a := &Assignment{Method: method, Proposals: []Proposal{}, Unplaced: []int64{}, WhyUnplaced: []Why{}}
 	perGroup := make([]int, len(pr.groups))
 	var obj int64
-	var dists []float64
-	filled := 0
 	for n, c := range asg {
 		pi := pr.people[n]
 		if c < 0 {
@@ -361,13 +393,27 @@ func (e *Engine) result(method string, pr *problem, asg []int32, start time.Time
 		prop.Rank = 1
 		a.Proposals = append(a.Proposals, prop)
 		a.TotalScore += s.score
-		dists = append(dists, cd.d)
-		filled++
 	}
 	a.Objective = float64(obj) / valueScale
 	a.TotalScore = round3(a.TotalScore)
-	st := &a.Stats
-	st.People, st.Placed, st.PlacesFilled = len(pr.people), filled, filled
+	a.Stats = e.stats(pr, asg, start)
+	return a
+}
+
+// stats are the statistics of local choices, which need no explanation.
+func (e *Engine) stats(pr *problem, asg []int32, start time.Time) Stats {
+	var st Stats
+	perGroup := make([]int, len(pr.groups))
+	var dists []float64
+	for n, c := range asg {
+		if c < 0 {
+			continue
+		}
+		cd := &pr.cands[n][c]
+		perGroup[pr.itemGrp[cd.item]]++
+		dists = append(dists, cd.d)
+	}
+	st.People, st.Placed, st.PlacesFilled = len(pr.people), len(dists), len(dists)
 	for _, c := range pr.caps {
 		st.PlacesLeft += int(c)
 	}
@@ -390,7 +436,7 @@ func (e *Engine) result(method string, pr *problem, asg []int32, start time.Time
 	}
 	st.LoadGini = Gini(occ)
 	st.Seconds = time.Since(start).Seconds()
-	return a
+	return st
 }
 
 // why explains that person pi is unplaced, who had lawful candidates.

@@ -104,14 +104,14 @@ func newHeldAssign() *heldAssign {
 	return &heldAssign{started: make(chan struct{}), release: make(chan struct{}), returned: make(chan struct{})}
 }
 
-func (h *heldAssign) assign(_ *Engine, ctx context.Context, _ AssignRequest, _ Progress) (*Assignment, error) {
+func (h *heldAssign) assign(_ *Engine, ctx context.Context, _ AssignRequest, _ Progress) (*Assignment, *Stats, error) {
 	defer close(h.returned)
 	close(h.started)
 	select {
 	case <-ctx.Done():
-		return nil, fmt.Errorf("matching: assign: %w", ctx.Err())
+		return nil, nil, fmt.Errorf("matching: assign: %w", ctx.Err())
 	case <-h.release:
-		return nil, errors.New("matching: assign: released by the test")
+		return nil, nil, errors.New("matching: assign: released by the test")
 	}
 }
 
@@ -210,7 +210,7 @@ func TestServiceJobs(t *testing.T) {
 	// table.
 	close(second.release)
 	<-second.returned
-	svc.assign = (*Engine).Assign
+	svc.assign = (*Engine).AssignWithBaseline
 	for n := range maxJobs - 2 {
 		st, err := svc.StartJob(snap, AssignRequest{}, "cpip")
 		if err != nil {
