@@ -289,7 +289,8 @@ func TestOnlyRestrictsPeople(t *testing.T) {
 
 // TestAssignWithBaseline checks that a job's one candidate problem gives
 // what the two methods give alone: the optimal assignment, and the
-// greedy one's statistics.
+// greedy one's statistics; and that its result explains a page of its
+// pairs as the whole assignment does.
 func TestAssignWithBaseline(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -325,9 +326,26 @@ func TestAssignWithBaseline(t *testing.T) {
 			if greedy.Stats.Placed == flow.Stats.Placed && greedy.Stats.MeanKm == flow.Stats.MeanKm {
 				t.Fatalf("the instance does not tell greedy from flow: %+v", greedy.Stats)
 			}
-			flow.Stats.Seconds, res.Stats.Seconds = 0, 0
-			if !reflect.DeepEqual(res, flow) {
-				t.Fatalf("the job's assignment differs from Assign's:\n%+v\n%+v", res.Stats, flow.Stats)
+			got := res.Full()
+			flow.Stats.Seconds, got.Stats.Seconds = 0, 0
+			if !reflect.DeepEqual(got, flow) {
+				t.Fatalf("the job's assignment differs from Assign's:\n%+v\n%+v", got.Stats, flow.Stats)
+			}
+			// A page explains its pairs as the whole does.
+			if res.Placed() < 3 || res.Unplaced() < 2 {
+				t.Fatalf("%d placed, %d unplaced: too few to page", res.Placed(), res.Unplaced())
+			}
+			placed, unplaced := []int{res.Placed() - 1, 1}, []int{res.Unplaced() - 1}
+			page := res.Explain(placed, unplaced)
+			for i, k := range placed {
+				if !reflect.DeepEqual(page.Proposals[i], flow.Proposals[k]) || res.PlacedPerson(k) != flow.Proposals[k].PersonID {
+					t.Fatalf("proposal %d: %+v, want %+v", k, page.Proposals[i], flow.Proposals[k])
+				}
+			}
+			for i, k := range unplaced {
+				if page.Unplaced[i] != flow.Unplaced[k] || res.UnplacedPerson(k) != flow.Unplaced[k] || !reflect.DeepEqual(page.WhyUnplaced[i], flow.WhyUnplaced[k]) {
+					t.Fatalf("unplaced %d: %v %+v, want %v %+v", k, page.Unplaced[i], page.WhyUnplaced[i], flow.Unplaced[k], flow.WhyUnplaced[k])
+				}
 			}
 			want := greedy.Stats
 			want.Seconds, base.Seconds = 0, 0

@@ -93,7 +93,7 @@ type Service[S any] struct {
 	log *slog.Logger
 	// assign runs the optimal assignment of a job and its baseline:
 	// Engine.AssignWithBaseline, but for tests of the job lifecycle.
-	assign func(e *Engine, ctx context.Context, req AssignRequest, progress Progress) (*Assignment, *Stats, error)
+	assign func(e *Engine, ctx context.Context, req AssignRequest, progress Progress) (*Result, *Stats, error)
 
 	ctx    context.Context // cancelled at Close: every build and job derives from it
 	cancel context.CancelFunc
@@ -397,7 +397,7 @@ type JobStatus struct {
 	Seq     int64
 	BuiltAt time.Time
 	// Result and Baseline (greedy, for comparison) when done.
-	Result   *Assignment
+	Result   *Result
 	Baseline *Stats
 }
 
@@ -457,7 +457,7 @@ func (s *Service[S]) StartJob(snap *Snapshot[S], req AssignRequest, owner string
 	return j.status, nil
 }
 
-func (s *Service[S]) runJob(ctx context.Context, assign func(*Engine, context.Context, AssignRequest, Progress) (*Assignment, *Stats, error),
+func (s *Service[S]) runJob(ctx context.Context, assign func(*Engine, context.Context, AssignRequest, Progress) (*Result, *Stats, error),
 	e *Engine, j *job, req AssignRequest) {
 	defer j.cancel()
 	progress := func(done, total int) {
