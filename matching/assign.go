@@ -261,7 +261,7 @@ func (e *Engine) Assign(ctx context.Context, req AssignRequest, progress Progres
 	if err != nil {
 		return nil, err
 	}
-	return e.result("min_cost_flow", pr, asg, start), nil
+	return e.result("min_cost_flow", pr, asg, start).Full(), nil
 }
 
 // AssignGreedy is the baseline: pairs in decreasing score order, each
@@ -272,10 +272,48 @@ func (e *Engine) AssignGreedy(ctx context.Context, req AssignRequest, progress P
 	if err != nil {
 		return nil, err
 	}
+	asg := e.greedy(pr)
+	if progress != nil {
+		progress(2*len(pr.people), 2*len(pr.people))
+	}
+	return e.result("greedy", pr, asg, start).Full(), nil
+}
+
+// AssignWithBaseline is what a job shows: Assign, held as a Result, and
+// the statistics of AssignGreedy for comparison, both over one candidate
+// problem. Building the candidate lists again and explaining every greedy
+// pair, to keep only its statistics, doubled the memory a national job
+// held at its peak.
+func (e *Engine) AssignWithBaseline(ctx context.Context, req AssignRequest, progress Progress) (*Result, *Stats, error) {
+	start := time.Now()
+	pr, err := e.preparing(ctx, req, progress)
+	if err != nil {
+		return nil, nil, err
+	}
+	built := time.Since(start)
+	asg, err := e.solveFlow(ctx, pr, progress)
+	if err != nil {
+		return nil, nil, err
+	}
+	res := e.result("min_cost_flow", pr, asg, start)
+	// The baseline's time is what AssignGreedy alone takes: the shared
+	// candidate lists, then its choice.
+	base := e.stats(pr, e.greedy(pr), time.Now().Add(-built))
+	return res, &base, nil
+}
+
+// greedy chooses, per local person, a candidate index or −1: pairs in
+// decreasing score order, each taken when the person is free and the item
+// has a place left.
+func (e *Engine) greedy(pr *problem) []int32 {
 	type pair struct {
 		n, c int32
 	}
-	var pairs []pair
+	n := 0
+	for _, cs := range pr.cands {
+		n += len(cs)
+	}
+	pairs := make([]pair, 0, n)
 	for n, cs := range pr.cands {
 		for c := range cs {
 			pairs = append(pairs, pair{int32(n), int32(c)})
@@ -306,10 +344,7 @@ func (e *Engine) AssignGreedy(ctx context.Context, req AssignRequest, progress P
 			left[c.item]--
 		}
 	}
-	if progress != nil {
-		progress(2*len(pr.people), 2*len(pr.people))
-	}
-	return e.result("greedy", pr, asg, start), nil
+	return asg
 }
 
 func (e *Engine) preparing(ctx context.Context, req AssignRequest, progress Progress) (*problem, error) {
@@ -327,19 +362,91 @@ func (e *Engine) preparing(ctx context.Context, req AssignRequest, progress Prog
 	return pr, nil
 }
 
+// Result is a global assignment as a job keeps it: what explaining each
+// pair reads of the engine (pairFacts), and the reason of each unplaced
+// person, explained for the pairs read (Explain). Its figures are those
+// of the Assignment it explains.
+type Result struct {
+	Method     string
+	Objective  float64
+	TotalScore float64
+	Stats      Stats
+	w          raw
+	placed     []pairFacts // by person id
+	unplaced   []unplaced  // by person id
+}
+
+// unplaced is a person of a result without a proposal: lawful is the
+// number of lawful candidates (others took them); why is set when there
+// is none (the nearest post and the rules it breaks).
+type unplaced struct {
+	personID int64
+	lawful   int
+	why      *Why
+}
+
+// Placed is the number of proposals; Unplaced the number of people
+// without one.
+func (r *Result) Placed() int   { return len(r.placed) }
+func (r *Result) Unplaced() int { return len(r.unplaced) }
+
+// PlacedPerson is the person of proposal k (in person id order);
+// UnplacedPerson the person k without one.
+func (r *Result) PlacedPerson(k int) int64   { return r.placed[k].personID }
+func (r *Result) UnplacedPerson(k int) int64 { return r.unplaced[k].personID }
+
+// Explain returns the assignment with the proposals placed and the
+// unplaced people unplaced (indices, in the order given) explained.
+func (r *Result) Explain(placed, unplaced []int) *Assignment {
+	a := &Assignment{Method: r.Method, Objective: r.Objective, TotalScore: r.TotalScore, Stats: r.Stats,
+		Proposals: make([]Proposal, 0, len(placed)), Unplaced: make([]int64, 0, len(unplaced)), WhyUnplaced: make([]Why, 0, len(unplaced))}
+	for _, k := range placed {
+		prop := r.placed[k].proposal(&r.w)
+		prop.Rank = 1
+		a.Proposals = append(a.Proposals, prop)
+	}
+	for _, k := range unplaced {
+		u := &r.unplaced[k]
+		a.Unplaced = append(a.Unplaced, u.personID)
+		if u.why != nil {
+			a.WhyUnplaced = append(a.WhyUnplaced, *u.why)
+			continue
+		}
+		a.WhyUnplaced = append(a.WhyUnplaced, Why{PersonID: u.personID,
+			Reason: fmt.Sprintf("Les %d poste(s) possible(s) ont été proposés à d'autres personnes par cette affectation.", u.lawful)})
+	}
+	return a
+}
+
+// Full is the whole assignment explained.
+func (r *Result) Full() *Assignment {
+	return r.Explain(indices(len(r.placed)), indices(len(r.unplaced)))
+}
+
+func indices(n int) []int {
+	out := make([]int, n)
+	for k := range out {
+		out[k] = k
+	}
+	return out
+}
+
 // result turns local choices (candidate index per person, −1 unplaced)
-// into proposals with the load term at its marginal value.
-func (e *Engine) result(method string, pr *problem, asg []int32, start time.Time) *Assignment {
-	a := &Assignment{Method: method, Proposals: []Proposal{}, Unplaced: []int64{}, WhyUnplaced: []Why{}}
+// into a result, the load term of each pair at its marginal value.
+func (e *Engine) result(method string, pr *problem, asg []int32, start time.Time) *Result {
+	r := &Result{Method: method, w: e.weights()}
 	perGroup := make([]int, len(pr.groups))
 	var obj int64
-	var dists []float64
-	filled := 0
+	var total float64
 	for n, c := range asg {
 		pi := pr.people[n]
 		if c < 0 {
-			a.Unplaced = append(a.Unplaced, (*e.people.at(pi)).p.ID)
-			a.WhyUnplaced = append(a.WhyUnplaced, e.why(pi, pr.kinds, len(pr.cands[n])))
+			u := unplaced{personID: (*e.people.at(pi)).p.ID, lawful: len(pr.cands[n])}
+			if u.lawful == 0 {
+				w := e.why(pi, pr.kinds)
+				u.why = &w
+			}
+			r.unplaced = append(r.unplaced, u)
 			continue
 		}
 		cd := &pr.cands[n][c]
@@ -357,17 +464,29 @@ func (e *Engine) result(method string, pr *problem, asg []int32, start time.Time
 			s.r[6] = float64(m) / valueScale / max(e.w[6], 1e-12)
 		}
 		s.score = s.r.total(&e.w)
-		prop := e.proposal(&s, sent)
-		prop.Rank = 1
-		a.Proposals = append(a.Proposals, prop)
-		a.TotalScore += s.score
-		dists = append(dists, cd.d)
-		filled++
+		r.placed = append(r.placed, e.factsOf(p, e.items.at(s.item), s.d, s.r, s.score, sent))
+		total += s.score
 	}
-	a.Objective = float64(obj) / valueScale
-	a.TotalScore = round3(a.TotalScore)
-	st := &a.Stats
-	st.People, st.Placed, st.PlacesFilled = len(pr.people), filled, filled
+	r.Objective = float64(obj) / valueScale
+	r.TotalScore = round3(total)
+	r.Stats = e.stats(pr, asg, start)
+	return r
+}
+
+// stats are the statistics of local choices, which need no explanation.
+func (e *Engine) stats(pr *problem, asg []int32, start time.Time) Stats {
+	var st Stats
+	perGroup := make([]int, len(pr.groups))
+	var dists []float64
+	for n, c := range asg {
+		if c < 0 {
+			continue
+		}
+		cd := &pr.cands[n][c]
+		perGroup[pr.itemGrp[cd.item]]++
+		dists = append(dists, cd.d)
+	}
+	st.People, st.Placed, st.PlacesFilled = len(pr.people), len(dists), len(dists)
 	for _, c := range pr.caps {
 		st.PlacesLeft += int(c)
 	}
@@ -390,17 +509,13 @@ func (e *Engine) result(method string, pr *problem, asg []int32, start time.Time
 	}
 	st.LoadGini = Gini(occ)
 	st.Seconds = time.Since(start).Seconds()
-	return a
+	return st
 }
 
-// why explains that person pi is unplaced, who had lawful candidates.
-func (e *Engine) why(pi int32, kinds []ItemKind, lawful int) Why {
+// why explains that person pi is unplaced, who had no lawful candidate.
+func (e *Engine) why(pi int32, kinds []ItemKind) Why {
 	p := e.people.at(pi)
 	w := Why{PersonID: p.p.ID}
-	if lawful > 0 {
-		w.Reason = fmt.Sprintf("Les %d poste(s) possible(s) ont été proposés à d'autres personnes par cette affectation.", lawful)
-		return w
-	}
 	best, found := scored{}, false
 	e.candidatesOf(p, kinds, e.cfg.ExcludedRadiusFactor, func(i int32) {
 		d := e.distance(p, e.items.at(i))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -283,5 +284,74 @@ func TestOnlyRestrictsPeople(t *testing.T) {
 	}
 	if checked == 0 {
 		t.Fatal("no candidate examined: the instance tests nothing")
+	}
+}
+
+// TestAssignWithBaseline checks that a job's one candidate problem gives
+// what the two methods give alone: the optimal assignment, and the
+// greedy one's statistics; and that its result explains a page of its
+// pairs as the whole assignment does.
+func TestAssignWithBaseline(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		d    Data
+		req  AssignRequest
+	}{
+		{"dense", smallInstance(7, 40, 25), AssignRequest{Candidates: -1}},
+		{"sparse", synth(5, 200, 600, 500), AssignRequest{}},
+		{"few candidates", synth(8, 100, 300, 400), AssignRequest{Candidates: 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := New(tc.d, Options{Today: synthToday})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			flow, err := e.Assign(ctx, tc.req, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			greedy, err := e.AssignGreedy(ctx, tc.req, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last, total := 0, 0
+			res, base, err := e.AssignWithBaseline(ctx, tc.req, func(done, tot int) { last, total = done, tot })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if total != 2*flow.Stats.People || last != total {
+				t.Fatalf("progress ended at %d/%d for %d people", last, total, flow.Stats.People)
+			}
+			if greedy.Stats.Placed == flow.Stats.Placed && greedy.Stats.MeanKm == flow.Stats.MeanKm {
+				t.Fatalf("the instance does not tell greedy from flow: %+v", greedy.Stats)
+			}
+			got := res.Full()
+			flow.Stats.Seconds, got.Stats.Seconds = 0, 0
+			if !reflect.DeepEqual(got, flow) {
+				t.Fatalf("the job's assignment differs from Assign's:\n%+v\n%+v", got.Stats, flow.Stats)
+			}
+			// A page explains its pairs as the whole does.
+			if res.Placed() < 3 || res.Unplaced() < 2 {
+				t.Fatalf("%d placed, %d unplaced: too few to page", res.Placed(), res.Unplaced())
+			}
+			placed, unplaced := []int{res.Placed() - 1, 1}, []int{res.Unplaced() - 1}
+			page := res.Explain(placed, unplaced)
+			for i, k := range placed {
+				if !reflect.DeepEqual(page.Proposals[i], flow.Proposals[k]) || res.PlacedPerson(k) != flow.Proposals[k].PersonID {
+					t.Fatalf("proposal %d: %+v, want %+v", k, page.Proposals[i], flow.Proposals[k])
+				}
+			}
+			for i, k := range unplaced {
+				if page.Unplaced[i] != flow.Unplaced[k] || res.UnplacedPerson(k) != flow.Unplaced[k] || !reflect.DeepEqual(page.WhyUnplaced[i], flow.WhyUnplaced[k]) {
+					t.Fatalf("unplaced %d: %v %+v, want %v %+v", k, page.Unplaced[i], page.WhyUnplaced[i], flow.Unplaced[k], flow.WhyUnplaced[k])
+				}
+			}
+			want := greedy.Stats
+			want.Seconds, base.Seconds = 0, 0
+			if *base != want {
+				t.Fatalf("baseline %+v, want greedy's %+v", *base, want)
+			}
+		})
 	}
 }

@@ -91,10 +91,18 @@ func BenchmarkCandidatesForPost(b *testing.B) {
 	reportLatencies(b, ds)
 }
 
-// peakHeap samples the live heap while fn runs.
-func peakHeap(fn func()) uint64 {
+// peakHeap samples the heap's objects, live or not yet collected, while
+// fn runs.
+func peakHeap(fn func()) uint64 { return peakOf("/memory/classes/heap/objects:bytes", fn) }
+
+// peakLive samples the heap the last collection marked live while fn
+// runs: what the server's memory governor sets its limit from.
+func peakLive(fn func()) uint64 { return peakOf("/gc/heap/live:bytes", fn) }
+
+// peakOf samples the runtime metric name while fn runs.
+func peakOf(name string, fn func()) uint64 {
 	runtime.GC()
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	sample := []metrics.Sample{{Name: name}}
 	var peak uint64
 	stop := make(chan struct{})
 	done := make(chan struct{})
@@ -159,6 +167,35 @@ func BenchmarkAssignNational(b *testing.B) {
 			b.ReportMetric(a.Stats.LoadGini, "load-gini")
 		})
 	}
+}
+
+// BenchmarkAssignJob runs what a job runs on a built engine, everyone to
+// place (AssignWithBaseline: the optimal assignment and the greedy
+// baseline's statistics), and reports the live heap above the engine's
+// (and its data's) at the job's peak (peak-live-MiB: the server's memory
+// governor lets the resident size follow twice the live heap) and what
+// the job's result keeps once done (kept-MiB).
+func BenchmarkAssignJob(b *testing.B) {
+	e := nationalEngine(b)
+	base := liveHeap()
+	var peak uint64
+	var kept float64
+	var res *Result
+	for i := 0; i < b.N; i++ {
+		res = nil
+		peak = max(peak, peakLive(func() {
+			var err error
+			if res, _, err = e.AssignWithBaseline(context.Background(), AssignRequest{}, nil); err != nil {
+				b.Fatal(err)
+			}
+		}))
+		kept = float64(liveHeap()-base) / (1 << 20)
+	}
+	runtime.KeepAlive(res)
+	b.ReportMetric(float64(b.Elapsed().Seconds())/float64(b.N), "s/op")
+	b.ReportMetric(float64(peak-base)/(1<<20), "peak-live-MiB")
+	b.ReportMetric(kept, "kept-MiB")
+	b.ReportMetric(float64(res.Placed()), "placed")
 }
 
 // BenchmarkNewEngine builds the national engine (done on each refresh).

@@ -490,11 +490,9 @@ func (e *Engine) top(fs []scored, limit int) []Proposal {
 // assignment already sends to the item's group before this one, which the
 // load term counts.
 func (e *Engine) proposal(s *scored, sent int) Proposal {
-	p, it := (e.people.at(s.person)), (e.items.at(s.item))
-	terms := e.explainTerms(p, it, s.d, s.r, sent)
-	score := round3(s.score)
-	return Proposal{PersonID: p.p.ID, Item: it.ref, Title: it.title, OrganisationID: it.orgID, PrisonID: it.prisonID,
-		DistanceKm: round1(s.d), Score: score, Terms: terms, Summary: summary(score, terms)}
+	f := e.factsOf(e.people.at(s.person), e.items.at(s.item), s.d, s.r, s.score, sent)
+	w := e.weights()
+	return f.proposal(&w)
 }
 
 // nearer orders excluded pairs: nearest first, then item and person ids.

@@ -116,17 +116,61 @@ func (e *Engine) terms(p *person, it *item, d float64) raw {
 	return r
 }
 
-// explainTerms turns raw values into visible terms with French sentences.
-func (e *Engine) explainTerms(p *person, it *item, d float64, r raw, sent int) []Term {
-	w := e.weights()
+// pairFacts is what explaining a pair reads of the engine: a job keeps
+// them for each pair of its result (about 350 bytes) rather than the
+// explained proposal (about 2 kB of sentences), so that a national
+// assignment at ten times the country (155,000 pairs) explains only the
+// page read, and holds no engine.
+type pairFacts struct {
+	personID        int64
+	ref             Ref
+	title           string
+	orgID, prisonID int64
+	d, score        float64
+	r               raw
+	rome            float64 // romeFit's value, between pc and ic
+	pc, ic          romeRef
+	personROME      bool // the person has ROME codes
+	shared          int  // key skills in common
+	slotsKnown      bool // both schedules are declared
+	overlap, hours  float64
+	radius          float64
+	hasDeadline     bool
+	deadline        atigip.Date
+	left            float64
+	// taken and places are the group's occupancy; sent the people an
+	// assignment sends there before this one.
+	taken, places, sent int
+}
+
+// factsOf reads what explaining the pair (p, it) with raw values r and
+// score needs.
+func (e *Engine) factsOf(p *person, it *item, d float64, r raw, score float64, sent int) pairFacts {
+	f := pairFacts{personID: p.p.ID, ref: it.ref, title: it.title, orgID: it.orgID, prisonID: it.prisonID,
+		d: d, score: score, r: r, personROME: len(p.rome) > 0, shared: sharedCount(p.skills, it.skills),
+		slotsKnown: len(p.slots) > 0 && it.hours > 0, hours: it.hours, radius: p.radius,
+		hasDeadline: p.toPlace && !p.deadline.IsZero(), deadline: p.deadline, left: p.left, sent: sent}
+	f.rome, f.pc, f.ic = e.romeFit(p, it)
+	if f.slotsKnown {
+		f.overlap = overlapHours(p.slots, it.slots)
+	}
+	g := e.groups[it.group]
+	f.taken, f.places = g.taken, g.places
+	return f
+}
+
+// terms are the visible terms of the pair, with French sentences, under
+// weights w.
+func (f *pairFacts) terms(w *raw) []Term {
+	r, d := f.r, f.d
 	out := make([]Term, nTerms)
 	for i, n := range termOrder {
 		out[i] = Term{Name: n, Label: termLabels[n], Value: round3(r[i]), Weight: w[i], Points: round3(w[i] * r[i])}
 	}
 	// ROME.
-	v, pc, ic := e.romeFit(p, it)
+	v, pc, ic := f.rome, f.pc, f.ic
 	switch {
-	case len(p.rome) == 0:
+	case !f.personROME:
 		out[0].Detail = "Aucun métier ROME renseigné pour la personne."
 	case v == 1:
 		out[0].Detail = fmt.Sprintf("Même métier : %s (%s).", romeLabel(ic.code), ic.code)
@@ -138,7 +182,7 @@ func (e *Engine) explainTerms(p *person, it *item, d float64, r raw, sent int) [
 		out[0].Detail = "Métiers de domaines différents."
 	}
 	// Skills.
-	if n := sharedCount(p.skills, it.skills); n > 0 {
+	if n := f.shared; n > 0 {
 		out[1].Detail = fmt.Sprintf("%d compétence(s) clé(s) ROME en commun.", n)
 	} else {
 		out[1].Detail = "Aucune compétence clé ROME en commun."
@@ -153,38 +197,45 @@ func (e *Engine) explainTerms(p *person, it *item, d float64, r raw, sent int) [
 		out[2].Detail = "Pas de rapprochement entre l'expérience, les souhaits et la description."
 	}
 	// Distance.
-	if it.ref.Kind == KindWork || it.ref.Kind == KindTraining {
+	if f.ref.Kind == KindWork || f.ref.Kind == KindTraining {
 		out[3].Detail = "Dans l'établissement pénitentiaire de la personne."
 	} else {
-		out[3].Detail = fmt.Sprintf("À %s km du domicile (rayon de mobilité %s km).", num(d), num(p.radius))
+		out[3].Detail = fmt.Sprintf("À %s km du domicile (rayon de mobilité %s km).", num(d), num(f.radius))
 	}
 	// Schedule.
-	if len(p.slots) == 0 || it.hours <= 0 {
+	if !f.slotsKnown {
 		out[4].Detail = "Disponibilités non renseignées : horaires non comparés."
 	} else {
-		out[4].Detail = fmt.Sprintf("%s h sur %s h hebdomadaires du poste pendant les disponibilités.", num(overlapHours(p.slots, it.slots)), num(it.hours))
+		out[4].Detail = fmt.Sprintf("%s h sur %s h hebdomadaires du poste pendant les disponibilités.", num(f.overlap), num(f.hours))
 	}
 	// Urgency.
-	if p.toPlace && !p.deadline.IsZero() {
-		out[5].Detail = fmt.Sprintf("Échéance de la mesure le %s (%s heures restantes).", p.deadline.Format("02/01/2006"), num(p.left))
+	if f.hasDeadline {
+		out[5].Detail = fmt.Sprintf("Échéance de la mesure le %s (%s heures restantes).", f.deadline.Format("02/01/2006"), num(f.left))
 	} else {
 		out[5].Detail = "Pas d'échéance de mesure."
 	}
 	// Load.
 	// The sentence states the occupancy the value is computed from: in an
 	// assignment, with the people it already sends there.
-	g := e.groups[it.group]
-	taken := g.taken + sent
+	taken, sent := f.taken+f.sent, f.sent
 	occ := 0
-	if g.places > 0 {
-		occ = int(math.Round(100 * float64(taken) / float64(g.places)))
+	if f.places > 0 {
+		occ = int(math.Round(100 * float64(taken) / float64(f.places)))
 	}
-	out[6].Detail = fmt.Sprintf("Structure occupée à %d %% (%d place(s) prise(s) sur %d).", occ, taken, g.places)
+	out[6].Detail = fmt.Sprintf("Structure occupée à %d %% (%d place(s) prise(s) sur %d).", occ, taken, f.places)
 	if sent > 0 {
 		out[6].Detail = fmt.Sprintf("Structure occupée à %d %% (%d place(s) prise(s) sur %d, dont %d par les propositions précédentes de cette affectation).",
-			occ, taken, g.places, sent)
+			occ, taken, f.places, sent)
 	}
 	return out
+}
+
+// proposal explains the pair under weights w.
+func (f *pairFacts) proposal(w *raw) Proposal {
+	terms := f.terms(w)
+	score := round3(f.score)
+	return Proposal{PersonID: f.personID, Item: f.ref, Title: f.title, OrganisationID: f.orgID, PrisonID: f.prisonID,
+		DistanceKm: round1(f.d), Score: score, Terms: terms, Summary: summary(score, terms)}
 }
 
 // summary is the short French sentence of a proposal: its score and its

@@ -91,9 +91,9 @@ type Service[S any] struct {
 	src Source
 	o   ServiceOptions[S]
 	log *slog.Logger
-	// assign runs the optimal assignment of a job: Engine.Assign, but for
-	// tests of the job lifecycle.
-	assign func(e *Engine, ctx context.Context, req AssignRequest, progress Progress) (*Assignment, error)
+	// assign runs the optimal assignment of a job and its baseline:
+	// Engine.AssignWithBaseline, but for tests of the job lifecycle.
+	assign func(e *Engine, ctx context.Context, req AssignRequest, progress Progress) (*Result, *Stats, error)
 
 	ctx    context.Context // cancelled at Close: every build and job derives from it
 	cancel context.CancelFunc
@@ -114,7 +114,7 @@ type Service[S any] struct {
 // NewService returns a service reading src; nothing runs until the first
 // Snapshot or Start.
 func NewService[S any](src Source, o ServiceOptions[S]) *Service[S] {
-	s := &Service[S]{src: src, o: o, log: o.Logger, assign: (*Engine).Assign, jobs: map[string]*job{}}
+	s := &Service[S]{src: src, o: o, log: o.Logger, assign: (*Engine).AssignWithBaseline, jobs: map[string]*job{}}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -397,7 +397,7 @@ type JobStatus struct {
 	Seq     int64
 	BuiltAt time.Time
 	// Result and Baseline (greedy, for comparison) when done.
-	Result   *Assignment
+	Result   *Result
 	Baseline *Stats
 }
 
@@ -457,7 +457,7 @@ func (s *Service[S]) StartJob(snap *Snapshot[S], req AssignRequest, owner string
 	return j.status, nil
 }
 
-func (s *Service[S]) runJob(ctx context.Context, assign func(*Engine, context.Context, AssignRequest, Progress) (*Assignment, error),
+func (s *Service[S]) runJob(ctx context.Context, assign func(*Engine, context.Context, AssignRequest, Progress) (*Result, *Stats, error),
 	e *Engine, j *job, req AssignRequest) {
 	defer j.cancel()
 	progress := func(done, total int) {
@@ -468,11 +468,7 @@ func (s *Service[S]) runJob(ctx context.Context, assign func(*Engine, context.Co
 		}
 		j.mu.Unlock()
 	}
-	res, err := assign(e, ctx, req, progress)
-	var base *Assignment
-	if err == nil {
-		base, err = e.AssignGreedy(ctx, req, nil)
-	}
+	res, base, err := assign(e, ctx, req, progress)
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if err != nil {
@@ -488,7 +484,7 @@ func (s *Service[S]) runJob(ctx context.Context, assign func(*Engine, context.Co
 		return
 	}
 	j.status.State, j.status.Progress, j.status.Result = JobDone, 1, res
-	j.status.Baseline = &base.Stats
+	j.status.Baseline = base
 }
 
 // Job returns the status of job id when owner started it.

@@ -104,14 +104,14 @@ func newHeldAssign() *heldAssign {
 	return &heldAssign{started: make(chan struct{}), release: make(chan struct{}), returned: make(chan struct{})}
 }
 
-func (h *heldAssign) assign(_ *Engine, ctx context.Context, _ AssignRequest, _ Progress) (*Assignment, error) {
+func (h *heldAssign) assign(_ *Engine, ctx context.Context, _ AssignRequest, _ Progress) (*Result, *Stats, error) {
 	defer close(h.returned)
 	close(h.started)
 	select {
 	case <-ctx.Done():
-		return nil, fmt.Errorf("matching: assign: %w", ctx.Err())
+		return nil, nil, fmt.Errorf("matching: assign: %w", ctx.Err())
 	case <-h.release:
-		return nil, errors.New("matching: assign: released by the test")
+		return nil, nil, errors.New("matching: assign: released by the test")
 	}
 }
 
@@ -210,7 +210,7 @@ func TestServiceJobs(t *testing.T) {
 	// table.
 	close(second.release)
 	<-second.returned
-	svc.assign = (*Engine).Assign
+	svc.assign = (*Engine).AssignWithBaseline
 	for n := range maxJobs - 2 {
 		st, err := svc.StartJob(snap, AssignRequest{}, "cpip")
 		if err != nil {
@@ -218,8 +218,8 @@ func TestServiceJobs(t *testing.T) {
 		}
 		done := waitJob(t, svc, st.ID, "cpip")
 		if n == 0 {
-			if done.State != JobDone || done.Result == nil || done.Baseline == nil || len(done.Result.Proposals) != 1 ||
-				done.Result.Proposals[0].PersonID != w.Person.ID || done.Seq != snap.Seq || done.Progress != 1 {
+			if done.State != JobDone || done.Result == nil || done.Baseline == nil || done.Result.Placed() != 1 ||
+				done.Result.PlacedPerson(0) != w.Person.ID || done.Seq != snap.Seq || done.Progress != 1 {
 				t.Fatalf("job %+v, want %d placed, with its baseline, at seq %d", done, w.Person.ID, snap.Seq)
 			}
 			if _, ok := svc.Job(st.ID, "someone else"); ok {

@@ -449,7 +449,7 @@ func (m *MatchingModule) startJob(c *fiber.Ctx, s *Server, req matching.AssignRe
 func jobStatusOf(st matching.JobStatus) MatchingJobStatus {
 	return MatchingJobStatus{ID: st.ID, State: st.State, Done: st.Done, Total: st.Total, Progress: st.Progress,
 		Error: st.Error, Started: st.Started, Snapshot: MatchingSnapshotInfo{Seq: st.Seq, BuiltAt: st.BuiltAt},
-		Result: st.Result, Baseline: st.Baseline, Notice: matchingNotice}
+		Baseline: st.Baseline, Notice: matchingNotice}
 }
 
 func (m *MatchingModule) assignmentStatus(s *Server) fiber.Handler {
@@ -474,8 +474,8 @@ func (m *MatchingModule) jobStatus(c *fiber.Ctx, s *Server, id string, pg result
 		return MatchingJobStatus{}, atigip.Errorf(atigip.ENOTFOUND, "Tâche d'affectation introuvable.")
 	}
 	status := jobStatusOf(st)
-	if status.Result != nil {
-		res, page, err := m.disclosed(c, s, status.Result, pg)
+	if st.Result != nil {
+		res, page, err := m.disclosed(c, s, st.Result, pg)
 		if err != nil {
 			return MatchingJobStatus{}, err
 		}
@@ -489,20 +489,20 @@ func (m *MatchingModule) jobStatus(c *fiber.Ctx, s *Server, id string, pg result
 // person's file may have changed since the job started), the page pg of
 // it, and every person the answer discloses, placed or not, gets an audit
 // entry (the people of other pages are not disclosed by this answer).
-func (m *MatchingModule) disclosed(c *fiber.Ctx, s *Server, res *matching.Assignment, pg resultPage) (*matching.Assignment, *MatchingResultPage, error) {
+func (m *MatchingModule) disclosed(c *fiber.Ctx, s *Server, res *matching.Result, pg resultPage) (*matching.Assignment, *MatchingResultPage, error) {
 	snap, err := m.snapshot(c.UserContext(), s)
 	if err != nil {
 		return nil, nil, err
 	}
 	in := perimeterOf(c.UserContext(), s, snap, s.Principal(c))
 	var placed, unplaced []int // indices within the perimeter
-	for k, p := range res.Proposals {
-		if in(p.PersonID) {
+	for k := range res.Placed() {
+		if in(res.PlacedPerson(k)) {
 			placed = append(placed, k)
 		}
 	}
-	for k, id := range res.Unplaced {
-		if in(id) {
+	for k := range res.Unplaced() {
+		if in(res.UnplacedPerson(k)) {
 			unplaced = append(unplaced, k)
 		}
 	}
@@ -511,17 +511,8 @@ func (m *MatchingModule) disclosed(c *fiber.Ctx, s *Server, res *matching.Assign
 		page.Page, page.PerPage = pg.page, pg.perPage
 		placed, unplaced = pg.of(placed), pg.of(unplaced)
 	}
-	out := *res
-	out.Proposals, out.Unplaced, out.WhyUnplaced = make([]matching.Proposal, 0, len(placed)), make([]int64, 0, len(unplaced)), make([]matching.Why, 0, len(unplaced))
-	for _, k := range placed {
-		out.Proposals = append(out.Proposals, res.Proposals[k])
-	}
-	for _, k := range unplaced {
-		out.Unplaced = append(out.Unplaced, res.Unplaced[k])
-		if k < len(res.WhyUnplaced) {
-			out.WhyUnplaced = append(out.WhyUnplaced, res.WhyUnplaced[k])
-		}
-	}
+	// Only the page is explained: the job keeps its pairs compact.
+	out := res.Explain(placed, unplaced)
 	for _, p := range out.Proposals {
 		if err := s.Audit(c, "match_assignment", atigip.KindPerson, p.PersonID, 1); err != nil {
 			return nil, nil, err
@@ -532,7 +523,7 @@ func (m *MatchingModule) disclosed(c *fiber.Ctx, s *Server, res *matching.Assign
 			return nil, nil, err
 		}
 	}
-	return &out, page, nil
+	return out, page, nil
 }
 
 // of is the page pg of xs (empty past the end).
