@@ -173,6 +173,12 @@ func (c *child) memMB() (rss, peak float64) {
 	return rss, peak
 }
 
+// resetPeak starts a new peak of the server's resident memory (VmHWM),
+// so that each phase of a run reports its own.
+func (c *child) resetPeak() {
+	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", c.cmd.Process.Pid), []byte("5"), 0)
+}
+
 // seeded returns a data directory holding a store seeded at scale, and
 // the seeding time (0 when an earlier run left it in ATIGIP_BENCH_DIR).
 func seeded(b *testing.B, scale string) (dir string, took time.Duration) {
@@ -520,6 +526,14 @@ func benchScaleOnce(b *testing.B, scale string) {
 	report(c.ready.Seconds(), "restart-s")
 	rss, _ := c.memMB()
 	report(rss, "rss-ready-MB")
+	// Peaks by phase: the snapshot's first build, the passes of reads,
+	// the global assignment.
+	phasePeak := func(unit string) {
+		_, peak := c.memMB()
+		report(peak, unit)
+		c.resetPeak()
+	}
+	c.resetPeak()
 
 	// Each pass also reports the server's processor time per request,
 	// which the machine's load changes much less than the latencies.
@@ -535,6 +549,7 @@ func benchScaleOnce(b *testing.B, scale string) {
 	t0 := time.Now()
 	cpip.latencies([]string{fmt.Sprintf("/api/matching/posts/%d/candidates", posts[0])})
 	report(time.Since(t0).Seconds(), "matching-first-s")
+	phasePeak("rss-peak-build-MB")
 
 	public := newClient(b, c, "public", 4)
 	public.token = ""
@@ -565,6 +580,7 @@ func benchScaleOnce(b *testing.B, scale string) {
 	report(pct(cpip.latencies(mp), 0.95), "matching-p95-ms")
 	cpuPer(len(mp), "matching-cpu-ms")
 
+	phasePeak("rss-peak-reads-MB")
 	// The global assignment of everyone with a measure to place.
 	code, body, _ := cpip.do(http.MethodPost, "/api/matching/assignments", "{}")
 	if code != http.StatusAccepted {
@@ -600,7 +616,7 @@ func benchScaleOnce(b *testing.B, scale string) {
 	}
 	rss, peak := c.memMB()
 	report(rss, "rss-end-MB")
-	report(peak, "rss-peak-MB")
+	report(peak, "rss-peak-assign-MB")
 }
 
 // BenchmarkMixedLoad serves the national set and reports the throughput
