@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
@@ -11,6 +12,7 @@ import (
 	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
 )
 
 // Facet counts of a text query from posting lists.
@@ -96,57 +98,108 @@ func (s *recordSearcher) record(d *bsearch.DocumentMatch, err error) (*bsearch.D
 }
 
 // facetTerms counts, for each value of the facet field, the documents of
-// m that carry it.
-func (m *matchSet) facetTerms() (map[string]int, error) {
+// m that carry it, with the facet postings of each segment from cache.
+func (m *matchSet) facetTerms(cache *facetCache) (map[string]int, error) {
 	terms := map[string]int{}
 	if m.n == 0 {
 		return terms, nil
 	}
-	dict, err := m.snap.FieldDict(fFacet)
-	if err != nil {
-		return nil, fmt.Errorf("search: facet values: %w", err)
-	}
-	var values [][]byte
-	for {
-		e, err := dict.Next()
-		if err != nil {
-			_ = dict.Close()
-			return nil, fmt.Errorf("search: facet values: %w", err)
-		}
-		if e == nil {
-			break
-		}
-		values = append(values, []byte(e.Term))
-	}
-	if err := dict.Close(); err != nil {
-		return nil, fmt.Errorf("search: facet values: %w", err)
-	}
-	postings := roaring.New()
-	for i, s := range m.snap.Segments() {
+	segs := m.snap.Segments()
+	for i, s := range segs {
 		if len(m.nums[i]) == 0 {
 			continue
 		}
+		values, err := cache.get(s.Segment(), segs)
+		if err != nil {
+			return nil, err
+		}
 		matches := roaring.New()
 		matches.AddMany(m.nums[i])
-		d, err := s.Segment().Dictionary(fFacet)
-		if err != nil {
-			return nil, fmt.Errorf("search: facet values: %w", err)
-		}
 		for _, v := range values {
-			pl, err := d.PostingsList(v, nil, nil)
-			if err != nil {
-				return nil, fmt.Errorf("search: facet value %s: %w", v, err)
-			}
-			or, ok := pl.(interface{ OrInto(*roaring.Bitmap) })
-			if !ok {
-				return nil, fmt.Errorf("search: facet value %s: postings of type %T", v, pl)
-			}
-			postings.Clear()
-			or.OrInto(postings)
-			if c := matches.AndCardinality(postings); c > 0 {
-				terms[string(v)] += int(c)
+			if c := matches.AndCardinality(v.docs); c > 0 {
+				terms[v.term] += int(c)
 			}
 		}
 	}
 	return terms, nil
+}
+
+// facetCache keeps each segment's facet values and their posting lists
+// as bitmaps. Segments never change, so an entry stays right for the
+// segment's life; decoding ~400 posting lists per segment and search
+// cost more than counting. At ten times the country it holds a few
+// megabytes.
+type facetCache struct {
+	mu   sync.Mutex
+	segs map[segment.Segment][]facetValue
+}
+
+type facetValue struct {
+	term string
+	docs *roaring.Bitmap
+}
+
+// get returns the facet values of seg, reading them on first use; live
+// is the snapshot's segments: when the cache holds many more, the
+// entries of segments merged away are dropped.
+func (c *facetCache) get(seg segment.Segment, live []*scorch.SegmentSnapshot) ([]facetValue, error) {
+	c.mu.Lock()
+	values, ok := c.segs[seg]
+	c.mu.Unlock()
+	if ok {
+		return values, nil
+	}
+	values, err := readFacetValues(seg)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.segs == nil {
+		c.segs = map[segment.Segment][]facetValue{}
+	}
+	c.segs[seg] = values
+	if len(c.segs) > 2*len(live)+8 {
+		keep := make(map[segment.Segment]bool, len(live))
+		for _, s := range live {
+			keep[s.Segment()] = true
+		}
+		for s := range c.segs {
+			if !keep[s] {
+				delete(c.segs, s)
+			}
+		}
+	}
+	return values, nil
+}
+
+// readFacetValues reads the facet field's terms of seg and their postings.
+func readFacetValues(seg segment.Segment) ([]facetValue, error) {
+	d, err := seg.Dictionary(fFacet)
+	if err != nil {
+		return nil, fmt.Errorf("search: facet values: %w", err)
+	}
+	var out []facetValue
+	it := d.AutomatonIterator(nil, nil, nil)
+	for {
+		e, err := it.Next()
+		if err != nil {
+			return nil, fmt.Errorf("search: facet values: %w", err)
+		}
+		if e == nil {
+			return out, nil
+		}
+		pl, err := d.PostingsList([]byte(e.Term), nil, nil)
+		if err != nil {
+			return nil, fmt.Errorf("search: facet value %s: %w", e.Term, err)
+		}
+		or, ok := pl.(interface{ OrInto(*roaring.Bitmap) })
+		if !ok {
+			return nil, fmt.Errorf("search: facet value %s: postings of type %T", e.Term, pl)
+		}
+		docs := roaring.New()
+		or.OrInto(docs)
+		docs.RunOptimize()
+		out = append(out, facetValue{term: e.Term, docs: docs})
+	}
 }

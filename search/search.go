@@ -225,7 +225,7 @@ func (ix *Index) query(ctx context.Context, r *Request, pq parsedQuery, tq *text
 		return nil, fmt.Errorf("search: query: %w", err)
 	}
 	if matches != nil {
-		terms, err := matches.facetTerms()
+		terms, err := matches.facetTerms(&ix.facets)
 		if err != nil {
 			return nil, err
 		}
