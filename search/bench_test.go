@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -22,7 +23,15 @@ import (
 //
 //	go test ./search -run '^$' -bench . -benchtime 1x   (reindex, size)
 //	go test ./search -run '^$' -bench Search            (latency)
-const benchScale = 1
+//
+// ATIGIP_BENCH_SCALE changes the scale (10: ten times the country, minutes
+// to seed and index; see BenchmarkSearchScale for a prepared set).
+var benchScale = func() float64 {
+	if s, err := strconv.ParseFloat(os.Getenv("ATIGIP_BENCH_SCALE"), 64); err == nil && s > 0 {
+		return s
+	}
+	return 1
+}()
 
 // typicalQueries mixes what users of the map do: a job, a job near a
 // place, filters only, a typo, a whole job title, an organisation name.
@@ -337,7 +346,8 @@ func scaleQueries(n int) []Request {
 // the _docvalues runs count facets with bleve's builder, as before.
 // The set is ATIGIP_BENCH_DATA, a data directory of `atigip seed --scale
 // 10` started once (atigip.db, search.bleve), opened in place: give it a
-// copy. Without it the national demo set is seeded and indexed here.
+// copy. Without it the set of ATIGIP_BENCH_SCALE (1 by default) is seeded
+// and indexed here.
 //
 //	ATIGIP_BENCH_DATA=/work/benchdata/ssearch/scale-10 go test ./search -run '^$' -bench 'SearchScale$' -benchtime 3x
 func BenchmarkSearchScale(b *testing.B) {
