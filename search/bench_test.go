@@ -402,6 +402,7 @@ func BenchmarkSearchScale(b *testing.B) {
 			b.ReportMetric(pct(0.95), "p95_ms")
 			b.ReportMetric(pct(0.99), "p99_ms")
 			b.ReportMetric(float64(cpu.Microseconds())/1000/float64(len(lat)), "cpu_ms/op")
+			b.ReportMetric(float64(ix.facets.bytes())/(1<<20), "facet_cache_MB")
 		})
 	}
 }

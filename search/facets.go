@@ -173,6 +173,19 @@ func (c *facetCache) get(seg segment.Segment, live []*scorch.SegmentSnapshot) ([
 	return values, nil
 }
 
+// bytes is the size of the bitmaps the cache holds.
+func (c *facetCache) bytes() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var n uint64
+	for _, values := range c.segs {
+		for _, v := range values {
+			n += v.docs.GetSizeInBytes()
+		}
+	}
+	return n
+}
+
 // readFacetValues reads the facet field's terms of seg and their postings.
 func readFacetValues(seg segment.Segment) ([]facetValue, error) {
 	d, err := seg.Dictionary(fFacet)
