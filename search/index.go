@@ -41,6 +41,7 @@ type Index struct {
 	written atomic.Int64 // documents indexed or deleted since Open
 	browse  browseCache  // answers of requests without text, until a write
 	table   *filterTable // requests without text, from memory; swapped with idx
+	facets  facetCache   // facet postings by segment, for text queries
 	reason  string       // why Open started from an empty index ("" if it did not)
 	// tableResumed: the filter table was read from SaveTable's file.
 	tableResumed bool

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
 	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/highlight/highlighter/html"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -175,11 +176,19 @@ func (ix *Index) query(ctx context.Context, r *Request, pq parsedQuery, tq *text
 		q = query.NewBooleanQuery([]query.Query{q}, nil, []query.Query{hidden})
 	}
 
+	var matches *matchSet
+	if facets && tq != nil && facetsFromPostings && ix.onScorch() {
+		// A text query may match a quarter of the index: count from
+		// posting lists rather than each match's doc values (see
+		// matchSet). Without text the filter table answers.
+		matches = &matchSet{}
+		q = recordQuery{q: q, set: matches}
+	}
 	req := bleve.NewSearchRequestOptions(q, size, from, r.Explain)
 	if tq == nil {
 		req.Fields = storedFields // else read with the highlights (see page)
 	}
-	if facets {
+	if facets && matches == nil {
 		req.AddFacet(fFacet, bleve.NewFacetRequest(fFacet, facetValues))
 	}
 	// Scores order the hits only under the relevance sort of a text query;
@@ -215,7 +224,34 @@ func (ix *Index) query(ctx context.Context, r *Request, pq parsedQuery, tq *text
 		}
 		return nil, fmt.Errorf("search: query: %w", err)
 	}
+	if matches != nil {
+		terms, err := matches.facetTerms(&ix.facets)
+		if err != nil {
+			return nil, err
+		}
+		tf := &bsearch.TermFacets{}
+		for t, n := range terms {
+			tf.Add(&bsearch.TermFacet{Term: t, Count: n})
+		}
+		sr.Facets = bsearch.FacetResults{fFacet: &bsearch.FacetResult{Field: fFacet, Total: int(sr.Total), Terms: tf}}
+	}
 	return sr, nil
+}
+
+// facetsFromPostings is false only in benchmarks measuring bleve's facet
+// builder against the posting lists.
+var facetsFromPostings = true
+
+// onScorch reports whether the index is scorch's, whose segments
+// recordQuery reads (bleve's in-memory index is not); the caller holds
+// ix.mu.
+func (ix *Index) onScorch() bool {
+	adv, err := ix.idx.Advanced()
+	if err != nil {
+		return false
+	}
+	_, ok := adv.(*scorch.Scorch)
+	return ok
 }
 
 // searchedKinds are the kinds r searches (r normalized: no types is all).

@@ -1,0 +1,218 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/mapping"
+	bsearch "github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
+)
+
+// Facet counts of a text query from posting lists.
+//
+// Bleve's facet builder reads the facet field's doc values of every match:
+// a chunk to decompress and a map update per value, about as much time as
+// scoring the match, and most of a national search for a common word
+// (« entretien » matches a quarter of the documents). Here the query
+// records its matches' document numbers as the collector draws them
+// (recordQuery); the counts are then, segment by segment, the size of the
+// intersection of those numbers with each facet value's posting list, a
+// bitmap AND and popcount per value. The counts are the same: the facet
+// field's postings hold exactly the values of its doc values.
+
+// matchSet is the documents a search matched, by segment of the index
+// snapshot it ran on.
+type matchSet struct {
+	snap   *scorch.IndexSnapshot
+	starts []uint64   // first global document number of each segment
+	nums   [][]uint32 // by segment: its matches' local numbers, ascending
+	cur    int        // the segment of the last match
+	n      int
+}
+
+// add records the match with the global document number g.
+func (m *matchSet) add(g uint64) {
+	if m.cur+1 < len(m.starts) && g >= m.starts[m.cur+1] || g < m.starts[m.cur] {
+		m.cur = sort.Search(len(m.starts), func(i int) bool { return m.starts[i] > g }) - 1
+	}
+	m.nums[m.cur] = append(m.nums[m.cur], uint32(g-m.starts[m.cur]))
+	m.n++
+}
+
+// recordQuery is q with its matches recorded in set: put at the root of a
+// search, it sees every document the collector counts, in order.
+type recordQuery struct {
+	q   query.Query
+	set *matchSet
+}
+
+// Searcher implements query.Query. It fails on an index that is not
+// scorch's (bleve's in-memory index): the caller asks bleve for the
+// facets there (see Index.postingFacets).
+func (r recordQuery) Searcher(ctx context.Context, rd index.IndexReader, m mapping.IndexMapping, opts bsearch.SearcherOptions) (bsearch.Searcher, error) {
+	snap, ok := rd.(*scorch.IndexSnapshot)
+	if !ok {
+		return nil, fmt.Errorf("search: facets from postings need a scorch index, not %T", rd)
+	}
+	segs := snap.Segments()
+	r.set.snap, r.set.starts, r.set.nums = snap, make([]uint64, len(segs)), make([][]uint32, len(segs))
+	var running uint64
+	for i, s := range segs {
+		// As scorch numbers them: each segment's documents, deleted
+		// ones included, after the previous segments'.
+		r.set.starts[i] = running
+		running += s.Segment().Count()
+	}
+	s, err := r.q.Searcher(ctx, rd, m, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &recordSearcher{Searcher: s, set: r.set}, nil
+}
+
+type recordSearcher struct {
+	bsearch.Searcher
+	set *matchSet
+}
+
+func (s *recordSearcher) Next(ctx *bsearch.SearchContext) (*bsearch.DocumentMatch, error) {
+	return s.record(s.Searcher.Next(ctx))
+}
+
+func (s *recordSearcher) Advance(ctx *bsearch.SearchContext, id index.IndexInternalID) (*bsearch.DocumentMatch, error) {
+	return s.record(s.Searcher.Advance(ctx, id))
+}
+
+func (s *recordSearcher) record(d *bsearch.DocumentMatch, err error) (*bsearch.DocumentMatch, error) {
+	if d != nil && len(s.set.starts) > 0 {
+		s.set.add(d.IndexInternalID.Value())
+	}
+	return d, err
+}
+
+// facetTerms counts, for each value of the facet field, the documents of
+// m that carry it, with the facet postings of each segment from cache.
+func (m *matchSet) facetTerms(cache *facetCache) (map[string]int, error) {
+	terms := map[string]int{}
+	if m.n == 0 {
+		return terms, nil
+	}
+	segs := m.snap.Segments()
+	for i, s := range segs {
+		if len(m.nums[i]) == 0 {
+			continue
+		}
+		values, err := cache.get(s.Segment(), segs)
+		if err != nil {
+			return nil, err
+		}
+		matches := roaring.New()
+		matches.AddMany(m.nums[i])
+		for _, v := range values {
+			if c := matches.AndCardinality(v.docs); c > 0 {
+				terms[v.term] += int(c)
+			}
+		}
+	}
+	return terms, nil
+}
+
+// facetCache keeps each segment's facet values and their posting lists
+// as bitmaps. Segments never change, so an entry stays right for the
+// segment's life; decoding ~400 posting lists per segment and search
+// cost more than counting. At ten times the country it holds a few
+// megabytes.
+type facetCache struct {
+	mu   sync.Mutex
+	segs map[segment.Segment][]facetValue
+}
+
+type facetValue struct {
+	term string
+	docs *roaring.Bitmap
+}
+
+// get returns the facet values of seg, reading them on first use; live
+// is the snapshot's segments: when the cache holds many more, the
+// entries of segments merged away are dropped.
+func (c *facetCache) get(seg segment.Segment, live []*scorch.SegmentSnapshot) ([]facetValue, error) {
+	c.mu.Lock()
+	values, ok := c.segs[seg]
+	c.mu.Unlock()
+	if ok {
+		return values, nil
+	}
+	values, err := readFacetValues(seg)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.segs == nil {
+		c.segs = map[segment.Segment][]facetValue{}
+	}
+	c.segs[seg] = values
+	if len(c.segs) > 2*len(live)+8 {
+		keep := make(map[segment.Segment]bool, len(live))
+		for _, s := range live {
+			keep[s.Segment()] = true
+		}
+		for s := range c.segs {
+			if !keep[s] {
+				delete(c.segs, s)
+			}
+		}
+	}
+	return values, nil
+}
+
+// bytes is the size of the bitmaps the cache holds.
+func (c *facetCache) bytes() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var n uint64
+	for _, values := range c.segs {
+		for _, v := range values {
+			n += v.docs.GetSizeInBytes()
+		}
+	}
+	return n
+}
+
+// readFacetValues reads the facet field's terms of seg and their postings.
+func readFacetValues(seg segment.Segment) ([]facetValue, error) {
+	d, err := seg.Dictionary(fFacet)
+	if err != nil {
+		return nil, fmt.Errorf("search: facet values: %w", err)
+	}
+	var out []facetValue
+	it := d.AutomatonIterator(nil, nil, nil)
+	for {
+		e, err := it.Next()
+		if err != nil {
+			return nil, fmt.Errorf("search: facet values: %w", err)
+		}
+		if e == nil {
+			return out, nil
+		}
+		pl, err := d.PostingsList([]byte(e.Term), nil, nil)
+		if err != nil {
+			return nil, fmt.Errorf("search: facet value %s: %w", e.Term, err)
+		}
+		or, ok := pl.(interface{ OrInto(*roaring.Bitmap) })
+		if !ok {
+			return nil, fmt.Errorf("search: facet value %s: postings of type %T", e.Term, pl)
+		}
+		docs := roaring.New()
+		or.OrInto(docs)
+		docs.RunOptimize()
+		out = append(out, facetValue{term: e.Term, docs: docs})
+	}
+}
