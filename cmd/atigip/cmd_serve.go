@@ -163,7 +163,7 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		httpapi.IndicatorsModule(nil),
 		&httpapi.CaseworkModule{Matching: matchingModule},
 	}
-	referentModule := &httpapi.ReferentModule{EmbedSecret: []byte(cfg.EmbedSecret), EmbedOrigin: cfg.EmbedOrigin}
+	referentModule := &httpapi.ReferentModule{EmbedSecret: []byte(cfg.EmbedSecret), EmbedOrigin: cfg.EmbedOrigin, MaxAge: cfg.FiguresMaxAge}
 	var background []func(context.Context) error
 	// The CRM sync runs only where Axelor is configured.
 	if env.Getenv("ATIGIP_AXELOR_URL") != "" {
@@ -239,6 +239,13 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	// says where it listens; a database away now delays that by
 	// startReadyWait at most (/readyz then tells).
 	waitReady(gctx, startReadyWait, tileEngine.Ready, index.Ready)
+	// The prospection and the indicators (seconds each at national size)
+	// are computed behind the engines' catch-up, never before /readyz, so
+	// that the first referent's « Mon espace » does not wait for them; the
+	// end of gctx stops their computations, and serve returns once they
+	// are gone.
+	referentModule.Start(gctx, srv)
+	defer referentModule.Close()
 	// What a restart would otherwise rebuild from the whole store is saved
 	// now, every saveStateInterval and at shutdown.
 	resumedAt := int64(-1) // both states were read at start: nothing new to save yet
