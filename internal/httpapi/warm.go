@@ -155,9 +155,10 @@ type warmValue[T any] struct {
 	w       *warmer
 	name    string // for the logs
 	compute func(ctx context.Context, now time.Time) (T, error)
-	// computed counts the computations started: what the tests and the
-	// benchmark check.
+	// computed counts the computations started, waiting the requests
+	// waiting for a first result: what the tests and the benchmark check.
 	computed atomic.Int64
+	waiting  atomic.Int32
 
 	mu      sync.Mutex
 	cur     *warmResult[T]
@@ -203,6 +204,8 @@ func (v *warmValue[T]) get(ctx context.Context) (T, error) {
 	}
 	f := v.start()
 	v.mu.Unlock()
+	v.waiting.Add(1)
+	defer v.waiting.Add(-1)
 	var zero T
 	select {
 	case <-f.done:

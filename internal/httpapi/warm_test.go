@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -107,6 +108,9 @@ func TestWarmValue(t *testing.T) {
 			go func() { defer wg.Done(); got[i] = r.get(t) }()
 		}
 		<-r.began
+		for r.v.waiting.Load() < int32(len(got)) {
+			runtime.Gosched() // until every request waits for the result
+		}
 		release()
 		wg.Wait()
 		for i, v := range got {
