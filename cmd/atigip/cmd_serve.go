@@ -149,6 +149,7 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("ATIGIP_FLOWS_CLIENTS: %w", err)
 	}
 	matchingModule := &httpapi.MatchingModule{}
+	referentModule := &httpapi.ReferentModule{EmbedSecret: []byte(cfg.EmbedSecret), EmbedOrigin: cfg.EmbedOrigin, MaxAge: cfg.FiguresMaxAge}
 	modules := []httpapi.Module{
 		tilesModule,
 		httpapi.MapModule{Basemap: cfg.BasemapURL, VectorBasemap: true, BasemapStyle: bmStyle},
@@ -160,10 +161,9 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		matchingModule,
 		httpapi.WorkflowModule(nil),
 		httpapi.FlowsModule(clients, nil),
-		httpapi.IndicatorsModule(nil),
+		httpapi.IndicatorsModule(nil, referentModule),
 		&httpapi.CaseworkModule{Matching: matchingModule},
 	}
-	referentModule := &httpapi.ReferentModule{EmbedSecret: []byte(cfg.EmbedSecret), EmbedOrigin: cfg.EmbedOrigin, MaxAge: cfg.FiguresMaxAge}
 	var background []func(context.Context) error
 	// The CRM sync runs only where Axelor is configured.
 	if env.Getenv("ATIGIP_AXELOR_URL") != "" {

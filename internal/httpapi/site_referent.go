@@ -161,7 +161,7 @@ func (m *ReferentModule) HomeCards(s *Server, c *fiber.Ctx, p atigip.Principal) 
 		card := web.HomeCard{Title: "Indicateurs du contrat", URL: "/indicateurs",
 			Desc: "Les indicateurs du contrat face à leurs cibles, dans le temps et par territoire, avec leurs données CSV."}
 		if slices.Contains([]atigip.Role{atigip.RoleReferent, atigip.RoleDSPIP}, p.Role) {
-			ir, err := m.report(c)
+			ir, err := m.report(s, c)
 			if err != nil {
 				return nil, err
 			}

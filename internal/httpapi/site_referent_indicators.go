@@ -53,7 +53,8 @@ func (ir *indicatorsResult) page(t territory) web.IndicatorsPage {
 	return pg
 }
 
-func (m *ReferentModule) report(c *fiber.Ctx) (*indicatorsResult, error) {
+func (m *ReferentModule) report(s *Server, c *fiber.Ctx) (*indicatorsResult, error) {
+	m.init(s)
 	return m.ind.get(c.UserContext())
 }
 
@@ -114,7 +115,7 @@ func (t territory) series(r *indicators.Report, name string) ([]indicators.Point
 func (m *ReferentModule) indicators(s *Server) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		m.frameAncestors(c, false)
-		ir, err := m.report(c)
+		ir, err := m.report(s, c)
 		if err != nil {
 			return s.Problem(c, err)
 		}
@@ -212,7 +213,7 @@ func frenchColumn(k string) string {
 // indicatorsCSV serves the data behind one chart.
 func (m *ReferentModule) indicatorsCSV(s *Server) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		ir, err := m.report(c)
+		ir, err := m.report(s, c)
 		if err != nil {
 			return s.Problem(c, err)
 		}

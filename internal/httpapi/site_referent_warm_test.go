@@ -8,6 +8,7 @@ import (
 
 	"github.com/atigip/atigip360/internal/atigip"
 	"github.com/atigip/atigip360/internal/web/frfmt"
+	"github.com/atigip/atigip360/internal/workflow/wftest"
 )
 
 // TestReferentFiguresWarm checks through the pages that the warm-up
@@ -64,5 +65,23 @@ func TestReferentFiguresWarm(t *testing.T) {
 	}
 	if np := m.prosp.computed.Load(); np != 2 {
 		t.Fatalf("%d prospection computations, want 2", np)
+	}
+}
+
+// TestIndicatorsAPIWarm checks that the API serves the pages' warm report
+// for the current year, and computes another year apart.
+func TestIndicatorsAPIWarm(t *testing.T) {
+	m := &ReferentModule{}
+	store := wftest.SQLite(t)
+	wftest.Build(t, store)
+	env := newEnv(t, store, func(o *Options) { o.Modules = []Module{m, IndicatorsModule(nil, m)} })
+	tok := env.token(atigip.Principal{Subject: "d", Role: atigip.RoleDSPIP})
+	for _, path := range []string{"/api/indicators", "/api/indicators?format=csv", "/api/indicators?year=2020", "/indicateurs"} {
+		if res := env.page(path, tok); res.status != 200 {
+			t.Fatalf("%s: %d %.300s", path, res.status, res.body)
+		}
+		if n := m.ind.computed.Load(); n != 1 {
+			t.Fatalf("after %s: %d computations of the warm report, want 1", path, n)
+		}
 	}
 }
