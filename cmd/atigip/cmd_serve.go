@@ -149,6 +149,7 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("ATIGIP_FLOWS_CLIENTS: %w", err)
 	}
 	matchingModule := &httpapi.MatchingModule{}
+	referentModule := &httpapi.ReferentModule{EmbedSecret: []byte(cfg.EmbedSecret), EmbedOrigin: cfg.EmbedOrigin, MaxAge: cfg.FiguresMaxAge}
 	modules := []httpapi.Module{
 		tilesModule,
 		httpapi.MapModule{Basemap: cfg.BasemapURL, VectorBasemap: true, BasemapStyle: bmStyle},
@@ -160,10 +161,9 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		matchingModule,
 		httpapi.WorkflowModule(nil),
 		httpapi.FlowsModule(clients, nil),
-		httpapi.IndicatorsModule(nil),
+		httpapi.IndicatorsModule(nil, referentModule),
 		&httpapi.CaseworkModule{Matching: matchingModule},
 	}
-	referentModule := &httpapi.ReferentModule{EmbedSecret: []byte(cfg.EmbedSecret), EmbedOrigin: cfg.EmbedOrigin}
 	var background []func(context.Context) error
 	// The CRM sync runs only where Axelor is configured.
 	if env.Getenv("ATIGIP_AXELOR_URL") != "" {
@@ -246,6 +246,13 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	// says where it listens; a database away now delays that by
 	// startReadyWait at most (/readyz then tells).
 	waitReady(gctx, startReadyWait, tileEngine.Ready, index.Ready)
+	// The prospection and the indicators (seconds each at national size)
+	// are computed behind the engines' catch-up, never before /readyz, so
+	// that the first referent's « Mon espace » does not wait for them; the
+	// end of gctx stops their computations, and serve returns once they
+	// are gone.
+	referentModule.Start(gctx, srv)
+	defer referentModule.Close()
 	// What a restart would otherwise rebuild from the whole store is saved
 	// now, every saveStateInterval and at shutdown.
 	resumedAt := int64(-1) // both states were read at start: nothing new to save yet

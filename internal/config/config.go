@@ -104,6 +104,10 @@ type Config struct {
 	// live follower has consumed; a follower silent for longer counts as
 	// gone (it rebuilds from the store if it comes back).
 	FeedRetention time.Duration
+	// FiguresMaxAge is the age past which the prospection and the
+	// indicators, computed in the background and served from the last
+	// result, are recomputed if the store has changed since.
+	FiguresMaxAge time.Duration
 	// EmbedSecret signs the short-lived links Axelor builds to embed a
 	// partner's page (at least 32 characters; empty: links are refused,
 	// the session sign-in still works). EmbedOrigin is the Axelor origin
@@ -129,6 +133,7 @@ func Default() Config {
 		SessionLifetime: 8 * time.Hour,
 		SessionIdle:     30 * time.Minute,
 		FeedRetention:   24 * time.Hour,
+		FiguresMaxAge:   5 * time.Minute,
 	}
 }
 
@@ -266,6 +271,13 @@ func FromLookupEnv(lookupEnv func(string) (string, bool)) (Config, error) {
 		}
 		c.FeedRetention = d
 	}
+	if v, ok := lookup(getenv, "ATIGIP_FIGURES_MAX_AGE"); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("ATIGIP_FIGURES_MAX_AGE: %q is not a duration (5m, 90s)", v))
+		}
+		c.FiguresMaxAge = d
+	}
 	if c.Mode == Development {
 		c.DevTokens = true
 	}
@@ -353,6 +365,11 @@ func (c Config) Validate() error {
 	}
 	if c.FeedRetention < time.Minute {
 		errs = append(errs, "ATIGIP_FEED_RETENTION must be at least 1m")
+	}
+	// Below ten seconds the national computations (seconds each) would
+	// run back to back under write load.
+	if c.FiguresMaxAge < 10*time.Second || c.FiguresMaxAge > 24*time.Hour {
+		errs = append(errs, "ATIGIP_FIGURES_MAX_AGE must be between 10s and 24h")
 	}
 	if c.MemoryLimitMB != 0 && (c.MemoryLimitMB < 128 || c.MemoryLimitMB > 1<<20) {
 		errs = append(errs, "ATIGIP_MEMORY_LIMIT_MB must be 0 (no limit) or at least 128")

@@ -114,6 +114,13 @@ func TestFromEnv(t *testing.T) {
 			}
 		}},
 		{name: "unknown mode", vars: map[string]string{"ATIGIP_ENV": "staging"}, wantErr: "development or production"},
+		{name: "figures max age", vars: map[string]string{"ATIGIP_FIGURES_MAX_AGE": "90s"}, check: func(t *testing.T, c Config) {
+			if c.FiguresMaxAge != 90*time.Second {
+				t.Errorf("FiguresMaxAge = %v", c.FiguresMaxAge)
+			}
+		}},
+		{name: "figures max age too short", vars: map[string]string{"ATIGIP_FIGURES_MAX_AGE": "1s"}, wantErr: "ATIGIP_FIGURES_MAX_AGE must be between"},
+		{name: "bad figures max age", vars: map[string]string{"ATIGIP_FIGURES_MAX_AGE": "5 minutes"}, wantErr: "ATIGIP_FIGURES_MAX_AGE: \"5 minutes\" is not a duration"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

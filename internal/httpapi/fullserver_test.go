@@ -51,7 +51,7 @@ func allModules(t testing.TB, store atigip.Store) []Module {
 	return []Module{
 		TilesModule{Engine: eng}, MapModule{}, SiteModule{Engine: eng}, HomeModule{}, HostModule{}, IPROModule{},
 		SearchModule{Index: ix}, mm,
-		WorkflowModule(nil), FlowsModule(clients, nil), IndicatorsModule(nil), &CaseworkModule{Matching: mm},
+		WorkflowModule(nil), FlowsModule(clients, nil), IndicatorsModule(nil, nil), &CaseworkModule{Matching: mm},
 		SyncModule{Syncer: syncer, Trigger: make(chan struct{}, 1)},
 		&ReferentModule{Syncer: syncer, EmbedSecret: []byte(embedSecret), EmbedOrigin: "http://axelor.test"},
 	}

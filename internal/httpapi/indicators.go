@@ -16,9 +16,11 @@ var indicatorReaders = []atigip.Role{atigip.RoleReferent, atigip.RoleDSPIP, atig
 	atigip.RoleMagistrate, atigip.RoleClerk, atigip.RolePrisonStaff}
 
 // IndicatorsModule serves GET /api/indicators (JSON, or CSV with
-// ?format=csv), computed from the store at each call. now is the clock
-// (nil: time.Now).
-func IndicatorsModule(now func() time.Time) Module {
+// ?format=csv). The report of the current year is figures' (the one its
+// pages show, kept warm) when figures is not nil; another year, or any
+// without figures, is computed from the store at each call. now is the
+// clock (nil: time.Now).
+func IndicatorsModule(now func() time.Time, figures *ReferentModule) Module {
 	if now == nil {
 		now = time.Now
 	}
@@ -42,9 +44,21 @@ func IndicatorsModule(now func() time.Time) Module {
 				if format != "json" && format != "csv" {
 					return s.Problem(c, invalidParam("format", "Format json ou csv attendu."))
 				}
-				r, err := indicators.Compute(c.UserContext(), s.Store(), atigip.DateOf(now()), year)
-				if err != nil {
-					return s.Problem(c, &atigip.Error{Code: atigip.EUNAVAILABLE, Message: "Calcul des indicateurs impossible pour le moment.", Err: err})
+				var r *indicators.Report
+				if figures != nil {
+					ir, err := figures.report(s, c)
+					if err != nil {
+						return s.Problem(c, err)
+					}
+					if year == 0 || year == ir.report.Year {
+						r = ir.report
+					}
+				}
+				if r == nil {
+					var err error
+					if r, err = indicators.Compute(c.UserContext(), s.Store(), atigip.DateOf(now()), year); err != nil {
+						return s.Problem(c, &atigip.Error{Code: atigip.EUNAVAILABLE, Message: "Calcul des indicateurs impossible pour le moment.", Err: err})
+					}
 				}
 				if format == "csv" {
 					var b bytes.Buffer

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/url"
 	"slices"
@@ -31,16 +32,18 @@ type ReferentModule struct {
 	EmbedSecret []byte
 	// EmbedOrigin is the Axelor origin allowed to frame the partner page.
 	EmbedOrigin string
-	// Now is the clock (nil: time.Now); TTL how long a prospection or an
-	// indicators report is reused (0: 5 minutes).
-	Now func() time.Time
-	TTL time.Duration
+	// Now is the clock (nil: time.Now). MaxAge is the age past which the
+	// prospection and the indicators are recomputed in the background if
+	// the store has changed, and the partners' activity index reused
+	// (0: 5 minutes).
+	Now    func() time.Time
+	MaxAge time.Duration
 
 	once   sync.Once
-	prosp  *ttlCache[prospectionResult]
-	ind    *ttlCache[indicatorsResult]
+	warm   *warmer
+	prosp  *warmValue[*prospectionBase]
+	ind    *warmValue[*indicatorsResult]
 	hosted *ttlCache[hostedIndex]
-	pages  *ttlCache[web.IndicatorsPage]
 }
 
 // referentRoles follow the host organisations: the TIG referent and the
@@ -53,24 +56,45 @@ const (
 	prospectionPerPage = 50
 )
 
-func (m *ReferentModule) init() {
+func (m *ReferentModule) init(s *Server) {
 	m.once.Do(func() {
 		if m.Now == nil {
 			m.Now = time.Now
 		}
-		if m.TTL <= 0 {
-			m.TTL = 5 * time.Minute
+		if m.MaxAge <= 0 {
+			m.MaxAge = 5 * time.Minute
 		}
-		m.prosp = newTTLCache[prospectionResult](m.TTL)
-		m.ind = newTTLCache[indicatorsResult](m.TTL)
-		m.hosted = newTTLCache[hostedIndex](m.TTL)
-		m.pages = newTTLCache[web.IndicatorsPage](m.TTL)
+		m.warm = newWarmer(s.Store().LastSeq, m.Now, m.MaxAge, s.opts.Logger)
+		m.ind = newWarmValue(m.warm, "indicators", func(ctx context.Context, now time.Time) (*indicatorsResult, error) {
+			return computeIndicators(ctx, s.Store(), now)
+		})
+		m.prosp = newWarmValue(m.warm, "prospection", func(ctx context.Context, now time.Time) (*prospectionBase, error) {
+			return computeProspection(ctx, s.Store(), now)
+		})
+		m.hosted = newTTLCache[hostedIndex](m.MaxAge)
 	})
+}
+
+// Start computes the indicators and the prospection in the background,
+// now that the server is ready, and keeps them fresh until ctx ends (the
+// server's lifetime), so that no request waits for them: serve calls it
+// once the engines have caught up.
+func (m *ReferentModule) Start(ctx context.Context, s *Server) {
+	m.init(s)
+	m.warm.Start(ctx)
+}
+
+// Close stops the background computations and returns once they have
+// ended.
+func (m *ReferentModule) Close() {
+	if m.warm != nil {
+		m.warm.Close()
+	}
 }
 
 // Routes implements Module.
 func (m *ReferentModule) Routes(s *Server) []Route {
-	m.init()
+	m.init(s)
 	q := func(name, typ, desc string) Param {
 		return Param{Name: name, In: "query", Type: typ, Description: desc}
 	}
@@ -113,7 +137,7 @@ func (m *ReferentModule) Routes(s *Server) []Route {
 // HomeCards implements HomeContributor: partners and prospection for
 // the referent and the DSPIP, the indicators for every reader of them.
 func (m *ReferentModule) HomeCards(s *Server, c *fiber.Ctx, p atigip.Principal) ([]web.HomeCard, error) {
-	m.init()
+	m.init(s)
 	var cards []web.HomeCard
 	if slices.Contains(referentRoles, p.Role) {
 		_, pending, err := atigip.Of[*atigip.Organisation](s.Store()).List(c.UserContext(), atigip.ListFilter{Departement: p.Departement,
@@ -131,7 +155,7 @@ func (m *ReferentModule) HomeCards(s *Server, c *fiber.Ctx, p atigip.Principal) 
 		cards = append(cards, web.HomeCard{Title: "Prospection", URL: "/referent/prospection",
 			Desc: "Où manquent les postes : communes éloignées, mesures en attente faute de poste proche.",
 			Waiting: []string{frfmt.Plural(pr.res.FarCommunes, "commune éloignée d'un poste ouvert", "communes éloignées d'un poste ouvert"),
-				frfmt.Plural(pr.res.WaitingFar, "mesure en attente faute de poste proche", "mesures en attente faute de poste proche")}})
+				frfmt.Plural(pr.waitingFar, "mesure en attente faute de poste proche", "mesures en attente faute de poste proche")}})
 	}
 	if slices.Contains(indicatorReaders, p.Role) {
 		card := web.HomeCard{Title: "Indicateurs du contrat", URL: "/indicateurs",

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -13,24 +15,47 @@ import (
 	"github.com/atigip/atigip360/internal/web/frfmt"
 )
 
-// indicatorsResult is one computed report, reused for the module's TTL.
+// indicatorsResult is one computed report, with the pages laid out from
+// it (by région, "" national), each once.
 type indicatorsResult struct {
 	report *indicators.Report
 	at     time.Time
+
+	mu    sync.Mutex
+	pages map[string]web.IndicatorsPage
 }
 
 // indicatorMonths is the span of the charts over time.
 const indicatorMonths = 12
 
-func (m *ReferentModule) report(s *Server, c *fiber.Ctx) (indicatorsResult, error) {
-	now := m.Now()
-	return m.ind.get("", now, func() (indicatorsResult, error) {
-		r, err := indicators.Compute(c.UserContext(), s.Store(), atigip.DateOf(now), 0)
-		if err != nil {
-			return indicatorsResult{}, &atigip.Error{Code: atigip.EUNAVAILABLE, Message: "Calcul des indicateurs impossible pour le moment.", Err: err}
-		}
-		return indicatorsResult{report: r, at: now}, nil
-	})
+// computeIndicators computes the report of the day of now, and lays out
+// its national page (the one « Mon espace » leads to) ahead of requests.
+func computeIndicators(ctx context.Context, st atigip.Store, now time.Time) (*indicatorsResult, error) {
+	r, err := indicators.Compute(ctx, st, atigip.DateOf(now), 0)
+	if err != nil {
+		return nil, &atigip.Error{Code: atigip.EUNAVAILABLE, Message: "Calcul des indicateurs impossible pour le moment.", Err: err}
+	}
+	ir := &indicatorsResult{report: r, at: now, pages: map[string]web.IndicatorsPage{}}
+	ir.page(territoryOf(""))
+	return ir, nil
+}
+
+// page is the indicators' page of t, laid out at the first call.
+func (ir *indicatorsResult) page(t territory) web.IndicatorsPage {
+	ir.mu.Lock()
+	defer ir.mu.Unlock()
+	pg, ok := ir.pages[t.region]
+	if !ok {
+		// The charts by territory sort every delay: once per report.
+		pg = indicatorsPage(ir, t)
+		ir.pages[t.region] = pg
+	}
+	return pg
+}
+
+func (m *ReferentModule) report(s *Server, c *fiber.Ctx) (*indicatorsResult, error) {
+	m.init(s)
+	return m.ind.get(c.UserContext())
 }
 
 // territory is the grouping of the charts by territory: régions
@@ -90,25 +115,17 @@ func (t territory) series(r *indicators.Report, name string) ([]indicators.Point
 func (m *ReferentModule) indicators(s *Server) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		m.frameAncestors(c, false)
-		t := territoryOf(c.Query("region"))
-		// The page's data is kept per territory as long as the report:
-		// the charts by territory sort every delay.
-		pg, err := m.pages.get(t.region, m.Now(), func() (web.IndicatorsPage, error) {
-			ir, err := m.report(s, c)
-			if err != nil {
-				return web.IndicatorsPage{}, err
-			}
-			return indicatorsPage(ir, t), nil
-		})
+		ir, err := m.report(s, c)
 		if err != nil {
 			return s.Problem(c, err)
 		}
+		pg := ir.page(territoryOf(c.Query("region")))
 		return s.page(c, fiber.StatusOK, "indicateurs", s.layout(c, "Indicateurs du contrat", "espace", web.Crumb{Label: "Mon espace", URL: "/espace"}), pg)
 	}
 }
 
 // indicatorsPage lays out the report's targets and charts for t.
-func indicatorsPage(ir indicatorsResult, t territory) web.IndicatorsPage {
+func indicatorsPage(ir *indicatorsResult, t territory) web.IndicatorsPage {
 	r := ir.report
 	suffix := ""
 	if t.region != "" {

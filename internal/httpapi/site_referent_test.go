@@ -44,6 +44,11 @@ func referentFrameOrigin() string {
 // a measure to place in Lyon) plus a measure waiting in Gap, far from
 // any open post.
 func referentWorld(t *testing.T) (*testEnv, *wftest.World) {
+	return referentWorldWith(t, &ReferentModule{EmbedSecret: []byte(embedSecret), EmbedOrigin: "https://crm.example.fr"})
+}
+
+// referentWorldWith is referentWorld served by m.
+func referentWorldWith(t *testing.T, module *ReferentModule) (*testEnv, *wftest.World) {
 	store := wftest.SQLite(t)
 	w := wftest.Build(t, store)
 	ctx := context.Background()
@@ -57,9 +62,7 @@ func referentWorld(t *testing.T) (*testEnv, *wftest.World) {
 	if err := store.Entities(atigip.KindMeasure).Create(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	env := newEnv(t, store, func(o *Options) {
-		o.Modules = []Module{HomeModule{}, &ReferentModule{EmbedSecret: []byte(embedSecret), EmbedOrigin: "https://crm.example.fr"}}
-	})
+	env := newEnv(t, store, func(o *Options) { o.Modules = []Module{HomeModule{}, module} })
 	return env, w
 }
 

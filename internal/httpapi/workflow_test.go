@@ -24,7 +24,7 @@ func workflowEnv(t *testing.T) (*testEnv, *wftest.World) {
 		t.Fatal(err)
 	}
 	e := newEnv(t, s, func(o *Options) {
-		o.Modules = append(o.Modules, WorkflowModule(nil), FlowsModule(clients, nil), IndicatorsModule(nil))
+		o.Modules = append(o.Modules, WorkflowModule(nil), FlowsModule(clients, nil), IndicatorsModule(nil, nil))
 	})
 	return e, w
 }

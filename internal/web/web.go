@@ -150,6 +150,7 @@ var funcs = template.FuncMap{
 		}
 		return ""
 	},
+	"datetime":  frfmt.DateTime,
 	"useLabel":  func(u atigip.FloorUse) string { return atigip.FloorUses[u] },
 	"offerKind": func(k atigip.OfferKind) string { return atigip.OfferKinds[k] },
 	"availability": func(f *atigip.FloorSpace) string {

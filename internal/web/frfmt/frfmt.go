@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // Europe/Paris on systems without a zone database
 )
 
 const (
@@ -72,6 +73,25 @@ func Date(t time.Time) string {
 		return ""
 	}
 	return t.Format("02/01/2006")
+}
+
+// paris is metropolitan France's time: the time of day a reader expects,
+// whatever the server's zone (time/tzdata embeds it where the system has
+// no zone database).
+var paris = func() *time.Location {
+	if l, err := time.LoadLocation("Europe/Paris"); err == nil {
+		return l
+	}
+	return time.UTC
+}()
+
+// DateTime formats an instant in Paris time as « 06/12/2026 à 05:10 »;
+// the zero time gives "".
+func DateTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(paris).Format("02/01/2006 à 15:04")
 }
 
 // LongDate formats a day as « 5 décembre 2026 » (« 1er » on the first).
