@@ -2,6 +2,7 @@ package matching
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -63,6 +64,74 @@ type appFacts struct {
 // New builds an Engine from d. The slices of d are read, never kept
 // beyond the people's profiles (read-only).
 func New(d Data, o Options) (*Engine, error) {
+	b, err := NewBuilder(o, d.AllOrganisations)
+	if err != nil {
+		return nil, err
+	}
+	for _, org := range d.Organisations {
+		b.organisation(org)
+	}
+	for _, m := range d.Measures {
+		b.measure(m)
+	}
+	// The builder takes each kind in ascending id, as a store's Scan gives
+	// it: engine indices, and so ties, do not depend on the slices' order.
+	for _, p := range byID(d.Posts) {
+		b.post(p)
+	}
+	for _, of := range byID(d.Offers) {
+		b.offer(of)
+	}
+	for _, a := range d.Applications {
+		b.application(a)
+	}
+	for _, pp := range byID(d.People) {
+		b.person(pp)
+	}
+	return b.Engine(), nil
+}
+
+// byID is a copy of xs in ascending id.
+func byID[T atigip.Entity](xs []T) []T {
+	out := slices.Clone(xs)
+	slices.SortFunc(out, func(x, y T) int { return cmp.Compare(x.GetMeta().ID, y.GetMeta().ID) })
+	return out
+}
+
+// Builder builds an Engine from records given one at a time, so that a
+// snapshot is built while the store is scanned: at ten times the country
+// the records themselves weigh twice the engine, and holding them all
+// (as Data does) doubled the build's memory. Records must come kind after
+// kind, in the order of its methods (organisations, measures, posts,
+// offers, applications, people), posts, offers and people in ascending
+// id; a record out of that order fails the build (Add).
+type Builder struct {
+	e         *Engine
+	cfg       Config
+	today     atigip.Date
+	skills    *skillTable
+	groupOf   map[[2]int64]int // (kind tag, id) → group index
+	texts     map[Ref]string
+	contracts map[int64][]*item
+	vecs      map[string]vec // people's texts repeat: one vector each
+	stage     int
+	lastID    int64
+	err       error
+}
+
+// Stages of a build, in the order records must come.
+const (
+	stageOrganisations = iota
+	stageMeasures
+	stagePosts
+	stageOffers
+	stageApplications
+	stagePeople
+)
+
+// NewBuilder starts a build. allOrganisations says that every
+// organisation will be given (Data.AllOrganisations).
+func NewBuilder(o Options, allOrganisations bool) (*Builder, error) {
 	cfg := DefaultConfig()
 	if o.Config != nil {
 		cfg = *o.Config
@@ -74,83 +143,141 @@ func New(d Data, o Options) (*Engine, error) {
 	if today.IsZero() {
 		today = atigip.DateOf(time.Now())
 	}
-	n := len(d.Posts) + len(d.Offers)
-	e := &Engine{rulebook: rulebook{cfg: cfg, today: today}, text: o.Text, byRef: make(map[int64]int32, n), byID: make(map[int64]int32, len(d.People)),
-		inside: map[int64][]int32{}, builtAt: time.Now()}
+	e := &Engine{rulebook: rulebook{cfg: cfg, today: today}, text: o.Text, byRef: map[int64]int32{}, byID: map[int64]int32{},
+		inside: map[int64][]int32{}, builtAt: time.Now(), allOrgs: allOrganisations,
+		verdicts: map[int64]verdict{}, measures: map[int64]*atigip.Measure{}, byPerson: map[int64][]int64{},
+		pending: map[int64]int{}, apps: map[int64]appFacts{}}
 	e.w = e.weights()
-	skills := newSkillTable()
+	return &Builder{e: e, cfg: cfg, today: today, skills: newSkillTable(), groupOf: map[[2]int64]int{},
+		texts: map[Ref]string{}, vecs: map[string]vec{}}, nil
+}
 
-	orgs := map[int64]*atigip.Organisation{}
-	e.verdicts = make(map[int64]verdict, len(d.Organisations))
-	for _, org := range d.Organisations {
-		orgs[org.ID] = org
-		e.verdicts[org.ID] = verdictOf(org, today)
+// Add gives the builder one record: an organisation, a measure, a post,
+// an offer, an application (only accepted ones are contracts) or a
+// person. Other kinds are ignored.
+func (b *Builder) Add(x atigip.Entity) error {
+	if b.err != nil {
+		return b.err
 	}
-	e.allOrgs = d.AllOrganisations || len(d.Organisations) > 0
-	groupOf := map[[2]int64]int{} // (kind tag, id) → group index
-	groupIdx := func(tag, id int64) int {
-		k := [2]int64{tag, id}
-		g, ok := groupOf[k]
-		if !ok {
-			g = len(e.groups)
-			groupOf[k] = g
-			e.groups = append(e.groups, group{})
+	var (
+		st  int
+		id  int64 // of the kinds that must come in ascending id
+		add func()
+	)
+	switch r := x.(type) {
+	case *atigip.Organisation:
+		st, add = stageOrganisations, func() { b.organisation(r) }
+	case *atigip.Measure:
+		st, add = stageMeasures, func() { b.measure(r) }
+	case *atigip.Post:
+		st, id, add = stagePosts, r.ID, func() { b.post(r) }
+	case *atigip.Offer:
+		st, id, add = stageOffers, r.ID, func() { b.offer(r) }
+	case *atigip.Application:
+		st, add = stageApplications, func() { b.application(r) }
+	case *atigip.Person:
+		st, id, add = stagePeople, r.ID, func() { b.person(r) }
+	default:
+		return nil
+	}
+	if b.enter(st, id); b.err == nil {
+		add()
+	}
+	return b.err
+}
+
+// enter checks that a record of stage st (with id, when its kind must
+// come in ascending id) may come now.
+func (b *Builder) enter(st int, id int64) {
+	switch {
+	case st < b.stage:
+		b.err = fmt.Errorf("matching: build: records out of order (stage %d after %d)", st, b.stage)
+	case st > b.stage:
+		b.stage, b.lastID = st, 0
+	}
+	if id != 0 {
+		if id <= b.lastID {
+			b.err = fmt.Errorf("matching: build: ids not ascending (%d after %d)", id, b.lastID)
 		}
-		return g
+		b.lastID = id
 	}
-	texts := map[Ref]string{}
+}
 
+func (b *Builder) groupIdx(tag, id int64) int {
+	k := [2]int64{tag, id}
+	g, ok := b.groupOf[k]
+	if !ok {
+		g = len(b.e.groups)
+		b.groupOf[k] = g
+		b.e.groups = append(b.e.groups, group{})
+	}
+	return g
+}
+
+func (b *Builder) organisation(org *atigip.Organisation) {
+	b.e.verdicts[org.ID] = verdictOf(org, b.today)
+	b.e.allOrgs = true
+}
+
+func (b *Builder) measure(m *atigip.Measure) {
+	e := b.e
 	// Proposals awaiting the judge hold their place: the engine never
 	// offers it to someone else (no overbooking).
-	pending := map[int64]int{}
-	e.measures, e.byPerson = make(map[int64]*atigip.Measure, len(d.Measures)), map[int64][]int64{}
-	for _, m := range d.Measures {
-		if m.State == atigip.MeasureProposed && m.PostID > 0 {
-			pending[m.PostID]++
-		}
-		e.measures[m.ID] = withoutHistory(m)
-		e.byPerson[m.PersonID] = append(e.byPerson[m.PersonID], m.ID)
+	if m.State == atigip.MeasureProposed && m.PostID > 0 {
+		e.pending[m.PostID]++
 	}
-	e.pending = pending
-	posts := slices.Clone(d.Posts)
-	slices.SortFunc(posts, func(a, b *atigip.Post) int { return cmp.Compare(a.ID, b.ID) })
-	for _, p := range posts {
-		org := orgs[p.OrganisationID]
-		it := postItem(p, org, e.allOrgs, pending[p.ID], today)
-		it.rome = skills.romeRefs(p.ROMECodes)
-		it.skills = skills.skillSet(p.Skills, it.rome)
-		it.group = groupIdx(1, p.OrganisationID)
-		g := &e.groups[it.group]
-		g.places += p.Places
-		g.taken += it.load()
-		texts[it.ref] = itemText(p.Title, p.Description, it.rome)
-		e.addItem(it)
-	}
-	offers := slices.Clone(d.Offers)
-	slices.SortFunc(offers, func(a, b *atigip.Offer) int { return cmp.Compare(a.ID, b.ID) })
-	for _, o := range offers {
-		it := offerItem(o)
-		it.rome = skills.romeRefs(o.ROMECodes)
-		it.skills = skills.skillSet(o.Skills, it.rome)
-		if o.OfferKind == atigip.OfferRelease {
-			it.group = groupIdx(3, o.ID)
-		} else {
-			it.group = groupIdx(2, o.PrisonID)
-		}
-		g := &e.groups[it.group]
-		g.places += o.Places
-		g.taken += it.load()
-		texts[it.ref] = itemText(o.Title, o.Description, it.rome)
-		e.addItem(it)
-	}
+	e.measures[m.ID] = withoutHistory(m)
+	e.byPerson[m.PersonID] = append(e.byPerson[m.PersonID], m.ID)
+}
 
-	e.apps = make(map[int64]appFacts, len(d.Applications))
-	for _, a := range d.Applications {
-		e.apps[a.ID] = appFacts{person: a.PersonID, offer: a.OfferID, accepted: a.State == atigip.AppAccepted}
+func (b *Builder) post(p *atigip.Post) {
+	e := b.e
+	it := postItem(p, nil, false, e.pending[p.ID], b.today)
+	if e.allOrgs { // a missing organisation is a deleted one
+		v, ok := e.verdicts[p.OrganisationID]
+		if !ok {
+			v = verdictOf(nil, b.today)
+		}
+		it.orgOK, it.orgState = v.ok, v.state
 	}
-	contracts := e.contractItems()
-	if o.Text == nil {
-		e.tfidf = NewTFIDF(texts)
+	it.rome = b.skills.romeRefs(p.ROMECodes)
+	it.skills = b.skills.skillSet(p.Skills, it.rome)
+	it.group = b.groupIdx(1, p.OrganisationID)
+	g := &e.groups[it.group]
+	g.places += p.Places
+	g.taken += it.load()
+	b.texts[it.ref] = itemText(p.Title, p.Description, it.rome)
+	e.addItem(it)
+}
+
+func (b *Builder) offer(o *atigip.Offer) {
+	e := b.e
+	it := offerItem(o)
+	it.rome = b.skills.romeRefs(o.ROMECodes)
+	it.skills = b.skills.skillSet(o.Skills, it.rome)
+	if o.OfferKind == atigip.OfferRelease {
+		it.group = b.groupIdx(3, o.ID)
+	} else {
+		it.group = b.groupIdx(2, o.PrisonID)
+	}
+	g := &e.groups[it.group]
+	g.places += o.Places
+	g.taken += it.load()
+	b.texts[it.ref] = itemText(o.Title, o.Description, it.rome)
+	e.addItem(it)
+}
+
+func (b *Builder) application(a *atigip.Application) {
+	b.e.apps[a.ID] = appFacts{person: a.PersonID, offer: a.OfferID, accepted: a.State == atigip.AppAccepted}
+}
+
+// items ends the items: the text index is built over their texts, and
+// the people's contracts are read, once, before the first person.
+func (b *Builder) items() {
+	e := b.e
+	b.contracts = e.contractItems()
+	if e.text == nil {
+		e.tfidf = NewTFIDF(b.texts)
 		for i := int32(0); i < int32(e.items.len()); i++ {
 			(*e.items.at(i)).text = e.tfidf.docs[(*e.items.at(i)).ref]
 		}
@@ -158,37 +285,50 @@ func New(d Data, o Options) (*Engine, error) {
 		// what people's texts are vectorised with.
 		e.tfidf.docs = nil
 	}
-	people := slices.Clone(d.People)
-	slices.SortFunc(people, func(a, b *atigip.Person) int { return cmp.Compare(a.ID, b.ID) })
-	vecs := map[string]vec{} // people's texts repeat: one vector each
-	for _, pp := range people {
-		m, open := e.measureOf(pp.ID)
-		p := newPerson(pp, m, open, contracts[pp.ID], today, &cfg)
-		e.maxRad = max(e.maxRad, p.radius)
-		p.rome = skills.romeRefs(pp.ROMECodes)
-		p.skills = skills.skillSet(pp.Skills, p.rome)
-		if e.tfidf != nil {
-			text := personText(pp)
-			v, ok := vecs[text]
-			if !ok {
-				v = e.tfidf.vector(text)
-				vecs[text] = v
-			}
-			p.text = v
-		} else {
-			p.words = personText(pp)
-		}
-		pi := int32(e.people.len())
-		e.byID[pp.ID] = pi
-		if p.p.Home.IsZero() {
-			p.unindexed = true
-			e.unhomed = append(e.unhomed, pi)
-		} else {
-			e.homes.add(p.p.Home, pi, false)
-		}
-		e.people.add(p)
+	b.texts = nil
+}
+
+func (b *Builder) person(pp *atigip.Person) {
+	e := b.e
+	if b.contracts == nil {
+		b.items()
 	}
-	return e, nil
+	m, open := e.measureOf(pp.ID)
+	p := newPerson(pp, m, open, b.contracts[pp.ID], b.today, &b.cfg)
+	e.maxRad = max(e.maxRad, p.radius)
+	p.rome = b.skills.romeRefs(pp.ROMECodes)
+	p.skills = b.skills.skillSet(pp.Skills, p.rome)
+	if e.tfidf != nil {
+		text := personText(pp)
+		v, ok := b.vecs[text]
+		if !ok {
+			v = e.tfidf.vector(text)
+			b.vecs[text] = v
+		}
+		p.text = v
+	} else {
+		p.words = personText(pp)
+	}
+	pi := int32(e.people.len())
+	e.byID[pp.ID] = pi
+	if p.p.Home.IsZero() {
+		p.unindexed = true
+		e.unhomed = append(e.unhomed, pi)
+	} else {
+		e.homes.add(p.p.Home, pi, false)
+	}
+	e.people.add(p)
+}
+
+// Engine ends the build and returns the engine; the builder must not be
+// used after.
+func (b *Builder) Engine() *Engine {
+	if b.contracts == nil {
+		b.items()
+	}
+	e := b.e
+	b.e = nil
+	return e
 }
 
 // withoutHistory is a copy of m without its history, which the rules do

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -22,27 +23,69 @@ type Source interface {
 // Load reads everything an engine needs from the store.
 func Load(ctx context.Context, tx atigip.Tx) (Data, error) {
 	d := Data{AllOrganisations: true}
-	var err error
-	if d.Organisations, err = atigip.Of[*atigip.Organisation](tx).All(ctx, atigip.ListFilter{}); err != nil {
-		return d, fmt.Errorf("matching: load organisations: %w", err)
+	err := scanSources(ctx, tx, func(x atigip.Entity) error {
+		switch r := x.(type) {
+		case *atigip.Organisation:
+			d.Organisations = append(d.Organisations, r)
+		case *atigip.Measure:
+			d.Measures = append(d.Measures, r)
+		case *atigip.Post:
+			d.Posts = append(d.Posts, r)
+		case *atigip.Offer:
+			d.Offers = append(d.Offers, r)
+		case *atigip.Application:
+			d.Applications = append(d.Applications, r)
+		case *atigip.Person:
+			d.People = append(d.People, r)
+		}
+		return nil
+	})
+	return d, err
+}
+
+// Build builds an engine while it scans the store, holding one record at
+// a time rather than all of them (Load then New): at ten times the
+// country the records weigh twice the engine. each is also given every
+// person read (nil: none), for what a caller keeps beside the engine.
+func Build(ctx context.Context, tx atigip.Tx, o Options, each func(*atigip.Person)) (*Engine, error) {
+	b, err := NewBuilder(o, true)
+	if err != nil {
+		return nil, err
 	}
-	if d.Posts, err = atigip.Of[*atigip.Post](tx).All(ctx, atigip.ListFilter{}); err != nil {
-		return d, fmt.Errorf("matching: load posts: %w", err)
+	err = scanSources(ctx, tx, func(x atigip.Entity) error {
+		if p, ok := x.(*atigip.Person); ok && each != nil {
+			each(p)
+		}
+		return b.Add(x)
+	})
+	if err != nil {
+		return nil, err
 	}
-	if d.Offers, err = atigip.Of[*atigip.Offer](tx).All(ctx, atigip.ListFilter{}); err != nil {
-		return d, fmt.Errorf("matching: load offers: %w", err)
+	return b.Engine(), nil
+}
+
+// scanSources calls fn for every record an engine reads, kind after kind
+// in the order a Builder takes them, each kind in ascending id.
+func scanSources(ctx context.Context, tx atigip.Tx, fn func(atigip.Entity) error) error {
+	sources := []struct {
+		kind atigip.Kind
+		f    atigip.ListFilter
+		name string
+	}{
+		{atigip.KindOrganisation, atigip.ListFilter{}, "organisations"},
+		{atigip.KindMeasure, atigip.ListFilter{}, "measures"},
+		{atigip.KindPost, atigip.ListFilter{}, "posts"},
+		{atigip.KindOffer, atigip.ListFilter{}, "offers"},
+		// Accepted applications are the detainees' current contracts.
+		{atigip.KindApplication, atigip.ListFilter{Status: []string{string(atigip.AppAccepted)}}, "contracts"},
+		{atigip.KindPerson, atigip.ListFilter{}, "people"},
 	}
-	if d.People, err = atigip.Of[*atigip.Person](tx).All(ctx, atigip.ListFilter{}); err != nil {
-		return d, fmt.Errorf("matching: load people: %w", err)
+	for _, src := range sources {
+		if err := tx.Entities(src.kind).Scan(ctx, src.f, fn); err != nil {
+			return fmt.Errorf("matching: load %s: %w", src.name, err)
+		}
 	}
-	if d.Measures, err = atigip.Of[*atigip.Measure](tx).All(ctx, atigip.ListFilter{}); err != nil {
-		return d, fmt.Errorf("matching: load measures: %w", err)
-	}
-	// Accepted applications are the detainees' current contracts.
-	if d.Applications, err = atigip.Of[*atigip.Application](tx).All(ctx, atigip.ListFilter{Status: []string{string(atigip.AppAccepted)}}); err != nil {
-		return d, fmt.Errorf("matching: load contracts: %w", err)
-	}
-	return d, nil
+	return nil
 }
 
 // ErrClosed is returned by a Service after Close (or the end of the
@@ -189,11 +232,21 @@ func (s *Service[S]) build(ctx context.Context) (*Snapshot[S], error) {
 	if err != nil {
 		return nil, fmt.Errorf("matching: build: %w", err)
 	}
-	d, err := Load(ctx, s.src)
+	facts := map[int64]S{}
+	var each func(*atigip.Person)
+	if s.o.Scope != nil {
+		each = func(p *atigip.Person) { facts[p.ID] = s.o.Scope(p) }
+	}
+	e, err := Build(ctx, s.src, Options{Config: s.o.Config, Text: s.o.Text}, each)
 	if err != nil {
 		return nil, err
 	}
-	return s.NewSnapshot(d, atigip.Date{}, seq)
+	// The build's garbage (every record read) is as large as the engine:
+	// give it back now rather than let the process keep it resident
+	// until the next collections (the soft limit then follows the live
+	// heap, see serve's memory governor).
+	debug.FreeOSMemory()
+	return &Snapshot[S]{Engine: e, Facts: facts, Seq: seq, BuiltAt: time.Now().UTC()}, nil
 }
 
 // snapshotBuild is one build of a snapshot; snap and err are set before
