@@ -9,13 +9,14 @@ import (
 	"testing"
 
 	"github.com/atigip/atigip360/internal/atigip"
+	"github.com/atigip/atigip360/internal/seed"
 )
 
-// dataTx is a store holding d that can only be scanned, in ascending id
-// as every store's Scan is; applications are all accepted contracts.
+// dataTx is a store holding a seed's data set that can only be scanned,
+// in ascending id as every store's Scan is (filters are not applied).
 type dataTx struct {
 	atigip.Tx
-	d Data
+	ds *seed.Dataset
 }
 
 type scanOnly struct {
@@ -34,50 +35,31 @@ func (s scanOnly) Scan(_ context.Context, _ atigip.ListFilter, fn func(atigip.En
 	return nil
 }
 
-func entitiesOf[T atigip.Entity](xs []T) []atigip.Entity {
-	out := make([]atigip.Entity, len(xs))
-	for i, x := range xs {
-		out[i] = x
-	}
-	return out
-}
-
-func (tx dataTx) Entities(k atigip.Kind) atigip.Entities {
-	var all []atigip.Entity
-	switch k {
-	case atigip.KindOrganisation:
-		all = entitiesOf(tx.d.Organisations)
-	case atigip.KindMeasure:
-		all = entitiesOf(tx.d.Measures)
-	case atigip.KindPost:
-		all = entitiesOf(tx.d.Posts)
-	case atigip.KindOffer:
-		all = entitiesOf(tx.d.Offers)
-	case atigip.KindApplication:
-		all = entitiesOf(tx.d.Applications)
-	case atigip.KindPerson:
-		all = entitiesOf(tx.d.People)
-	}
-	return scanOnly{all: all}
-}
+func (tx dataTx) Entities(k atigip.Kind) atigip.Entities { return scanOnly{all: tx.ds.Entities(k)} }
 
 // TestBuildEqualsNew checks that an engine built while the store is
 // scanned (what a snapshot now does, holding one record at a time)
 // answers exactly as one built from the loaded data: rankings in both
 // directions, with their explanations, and the global assignment.
 func TestBuildEqualsNew(t *testing.T) {
-	d := demoData(t, 0.05)
+	ds, err := seed.Generate(seed.Options{Scale: 0.05, Seed: 1, Now: demoNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds.NumberByPosition()
 	// The slices out of id order: New sorts them, a scan gives them sorted.
 	r := rand.New(rand.NewPCG(1, 2))
-	r.Shuffle(len(d.Posts), func(i, j int) { d.Posts[i], d.Posts[j] = d.Posts[j], d.Posts[i] })
-	r.Shuffle(len(d.People), func(i, j int) { d.People[i], d.People[j] = d.People[j], d.People[i] })
+	r.Shuffle(len(ds.Posts), func(i, j int) { ds.Posts[i], ds.Posts[j] = ds.Posts[j], ds.Posts[i] })
+	r.Shuffle(len(ds.People), func(i, j int) { ds.People[i], ds.People[j] = ds.People[j], ds.People[i] })
+	d := Data{Posts: ds.Posts, Offers: ds.Offers, Organisations: ds.Organisations, People: ds.People,
+		Measures: ds.Measures, Applications: ds.Applications}
 	opts := Options{Today: atigip.DateOf(demoNow)}
 	want, err := New(d, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var seen int
-	got, err := Build(t.Context(), dataTx{d: d}, opts, func(*atigip.Person) { seen++ })
+	got, err := Build(t.Context(), dataTx{ds: ds}, opts, func(*atigip.Person) { seen++ })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -159,48 +159,52 @@ func (b *Builder) Add(x atigip.Entity) error {
 	if b.err != nil {
 		return b.err
 	}
-	var (
-		st  int
-		id  int64 // of the kinds that must come in ascending id
-		add func()
-	)
 	switch r := x.(type) {
 	case *atigip.Organisation:
-		st, add = stageOrganisations, func() { b.organisation(r) }
+		if b.enter(stageOrganisations, 0) {
+			b.organisation(r)
+		}
 	case *atigip.Measure:
-		st, add = stageMeasures, func() { b.measure(r) }
+		if b.enter(stageMeasures, 0) {
+			b.measure(r)
+		}
 	case *atigip.Post:
-		st, id, add = stagePosts, r.ID, func() { b.post(r) }
+		if b.enter(stagePosts, r.ID) {
+			b.post(r)
+		}
 	case *atigip.Offer:
-		st, id, add = stageOffers, r.ID, func() { b.offer(r) }
+		if b.enter(stageOffers, r.ID) {
+			b.offer(r)
+		}
 	case *atigip.Application:
-		st, add = stageApplications, func() { b.application(r) }
+		if b.enter(stageApplications, 0) {
+			b.application(r)
+		}
 	case *atigip.Person:
-		st, id, add = stagePeople, r.ID, func() { b.person(r) }
-	default:
-		return nil
-	}
-	if b.enter(st, id); b.err == nil {
-		add()
+		if b.enter(stagePeople, r.ID) {
+			b.person(r)
+		}
 	}
 	return b.err
 }
 
-// enter checks that a record of stage st (with id, when its kind must
-// come in ascending id) may come now.
-func (b *Builder) enter(st int, id int64) {
+// enter tells whether a record of stage st (with its id, for the kinds
+// that must come in ascending id; 0 for the others) may come now, and
+// fails the build when not.
+func (b *Builder) enter(st int, id int64) bool {
 	switch {
 	case st < b.stage:
 		b.err = fmt.Errorf("matching: build: records out of order (stage %d after %d)", st, b.stage)
+		return false
 	case st > b.stage:
 		b.stage, b.lastID = st, 0
 	}
-	if id != 0 {
-		if id <= b.lastID {
-			b.err = fmt.Errorf("matching: build: ids not ascending (%d after %d)", id, b.lastID)
-		}
-		b.lastID = id
+	if id != 0 && id <= b.lastID {
+		b.err = fmt.Errorf("matching: build: ids not ascending (%d after %d)", id, b.lastID)
+		return false
 	}
+	b.lastID = max(b.lastID, id)
+	return true
 }
 
 func (b *Builder) groupIdx(tag, id int64) int {
@@ -240,31 +244,31 @@ func (b *Builder) post(p *atigip.Post) {
 		}
 		it.orgOK, it.orgState = v.ok, v.state
 	}
-	it.rome = b.skills.romeRefs(p.ROMECodes)
-	it.skills = b.skills.skillSet(p.Skills, it.rome)
-	it.group = b.groupIdx(1, p.OrganisationID)
-	g := &e.groups[it.group]
-	g.places += p.Places
-	g.taken += it.load()
-	b.texts[it.ref] = itemText(p.Title, p.Description, it.rome)
-	e.addItem(it)
+	b.file(it, b.groupIdx(1, p.OrganisationID), p.ROMECodes, p.Skills, p.Places, p.Title, p.Description)
 }
 
 func (b *Builder) offer(o *atigip.Offer) {
-	e := b.e
-	it := offerItem(o)
-	it.rome = b.skills.romeRefs(o.ROMECodes)
-	it.skills = b.skills.skillSet(o.Skills, it.rome)
+	var group int
 	if o.OfferKind == atigip.OfferRelease {
-		it.group = b.groupIdx(3, o.ID)
+		group = b.groupIdx(3, o.ID)
 	} else {
-		it.group = b.groupIdx(2, o.PrisonID)
+		group = b.groupIdx(2, o.PrisonID)
 	}
-	g := &e.groups[it.group]
-	g.places += o.Places
+	b.file(offerItem(o), group, o.ROMECodes, o.Skills, o.Places, o.Title, o.Description)
+}
+
+// file adds a post's or an offer's item to the engine, in its group (an
+// organisation, a prison, a job at release) with its places, and keeps
+// its text for the text index.
+func (b *Builder) file(it item, group int, rome, skills []string, places int, title, description string) {
+	it.rome = b.skills.romeRefs(rome)
+	it.skills = b.skills.skillSet(skills, it.rome)
+	it.group = group
+	g := &b.e.groups[group]
+	g.places += places
 	g.taken += it.load()
-	b.texts[it.ref] = itemText(o.Title, o.Description, it.rome)
-	e.addItem(it)
+	b.texts[it.ref] = itemText(title, description, it.rome)
+	b.e.addItem(it)
 }
 
 func (b *Builder) application(a *atigip.Application) {

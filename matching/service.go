@@ -45,7 +45,7 @@ func Load(ctx context.Context, tx atigip.Tx) (Data, error) {
 
 // Build builds an engine while it scans the store, holding one record at
 // a time rather than all of them (Load then New): at ten times the
-// country the records weigh twice the engine. each is also given every
+// country the records weigh twice the engine. Each is also given every
 // person read (nil: none), for what a caller keeps beside the engine.
 func Build(ctx context.Context, tx atigip.Tx, o Options, each func(*atigip.Person)) (*Engine, error) {
 	b, err := NewBuilder(o, true)
