@@ -15,6 +15,29 @@ import (
 )
 
 // oidcVars configure serve in production with the provider idp.
+// freeAddr is a local address nothing listens on, for a server that
+// must know its address before it starts.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// codeFlowVars are oidcVars for a server that signs browsers in by the
+// code flow with its public address at addr (plain http, so not in
+// production, which needs https).
+func codeFlowVars(idp *oidctest.Provider, addr string) map[string]string {
+	vars := oidcVars(idp, true)
+	delete(vars, "ATIGIP_ENV")
+	vars["ATIGIP_PUBLIC_URL"] = "http://" + addr
+	vars["ATIGIP_OIDC_CLIENT_SECRET"] = oidctest.ClientSecret
+	return vars
+}
+
 func oidcVars(idp *oidctest.Provider, claims bool) map[string]string {
 	v := map[string]string{
 		"ATIGIP_ENV": "production", "ATIGIP_OIDC_ISSUER": idp.URL, "ATIGIP_OIDC_CLIENT_ID": oidctest.ClientID,
@@ -106,12 +129,7 @@ func TestServeMetricsNotPublicInProduction(t *testing.T) {
 		t.Fatalf("production /metrics = %d, want 404", code)
 	}
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	metricsAddr := ln.Addr().String()
-	ln.Close()
+	metricsAddr := freeAddr(t)
 	const secret = "metrics-token-of-at-least-32-characters"
 	vars := oidcVars(idp, true)
 	vars["ATIGIP_METRICS_ADDR"], vars["ATIGIP_METRICS_TOKEN"] = metricsAddr, secret
@@ -134,16 +152,9 @@ func TestServeMetricsNotPublicInProduction(t *testing.T) {
 // signs in by the code flow and lands back on its page, signed in.
 func TestServeBrowserSignIn(t *testing.T) {
 	idp := oidctest.Start(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	vars := oidcVars(idp, true)
-	delete(vars, "ATIGIP_ENV") // production needs an https public address
-	vars["ATIGIP_ADDR"], vars["ATIGIP_PUBLIC_URL"] = addr, "http://"+addr
-	vars["ATIGIP_OIDC_CLIENT_SECRET"] = oidctest.ClientSecret
+	addr := freeAddr(t)
+	vars := codeFlowVars(idp, addr)
+	vars["ATIGIP_ADDR"] = addr
 	base := startServer(t, vars)
 	idp.SignInAs(&atigip.Principal{Role: atigip.RoleMagistrate, Departement: "35", Name: "Juge Martin"})
 	jar, _ := cookiejar.New(nil)

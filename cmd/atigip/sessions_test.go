@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -134,16 +133,8 @@ func TestSignInAcrossInstances(t *testing.T) {
 		t.Skip("two servers on PostgreSQL")
 	}
 	idp := oidctest.Start(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	vars := oidcVars(idp, true)
-	delete(vars, "ATIGIP_ENV") // production needs an https public address
-	vars["ATIGIP_PUBLIC_URL"] = "http://" + addr
-	vars["ATIGIP_OIDC_CLIENT_SECRET"] = oidctest.ClientSecret
+	addr := freeAddr(t)
+	vars := codeFlowVars(idp, addr)
 	vars["ATIGIP_DATABASE_URL"], vars["ATIGIP_SEED_SCALE"], vars["ATIGIP_LOG_LEVEL"] = pgtest.URL(t), "0.005", "error"
 	varsA := maps.Clone(vars)
 	varsA["ATIGIP_ADDR"] = addr
