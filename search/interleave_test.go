@@ -123,24 +123,13 @@ func TestRelevanceTier(t *testing.T) {
 func TestKindTopsPerKind(t *testing.T) {
 	_, ix := diskIndex(t)
 	ctx := context.Background()
-	docs, err := ix.idx.DocCount()
-	if err != nil {
-		t.Fatal(err)
-	}
 	kinds := []Type{TypePost, TypeOffer, TypeOrganisation, TypeFloorSpace}
 	ties := 0
 	for _, q := range []string{"entretien", "agent", "jardinier", "espaces verts", "mairie", "cuisine", "atelier", "nettoyage de locaux"} {
 		for _, dep := range []string{"", "35", "13"} {
 			name := q + "/" + dep
 			r := Request{Query: q, Departement: dep, Types: slices.Clone(kinds), Role: atigip.RoleMagistrate}
-			pq, err := r.normalize()
-			if err != nil {
-				t.Fatal(err)
-			}
-			tq, err := ix.textQuery(pq, docs)
-			if err != nil {
-				t.Fatal(err)
-			}
+			pq, tq := textOf(t, ix, &r)
 			const window = 23
 			tops := newKindTops(kinds, window, &ix.facets)
 			one, err := ix.query(context.WithValue(ctx, bsearch.MakeDocumentMatchHandlerKey, bsearch.MakeDocumentMatchHandler(tops.handler)),

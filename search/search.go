@@ -172,7 +172,14 @@ func (ix *Index) query(ctx context.Context, r *Request, pq parsedQuery, tq *text
 	var q query.Query
 	switch {
 	case tq != nil && fq != nil:
-		q = query.NewConjunctionQuery([]query.Query{tq.match, fq})
+		text := tq.match
+		if narrowFilter(r) && (r.Sort == SortRelevance || r.Explain) {
+			// Scores off, bleve reads the text's postings as bitmaps
+			// (its unadorned optimization, which the filtered reader
+			// would turn off) and scores nothing.
+			text = prefilterQuery{text: text, filter: fq}
+		}
+		q = query.NewConjunctionQuery([]query.Query{text, fq})
 	case tq != nil:
 		q = tq.match
 	case fq != nil:
