@@ -121,7 +121,7 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	if kinds := searchedKinds(&r); tq != nil && r.Sort == SortRelevance && len(kinds) > 1 {
 		sr, err = ix.interleaved(ctx, r, pq, tq, kinds, facets)
 	} else {
-		sr, err = ix.query(ctx, &r, pq, tq, (r.Page-1)*r.PerPage, r.PerPage, facets)
+		sr, err = ix.query(ctx, &r, pq, tq, (r.Page-1)*r.PerPage, r.PerPage, facets, nil)
 	}
 	if err != nil {
 		return nil, err
@@ -167,8 +167,19 @@ func (ix *Index) textQuery(pq parsedQuery, docs uint64) (*textQuery, error) {
 
 // query runs r (with its text query tq, nil without text) for the hits
 // from..from+size of its order, with the facet counts when facets.
-func (ix *Index) query(ctx context.Context, r *Request, pq parsedQuery, tq *textQuery, from, size int, facets bool) (*bleve.SearchResult, error) {
-	fq := buildFilter(r)
+//
+// With tops, the hits go to tops by kind (see kindTops) rather than into
+// the result: a national query then runs in parts side by side, its kinds
+// told apart per match rather than by a filter (see partsQuery).
+func (ix *Index) query(ctx context.Context, r *Request, pq parsedQuery, tq *textQuery, from, size int, facets bool, tops *kindTops) (*bleve.SearchResult, error) {
+	parts := tops != nil && tq != nil && !narrowFilter(r) && !r.Explain && ix.onScorch()
+	fr := r
+	if parts {
+		fr = &Request{}
+		*fr = *r
+		fr.Types = nil
+	}
+	fq := buildFilter(fr)
 	var q query.Query
 	switch {
 	case tq != nil && fq != nil:
@@ -189,6 +200,13 @@ func (ix *Index) query(ctx context.Context, r *Request, pq parsedQuery, tq *text
 	}
 	if hidden := hiddenFrom(r.Role); hidden != nil {
 		q = query.NewBooleanQuery([]query.Query{q}, nil, []query.Query{hidden})
+	}
+
+	if parts {
+		q = partsQuery{q: q, workers: searchWorkers(), kinds: tops.kinds, cache: &ix.facets}
+	}
+	if tops != nil {
+		ctx = context.WithValue(ctx, bsearch.MakeDocumentMatchHandlerKey, bsearch.MakeDocumentMatchHandler(tops.handler))
 	}
 
 	var matches *matchSet
@@ -302,8 +320,7 @@ func (ix *Index) interleaved(ctx context.Context, r Request, pq parsedQuery, tq 
 	}
 	var all []ranked
 	tops := newKindTops(kinds, window, &ix.facets)
-	sctx := context.WithValue(ctx, bsearch.MakeDocumentMatchHandlerKey, bsearch.MakeDocumentMatchHandler(tops.handler))
-	merged, err := ix.query(sctx, &r, pq, tq, 0, window*len(kinds), facets)
+	merged, err := ix.query(ctx, &r, pq, tq, 0, window*len(kinds), facets, tops)
 	if err != nil {
 		return nil, err
 	}
