@@ -114,7 +114,8 @@ type partsSearcher struct {
 	starts  []uint64          // first document number of each segment, and the end
 	started bool
 	cur     int      // the part being handed on
-	batch   []scored // the rest of its current batch
+	batch   []scored // its current batch, read up to pos
+	pos     int
 	done    chan struct{}
 	stopped sync.WaitGroup
 	// What the parts' searchers are built from.
@@ -126,6 +127,13 @@ type partsSearcher struct {
 }
 
 const partBatch = 512
+
+// batches keeps the batches read for the next searches: a national
+// search hands on megabytes of them, which a server with a large heap
+// would otherwise collect each time.
+var batches = sync.Pool{New: func() any { return make([]scored, 0, partBatch) }}
+
+func newBatch() []scored { return batches.Get().([]scored) }
 
 func (s *partsSearcher) start() {
 	s.started = true
@@ -160,7 +168,7 @@ func (s *partsSearcher) run(p *part) error {
 	}
 	defer ps.Close()
 	sctx := &bsearch.SearchContext{DocumentMatchPool: bsearch.NewDocumentMatchPool(ps.DocumentMatchPoolSize()+1, 0), IndexReader: s.ir}
-	batch := make([]scored, 0, partBatch)
+	batch := newBatch()
 	seg := 0
 	for n := 0; ; n++ {
 		if n%1024 == 0 {
@@ -199,7 +207,7 @@ func (s *partsSearcher) run(p *part) error {
 			case <-s.done:
 				return nil
 			}
-			batch = make([]scored, 0, partBatch)
+			batch = newBatch()
 		}
 	}
 	if len(batch) > 0 {
@@ -215,7 +223,11 @@ func (s *partsSearcher) Next(ctx *bsearch.SearchContext) (*bsearch.DocumentMatch
 	if !s.started {
 		s.start()
 	}
-	for len(s.batch) == 0 {
+	for s.pos == len(s.batch) {
+		if s.batch != nil {
+			batches.Put(s.batch[:0])
+			s.batch, s.pos = nil, 0
+		}
 		if s.cur == len(s.parts) {
 			return nil, nil
 		}
@@ -231,9 +243,9 @@ func (s *partsSearcher) Next(ctx *bsearch.SearchContext) (*bsearch.DocumentMatch
 		s.batch = b
 	}
 	m := ctx.DocumentMatchPool.Get()
-	m.IndexInternalID = index.NewIndexInternalID(m.IndexInternalID, s.batch[0].doc)
-	m.Score = s.batch[0].score
-	s.batch = s.batch[1:]
+	m.IndexInternalID = index.NewIndexInternalID(m.IndexInternalID, s.batch[s.pos].doc)
+	m.Score = s.batch[s.pos].score
+	s.pos++
 	return m, nil
 }
 
