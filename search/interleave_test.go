@@ -117,11 +117,13 @@ func TestRelevanceTier(t *testing.T) {
 // TestKindTopsPerKind checks that the one search of an interleaved query
 // collects, for each kind, exactly the hits of a search of that kind
 // alone: the same documents, scores and order, and the same totals and
-// facet counts added up; national queries, which run in parts with their
-// kinds told apart per match (see partsQuery), and filtered ones, for
-// every kind or some, with the public's audience cut.
+// facet counts added up; national queries, which run in parts (several
+// here) with their kinds told apart per match (see partsQuery), and
+// filtered ones, for every kind or some, with the public's audience cut.
 func TestKindTopsPerKind(t *testing.T) {
 	_, ix := diskIndex(t)
+	defer func(n uint64) { partDocs = n }(partDocs)
+	partDocs = 100 // several parts on the test set
 	ctx := context.Background()
 	ties := 0
 	for _, q := range []string{"entretien", "agent", "jardinier", "espaces verts", "mairie", "cuisine", "atelier", "nettoyage de locaux"} {

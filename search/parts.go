@@ -24,8 +24,8 @@ import (
 // whole index's in every part), in about half the time on two free cores.
 // A national search of a common word scores a hundred thousand documents
 // or more, on one core otherwise. Matches are unevenly spread over the
-// numbers (by kind, by segment), so there are four ranges per worker,
-// taken in order by whichever worker is free.
+// numbers (by kind, by segment), so there are up to four ranges per
+// worker, taken in order by whichever worker is free.
 //
 // With kinds, only documents of those kinds are handed on, read from the
 // type values' posting bitmaps of their segment (see facetCache): a
@@ -80,10 +80,9 @@ func (p partsQuery) Searcher(ctx context.Context, r index.IndexReader, m mapping
 	// accounting, which is not made for several goroutines: none.
 	s := &partsSearcher{ctx: ctx, workers: max(p.workers, 1), keep: keep, starts: starts, q: p.q,
 		pctx: context.WithValue(ctx, bsearch.SearchIOStatsCallbackKey, nil), ir: r, m: m, opts: opts}
-	n := 1
-	if s.workers > 1 {
-		n = 4 * s.workers
-	}
+	// Each part builds the query's searchers again, a few term lookups
+	// per segment: on a small index that costs more than it spares.
+	n := max(int(min(end/partDocs, uint64(4*s.workers))), 1)
 	for i := range n {
 		lo, hi := end*uint64(i)/uint64(n), end*uint64(i+1)/uint64(n)
 		s.parts = append(s.parts, &part{lo: lo, hi: hi, out: make(chan []scored, 256)})
@@ -127,6 +126,10 @@ type partsSearcher struct {
 }
 
 const partBatch = 512
+
+// partDocs is the fewest documents a part should span (a variable for
+// tests on a small index).
+var partDocs uint64 = 40000
 
 // batches keeps the batches read for the next searches: a national
 // search hands on megabytes of them, which a server with a large heap
