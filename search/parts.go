@@ -129,7 +129,7 @@ const partBatch = 512
 
 // partDocs is the fewest documents a part should span (a variable for
 // tests on a small index).
-var partDocs uint64 = 40000
+var partDocs uint64 = 25000
 
 // batches keeps the batches read for the next searches: a national
 // search hands on megabytes of them, which a server with a large heap
