@@ -384,7 +384,7 @@ func BenchmarkSearchScale(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			var lat []time.Duration
+			var lat, cpus []time.Duration
 			var cpu time.Duration
 			for b.Loop() {
 				for _, q := range set.qs {
@@ -393,15 +393,23 @@ func BenchmarkSearchScale(b *testing.B) {
 						b.Fatal(err)
 					}
 					lat = append(lat, time.Since(start))
-					cpu += processCPU() - cpu0
+					cpus = append(cpus, processCPU()-cpu0)
+					cpu += cpus[len(cpus)-1]
 				}
 			}
 			slices.Sort(lat)
-			pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
-			b.ReportMetric(pct(0.50), "p50_ms")
-			b.ReportMetric(pct(0.95), "p95_ms")
-			b.ReportMetric(pct(0.99), "p99_ms")
+			slices.Sort(cpus)
+			pct := func(ds []time.Duration, p float64) float64 {
+				return float64(ds[int(p*float64(len(ds)-1))].Microseconds()) / 1000
+			}
+			b.ReportMetric(pct(lat, 0.50), "p50_ms")
+			b.ReportMetric(pct(lat, 0.95), "p95_ms")
+			b.ReportMetric(pct(lat, 0.99), "p99_ms")
 			b.ReportMetric(float64(cpu.Microseconds())/1000/float64(len(lat)), "cpu_ms/op")
+			// The processor time of the 95th percentile request, all its
+			// goroutines together: what other jobs on the machine blur
+			// least (a request in parts shows here the sum of its parts).
+			b.ReportMetric(pct(cpus, 0.95), "cpu_p95_ms")
 			b.ReportMetric(float64(ix.facets.bytes())/(1<<20), "facet_cache_MB")
 		})
 	}

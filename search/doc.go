@@ -36,7 +36,12 @@
 // decide, a whole job title needs all its words (its ROME codes find the
 // rest), quoted phrases are looked up in pair fields, facets are counted
 // on the first page unless asked, and highlights and stored fields are
-// read in a second pass over the page's hits only. Requests without text
+// read in a second pass over the page's hits only. A text query over
+// several kinds collects each kind's best hits in one search (kindTops);
+// with a place or ROME filter its terms read only the filter's documents
+// (prefilterQuery), nationally it runs in parts over ranges of document
+// numbers on every core (partsQuery), both with the same matches and
+// scores (BenchmarkSearchScale). Requests without text
 // never reach bleve once the index is loaded: an in-memory columnar table
 // of the filter fields, kept row by row on each write, answers them with
 // bitset operations (see filterTable, BenchmarkSearchKinds).

@@ -99,29 +99,57 @@ func (s *recordSearcher) record(d *bsearch.DocumentMatch, err error) (*bsearch.D
 
 // facetTerms counts, for each value of the facet field, the documents of
 // m that carry it, with the facet postings of each segment from cache.
-func (m *matchSet) facetTerms(cache *facetCache) (map[string]int, error) {
+// dep, when not empty, is the département every match is in (the
+// request's filter): its count is every match's, and the other
+// départements' none. A key a document has one value of at most (type,
+// département, région, status) is left as soon as its counts add up to
+// the segment's matches: a search in one département has no match in the
+// others, and each intersection of two short lists walks both.
+func (m *matchSet) facetTerms(cache *facetCache, dep string) (map[string]int, error) {
 	terms := map[string]int{}
 	if m.n == 0 {
 		return terms, nil
 	}
 	segs := m.snap.Segments()
 	for i, s := range segs {
-		if len(m.nums[i]) == 0 {
+		n := len(m.nums[i])
+		if n == 0 {
 			continue
 		}
 		values, err := cache.get(s.Segment(), segs)
 		if err != nil {
 			return nil, err
 		}
+		if dep != "" {
+			terms["d"+dep] += n
+		}
 		matches := roaring.New()
 		matches.AddMany(m.nums[i])
+		var key byte
+		counted := 0 // by the values of key so far
 		for _, v := range values {
-			if c := matches.AndCardinality(v.docs); c > 0 {
-				terms[v.term] += int(c)
+			if v.term[0] != key {
+				key, counted = v.term[0], 0
+			}
+			switch {
+			case key == 'd' && dep != "":
+				continue
+			case singleValued(key) && counted == n:
+				continue
+			}
+			if c := int(matches.AndCardinality(v.docs)); c > 0 {
+				terms[v.term] += c
+				counted += c
 			}
 		}
 	}
 	return terms, nil
+}
+
+// singleValued reports whether a document has one value of the facet key
+// at most (see setFacets).
+func singleValued(key byte) bool {
+	return key == facetKey(fType) || key == facetKey(fDepartement) || key == facetKey(fRegion) || key == facetKey(fStatus)
 }
 
 // facetCache keeps each segment's facet values and their posting lists

@@ -56,7 +56,7 @@ func TestFacetsFromPostings(t *testing.T) {
 				defer func() { facetsFromPostings = true }()
 				ix.mu.RLock()
 				defer ix.mu.RUnlock()
-				sr, err := ix.query(ctx, &r, pq, tq, 0, 10, true)
+				sr, err := ix.query(ctx, &r, pq, tq, 0, 10, true, nil)
 				if err != nil {
 					return nil, err
 				}

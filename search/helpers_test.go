@@ -117,3 +117,21 @@ func diskIndex(tb testing.TB) (*sqlite.DB, *Index) {
 	db := openStore(tb, testScale)
 	return db, builtIndex(tb, db, filepath.Join(tb.TempDir(), "index"))
 }
+
+// textOf normalizes r and builds its text query on ix, as Search does.
+func textOf(tb testing.TB, ix *Index, r *Request) (parsedQuery, *textQuery) {
+	tb.Helper()
+	pq, err := r.normalize()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	docs, err := ix.idx.DocCount()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tq, err := ix.textQuery(pq, docs)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return pq, tq
+}

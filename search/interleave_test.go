@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/atigip/atigip360/internal/atigip"
@@ -110,5 +111,78 @@ func TestRelevanceTier(t *testing.T) {
 		if got := relevanceTier(c.score, 10); got != c.want {
 			t.Errorf("relevanceTier(%g, 10) = %d, want %d", c.score, got, c.want)
 		}
+	}
+}
+
+// TestKindTopsPerKind checks that the one search of an interleaved query
+// collects, for each kind, exactly the hits of a search of that kind
+// alone: the same documents, scores and order, and the same totals and
+// facet counts added up; national queries, which run in parts (several
+// here) with their kinds told apart per match (see partsQuery), and
+// filtered ones, for every kind or some, with the public's audience cut.
+func TestKindTopsPerKind(t *testing.T) {
+	_, ix := diskIndex(t)
+	defer func(n uint64) { partDocs = n }(partDocs)
+	partDocs = 100 // several parts on the test set
+	ctx := context.Background()
+	ties := 0
+	for _, q := range []string{"entretien", "agent", "jardinier", "espaces verts", "mairie", "cuisine", "atelier", "nettoyage de locaux"} {
+		for _, dep := range []string{"", "35", "13"} {
+			for _, r := range []Request{{Types: []Type{TypePost, TypeOffer, TypeOrganisation, TypeFloorSpace}, Role: atigip.RoleMagistrate},
+				{Types: DefaultTypes(atigip.RoleCPIP), Role: atigip.RoleCPIP}, {Types: []Type{TypeOffer, TypeOrganisation}, Role: atigip.RolePublic}} {
+				r.Query, r.Departement = q, dep
+				name := fmt.Sprint(q, "/", dep, "/", r.Types)
+				kinds := slices.Clone(r.Types)
+				pq, tq := textOf(t, ix, &r)
+				const window = 23
+				tops := newKindTops(kinds, window, &ix.facets)
+				one, err := ix.query(ctx, &r, pq, tq, 0, window*len(kinds), true, tops)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var total uint64
+				facets := map[string]int{}
+				for i, k := range kinds {
+					rk := r
+					rk.Types = []Type{k}
+					alone, err := ix.query(ctx, &rk, pq, tq, 0, window, true, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					total += alone.Total
+					for _, f := range alone.Facets[fFacet].Terms.Terms() {
+						facets[f.Term] += f.Count
+					}
+					got := tops.hits()[i]
+					if len(got) != len(alone.Hits) {
+						t.Errorf("%s: %s: %d hits in one pass, %d alone", name, k, len(got), len(alone.Hits))
+						continue
+					}
+					for j, h := range alone.Hits {
+						if got[j].ID != h.ID || got[j].Score != h.Score {
+							t.Errorf("%s: %s hit %d: %s %g in one pass, %s %g alone", name, k, j, got[j].ID, got[j].Score, h.ID, h.Score)
+						}
+						if j > 0 && h.Score == alone.Hits[j-1].Score {
+							ties++
+						}
+					}
+				}
+				if one.Total != total {
+					t.Errorf("%s: total %d in one pass, %d by kind", name, one.Total, total)
+				}
+				for _, f := range one.Facets[fFacet].Terms.Terms() {
+					if facets[f.Term] != f.Count {
+						t.Errorf("%s: facet %s: %d in one pass, %d by kind", name, f.Term, f.Count, facets[f.Term])
+					}
+					delete(facets, f.Term)
+				}
+				if len(facets) > 0 {
+					t.Errorf("%s: facets counted by kind only: %v", name, facets)
+				}
+			}
+		}
+	}
+	if ties == 0 {
+		t.Error("no hits of equal score: the order of ties went untested")
 	}
 }

@@ -15,7 +15,6 @@ import (
 	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/highlight/highlighter/html"
 	"github.com/blevesearch/bleve/v2/search/query"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/atigip/atigip360/internal/atigip"
 	"github.com/atigip/atigip360/internal/refdata"
@@ -114,26 +113,15 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("search: count documents: %w", err)
 	}
-	var tq *textQuery
-	if !pq.empty() {
-		adv, err := ix.idx.Advanced()
-		if err != nil {
-			return nil, fmt.Errorf("search: open index: %w", err)
-		}
-		rd, err := adv.Reader()
-		if err != nil {
-			return nil, fmt.Errorf("search: open index reader: %w", err)
-		}
-		defer rd.Close()
-		syn := romeSynonyms()
-		tq = buildTextQuery(pq, func(t string) termInfo { return ix.termInfo(t, docs) },
-			func(w string) []spelling { return spell(rd, syn, w) })
+	tq, err := ix.textQuery(pq, docs)
+	if err != nil {
+		return nil, err
 	}
 	var sr *bleve.SearchResult
 	if kinds := searchedKinds(&r); tq != nil && r.Sort == SortRelevance && len(kinds) > 1 {
 		sr, err = ix.interleaved(ctx, r, pq, tq, kinds, facets)
 	} else {
-		sr, err = ix.query(ctx, &r, pq, tq, (r.Page-1)*r.PerPage, r.PerPage, facets)
+		sr, err = ix.query(ctx, &r, pq, tq, (r.Page-1)*r.PerPage, r.PerPage, facets, nil)
 	}
 	if err != nil {
 		return nil, err
@@ -157,14 +145,52 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	return res, nil
 }
 
+// textQuery builds the text query of pq (nil without text) on the index
+// holding docs documents; the caller holds ix.mu.
+func (ix *Index) textQuery(pq parsedQuery, docs uint64) (*textQuery, error) {
+	if pq.empty() {
+		return nil, nil
+	}
+	adv, err := ix.idx.Advanced()
+	if err != nil {
+		return nil, fmt.Errorf("search: open index: %w", err)
+	}
+	rd, err := adv.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("search: open index reader: %w", err)
+	}
+	defer rd.Close()
+	syn := romeSynonyms()
+	return buildTextQuery(pq, func(t string) termInfo { return ix.termInfo(t, docs) },
+		func(w string) []spelling { return spell(rd, syn, w) }), nil
+}
+
 // query runs r (with its text query tq, nil without text) for the hits
 // from..from+size of its order, with the facet counts when facets.
-func (ix *Index) query(ctx context.Context, r *Request, pq parsedQuery, tq *textQuery, from, size int, facets bool) (*bleve.SearchResult, error) {
-	fq := buildFilter(r)
+//
+// With tops, the hits go to tops by kind (see kindTops) rather than into
+// the result: a national query then runs in parts side by side, its kinds
+// told apart per match rather than by a filter (see partsQuery).
+func (ix *Index) query(ctx context.Context, r *Request, pq parsedQuery, tq *textQuery, from, size int, facets bool, tops *kindTops) (*bleve.SearchResult, error) {
+	parts := tops != nil && tq != nil && !narrowFilter(r) && !r.Explain && ix.onScorch()
+	fr := r
+	if parts {
+		fr = &Request{}
+		*fr = *r
+		fr.Types = nil
+	}
+	fq := buildFilter(fr)
 	var q query.Query
 	switch {
 	case tq != nil && fq != nil:
-		q = query.NewConjunctionQuery([]query.Query{tq.match, fq})
+		text := tq.match
+		if narrowFilter(r) && (r.Sort == SortRelevance || r.Explain) {
+			// Scores off, bleve reads the text's postings as bitmaps
+			// (its unadorned optimization, which the filtered reader
+			// would turn off) and scores nothing.
+			text = prefilterQuery{text: text, filter: fq}
+		}
+		q = query.NewConjunctionQuery([]query.Query{text, fq})
 	case tq != nil:
 		q = tq.match
 	case fq != nil:
@@ -174,6 +200,13 @@ func (ix *Index) query(ctx context.Context, r *Request, pq parsedQuery, tq *text
 	}
 	if hidden := hiddenFrom(r.Role); hidden != nil {
 		q = query.NewBooleanQuery([]query.Query{q}, nil, []query.Query{hidden})
+	}
+
+	if parts {
+		q = partsQuery{q: q, workers: searchWorkers(), kinds: tops.kinds, cache: &ix.facets}
+	}
+	if tops != nil {
+		ctx = context.WithValue(ctx, bsearch.MakeDocumentMatchHandlerKey, bsearch.MakeDocumentMatchHandler(tops.handler))
 	}
 
 	var matches *matchSet
@@ -225,7 +258,11 @@ func (ix *Index) query(ctx context.Context, r *Request, pq parsedQuery, tq *text
 		return nil, fmt.Errorf("search: query: %w", err)
 	}
 	if matches != nil {
-		terms, err := matches.facetTerms(&ix.facets)
+		var dep string // the filter's code, as documents hold it
+		if d, ok := refdata.DepartementByCode(r.Departement); ok && r.Departement != "" {
+			dep = d.Code
+		}
+		terms, err := matches.facetTerms(&ix.facets, dep)
 		if err != nil {
 			return nil, err
 		}
@@ -276,9 +313,9 @@ func searchedKinds(r *Request) []Type {
 // the promoted hits, so each hit shows once.
 //
 // A kind's hits keep their order within the merge, so its first
-// page×per_page hits are all the page can draw on: one search per kind
-// of that window gives the exact merge, the same for every page (stable
-// paging); totals and facet counts, disjoint by kind, add up.
+// page×per_page hits are all the page can draw on: one search collects
+// each kind's best of that window (see kindTops), the same for every page
+// (stable paging), with the totals and facet counts of all kinds.
 func (ix *Index) interleaved(ctx context.Context, r Request, pq parsedQuery, tq *textQuery, kinds []Type, facets bool) (*bleve.SearchResult, error) {
 	window := r.Page*r.PerPage + len(kinds) // the promoted hits shift the rest
 	type ranked struct {
@@ -286,35 +323,16 @@ func (ix *Index) interleaved(ctx context.Context, r Request, pq parsedQuery, tq 
 		tier, turn int
 	}
 	var all []ranked
-	var merged *bleve.SearchResult
-	top := 0.0
-	// The kinds' searches are independent: run side by side, a request
-	// takes about the time of its largest kind rather than their sum.
-	results := make([]*bleve.SearchResult, len(kinds))
-	g, gctx := errgroup.WithContext(ctx)
-	for i, k := range kinds {
-		g.Go(func() error {
-			rk := r
-			rk.Types = []Type{k}
-			var err error
-			results[i], err = ix.query(gctx, &rk, pq, tq, 0, window, facets)
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
+	tops := newKindTops(kinds, window, &ix.facets)
+	merged, err := ix.query(ctx, &r, pq, tq, 0, window*len(kinds), facets, tops)
+	if err != nil {
 		return nil, err
 	}
-	perKind := make([]bsearch.DocumentMatchCollection, len(kinds))
-	for i, sr := range results {
-		perKind[i] = sr.Hits
-		if len(sr.Hits) > 0 {
-			top = max(top, sr.Hits[0].Score)
-		}
-		sr.Hits = nil
-		if merged == nil {
-			merged = sr
-		} else {
-			merged.Merge(sr)
+	perKind := tops.hits()
+	top := 0.0
+	for _, hits := range perKind {
+		if len(hits) > 0 {
+			top = max(top, hits[0].Score)
 		}
 	}
 	for _, hits := range perKind {
