@@ -2,11 +2,9 @@ package matching
 
 import (
 	"context"
-	"os"
 	"runtime"
 	"runtime/metrics"
 	"slices"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -25,10 +23,7 @@ var (
 // country).
 func nationalData() Data {
 	nationalOnce.Do(func() {
-		s, err := strconv.ParseFloat(os.Getenv("ATIGIP_BENCH_SCALE"), 64)
-		if err != nil || s <= 0 {
-			s = 1
-		}
+		s := benchScale()
 		n := func(v int) int { return int(float64(v) * s) }
 		national = synth(2025, n(15000), n(31000), n(20000))
 	})
