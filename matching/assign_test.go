@@ -50,7 +50,7 @@ func checkAssignment(t *testing.T, e *Engine, a *Assignment) {
 		}
 	}
 	for ref, n := range used {
-		if left := e.items.at(e.byRef[refKey(ref)]).left; n > left {
+		if left := int(e.items.at(e.byRef[refKey(ref)]).left); n > left {
 			t.Fatalf("%s: %v receives %d people for %d places", a.Method, ref, n, left)
 		}
 	}

@@ -45,12 +45,12 @@ type Engine struct {
 	maxRad  float64
 	builtAt time.Time
 	// What Patch needs to flatten changes again without the records.
-	verdicts map[int64]verdict         // organisations' habilitation
-	allOrgs  bool                      // Data.AllOrganisations
-	measures map[int64]*atigip.Measure // without their history
-	byPerson map[int64][]int64         // measure ids per person
-	apps     map[int64]appFacts        // applications
-	pending  map[int64]int             // proposals awaiting the judge, per post
+	verdicts map[int64]verdict      // organisations' habilitation
+	allOrgs  bool                   // Data.AllOrganisations
+	measures map[int64]measureFacts // by id
+	byPerson map[int64][]int64      // measure ids per person
+	apps     map[int64]appFacts     // applications
+	pending  map[int64]int          // proposals awaiting the judge, per post
 	// incomplete: a patch left new records out (Incomplete).
 	incomplete bool
 }
@@ -110,6 +110,7 @@ type Builder struct {
 	cfg       Config
 	today     atigip.Date
 	skills    *skillTable
+	scheds    schedTable
 	groupOf   map[[2]int64]int // (kind tag, id) → group index
 	texts     map[Ref]string
 	contracts map[int64][]*item
@@ -145,10 +146,10 @@ func NewBuilder(o Options, allOrganisations bool) (*Builder, error) {
 	}
 	e := &Engine{rulebook: rulebook{cfg: cfg, today: today}, text: o.Text, byRef: map[int64]int32{}, byID: map[int64]int32{},
 		inside: map[int64][]int32{}, builtAt: time.Now(), allOrgs: allOrganisations,
-		verdicts: map[int64]verdict{}, measures: map[int64]*atigip.Measure{}, byPerson: map[int64][]int64{},
+		verdicts: map[int64]verdict{}, measures: map[int64]measureFacts{}, byPerson: map[int64][]int64{},
 		pending: map[int64]int{}, apps: map[int64]appFacts{}}
 	e.w = e.weights()
-	return &Builder{e: e, cfg: cfg, today: today, skills: newSkillTable(), groupOf: map[[2]int64]int{},
+	return &Builder{e: e, cfg: cfg, today: today, skills: newSkillTable(), scheds: schedTable{}, groupOf: map[[2]int64]int{},
 		texts: map[Ref]string{}, vecs: map[string]vec{}}, nil
 }
 
@@ -230,13 +231,13 @@ func (b *Builder) measure(m *atigip.Measure) {
 	if m.State == atigip.MeasureProposed && m.PostID > 0 {
 		e.pending[m.PostID]++
 	}
-	e.measures[m.ID] = withoutHistory(m)
+	e.measures[m.ID] = measureFactsOf(m, b.today)
 	e.byPerson[m.PersonID] = append(e.byPerson[m.PersonID], m.ID)
 }
 
 func (b *Builder) post(p *atigip.Post) {
 	e := b.e
-	it := postItem(p, nil, false, e.pending[p.ID], b.today)
+	it := postItem(p, nil, false, e.pending[p.ID], b.today, b.scheds)
 	if e.allOrgs { // a missing organisation is a deleted one
 		v, ok := e.verdicts[p.OrganisationID]
 		if !ok {
@@ -254,16 +255,15 @@ func (b *Builder) offer(o *atigip.Offer) {
 	} else {
 		group = b.groupIdx(2, o.PrisonID)
 	}
-	b.file(offerItem(o), group, o.ROMECodes, o.Skills, o.Places, o.Title, o.Description)
+	b.file(offerItem(o, b.scheds), group, o.ROMECodes, o.Skills, o.Places, o.Title, o.Description)
 }
 
 // file adds a post's or an offer's item to the engine, in its group (an
 // organisation, a prison, a job at release) with its places, and keeps
 // its text for the text index.
 func (b *Builder) file(it item, group int, rome, skills []string, places int, title, description string) {
-	it.rome = b.skills.romeRefs(rome)
-	it.skills = b.skills.skillSet(skills, it.rome)
-	it.group = group
+	it.fit = b.skills.fitOf(rome, skills)
+	it.group = int32(group)
 	g := &b.e.groups[group]
 	g.places += places
 	g.taken += it.load()
@@ -298,10 +298,9 @@ func (b *Builder) person(pp *atigip.Person) {
 		b.items()
 	}
 	m, open := e.measureOf(pp.ID)
-	p := newPerson(pp, m, open, b.contracts[pp.ID], b.today, &b.cfg)
+	p := newPerson(pp, m, open, b.contracts[pp.ID], b.today, &b.cfg, b.scheds)
 	e.maxRad = max(e.maxRad, p.radius)
-	p.rome = b.skills.romeRefs(pp.ROMECodes)
-	p.skills = b.skills.skillSet(pp.Skills, p.rome)
+	p.fit = b.skills.fitOf(pp.ROMECodes, pp.Skills)
 	if e.tfidf != nil {
 		text := personText(pp)
 		v, ok := b.vecs[text]
@@ -335,25 +334,17 @@ func (b *Builder) Engine() *Engine {
 	return e
 }
 
-// withoutHistory is a copy of m without its history, which the rules do
-// not read (and which is most of a measure's memory).
-func withoutHistory(m *atigip.Measure) *atigip.Measure {
-	c := *m
-	c.History = nil
-	return &c
-}
-
 // measureOf returns the person's measure to place (the oldest placeable
 // one) or, when none is, the measure that says why (laterOpen).
-func (e *Engine) measureOf(personID int64) (toPlace, open *atigip.Measure) {
+func (e *Engine) measureOf(personID int64) (toPlace, open *measureFacts) {
 	for _, id := range e.byPerson[personID] {
 		m := e.measures[id]
-		if placeable(m) {
-			if toPlace == nil || m.ID < toPlace.ID {
-				toPlace = m
+		if placeable(&m) {
+			if toPlace == nil || m.id < toPlace.id {
+				toPlace = &m
 			}
-		} else if open == nil || laterOpen(m, open) {
-			open = m
+		} else if open == nil || laterOpen(&m, open) {
+			open = &m
 		}
 	}
 	if toPlace != nil {
@@ -377,14 +368,14 @@ func (e *Engine) contractItems() map[int64][]*item {
 
 // laterOpen tells whether m describes the person better than cur: an
 // ongoing measure before a finished one, then the latest.
-func laterOpen(m, cur *atigip.Measure) bool {
-	ongoing := func(x *atigip.Measure) bool {
-		return x.State != atigip.MeasureCompleted && x.State != atigip.MeasureClosedFailed
+func laterOpen(m, cur *measureFacts) bool {
+	ongoing := func(x *measureFacts) bool {
+		return x.state != atigip.MeasureCompleted && x.state != atigip.MeasureClosedFailed
 	}
 	if ongoing(m) != ongoing(cur) {
 		return ongoing(m)
 	}
-	return m.ID > cur.ID
+	return m.id > cur.id
 }
 
 func (e *Engine) addItem(it item) {

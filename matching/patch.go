@@ -89,7 +89,7 @@ func (p *patcher) apply(c Changes) error {
 		if e.items.at(ii).loc != post.Location || e.items.at(ii).orgID != post.OrganisationID {
 			return ErrRebuild
 		}
-		p.replace(ii, postItem(post, nil, false, 0, e.today))
+		p.replace(ii, postItem(post, nil, false, 0, e.today, nil))
 		p.posts[ii] = true
 	}
 	for _, id := range c.DeletedPosts {
@@ -106,7 +106,7 @@ func (p *patcher) apply(c Changes) error {
 		if e.items.at(ii).loc != o.Location || e.items.at(ii).prisonID != o.PrisonID {
 			return ErrRebuild
 		}
-		p.replace(ii, offerItem(o))
+		p.replace(ii, offerItem(o, nil))
 	}
 	for _, id := range c.DeletedOffers {
 		for _, k := range []ItemKind{KindWork, KindTraining, KindRelease} {
@@ -117,9 +117,10 @@ func (p *patcher) apply(c Changes) error {
 	}
 	for _, m := range c.Measures {
 		p.dropMeasure(m.ID)
-		e.measures[m.ID] = withoutHistory(m)
+		f := measureFactsOf(m, e.today)
+		e.measures[m.ID] = f
 		e.byPerson[m.PersonID] = append(slices.Clone(e.byPerson[m.PersonID]), m.ID)
-		p.countPending(m, 1)
+		p.countPending(&f, 1)
 		p.people[m.PersonID] = true
 	}
 	for _, id := range c.DeletedMeasures {
@@ -157,8 +158,8 @@ func (p *patcher) apply(c Changes) error {
 			continue
 		}
 		old := e.people.mut(pi)
-		np := newPerson(pp, nil, nil, nil, e.today, &e.cfg)
-		np.rome, np.skills, np.text, np.words = old.rome, old.skills, old.text, old.words
+		np := newPerson(pp, nil, nil, nil, e.today, &e.cfg, nil)
+		np.fit, np.text, np.words = old.fit, old.text, old.words
 		if e.tfidf != nil {
 			np.text = e.tfidf.vector(personText(pp))
 		} else {
@@ -198,11 +199,11 @@ func (p *patcher) apply(c Changes) error {
 // (ROME, skills, text) and its load group, whose places and taken follow.
 func (p *patcher) replace(ii int32, it item) {
 	old := p.e.items.mut(ii)
-	it.rome, it.skills, it.text, it.group = old.rome, old.skills, old.text, old.group
+	it.fit, it.text, it.group = old.fit, old.text, old.group
 	it.orgOK, it.orgState = old.orgOK, old.orgState
 	it.setPending(p.e.pending[it.ref.ID])
 	g := &p.e.groups[old.group]
-	g.places += it.places - old.places
+	g.places += int(it.places - old.places)
 	g.taken += it.load() - old.load()
 	*old = it
 }
@@ -221,20 +222,20 @@ func (p *patcher) dropMeasure(id int64) {
 	if !ok {
 		return
 	}
-	p.countPending(old, -1)
-	e.byPerson[old.PersonID] = slices.DeleteFunc(slices.Clone(e.byPerson[old.PersonID]), func(x int64) bool { return x == id })
+	p.countPending(&old, -1)
+	e.byPerson[old.person] = slices.DeleteFunc(slices.Clone(e.byPerson[old.person]), func(x int64) bool { return x == id })
 	delete(e.measures, id)
-	p.people[old.PersonID] = true
+	p.people[old.person] = true
 }
 
 // countPending adds delta to the pending proposals of m's post when m
 // awaits the judge.
-func (p *patcher) countPending(m *atigip.Measure, delta int) {
-	if m.State != atigip.MeasureProposed || m.PostID <= 0 {
+func (p *patcher) countPending(m *measureFacts, delta int) {
+	if m.state != atigip.MeasureProposed || m.post <= 0 {
 		return
 	}
-	p.e.pending[m.PostID] += delta
-	if ii, ok := p.e.byRef[refKey(Ref{KindTIG, m.PostID})]; ok {
+	p.e.pending[m.post] += delta
+	if ii, ok := p.e.byRef[refKey(Ref{KindTIG, m.post})]; ok {
 		p.posts[ii] = true
 	}
 }
