@@ -112,7 +112,7 @@ type Builder struct {
 	skills    *skillTable
 	scheds    schedTable
 	groupOf   map[[2]int64]int // (kind tag, id) → group index
-	texts     map[Ref]string
+	text      *textIndex       // the items' texts, for the built-in text fit (nil: external)
 	contracts map[int64][]*item
 	vecs      map[string]vec // people's texts repeat: one vector each
 	stage     int
@@ -149,8 +149,12 @@ func NewBuilder(o Options, allOrganisations bool) (*Builder, error) {
 		verdicts: map[int64]verdict{}, measures: map[int64]measureFacts{}, byPerson: map[int64][]int64{},
 		pending: map[int64]int{}, apps: map[int64]appFacts{}}
 	e.w = e.weights()
-	return &Builder{e: e, cfg: cfg, today: today, skills: newSkillTable(), scheds: schedTable{}, groupOf: map[[2]int64]int{},
-		texts: map[Ref]string{}, vecs: map[string]vec{}}, nil
+	b := &Builder{e: e, cfg: cfg, today: today, skills: newSkillTable(), scheds: schedTable{}, groupOf: map[[2]int64]int{},
+		vecs: map[string]vec{}}
+	if o.Text == nil {
+		b.text = newTextIndex()
+	}
+	return b, nil
 }
 
 // Add gives the builder one record: an organisation, a measure, a post,
@@ -267,7 +271,9 @@ func (b *Builder) file(it item, group int, rome, skills []string, places int, ti
 	g := &b.e.groups[group]
 	g.places += places
 	g.taken += it.load()
-	b.texts[it.ref] = itemText(title, description, it.rome)
+	if b.text != nil {
+		b.text.add(it.ref, itemText(title, description, it.rome))
+	}
 	b.e.addItem(it)
 }
 
@@ -280,16 +286,16 @@ func (b *Builder) application(a *atigip.Application) {
 func (b *Builder) items() {
 	e := b.e
 	b.contracts = e.contractItems()
-	if e.text == nil {
-		e.tfidf = NewTFIDF(b.texts)
-		for i := int32(0); i < int32(e.items.len()); i++ {
-			(*e.items.at(i)).text = e.tfidf.docs[(*e.items.at(i)).ref]
-		}
+	if b.text != nil {
 		// The items hold their vectors; the engine keeps of the index only
 		// what people's texts are vectorised with.
-		e.tfidf.docs = nil
+		t, refs, vecs := b.text.index()
+		e.tfidf = t
+		for k, r := range refs {
+			e.items.at(e.byRef[refKey(r)]).text = vecs[k]
+		}
 	}
-	b.texts = nil
+	b.text = nil
 }
 
 func (b *Builder) person(pp *atigip.Person) {
