@@ -45,12 +45,11 @@ type Engine struct {
 	maxRad  float64
 	builtAt time.Time
 	// What Patch needs to flatten changes again without the records.
-	verdicts map[int64]verdict      // organisations' habilitation
-	allOrgs  bool                   // Data.AllOrganisations
-	measures map[int64]measureFacts // by id
-	byPerson map[int64][]int64      // measure ids per person
-	apps     map[int64]appFacts     // applications
-	pending  map[int64]int          // proposals awaiting the judge, per post
+	verdicts map[int64]verdict  // organisations' habilitation
+	allOrgs  bool               // Data.AllOrganisations
+	measures []measureFacts     // by person, then id (cmpMeasure)
+	apps     map[int64]appFacts // applications
+	pending  map[int64]int      // proposals awaiting the judge, per post
 	// incomplete: a patch left new records out (Incomplete).
 	incomplete bool
 }
@@ -146,8 +145,8 @@ func NewBuilder(o Options, allOrganisations bool) (*Builder, error) {
 	}
 	e := &Engine{rulebook: rulebook{cfg: cfg, today: today}, text: o.Text, byRef: map[int64]int32{}, byID: map[int64]int32{},
 		inside: map[int64][]int32{}, builtAt: time.Now(), allOrgs: allOrganisations,
-		verdicts: map[int64]verdict{}, measures: map[int64]measureFacts{}, byPerson: map[int64][]int64{},
-		pending: map[int64]int{}, apps: map[int64]appFacts{}}
+		verdicts: map[int64]verdict{},
+		pending:  map[int64]int{}, apps: map[int64]appFacts{}}
 	e.w = e.weights()
 	b := &Builder{e: e, cfg: cfg, today: today, skills: newSkillTable(), scheds: schedTable{}, groupOf: map[[2]int64]int{},
 		vecs: map[string]vec{}}
@@ -235,8 +234,7 @@ func (b *Builder) measure(m *atigip.Measure) {
 	if m.State == atigip.MeasureProposed && m.PostID > 0 {
 		e.pending[m.PostID]++
 	}
-	e.measures[m.ID] = measureFactsOf(m, b.today)
-	e.byPerson[m.PersonID] = append(e.byPerson[m.PersonID], m.ID)
+	e.measures = append(e.measures, measureFactsOf(m, b.today))
 }
 
 func (b *Builder) post(p *atigip.Post) {
@@ -285,6 +283,7 @@ func (b *Builder) application(a *atigip.Application) {
 // the people's contracts are read, once, before the first person.
 func (b *Builder) items() {
 	e := b.e
+	slices.SortFunc(e.measures, cmpMeasure)
 	b.contracts = e.contractItems()
 	if b.text != nil {
 		// The items hold their vectors; the engine keeps of the index only
@@ -343,14 +342,15 @@ func (b *Builder) Engine() *Engine {
 // measureOf returns the person's measure to place (the oldest placeable
 // one) or, when none is, the measure that says why (laterOpen).
 func (e *Engine) measureOf(personID int64) (toPlace, open *measureFacts) {
-	for _, id := range e.byPerson[personID] {
-		m := e.measures[id]
-		if placeable(&m) {
+	i, _ := slices.BinarySearchFunc(e.measures, personID, func(m measureFacts, id int64) int { return cmp.Compare(m.person, id) })
+	for ; i < len(e.measures) && e.measures[i].person == personID; i++ {
+		m := &e.measures[i]
+		if placeable(m) {
 			if toPlace == nil || m.id < toPlace.id {
-				toPlace = &m
+				toPlace = m
 			}
-		} else if open == nil || laterOpen(&m, open) {
-			open = &m
+		} else if open == nil || laterOpen(m, open) {
+			open = m
 		}
 	}
 	if toPlace != nil {

@@ -1,6 +1,7 @@
 package matching
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -285,6 +286,14 @@ type measureFacts struct {
 func measureFactsOf(m *atigip.Measure, today atigip.Date) measureFacts {
 	return measureFacts{id: m.ID, person: m.PersonID, post: m.PostID, hoursLeft: m.HoursLeft(), deadline: m.Deadline(today),
 		state: m.State, minor: m.Minor}
+}
+
+// cmpMeasure orders measures by person, then id.
+func cmpMeasure(a, b measureFacts) int {
+	if c := cmp.Compare(a.person, b.person); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.id, b.id)
 }
 
 // placeable reports whether m is a TIG measure that still needs a post.

@@ -42,7 +42,7 @@ func (e *Engine) Patch(c Changes) (*Engine, error) {
 		ne.verdicts = maps.Clone(e.verdicts)
 	}
 	if len(c.Measures)+len(c.DeletedMeasures) > 0 {
-		ne.measures, ne.byPerson, ne.pending = maps.Clone(e.measures), maps.Clone(e.byPerson), maps.Clone(e.pending)
+		ne.pending = maps.Clone(e.pending) // measures: a new list (patcher.measures)
 	}
 	if len(c.Applications)+len(c.DeletedApplications) > 0 {
 		ne.apps = maps.Clone(e.apps)
@@ -115,16 +115,8 @@ func (p *patcher) apply(c Changes) error {
 			}
 		}
 	}
-	for _, m := range c.Measures {
-		p.dropMeasure(m.ID)
-		f := measureFactsOf(m, e.today)
-		e.measures[m.ID] = f
-		e.byPerson[m.PersonID] = append(slices.Clone(e.byPerson[m.PersonID]), m.ID)
-		p.countPending(&f, 1)
-		p.people[m.PersonID] = true
-	}
-	for _, id := range c.DeletedMeasures {
-		p.dropMeasure(id)
+	if len(c.Measures)+len(c.DeletedMeasures) > 0 {
+		p.measures(c.Measures, c.DeletedMeasures)
 	}
 	for _, a := range c.Applications {
 		if old, ok := e.apps[a.ID]; ok {
@@ -215,17 +207,43 @@ func (p *patcher) remove(ii int32) {
 	p.replace(ii, it)
 }
 
-// dropMeasure forgets measure id, its pending place and its person's link.
-func (p *patcher) dropMeasure(id int64) {
+// measures replaces the facts of the changed measures and forgets the
+// deleted ones (a measure both changed and deleted is deleted), with their
+// pending places, in a new list: one pass over the engine's, which readers
+// of the engine patched may still hold.
+func (p *patcher) measures(changed []*atigip.Measure, deleted []int64) {
 	e := p.e
-	old, ok := e.measures[id]
-	if !ok {
-		return
+	gone := make(map[int64]bool, len(changed)+len(deleted))
+	for _, id := range deleted {
+		gone[id] = true
 	}
-	p.countPending(&old, -1)
-	e.byPerson[old.person] = slices.DeleteFunc(slices.Clone(e.byPerson[old.person]), func(x int64) bool { return x == id })
-	delete(e.measures, id)
-	p.people[old.person] = true
+	added := make([]measureFacts, 0, len(changed))
+	for _, m := range changed {
+		if !gone[m.ID] {
+			f := measureFactsOf(m, e.today)
+			added = append(added, f)
+			p.countPending(&f, 1)
+			p.people[m.PersonID] = true
+		}
+		gone[m.ID] = true
+	}
+	slices.SortFunc(added, cmpMeasure)
+	out := make([]measureFacts, 0, len(e.measures)+len(added))
+	j := 0
+	for k := range e.measures {
+		m := &e.measures[k]
+		if gone[m.id] {
+			p.countPending(m, -1)
+			p.people[m.person] = true
+			continue
+		}
+		for j < len(added) && cmpMeasure(added[j], *m) < 0 {
+			out = append(out, added[j])
+			j++
+		}
+		out = append(out, *m)
+	}
+	e.measures = append(out, added[j:]...)
 }
 
 // countPending adds delta to the pending proposals of m's post when m
