@@ -336,6 +336,8 @@ func (b *Builder) Engine() *Engine {
 	}
 	e := b.e
 	b.e = nil
+	e.grid.compact()
+	e.homes.compact()
 	return e
 }
 

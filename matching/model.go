@@ -3,11 +3,13 @@ package matching
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unique"
 
 	"github.com/atigip/atigip360/internal/atigip"
 	"github.com/atigip/atigip360/internal/refdata"
@@ -124,8 +126,8 @@ type item struct {
 	text     vec
 	hours    float64 // per week: declared (offers) or from the schedule (posts)
 	declared float64 // an offer's declared weekly hours (0: none)
-	status   string  // French label of the status
-	orgState string  // French label of the habilitation when not OK
+	status   label   // French label of the status
+	orgState label   // French label of the habilitation when not OK
 	group    int32   // load group: host organisation, prison, or the offer itself
 	left     int32   // places left, pending proposals deducted
 	pending  int32   // places held by proposals awaiting the judge
@@ -285,7 +287,7 @@ type measureFacts struct {
 
 func measureFactsOf(m *atigip.Measure, today atigip.Date) measureFacts {
 	return measureFacts{id: m.ID, person: m.PersonID, post: m.PostID, hoursLeft: m.HoursLeft(), deadline: m.Deadline(today),
-		state: m.State, minor: m.Minor}
+		state: unique.Make(m.State).Value(), minor: m.Minor}
 }
 
 // cmpMeasure orders measures by person, then id.
@@ -319,20 +321,70 @@ func (p *person) noMeasure() string {
 // verdict is what rule habilitation reads of an organisation.
 type verdict struct {
 	ok    int8 // 1 habilitated and active, -1 not
-	state string
+	state label
 }
+
+// label is one of the few French labels the rules quote of a post, an
+// offer or an organisation (statuses, habilitation states): a byte in each
+// of 350,000 items rather than a string header.
+type label uint8
+
+// labels are the labels, "" first; labelIDs their index.
+var labels, labelIDs = func() ([]string, map[string]label) {
+	all := []string{"", "supprimé", "structure d'accueil supprimée", "partenaire archivé", "habilitation expirée"}
+	for _, m := range []map[string]string{stringMap(atigip.PostStatuses), stringMap(atigip.OfferStatuses)} {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			all = append(all, m[k])
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(atigip.HabilitationStatuses)) {
+		all = append(all, strings.ToLower(atigip.HabilitationStatuses[k]))
+	}
+	ids := map[string]label{}
+	var out []string
+	for _, l := range all {
+		if _, ok := ids[l]; !ok {
+			ids[l] = label(len(out))
+			out = append(out, l)
+		}
+	}
+	if len(out) > 256 {
+		panic("matching: more than 256 labels")
+	}
+	return out, ids
+}()
+
+// stringMap is m with string keys and values.
+func stringMap[K, V ~string](m map[K]V) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[string(k)] = string(v)
+	}
+	return out
+}
+
+// labelOf is the label of s, one of labels.
+func labelOf(s string) label {
+	l, ok := labelIDs[s]
+	if !ok {
+		panic("matching: unknown label " + strconv.Quote(s))
+	}
+	return l
+}
+
+func (l label) String() string { return labels[l] }
 
 // verdictOf judges org at today; nil is a deleted organisation.
 func verdictOf(org *atigip.Organisation, today atigip.Date) verdict {
 	switch {
 	case org == nil:
-		return verdict{-1, "structure d'accueil supprimée"}
+		return verdict{-1, labelOf("structure d'accueil supprimée")}
 	case !org.Active:
-		return verdict{-1, "partenaire archivé"}
+		return verdict{-1, labelOf("partenaire archivé")}
 	case org.Habilitation.Status != atigip.HabHabilitated:
-		return verdict{-1, strings.ToLower(atigip.HabilitationStatuses[org.Habilitation.Status])}
+		return verdict{-1, labelOf(strings.ToLower(atigip.HabilitationStatuses[org.Habilitation.Status]))}
 	case org.Habilitation.ExpiresAt != nil && org.Habilitation.ExpiresAt.Before(today.Time):
-		return verdict{-1, "habilitation expirée"}
+		return verdict{-1, labelOf("habilitation expirée")}
 	}
 	return verdict{ok: 1}
 }
@@ -340,10 +392,10 @@ func verdictOf(org *atigip.Organisation, today atigip.Date) verdict {
 // postItem flattens what the rules read of a post. orgKnown tells whether
 // organisations were given: then a missing one is a deleted one.
 func postItem(p *atigip.Post, org *atigip.Organisation, orgKnown bool, pending int, today atigip.Date, scheds schedTable) item {
-	it := item{ref: Ref{KindTIG, p.ID}, title: p.Title, orgID: p.OrganisationID, loc: p.Location,
+	it := item{ref: Ref{KindTIG, p.ID}, title: unique.Make(p.Title).Value(), orgID: p.OrganisationID, loc: p.Location,
 		located: !p.Location.IsZero(), minors: p.MinorsAccepted, medical: p.MedicalCheck, risky: p.Risky,
 		care: p.CareSetting, transit: p.PublicTransport, open: p.Status == atigip.PostOpen,
-		status: atigip.PostStatuses[p.Status], baseLeft: int32(p.PlacesLeft()), places: int32(p.Places),
+		status: labelOf(atigip.PostStatuses[p.Status]), baseLeft: int32(p.PlacesLeft()), places: int32(p.Places),
 		taken: int32(min(p.PlacesTaken, p.Places)), sched: scheds.of(p.Schedule), fit: noFit}
 	it.setPending(pending)
 	it.hours = it.schedHours
@@ -365,9 +417,9 @@ func (it *item) load() int { return int(min(it.taken+it.pending, it.places)) }
 
 // offerItem flattens what the rules read of an offer.
 func offerItem(o *atigip.Offer, scheds schedTable) item {
-	it := item{ref: Ref{ItemKind(o.OfferKind), o.ID}, title: o.Title, prisonID: o.PrisonID, loc: o.Location,
+	it := item{ref: Ref{ItemKind(unique.Make(o.OfferKind).Value()), o.ID}, title: unique.Make(o.Title).Value(), prisonID: o.PrisonID, loc: o.Location,
 		located: !o.Location.IsZero(), transit: true, open: o.Status == atigip.OfferOpen,
-		status: atigip.OfferStatuses[o.Status], baseLeft: int32(o.PlacesLeft()), left: int32(o.PlacesLeft()),
+		status: labelOf(atigip.OfferStatuses[o.Status]), baseLeft: int32(o.PlacesLeft()), left: int32(o.PlacesLeft()),
 		places: int32(o.Places), taken: int32(min(o.PlacesTaken, o.Places)), sched: scheds.of(o.Schedule), fit: noFit}
 	// The larger of the declared and scheduled hours counts against the
 	// limits: a schedule longer than its declaration is not hidden by it.

@@ -203,7 +203,7 @@ func (p *patcher) replace(ii int32, it item) {
 // remove closes a deleted item: it stays in the indexes, never proposed.
 func (p *patcher) remove(ii int32) {
 	it := *p.e.items.at(ii)
-	it.open, it.status, it.baseLeft, it.places, it.taken = false, "supprimé", 0, 0, 0
+	it.open, it.status, it.baseLeft, it.places, it.taken = false, labelOf("supprimé"), 0, 0, 0
 	p.replace(ii, it)
 }
 
