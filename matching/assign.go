@@ -130,7 +130,7 @@ func (e *Engine) population(req AssignRequest) ([]int32, error) {
 		ids := slices.Clone(req.People)
 		slices.Sort(ids)
 		for _, id := range slices.Compact(ids) {
-			pi, ok := e.byID[id]
+			pi, ok := e.byID.get(id)
 			if !ok || (req.Only != nil && !req.Only(id)) {
 				return nil, notFound("Personne %d introuvable.", id)
 			}

@@ -30,10 +30,10 @@ type Engine struct {
 	text   TextScorer
 	tfidf  *TFIDF // built-in text fit (nil when Text is external), without its documents
 	items  cow[item]
-	byRef  map[int64]int32 // by refKey
+	byRef  index // by refKey
 	groups []group
 	people cow[person]
-	byID   map[int64]int32
+	byID   index             // people by id
 	grid   grid              // located TIG posts and jobs at release
 	inside map[int64][]int32 // work and training offers by prison
 	lost   []int32           // TIG posts and jobs at release without a location
@@ -143,7 +143,7 @@ func NewBuilder(o Options, allOrganisations bool) (*Builder, error) {
 	if today.IsZero() {
 		today = atigip.DateOf(time.Now())
 	}
-	e := &Engine{rulebook: rulebook{cfg: cfg, today: today}, text: o.Text, byRef: map[int64]int32{}, byID: map[int64]int32{},
+	e := &Engine{rulebook: rulebook{cfg: cfg, today: today}, text: o.Text,
 		inside: map[int64][]int32{}, builtAt: time.Now(), allOrgs: allOrganisations,
 		verdicts: map[int64]verdict{},
 		pending:  map[int64]int{}, apps: map[int64]appFacts{}}
@@ -283,6 +283,7 @@ func (b *Builder) application(a *atigip.Application) {
 // the people's contracts are read, once, before the first person.
 func (b *Builder) items() {
 	e := b.e
+	e.byRef.seal()
 	slices.SortFunc(e.measures, cmpMeasure)
 	b.contracts = e.contractItems()
 	if b.text != nil {
@@ -291,7 +292,8 @@ func (b *Builder) items() {
 		t, refs, vecs := b.text.index()
 		e.tfidf = t
 		for k, r := range refs {
-			e.items.at(e.byRef[refKey(r)]).text = vecs[k]
+			ii, _ := e.byRef.get(refKey(r))
+			e.items.at(ii).text = vecs[k]
 		}
 	}
 	b.text = nil
@@ -318,7 +320,7 @@ func (b *Builder) person(pp *atigip.Person) {
 		p.words = personText(pp)
 	}
 	pi := int32(e.people.len())
-	e.byID[pp.ID] = pi
+	e.byID.add(pp.ID, pi)
 	if p.p.Home.IsZero() {
 		p.unindexed = true
 		e.unhomed = append(e.unhomed, pi)
@@ -336,6 +338,7 @@ func (b *Builder) Engine() *Engine {
 	}
 	e := b.e
 	b.e = nil
+	e.byID.seal()
 	e.grid.compact()
 	e.homes.compact()
 	return e
@@ -365,9 +368,9 @@ func (e *Engine) measureOf(personID int64) (toPlace, open *measureFacts) {
 func (e *Engine) contractItems() map[int64][]*item {
 	out := map[int64][]*item{}
 	for _, a := range e.apps {
-		if ii, ok := e.byRef[refKey(Ref{KindWork, a.offer})]; ok && a.accepted {
+		if ii, ok := e.byRef.get(refKey(Ref{KindWork, a.offer})); ok && a.accepted {
 			out[a.person] = append(out[a.person], (e.items.at(ii)))
-		} else if ii, ok := e.byRef[refKey(Ref{KindTraining, a.offer})]; ok && a.accepted {
+		} else if ii, ok := e.byRef.get(refKey(Ref{KindTraining, a.offer})); ok && a.accepted {
 			out[a.person] = append(out[a.person], (e.items.at(ii)))
 		}
 	}
@@ -388,7 +391,7 @@ func laterOpen(m, cur *measureFacts) bool {
 
 func (e *Engine) addItem(it item) {
 	idx := int32(e.items.len())
-	e.byRef[refKey(it.ref)] = idx
+	e.byRef.add(refKey(it.ref), idx)
 	switch {
 	case it.ref.Kind == KindWork || it.ref.Kind == KindTraining:
 		e.inside[it.prisonID] = append(e.inside[it.prisonID], idx)
@@ -420,7 +423,7 @@ func (e *Engine) Today() atigip.Date { return e.today }
 func (e *Engine) Counts() (items, people int) { return e.items.len(), e.people.len() }
 
 // Has reports whether the engine holds the post or offer.
-func (e *Engine) Has(ref Ref) bool { _, ok := e.byRef[refKey(ref)]; return ok }
+func (e *Engine) Has(ref Ref) bool { _, ok := e.byRef.get(refKey(ref)); return ok }
 
 // refKey packs a Ref into one integer map key (half the memory of a Ref
 // key): the kind in the top byte, the id (a store sequence, far below
@@ -441,7 +444,7 @@ func refKey(r Ref) int64 {
 }
 
 // HasPerson reports whether the engine knows the person.
-func (e *Engine) HasPerson(id int64) bool { _, ok := e.byID[id]; return ok }
+func (e *Engine) HasPerson(id int64) bool { _, ok := e.byID.get(id); return ok }
 
 // Query shapes a ranking.
 type Query struct {
@@ -570,7 +573,7 @@ func (e *Engine) candidatesOf(p *person, kinds []ItemKind, factor float64, fn fu
 
 // OffersForPerson ranks the posts or offers that fit the person best.
 func (e *Engine) OffersForPerson(personID int64, q Query) (*Ranking, error) {
-	pi, ok := e.byID[personID]
+	pi, ok := e.byID.get(personID)
 	if !ok {
 		return nil, notFound("Personne %d introuvable.", personID)
 	}
@@ -664,7 +667,7 @@ func (e *Engine) excludedList(xs []scored, limit int) []Proposal {
 
 // CandidatesFor ranks the people who fit a post or an offer best.
 func (e *Engine) CandidatesFor(ref Ref, q Query) (*Ranking, error) {
-	ii, ok := e.byRef[refKey(ref)]
+	ii, ok := e.byRef.get(refKey(ref))
 	if !ok {
 		return nil, notFound("%s %d introuvable.", ItemKinds[ref.Kind], ref.ID)
 	}
@@ -751,11 +754,11 @@ func (e *Engine) rankPeople(ii int32, q Query, scanAll bool) *Ranking {
 // Explain evaluates one pair: its score terms when it is feasible, every
 // broken constraint otherwise.
 func (e *Engine) Explain(personID int64, ref Ref) (Proposal, error) {
-	pi, ok := e.byID[personID]
+	pi, ok := e.byID.get(personID)
 	if !ok {
 		return Proposal{}, notFound("Personne %d introuvable.", personID)
 	}
-	ii, ok := e.byRef[refKey(ref)]
+	ii, ok := e.byRef.get(refKey(ref))
 	if !ok {
 		return Proposal{}, notFound("%s %d introuvable.", ItemKinds[ref.Kind], ref.ID)
 	}

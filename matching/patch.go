@@ -81,7 +81,7 @@ func (p *patcher) apply(c Changes) error {
 		}
 	}
 	for _, post := range c.Posts {
-		ii, ok := e.byRef[refKey(Ref{KindTIG, post.ID})]
+		ii, ok := e.byRef.get(refKey(Ref{KindTIG, post.ID}))
 		if !ok {
 			e.incomplete = true // a new post: proposed from the next build on
 			continue
@@ -93,12 +93,12 @@ func (p *patcher) apply(c Changes) error {
 		p.posts[ii] = true
 	}
 	for _, id := range c.DeletedPosts {
-		if ii, ok := e.byRef[refKey(Ref{KindTIG, id})]; ok {
+		if ii, ok := e.byRef.get(refKey(Ref{KindTIG, id})); ok {
 			p.remove(ii)
 		}
 	}
 	for _, o := range c.Offers {
-		ii, ok := e.byRef[refKey(Ref{ItemKind(o.OfferKind), o.ID})]
+		ii, ok := e.byRef.get(refKey(Ref{ItemKind(o.OfferKind), o.ID}))
 		if !ok {
 			e.incomplete = true
 			continue
@@ -110,7 +110,7 @@ func (p *patcher) apply(c Changes) error {
 	}
 	for _, id := range c.DeletedOffers {
 		for _, k := range []ItemKind{KindWork, KindTraining, KindRelease} {
-			if ii, ok := e.byRef[refKey(Ref{k, id})]; ok {
+			if ii, ok := e.byRef.get(refKey(Ref{k, id})); ok {
 				p.remove(ii)
 			}
 		}
@@ -144,7 +144,7 @@ func (p *patcher) apply(c Changes) error {
 		e.groups[it.group].taken += it.load() - before
 	}
 	for _, pp := range c.People {
-		pi, ok := e.byID[pp.ID]
+		pi, ok := e.byID.get(pp.ID)
 		if !ok {
 			e.incomplete = true // a new person: matched from the next build on
 			continue
@@ -174,7 +174,7 @@ func (p *patcher) apply(c Changes) error {
 		contracts = e.contractItems()
 	}
 	for id := range p.people {
-		pi, ok := e.byID[id]
+		pi, ok := e.byID.get(id)
 		if !ok {
 			e.incomplete = true // a measure or an application of someone not known yet
 			continue
@@ -253,7 +253,7 @@ func (p *patcher) countPending(m *measureFacts, delta int) {
 		return
 	}
 	p.e.pending[m.post] += delta
-	if ii, ok := p.e.byRef[refKey(Ref{KindTIG, m.post})]; ok {
+	if ii, ok := p.e.byRef.get(refKey(Ref{KindTIG, m.post})); ok {
 		p.posts[ii] = true
 	}
 }
