@@ -28,7 +28,8 @@ type Engine struct {
 	rulebook
 	w      raw
 	text   TextScorer
-	tfidf  *TFIDF // built-in text fit (nil when Text is external), without its documents
+	tfidf  *TFIDF   // built-in text fit (nil when Text is external), without its documents
+	words  []string // people's experience and wishes, by index, for an external Text only
 	items  cow[item]
 	byRef  index // by refKey
 	groups []group
@@ -317,7 +318,7 @@ func (b *Builder) person(pp *atigip.Person) {
 		}
 		p.text = v
 	} else {
-		p.words = personText(pp)
+		e.words = append(e.words, personText(pp))
 	}
 	pi := int32(e.people.len())
 	e.byID.add(pp.ID, pi)
@@ -596,7 +597,7 @@ func (e *Engine) fillText(p *person, fs []scored) {
 			refs[k] = (*e.items.at(fs[k].item)).ref
 		}
 		out := make([]float64, len(fs))
-		e.text.TextFit(p.words, refs, out)
+		e.text.TextFit(e.words[fs[0].person], refs, out)
 		for k := range fs {
 			fs[k].r[2] = min(1, max(0, out[k]))
 		}

@@ -129,8 +129,7 @@ type item struct {
 	status   label   // French label of the status
 	orgState label   // French label of the habilitation when not OK
 	group    int32   // load group: host organisation, prison, or the offer itself
-	left     int32   // places left, pending proposals deducted
-	pending  int32   // places held by proposals awaiting the judge
+	left     int32   // places left, pending proposals deducted (pending: the difference)
 	baseLeft int32   // places left before pending proposals
 	places   int32   // capacity, and places taken (capped), for the load groups
 	taken    int32
@@ -260,7 +259,6 @@ type person struct {
 	radius    float64
 	urgency   float64
 	text      vec
-	words     string // experience and wishes, kept only for an external TextScorer
 }
 
 // held is what the rules read of a detainee's current work and training
@@ -408,12 +406,14 @@ func postItem(p *atigip.Post, org *atigip.Organisation, orgKnown bool, pending i
 
 // setPending deducts the places held by proposals awaiting the judge.
 func (it *item) setPending(n int) {
-	it.pending = int32(min(n, int(it.baseLeft)))
-	it.left = it.baseLeft - it.pending
+	it.left = it.baseLeft - int32(min(n, int(it.baseLeft)))
 }
 
 // load is what the item adds to its group's places taken.
-func (it *item) load() int { return int(min(it.taken+it.pending, it.places)) }
+func (it *item) load() int { return int(min(it.taken+it.pending(), it.places)) }
+
+// pending is the places held by proposals awaiting the judge.
+func (it *item) pending() int32 { return it.baseLeft - it.left }
 
 // offerItem flattens what the rules read of an offer.
 func offerItem(o *atigip.Offer, scheds schedTable) item {

@@ -58,6 +58,8 @@ type patcher struct {
 	e      *Engine
 	posts  map[int32]bool // items whose pending count or verdict to refresh
 	people map[int64]bool // people whose measures or contracts to refresh
+	// wordsCopied: the engine's words are this patch's copy.
+	wordsCopied bool
 }
 
 func (p *patcher) apply(c Changes) error {
@@ -151,11 +153,14 @@ func (p *patcher) apply(c Changes) error {
 		}
 		old := e.people.mut(pi)
 		np := newPerson(pp, nil, nil, nil, e.today, &e.cfg, nil)
-		np.fit, np.text, np.words = old.fit, old.text, old.words
+		np.fit, np.text = old.fit, old.text
 		if e.tfidf != nil {
 			np.text = e.tfidf.vector(personText(pp))
 		} else {
-			np.words = personText(pp)
+			if !p.wordsCopied { // readers of the engine patched keep theirs
+				e.words, p.wordsCopied = slices.Clone(e.words), true
+			}
+			e.words[pi] = personText(pp)
 		}
 		// A person who moved stays in the grid at the old home: they are
 		// examined from the unhomed list instead (the grid cell entry

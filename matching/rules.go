@@ -234,8 +234,8 @@ func (b *rulebook) violations(p *person, it *item, d float64, all bool, skip ...
 	}
 	if it.left <= 0 {
 		msg := "Le poste n'a plus de place disponible."
-		if it.pending > 0 {
-			msg = fmt.Sprintf("Le poste n'a plus de place disponible : %d place(s) tenue(s) par des propositions en attente de la décision du juge.", it.pending)
+		if it.pending() > 0 {
+			msg = fmt.Sprintf("Le poste n'a plus de place disponible : %d place(s) tenue(s) par des propositions en attente de la décision du juge.", it.pending())
 		}
 		if add(mk(RulePlaces, 0, 0, "%s", msg)) {
 			return out
