@@ -2,6 +2,7 @@ package matching
 
 import (
 	"context"
+	"os"
 	"runtime"
 	"runtime/metrics"
 	"slices"
@@ -169,9 +170,22 @@ func BenchmarkAssignNational(b *testing.B) {
 // baseline's statistics), and reports the live heap above the engine's
 // (and its data's) at the job's peak (peak-live-MiB: the server's memory
 // governor lets the resident size follow twice the live heap) and what
-// the job's result keeps once done (kept-MiB).
+// the job's result keeps once done (kept-MiB). With ATIGIP_BENCH_DATA
+// the engine is built over that store (BenchmarkBuildStore), else over the
+// synthetic national instance.
+//
+//	ATIGIP_BENCH_DATA=/work/benchdata/smem/scale-10 go test ./matching -run '^$' -bench 'AssignJob$' -benchtime 1x
 func BenchmarkAssignJob(b *testing.B) {
-	e := nationalEngine(b)
+	var e *Engine
+	if os.Getenv("ATIGIP_BENCH_DATA") != "" {
+		src, today := benchSource(b)
+		var err error
+		if e, err = Build(context.Background(), src, Options{Today: today}, nil); err != nil {
+			b.Fatal(err)
+		}
+	} else {
+		e = nationalEngine(b)
+	}
 	base := liveHeap()
 	var peak uint64
 	var kept float64

@@ -20,8 +20,9 @@ var builtEngine *Engine
 // benchSource is what BenchmarkBuildStore builds from: ATIGIP_BENCH_DATA,
 // a data directory of `atigip seed --scale 10` (its atigip.db, opened in
 // place: give it a copy), or else the seed's data set at
-// ATIGIP_BENCH_SCALE (1 by default) generated in process.
-func benchSource(b *testing.B) atigip.Tx {
+// ATIGIP_BENCH_SCALE (1 by default) generated in process; with the date
+// to build at (zero: today, as the server over a store seeded today).
+func benchSource(b *testing.B) (atigip.Tx, atigip.Date) {
 	b.Helper()
 	if dir := os.Getenv("ATIGIP_BENCH_DATA"); dir != "" {
 		db, err := sqlite.Open(context.Background(), filepath.Join(dir, "atigip.db"))
@@ -29,14 +30,14 @@ func benchSource(b *testing.B) atigip.Tx {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { db.Close() })
-		return db
+		return db, atigip.Date{}
 	}
 	ds, err := seed.Generate(seed.Options{Scale: benchScale(), Seed: 1, Now: demoNow})
 	if err != nil {
 		b.Fatal(err)
 	}
 	ds.NumberByPosition()
-	return dataTx{ds: ds}
+	return dataTx{ds: ds}, atigip.DateOf(demoNow)
 }
 
 // BenchmarkBuildStore builds the server's engine as its snapshot does
@@ -48,13 +49,13 @@ func benchSource(b *testing.B) atigip.Tx {
 //
 //	ATIGIP_BENCH_DATA=/work/benchdata/smem/scale-10 go test ./matching -run '^$' -bench 'BuildStore$' -benchtime 1x
 func BenchmarkBuildStore(b *testing.B) {
-	src := benchSource(b)
+	src, today := benchSource(b)
 	// The shared referentials (ROME, analyser) are loaded outside the
 	// measure: the server holds them anyway.
 	if _, err := New(synth(1, 5, 5, 5), Options{Today: synthToday}); err != nil {
 		b.Fatal(err)
 	}
-	opts := Options{Today: atigip.DateOf(demoNow)}
+	opts := Options{Today: today}
 	var engine, live, heap float64
 	for i := 0; i < b.N; i++ {
 		builtEngine = nil
