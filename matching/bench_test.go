@@ -270,3 +270,35 @@ func BenchmarkPatchNational(b *testing.B) {
 	}
 	b.ReportMetric(float64(time.Since(start).Microseconds())/1000/float64(b.N), "patch-ms")
 }
+
+// BenchmarkPatchMeasureNational patches the national demo engine with one
+// measure proposed to the judge on a post (and back to be placed), as the
+// server does after a proposal: measures are what a patch rewrites most
+// (patch-ms).
+func BenchmarkPatchMeasureNational(b *testing.B) {
+	d := demoData(b, 1)
+	e, err := New(d, Options{Today: atigip.DateOf(demoNow)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var m atigip.Measure
+	for _, x := range d.Measures {
+		if x.State == atigip.MeasureToPlace {
+			m = *x
+			break
+		}
+	}
+	post := d.Posts[len(d.Posts)/2].ID
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		x := m
+		if i%2 == 0 {
+			x.State, x.PostID = atigip.MeasureProposed, post
+		}
+		if _, err := e.Patch(Changes{Measures: []*atigip.Measure{&x}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(time.Since(start).Microseconds())/1000/float64(b.N), "patch-ms")
+}
