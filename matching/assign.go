@@ -130,7 +130,7 @@ func (e *Engine) population(req AssignRequest) ([]int32, error) {
 		ids := slices.Clone(req.People)
 		slices.Sort(ids)
 		for _, id := range slices.Compact(ids) {
-			pi, ok := e.byID[id]
+			pi, ok := e.byID.get(id)
 			if !ok || (req.Only != nil && !req.Only(id)) {
 				return nil, notFound("Personne %d introuvable.", id)
 			}
@@ -435,6 +435,15 @@ func indices(n int) []int {
 // into a result, the load term of each pair at its marginal value.
 func (e *Engine) result(method string, pr *problem, asg []int32, start time.Time) *Result {
 	r := &Result{Method: method, w: e.weights()}
+	// Sized once: appends would hold the old and the new arrays of facts
+	// (350 bytes a pair) at the job's peak.
+	placed := 0
+	for _, c := range asg {
+		if c >= 0 {
+			placed++
+		}
+	}
+	r.placed, r.unplaced = make([]pairFacts, 0, placed), make([]unplaced, 0, len(asg)-placed)
 	perGroup := make([]int, len(pr.groups))
 	var obj int64
 	var total float64

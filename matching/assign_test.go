@@ -50,7 +50,8 @@ func checkAssignment(t *testing.T, e *Engine, a *Assignment) {
 		}
 	}
 	for ref, n := range used {
-		if left := e.items.at(e.byRef[refKey(ref)]).left; n > left {
+		ii, _ := e.byRef.get(refKey(ref))
+		if left := int(e.items.at(ii).left); n > left {
 			t.Fatalf("%s: %v receives %d people for %d places", a.Method, ref, n, left)
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"slices"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -25,10 +24,7 @@ var (
 // country).
 func nationalData() Data {
 	nationalOnce.Do(func() {
-		s, err := strconv.ParseFloat(os.Getenv("ATIGIP_BENCH_SCALE"), 64)
-		if err != nil || s <= 0 {
-			s = 1
-		}
+		s := benchScale()
 		n := func(v int) int { return int(float64(v) * s) }
 		national = synth(2025, n(15000), n(31000), n(20000))
 	})
@@ -174,9 +170,22 @@ func BenchmarkAssignNational(b *testing.B) {
 // baseline's statistics), and reports the live heap above the engine's
 // (and its data's) at the job's peak (peak-live-MiB: the server's memory
 // governor lets the resident size follow twice the live heap) and what
-// the job's result keeps once done (kept-MiB).
+// the job's result keeps once done (kept-MiB). With ATIGIP_BENCH_DATA
+// the engine is built over that store (BenchmarkBuildStore), else over the
+// synthetic national instance.
+//
+//	ATIGIP_BENCH_DATA=/work/benchdata/smem/scale-10 go test ./matching -run '^$' -bench 'AssignJob$' -benchtime 1x
 func BenchmarkAssignJob(b *testing.B) {
-	e := nationalEngine(b)
+	var e *Engine
+	if os.Getenv("ATIGIP_BENCH_DATA") != "" {
+		src, today := benchSource(b)
+		var err error
+		if e, err = Build(context.Background(), src, Options{Today: today}, nil); err != nil {
+			b.Fatal(err)
+		}
+	} else {
+		e = nationalEngine(b)
+	}
 	base := liveHeap()
 	var peak uint64
 	var kept float64
@@ -256,6 +265,38 @@ func BenchmarkPatchNational(b *testing.B) {
 			p.Status = atigip.PostClosed
 		}
 		if _, err := e.Patch(Changes{Posts: []*atigip.Post{&p}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(time.Since(start).Microseconds())/1000/float64(b.N), "patch-ms")
+}
+
+// BenchmarkPatchMeasureNational patches the national demo engine with one
+// measure proposed to the judge on a post (and back to be placed), as the
+// server does after a proposal: measures are what a patch rewrites most
+// (patch-ms).
+func BenchmarkPatchMeasureNational(b *testing.B) {
+	d := demoData(b, 1)
+	e, err := New(d, Options{Today: atigip.DateOf(demoNow)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var m atigip.Measure
+	for _, x := range d.Measures {
+		if x.State == atigip.MeasureToPlace {
+			m = *x
+			break
+		}
+	}
+	post := d.Posts[len(d.Posts)/2].ID
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		x := m
+		if i%2 == 0 {
+			x.State, x.PostID = atigip.MeasureProposed, post
+		}
+		if _, err := e.Patch(Changes{Measures: []*atigip.Measure{&x}}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -66,14 +66,7 @@ func TestBuildEqualsNew(t *testing.T) {
 	if seen != len(d.People) {
 		t.Fatalf("each saw %d people, want %d", seen, len(d.People))
 	}
-	same := func(what string, x, y any) {
-		t.Helper()
-		a, _ := json.Marshal(x)
-		b, _ := json.Marshal(y)
-		if string(a) != string(b) {
-			t.Fatalf("%s differs:\nbuilt %s\nnew   %s", what, a, b)
-		}
-	}
+	same := func(what string, x, y any) { t.Helper(); sameJSON(t, what, "built", "new", x, y) }
 	q := Query{Excluded: true}
 	for _, p := range d.People[:min(200, len(d.People))] {
 		x, errX := got.OffersForPerson(p.ID, q)
@@ -95,6 +88,16 @@ func TestBuildEqualsNew(t *testing.T) {
 	}
 	x.Stats.Seconds, y.Stats.Seconds = 0, 0
 	same("assignment", x, y)
+}
+
+// sameJSON fails t when x and y (named nx and ny) differ in JSON.
+func sameJSON(t *testing.T, what, nx, ny string, x, y any) {
+	t.Helper()
+	a, _ := json.Marshal(x)
+	b, _ := json.Marshal(y)
+	if string(a) != string(b) {
+		t.Fatalf("%s differs:\n%s %s\n%s %s", what, nx, a, ny, b)
+	}
 }
 
 // TestBuilderOrder checks that records out of the builder's order fail

@@ -38,27 +38,27 @@ func Check(pr Pair, at atigip.Date, cfg *Config) []Exclusion {
 		c = *cfg
 	}
 	b := rulebook{cfg: c, today: at}
-	var m *atigip.Measure
-	if pr.Measure != nil && pr.Measure.HoursLeft() > 0 &&
-		(pr.Measure.State == atigip.MeasureToPlace || pr.Measure.State == atigip.MeasureProposed) {
-		m = pr.Measure
-	}
-	open := pr.Measure
-	if m != nil {
-		open = nil
+	var m, open *measureFacts
+	if pr.Measure != nil {
+		f := measureFactsOf(pr.Measure, at)
+		if f.hoursLeft > 0 && (f.state == atigip.MeasureToPlace || f.state == atigip.MeasureProposed) {
+			m = &f
+		} else {
+			open = &f
+		}
 	}
 	contracts := make([]*item, len(pr.Contracts))
 	for i, o := range pr.Contracts {
-		it := offerItem(o)
+		it := offerItem(o, nil)
 		contracts[i] = &it
 	}
-	p := newPerson(pr.Person, m, open, contracts, at, &c)
+	p := newPerson(pr.Person, m, open, contracts, at, &c, nil)
 	var it item
 	switch {
 	case pr.Post != nil:
-		it = postItem(pr.Post, pr.Organisation, true, pr.Pending, at)
+		it = postItem(pr.Post, pr.Organisation, true, pr.Pending, at, nil)
 	case pr.Offer != nil:
-		it = offerItem(pr.Offer)
+		it = offerItem(pr.Offer, nil)
 	default:
 		return nil
 	}

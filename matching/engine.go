@@ -28,12 +28,13 @@ type Engine struct {
 	rulebook
 	w      raw
 	text   TextScorer
-	tfidf  *TFIDF // built-in text fit (nil when Text is external), without its documents
+	tfidf  *TFIDF   // built-in text fit (nil when Text is external), without its documents
+	words  []string // people's experience and wishes, by index, for an external Text only
 	items  cow[item]
-	byRef  map[int64]int32 // by refKey
+	byRef  index // by refKey
 	groups []group
 	people cow[person]
-	byID   map[int64]int32
+	byID   index             // people by id
 	grid   grid              // located TIG posts and jobs at release
 	inside map[int64][]int32 // work and training offers by prison
 	lost   []int32           // TIG posts and jobs at release without a location
@@ -45,12 +46,11 @@ type Engine struct {
 	maxRad  float64
 	builtAt time.Time
 	// What Patch needs to flatten changes again without the records.
-	verdicts map[int64]verdict         // organisations' habilitation
-	allOrgs  bool                      // Data.AllOrganisations
-	measures map[int64]*atigip.Measure // without their history
-	byPerson map[int64][]int64         // measure ids per person
-	apps     map[int64]appFacts        // applications
-	pending  map[int64]int             // proposals awaiting the judge, per post
+	verdicts map[int64]verdict  // organisations' habilitation
+	allOrgs  bool               // Data.AllOrganisations
+	measures []measureFacts     // by person, then id (cmpMeasure)
+	apps     map[int64]appFacts // applications
+	pending  map[int64]int      // proposals awaiting the judge, per post
 	// incomplete: a patch left new records out (Incomplete).
 	incomplete bool
 }
@@ -110,8 +110,9 @@ type Builder struct {
 	cfg       Config
 	today     atigip.Date
 	skills    *skillTable
+	scheds    schedTable
 	groupOf   map[[2]int64]int // (kind tag, id) → group index
-	texts     map[Ref]string
+	text      *textIndex       // the items' texts, for the built-in text fit (nil: external)
 	contracts map[int64][]*item
 	vecs      map[string]vec // people's texts repeat: one vector each
 	stage     int
@@ -143,13 +144,17 @@ func NewBuilder(o Options, allOrganisations bool) (*Builder, error) {
 	if today.IsZero() {
 		today = atigip.DateOf(time.Now())
 	}
-	e := &Engine{rulebook: rulebook{cfg: cfg, today: today}, text: o.Text, byRef: map[int64]int32{}, byID: map[int64]int32{},
+	e := &Engine{rulebook: rulebook{cfg: cfg, today: today}, text: o.Text,
 		inside: map[int64][]int32{}, builtAt: time.Now(), allOrgs: allOrganisations,
-		verdicts: map[int64]verdict{}, measures: map[int64]*atigip.Measure{}, byPerson: map[int64][]int64{},
-		pending: map[int64]int{}, apps: map[int64]appFacts{}}
+		verdicts: map[int64]verdict{},
+		pending:  map[int64]int{}, apps: map[int64]appFacts{}}
 	e.w = e.weights()
-	return &Builder{e: e, cfg: cfg, today: today, skills: newSkillTable(), groupOf: map[[2]int64]int{},
-		texts: map[Ref]string{}, vecs: map[string]vec{}}, nil
+	b := &Builder{e: e, cfg: cfg, today: today, skills: newSkillTable(), scheds: schedTable{}, groupOf: map[[2]int64]int{},
+		vecs: map[string]vec{}}
+	if o.Text == nil {
+		b.text = newTextIndex()
+	}
+	return b, nil
 }
 
 // Add gives the builder one record: an organisation, a measure, a post,
@@ -230,13 +235,12 @@ func (b *Builder) measure(m *atigip.Measure) {
 	if m.State == atigip.MeasureProposed && m.PostID > 0 {
 		e.pending[m.PostID]++
 	}
-	e.measures[m.ID] = withoutHistory(m)
-	e.byPerson[m.PersonID] = append(e.byPerson[m.PersonID], m.ID)
+	e.measures = append(e.measures, measureFactsOf(m, b.today))
 }
 
 func (b *Builder) post(p *atigip.Post) {
 	e := b.e
-	it := postItem(p, nil, false, e.pending[p.ID], b.today)
+	it := postItem(p, nil, false, e.pending[p.ID], b.today, b.scheds)
 	if e.allOrgs { // a missing organisation is a deleted one
 		v, ok := e.verdicts[p.OrganisationID]
 		if !ok {
@@ -254,20 +258,21 @@ func (b *Builder) offer(o *atigip.Offer) {
 	} else {
 		group = b.groupIdx(2, o.PrisonID)
 	}
-	b.file(offerItem(o), group, o.ROMECodes, o.Skills, o.Places, o.Title, o.Description)
+	b.file(offerItem(o, b.scheds), group, o.ROMECodes, o.Skills, o.Places, o.Title, o.Description)
 }
 
 // file adds a post's or an offer's item to the engine, in its group (an
 // organisation, a prison, a job at release) with its places, and keeps
 // its text for the text index.
 func (b *Builder) file(it item, group int, rome, skills []string, places int, title, description string) {
-	it.rome = b.skills.romeRefs(rome)
-	it.skills = b.skills.skillSet(skills, it.rome)
-	it.group = group
+	it.fit = b.skills.fitOf(rome, skills)
+	it.group = int32(group)
 	g := &b.e.groups[group]
 	g.places += places
 	g.taken += it.load()
-	b.texts[it.ref] = itemText(title, description, it.rome)
+	if b.text != nil {
+		b.text.add(it.ref, itemText(title, description, it.rome))
+	}
 	b.e.addItem(it)
 }
 
@@ -279,17 +284,20 @@ func (b *Builder) application(a *atigip.Application) {
 // the people's contracts are read, once, before the first person.
 func (b *Builder) items() {
 	e := b.e
+	e.byRef.seal()
+	slices.SortFunc(e.measures, cmpMeasure)
 	b.contracts = e.contractItems()
-	if e.text == nil {
-		e.tfidf = NewTFIDF(b.texts)
-		for i := int32(0); i < int32(e.items.len()); i++ {
-			(*e.items.at(i)).text = e.tfidf.docs[(*e.items.at(i)).ref]
-		}
+	if b.text != nil {
 		// The items hold their vectors; the engine keeps of the index only
 		// what people's texts are vectorised with.
-		e.tfidf.docs = nil
+		t, refs, vecs := b.text.index()
+		e.tfidf = t
+		for k, r := range refs {
+			ii, _ := e.byRef.get(refKey(r))
+			e.items.at(ii).text = vecs[k]
+		}
 	}
-	b.texts = nil
+	b.text = nil
 }
 
 func (b *Builder) person(pp *atigip.Person) {
@@ -298,10 +306,9 @@ func (b *Builder) person(pp *atigip.Person) {
 		b.items()
 	}
 	m, open := e.measureOf(pp.ID)
-	p := newPerson(pp, m, open, b.contracts[pp.ID], b.today, &b.cfg)
+	p := newPerson(pp, m, open, b.contracts[pp.ID], b.today, &b.cfg, b.scheds)
 	e.maxRad = max(e.maxRad, p.radius)
-	p.rome = b.skills.romeRefs(pp.ROMECodes)
-	p.skills = b.skills.skillSet(pp.Skills, p.rome)
+	p.fit = b.skills.fitOf(pp.ROMECodes, pp.Skills)
 	if e.tfidf != nil {
 		text := personText(pp)
 		v, ok := b.vecs[text]
@@ -311,10 +318,10 @@ func (b *Builder) person(pp *atigip.Person) {
 		}
 		p.text = v
 	} else {
-		p.words = personText(pp)
+		e.words = append(e.words, personText(pp))
 	}
 	pi := int32(e.people.len())
-	e.byID[pp.ID] = pi
+	e.byID.add(pp.ID, pi)
 	if p.p.Home.IsZero() {
 		p.unindexed = true
 		e.unhomed = append(e.unhomed, pi)
@@ -332,24 +339,20 @@ func (b *Builder) Engine() *Engine {
 	}
 	e := b.e
 	b.e = nil
+	e.byID.seal()
+	e.grid.compact()
+	e.homes.compact()
 	return e
-}
-
-// withoutHistory is a copy of m without its history, which the rules do
-// not read (and which is most of a measure's memory).
-func withoutHistory(m *atigip.Measure) *atigip.Measure {
-	c := *m
-	c.History = nil
-	return &c
 }
 
 // measureOf returns the person's measure to place (the oldest placeable
 // one) or, when none is, the measure that says why (laterOpen).
-func (e *Engine) measureOf(personID int64) (toPlace, open *atigip.Measure) {
-	for _, id := range e.byPerson[personID] {
-		m := e.measures[id]
+func (e *Engine) measureOf(personID int64) (toPlace, open *measureFacts) {
+	i, _ := slices.BinarySearchFunc(e.measures, personID, func(m measureFacts, id int64) int { return cmp.Compare(m.person, id) })
+	for ; i < len(e.measures) && e.measures[i].person == personID; i++ {
+		m := &e.measures[i]
 		if placeable(m) {
-			if toPlace == nil || m.ID < toPlace.ID {
+			if toPlace == nil || m.id < toPlace.id {
 				toPlace = m
 			}
 		} else if open == nil || laterOpen(m, open) {
@@ -366,9 +369,9 @@ func (e *Engine) measureOf(personID int64) (toPlace, open *atigip.Measure) {
 func (e *Engine) contractItems() map[int64][]*item {
 	out := map[int64][]*item{}
 	for _, a := range e.apps {
-		if ii, ok := e.byRef[refKey(Ref{KindWork, a.offer})]; ok && a.accepted {
+		if ii, ok := e.byRef.get(refKey(Ref{KindWork, a.offer})); ok && a.accepted {
 			out[a.person] = append(out[a.person], (e.items.at(ii)))
-		} else if ii, ok := e.byRef[refKey(Ref{KindTraining, a.offer})]; ok && a.accepted {
+		} else if ii, ok := e.byRef.get(refKey(Ref{KindTraining, a.offer})); ok && a.accepted {
 			out[a.person] = append(out[a.person], (e.items.at(ii)))
 		}
 	}
@@ -377,19 +380,19 @@ func (e *Engine) contractItems() map[int64][]*item {
 
 // laterOpen tells whether m describes the person better than cur: an
 // ongoing measure before a finished one, then the latest.
-func laterOpen(m, cur *atigip.Measure) bool {
-	ongoing := func(x *atigip.Measure) bool {
-		return x.State != atigip.MeasureCompleted && x.State != atigip.MeasureClosedFailed
+func laterOpen(m, cur *measureFacts) bool {
+	ongoing := func(x *measureFacts) bool {
+		return x.state != atigip.MeasureCompleted && x.state != atigip.MeasureClosedFailed
 	}
 	if ongoing(m) != ongoing(cur) {
 		return ongoing(m)
 	}
-	return m.ID > cur.ID
+	return m.id > cur.id
 }
 
 func (e *Engine) addItem(it item) {
 	idx := int32(e.items.len())
-	e.byRef[refKey(it.ref)] = idx
+	e.byRef.add(refKey(it.ref), idx)
 	switch {
 	case it.ref.Kind == KindWork || it.ref.Kind == KindTraining:
 		e.inside[it.prisonID] = append(e.inside[it.prisonID], idx)
@@ -421,7 +424,7 @@ func (e *Engine) Today() atigip.Date { return e.today }
 func (e *Engine) Counts() (items, people int) { return e.items.len(), e.people.len() }
 
 // Has reports whether the engine holds the post or offer.
-func (e *Engine) Has(ref Ref) bool { _, ok := e.byRef[refKey(ref)]; return ok }
+func (e *Engine) Has(ref Ref) bool { _, ok := e.byRef.get(refKey(ref)); return ok }
 
 // refKey packs a Ref into one integer map key (half the memory of a Ref
 // key): the kind in the top byte, the id (a store sequence, far below
@@ -442,7 +445,7 @@ func refKey(r Ref) int64 {
 }
 
 // HasPerson reports whether the engine knows the person.
-func (e *Engine) HasPerson(id int64) bool { _, ok := e.byID[id]; return ok }
+func (e *Engine) HasPerson(id int64) bool { _, ok := e.byID.get(id); return ok }
 
 // Query shapes a ranking.
 type Query struct {
@@ -571,7 +574,7 @@ func (e *Engine) candidatesOf(p *person, kinds []ItemKind, factor float64, fn fu
 
 // OffersForPerson ranks the posts or offers that fit the person best.
 func (e *Engine) OffersForPerson(personID int64, q Query) (*Ranking, error) {
-	pi, ok := e.byID[personID]
+	pi, ok := e.byID.get(personID)
 	if !ok {
 		return nil, notFound("Personne %d introuvable.", personID)
 	}
@@ -594,7 +597,7 @@ func (e *Engine) fillText(p *person, fs []scored) {
 			refs[k] = (*e.items.at(fs[k].item)).ref
 		}
 		out := make([]float64, len(fs))
-		e.text.TextFit(p.words, refs, out)
+		e.text.TextFit(e.words[fs[0].person], refs, out)
 		for k := range fs {
 			fs[k].r[2] = min(1, max(0, out[k]))
 		}
@@ -665,7 +668,7 @@ func (e *Engine) excludedList(xs []scored, limit int) []Proposal {
 
 // CandidatesFor ranks the people who fit a post or an offer best.
 func (e *Engine) CandidatesFor(ref Ref, q Query) (*Ranking, error) {
-	ii, ok := e.byRef[refKey(ref)]
+	ii, ok := e.byRef.get(refKey(ref))
 	if !ok {
 		return nil, notFound("%s %d introuvable.", ItemKinds[ref.Kind], ref.ID)
 	}
@@ -752,11 +755,11 @@ func (e *Engine) rankPeople(ii int32, q Query, scanAll bool) *Ranking {
 // Explain evaluates one pair: its score terms when it is feasible, every
 // broken constraint otherwise.
 func (e *Engine) Explain(personID int64, ref Ref) (Proposal, error) {
-	pi, ok := e.byID[personID]
+	pi, ok := e.byID.get(personID)
 	if !ok {
 		return Proposal{}, notFound("Personne %d introuvable.", personID)
 	}
-	ii, ok := e.byRef[refKey(ref)]
+	ii, ok := e.byRef.get(refKey(ref))
 	if !ok {
 		return Proposal{}, notFound("%s %d introuvable.", ItemKinds[ref.Kind], ref.ID)
 	}

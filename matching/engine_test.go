@@ -182,6 +182,49 @@ func TestExternalTextScorer(t *testing.T) {
 	}
 }
 
+// wordText is an external TextScorer whose fit says whether the person's
+// text holds a word.
+type wordText struct{ word string }
+
+func (w wordText) TextFit(text string, items []Ref, out []float64) {
+	for i := range items {
+		out[i] = 0
+		if strings.Contains(text, w.word) {
+			out[i] = 1
+		}
+	}
+}
+
+// An external scorer is given the person's experience and wishes, the
+// patched ones after a patch, and the engine patched from keeps its own.
+func TestExternalTextScorerWords(t *testing.T) {
+	c := newTIGCase()
+	c.person.Experience = "maraîchage"
+	e, err := New(Data{Posts: []*atigip.Post{c.post}, People: []*atigip.Person{c.person}, Measures: []*atigip.Measure{c.measure}},
+		Options{Today: synthToday, Text: wordText{"maraîchage"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := *c.person
+	moved.Experience = "menuiserie"
+	ep, err := e.Patch(Changes{People: []*atigip.Person{&moved}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		e    *Engine
+		want float64
+	}{{e, 1}, {ep, 0}} {
+		p, err := tc.e.Explain(c.person.ID, Ref{KindTIG, c.post.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Terms[2].Value != tc.want {
+			t.Fatalf("text term %v, want %v", p.Terms[2].Value, tc.want)
+		}
+	}
+}
+
 func TestTerms(t *testing.T) {
 	got := strings.Join(Terms("L'écurie des chevaux ; ÉCURIES et jardinières"), " ")
 	if got != "ecur cheval ecur jardinier" {

@@ -60,7 +60,7 @@ func (e *Engine) grade(p *person, it *item, d float64) int {
 		}
 	}
 	switch {
-	case same && d <= p.radius/2 && (len(p.slots) == 0 || overlapHours(p.slots, it.slots) >= it.hours-1e-9):
+	case same && d <= p.radius/2 && (len(p.avail.slots) == 0 || overlapHours(p.avail.slots, it.slots) >= it.hours-1e-9):
 		return 3
 	case same:
 		return 2

@@ -88,10 +88,10 @@ func TestIndexedRankingsEqualExhaustive(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 5))
 			bounded, offers := 0, 0
 			for n := 0; n < 80; n++ {
-				ii := e.byRef[refKey(Ref{KindTIG, d.Posts[r.IntN(len(d.Posts))].ID})]
+				ii, _ := e.byRef.get(refKey(Ref{KindTIG, d.Posts[r.IntN(len(d.Posts))].ID}))
 				if n%4 == 0 {
 					o := d.Offers[r.IntN(len(d.Offers))]
-					ii = e.byRef[refKey(Ref{ItemKind(o.OfferKind), o.ID})]
+					ii, _ = e.byRef.get(refKey(Ref{ItemKind(o.OfferKind), o.ID}))
 				}
 				q := randomQuery(r)
 				got, want := e.rankPeople(ii, q, false), e.rankPeople(ii, q, true)
@@ -100,7 +100,7 @@ func TestIndexedRankingsEqualExhaustive(t *testing.T) {
 				}
 			}
 			for n := 0; n < 300; n++ {
-				pi := e.byID[d.People[r.IntN(len(d.People))].ID]
+				pi, _ := e.byID.get(d.People[r.IntN(len(d.People))].ID)
 				q := randomQuery(r)
 				if r.IntN(3) == 0 {
 					q.Kinds = []ItemKind{[]ItemKind{KindTIG, KindWork, KindTraining, KindRelease}[r.IntN(4)]}

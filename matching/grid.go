@@ -2,6 +2,7 @@ package matching
 
 import (
 	"math"
+	"slices"
 
 	"github.com/atigip/atigip360/internal/atigip"
 )
@@ -38,6 +39,16 @@ func (g *grid) add(p atigip.Point, idx int32, tig bool) {
 	r, c := cellOf(p)
 	k := cellKey(r, c)
 	g.cells[k] = append(g.cells[k], gridEntry{loc: p, idx: idx, tig: tig})
+}
+
+// compact gives each cell an array of its length: appends left up to
+// twice the entries' room, which at ten times the country is megabytes.
+func (g *grid) compact() {
+	for k, es := range g.cells {
+		if cap(es) > len(es) {
+			g.cells[k] = slices.Clone(es)
+		}
+	}
 }
 
 // near calls fn with every index in the cells that intersect the

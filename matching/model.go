@@ -1,11 +1,15 @@
 package matching
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unique"
 
 	"github.com/atigip/atigip360/internal/atigip"
 	"github.com/atigip/atigip360/internal/refdata"
@@ -107,41 +111,90 @@ func romeRefs(codes []string) []romeRef {
 	return out
 }
 
-// item is a post or an offer, flattened for fast evaluation.
+// item is a post or an offer, flattened for fast evaluation. At ten
+// times the country there are 350,000: what equal posts share (their
+// schedule, their ROME codes and skills) is held once, behind a pointer,
+// and counts are int32.
 type item struct {
-	ref        Ref
-	title      string
-	group      int // load group: host organisation, prison, or the offer itself
-	orgID      int64
-	prisonID   int64
-	loc        atigip.Point
-	located    bool
-	rome       []romeRef
-	skills     []int32 // sorted: declared skills ∪ core skills of its ROME codes
+	ref      Ref
+	title    string
+	orgID    int64
+	prisonID int64
+	loc      atigip.Point
+	*sched   // the schedule, shared between equal ones
+	*fit     // ROME codes and skills, shared between equal ones
+	text     vec
+	hours    float64 // per week: declared (offers) or from the schedule (posts)
+	declared float64 // an offer's declared weekly hours (0: none)
+	status   label   // French label of the status
+	orgState label   // French label of the habilitation when not OK
+	group    int32   // load group: host organisation, prison, or the offer itself
+	left     int32   // places left, pending proposals deducted (pending: the difference)
+	baseLeft int32   // places left before pending proposals
+	places   int32   // capacity, and places taken (capped), for the load groups
+	taken    int32
+	orgOK    int8 // 1 habilitated and active, -1 not, 0 unknown
+	located  bool
+	minors   bool
+	medical  bool // the post asks for a medical check
+	risky    bool
+	care     bool
+	transit  bool // served by public transport (unknown = true for offers)
+	open     bool
+}
+
+// sched is what the rules and scores read of a schedule, parsed once.
+type sched struct {
 	slots      []slot
-	hours      float64 // per week: declared (offers) or from the schedule (posts)
-	perDay     float64
+	schedHours float64    // weekly hours of the schedule
+	perDay     float64    // the longest day, in hours
 	days       [8]float64 // scheduled hours per weekday (1..7)
 	stretch    int        // longest run of work without a 30-minute break, minutes
-	declared   float64    // an offer's declared weekly hours (0: none)
-	schedHours float64    // weekly hours of the schedule
 	night      bool
-	minors     bool
-	medical    bool // the post asks for a medical check
-	risky      bool
-	care       bool
-	transit    bool // served by public transport (unknown = true for offers)
-	open       bool
-	status     string // French label of the status
-	left       int    // places left, pending proposals deducted
-	pending    int    // places held by proposals awaiting the judge
-	baseLeft   int    // places left before pending proposals
-	places     int    // capacity, and places taken (capped), for the load groups
-	taken      int
-	orgOK      int8   // 1 habilitated and active, -1 not, 0 unknown
-	orgState   string // French label of the habilitation when not OK
-	text       vec
 }
+
+// schedTable shares one sched between equal schedules while an engine is
+// built (posts copied from templates, the usual availabilities); a nil
+// table parses each schedule anew.
+type schedTable map[string]*sched
+
+// of is the sched of s.
+func (t schedTable) of(s atigip.Schedule) *sched {
+	if t == nil {
+		return newSched(s)
+	}
+	key := make([]byte, 0, 16*len(s.Slots))
+	for _, sl := range s.Slots {
+		key = strconv.AppendInt(key, int64(sl.Day), 10)
+		key = append(append(append(append(key, 0), sl.Start...), 0), sl.End...)
+		key = append(key, 1)
+	}
+	if sc, ok := t[string(key)]; ok {
+		return sc
+	}
+	sc := newSched(s)
+	t[string(key)] = sc
+	return sc
+}
+
+// newSched parses s.
+func newSched(s atigip.Schedule) *sched {
+	sc := &sched{slots: parseSlots(s), schedHours: s.HoursPerWeek(), perDay: s.MaxHoursPerDay(), night: s.NightWork()}
+	sc.slots = slices.Clip(sc.slots)
+	sc.days, sc.stretch = dayHours(sc.slots), longestStretch(sc.slots)
+	return sc
+}
+
+// fit is what the scores read of a post's or a person's trade: ROME codes
+// with their domains and skills.
+type fit struct {
+	rome   []romeRef
+	skills []int32 // sorted: declared skills ∪ core skills of its ROME codes
+}
+
+// noFit is the fit of records flattened outside a build (the doors'
+// Check, which reads no score).
+var noFit = &fit{}
 
 // group is a set of items whose load is spread: a host organisation's
 // posts, a prison's offers, or one job at release.
@@ -158,16 +211,23 @@ type profile struct {
 	Home            atigip.Point
 	PrisonID        int64
 	JobHoursPerWeek float64
-	Medical         atigip.Medical // without CheckDoneAt
+	Medical         medical
 	Detained        bool
 	Minor           bool
 	WorkCleared     bool
 	PublicTransport bool // moves by public transport only
 }
 
+// medical is what the rules read of atigip.Medical (not the date of the
+// check).
+type medical struct {
+	Disability, Pregnancy, NoNightWork, NoRiskyWork, CheckDone bool
+}
+
 func profileOf(p *atigip.Person) profile {
-	med := p.Medical
-	med.CheckDoneAt = atigip.Date{}
+	m := p.Medical
+	med := medical{Disability: m.Disability, Pregnancy: m.Pregnancy, NoNightWork: m.NoNightWork, NoRiskyWork: m.NoRiskyWork,
+		CheckDone: m.CheckDone}
 	return profile{ID: p.ID, Home: p.Home, PrisonID: p.PrisonID, JobHoursPerWeek: p.JobHoursPerWeek, Medical: med,
 		Detained: p.Detained, Minor: p.Minor, WorkCleared: p.WorkCleared,
 		PublicTransport: p.Mobility.Transport == atigip.TransportPublic}
@@ -181,36 +241,64 @@ type person struct {
 	deadline atigip.Date
 	// daysAvail is the days from the first possible day (today + the start
 	// delay) to the deadline, computed once per person.
-	daysAvail int
+	daysAvail int32
+	age       int32 // -1 unknown
 	// state and stateLeft describe the person's open measure when none is
 	// to place, for the sentence of rule measure.
 	state     atigip.MeasureState
 	stateLeft float64
 	minor     bool // from the birth date at the engine's date (MinorAt)
-	birth     atigip.Date
 	flagMinor bool // the profile's flag, read only without a birth date
-	// contracts are the slots of the detainee's current work and training
-	// contracts; contractDays and contractWeek the hours of the work ones.
-	contracts    []slot
-	contractDays [8]float64
-	contractWeek float64
-	rome         []romeRef
-	skills       []int32
-	slots        []slot
-	avail        float64 // declared weekly availability (0: none declared)
-	age          int     // -1 unknown
-	radius       float64
-	urgency      float64
-	text         vec
-	words        string // experience and wishes, kept only for an external TextScorer
 	// unindexed: the person is not in the people grid (no home when the
 	// engine was built, or a home patched since) but in Engine.unhomed.
 	unindexed bool
+	birth     atigip.Date
+	*held            // current contracts: noContracts for most
+	*fit             // ROME codes and skills, shared between equal ones
+	avail     *sched // declared availability, shared between equal ones
+	radius    float64
+	urgency   float64
+	text      vec
+}
+
+// held is what the rules read of a detainee's current work and training
+// contracts: their slots, and the hours of the work ones.
+type held struct {
+	contracts    []slot
+	contractDays [8]float64
+	contractWeek float64
+}
+
+// noContracts is the held of everyone without a contract.
+var noContracts = &held{}
+
+// measureFacts is what the rules read of a measure, at the engine's date:
+// the engine keeps them rather than the records (260 bytes each without
+// their history, 160,000 at ten times the country).
+type measureFacts struct {
+	id, person, post int64
+	hoursLeft        float64
+	deadline         atigip.Date // Measure.Deadline at the engine's date
+	state            atigip.MeasureState
+	minor            bool
+}
+
+func measureFactsOf(m *atigip.Measure, today atigip.Date) measureFacts {
+	return measureFacts{id: m.ID, person: m.PersonID, post: m.PostID, hoursLeft: m.HoursLeft(), deadline: m.Deadline(today),
+		state: unique.Make(m.State).Value(), minor: m.Minor}
+}
+
+// cmpMeasure orders measures by person, then id.
+func cmpMeasure(a, b measureFacts) int {
+	if c := cmp.Compare(a.person, b.person); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.id, b.id)
 }
 
 // placeable reports whether m is a TIG measure that still needs a post.
-func placeable(m *atigip.Measure) bool {
-	return m.State == atigip.MeasureToPlace && m.HoursLeft() > 0
+func placeable(m *measureFacts) bool {
+	return m.state == atigip.MeasureToPlace && m.hoursLeft > 0
 }
 
 // noMeasure is the sentence of rule measure for p: it says why, and never
@@ -231,35 +319,84 @@ func (p *person) noMeasure() string {
 // verdict is what rule habilitation reads of an organisation.
 type verdict struct {
 	ok    int8 // 1 habilitated and active, -1 not
-	state string
+	state label
 }
+
+// label is one of the few French labels the rules quote of a post, an
+// offer or an organisation (statuses, habilitation states): a byte in each
+// of 350,000 items rather than a string header.
+type label uint8
+
+// labels are the labels, "" first; labelIDs their index.
+var labels, labelIDs = func() ([]string, map[string]label) {
+	all := []string{"", "supprimé", "structure d'accueil supprimée", "partenaire archivé", "habilitation expirée"}
+	for _, m := range []map[string]string{stringMap(atigip.PostStatuses), stringMap(atigip.OfferStatuses)} {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			all = append(all, m[k])
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(atigip.HabilitationStatuses)) {
+		all = append(all, strings.ToLower(atigip.HabilitationStatuses[k]))
+	}
+	ids := map[string]label{}
+	var out []string
+	for _, l := range all {
+		if _, ok := ids[l]; !ok {
+			ids[l] = label(len(out))
+			out = append(out, l)
+		}
+	}
+	if len(out) > 256 {
+		panic("matching: more than 256 labels")
+	}
+	return out, ids
+}()
+
+// stringMap is m with string keys and values.
+func stringMap[K, V ~string](m map[K]V) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[string(k)] = string(v)
+	}
+	return out
+}
+
+// labelOf is the label of s, one of labels.
+func labelOf(s string) label {
+	l, ok := labelIDs[s]
+	if !ok {
+		panic("matching: unknown label " + strconv.Quote(s))
+	}
+	return l
+}
+
+func (l label) String() string { return labels[l] }
 
 // verdictOf judges org at today; nil is a deleted organisation.
 func verdictOf(org *atigip.Organisation, today atigip.Date) verdict {
 	switch {
 	case org == nil:
-		return verdict{-1, "structure d'accueil supprimée"}
+		return verdict{-1, labelOf("structure d'accueil supprimée")}
 	case !org.Active:
-		return verdict{-1, "partenaire archivé"}
+		return verdict{-1, labelOf("partenaire archivé")}
 	case org.Habilitation.Status != atigip.HabHabilitated:
-		return verdict{-1, strings.ToLower(atigip.HabilitationStatuses[org.Habilitation.Status])}
+		return verdict{-1, labelOf(strings.ToLower(atigip.HabilitationStatuses[org.Habilitation.Status]))}
 	case org.Habilitation.ExpiresAt != nil && org.Habilitation.ExpiresAt.Before(today.Time):
-		return verdict{-1, "habilitation expirée"}
+		return verdict{-1, labelOf("habilitation expirée")}
 	}
 	return verdict{ok: 1}
 }
 
 // postItem flattens what the rules read of a post. orgKnown tells whether
 // organisations were given: then a missing one is a deleted one.
-func postItem(p *atigip.Post, org *atigip.Organisation, orgKnown bool, pending int, today atigip.Date) item {
-	it := item{ref: Ref{KindTIG, p.ID}, title: p.Title, orgID: p.OrganisationID, loc: p.Location,
+func postItem(p *atigip.Post, org *atigip.Organisation, orgKnown bool, pending int, today atigip.Date, scheds schedTable) item {
+	it := item{ref: Ref{KindTIG, p.ID}, title: unique.Make(p.Title).Value(), orgID: p.OrganisationID, loc: p.Location,
 		located: !p.Location.IsZero(), minors: p.MinorsAccepted, medical: p.MedicalCheck, risky: p.Risky,
 		care: p.CareSetting, transit: p.PublicTransport, open: p.Status == atigip.PostOpen,
-		status: atigip.PostStatuses[p.Status], baseLeft: p.PlacesLeft(), places: p.Places, taken: min(p.PlacesTaken, p.Places)}
+		status: labelOf(atigip.PostStatuses[p.Status]), baseLeft: int32(p.PlacesLeft()), places: int32(p.Places),
+		taken: int32(min(p.PlacesTaken, p.Places)), sched: scheds.of(p.Schedule), fit: noFit}
 	it.setPending(pending)
-	it.slots = parseSlots(p.Schedule)
-	it.hours, it.perDay, it.night = p.Schedule.HoursPerWeek(), p.Schedule.MaxHoursPerDay(), p.Schedule.NightWork()
-	it.schedHours, it.days, it.stretch = it.hours, dayHours(it.slots), longestStretch(it.slots)
+	it.hours = it.schedHours
 	if org != nil || orgKnown {
 		v := verdictOf(org, today)
 		it.orgOK, it.orgState = v.ok, v.state
@@ -269,22 +406,21 @@ func postItem(p *atigip.Post, org *atigip.Organisation, orgKnown bool, pending i
 
 // setPending deducts the places held by proposals awaiting the judge.
 func (it *item) setPending(n int) {
-	it.pending = min(n, it.baseLeft)
-	it.left = it.baseLeft - it.pending
+	it.left = it.baseLeft - int32(min(n, int(it.baseLeft)))
 }
 
 // load is what the item adds to its group's places taken.
-func (it *item) load() int { return min(it.taken+it.pending, it.places) }
+func (it *item) load() int { return int(min(it.taken+it.pending(), it.places)) }
+
+// pending is the places held by proposals awaiting the judge.
+func (it *item) pending() int32 { return it.baseLeft - it.left }
 
 // offerItem flattens what the rules read of an offer.
-func offerItem(o *atigip.Offer) item {
-	it := item{ref: Ref{ItemKind(o.OfferKind), o.ID}, title: o.Title, prisonID: o.PrisonID, loc: o.Location,
+func offerItem(o *atigip.Offer, scheds schedTable) item {
+	it := item{ref: Ref{ItemKind(unique.Make(o.OfferKind).Value()), o.ID}, title: unique.Make(o.Title).Value(), prisonID: o.PrisonID, loc: o.Location,
 		located: !o.Location.IsZero(), transit: true, open: o.Status == atigip.OfferOpen,
-		status: atigip.OfferStatuses[o.Status], baseLeft: o.PlacesLeft(), left: o.PlacesLeft(),
-		places: o.Places, taken: min(o.PlacesTaken, o.Places)}
-	it.slots = parseSlots(o.Schedule)
-	it.schedHours, it.perDay, it.night = o.Schedule.HoursPerWeek(), o.Schedule.MaxHoursPerDay(), o.Schedule.NightWork()
-	it.days, it.stretch = dayHours(it.slots), longestStretch(it.slots)
+		status: labelOf(atigip.OfferStatuses[o.Status]), baseLeft: int32(o.PlacesLeft()), left: int32(o.PlacesLeft()),
+		places: int32(o.Places), taken: int32(min(o.PlacesTaken, o.Places)), sched: scheds.of(o.Schedule), fit: noFit}
 	// The larger of the declared and scheduled hours counts against the
 	// limits: a schedule longer than its declaration is not hidden by it.
 	it.declared = o.HoursPerWeek
@@ -295,13 +431,12 @@ func offerItem(o *atigip.Offer) item {
 // newPerson flattens what the rules read of a person at today: m is the
 // measure to place (nil: none), open the person's open measure otherwise
 // (for the sentence), contracts the items of their current contracts.
-func newPerson(pp *atigip.Person, m, open *atigip.Measure, contracts []*item, today atigip.Date, cfg *Config) person {
-	p := person{p: profileOf(pp), radius: pp.Mobility.RadiusKm, birth: pp.BirthDate, flagMinor: pp.Minor}
+func newPerson(pp *atigip.Person, m, open *measureFacts, contracts []*item, today atigip.Date, cfg *Config, scheds schedTable) person {
+	p := person{p: profileOf(pp), radius: pp.Mobility.RadiusKm, birth: pp.BirthDate, flagMinor: pp.Minor,
+		avail: scheds.of(pp.Availability), fit: noFit}
 	if p.radius <= 0 {
 		p.radius = cfg.DefaultRadiusKm
 	}
-	p.slots = parseSlots(pp.Availability)
-	p.avail = pp.Availability.HoursPerWeek()
 	p.place(m, open, today, cfg)
 	p.contract(contracts)
 	return p
@@ -309,34 +444,41 @@ func newPerson(pp *atigip.Person, m, open *atigip.Measure, contracts []*item, to
 
 // place sets the measure facts of p (and its minority, which a measure
 // followed by the PJJ tells when the birth date is unknown).
-func (p *person) place(m, open *atigip.Measure, today atigip.Date, cfg *Config) {
+func (p *person) place(m, open *measureFacts, today atigip.Date, cfg *Config) {
 	p.toPlace, p.left, p.deadline, p.urgency, p.state, p.stateLeft, p.daysAvail = false, 0, atigip.Date{}, 0, "", 0, 0
-	measureMinor := (m != nil && m.Minor) || (open != nil && open.Minor)
-	p.minor, p.age = MinorAt(&atigip.Person{BirthDate: p.birth, Minor: p.flagMinor}, measureMinor, today)
+	measureMinor := (m != nil && m.minor) || (open != nil && open.minor)
+	var age int
+	p.minor, age = MinorAt(&atigip.Person{BirthDate: p.birth, Minor: p.flagMinor}, measureMinor, today)
+	p.age = int32(age)
 	if m != nil {
-		p.toPlace, p.left, p.deadline = true, m.HoursLeft(), m.Deadline(today)
+		p.toPlace, p.left, p.deadline = true, m.hoursLeft, m.deadline
 		if !p.deadline.IsZero() {
-			p.daysAvail = daysBetween(today.AddDays(cfg.StartDelayDays).Time, p.deadline.Time)
+			p.daysAvail = int32(daysBetween(today.AddDays(cfg.StartDelayDays).Time, p.deadline.Time))
 			days := float64(daysBetween(today.Time, p.deadline.Time))
 			p.urgency = min(1, max(0, 1-days/float64(cfg.UrgencyHorizonDays)))
 		}
 	} else if open != nil {
-		p.state, p.stateLeft = open.State, open.HoursLeft()
+		p.state, p.stateLeft = open.state, open.hoursLeft
 	}
 }
 
 // contract sets the current contracts of p from their items.
 func (p *person) contract(items []*item) {
-	p.contracts, p.contractDays, p.contractWeek = nil, [8]float64{}, 0
+	if len(items) == 0 {
+		p.held = noContracts
+		return
+	}
+	h := &held{}
 	for _, it := range items {
-		p.contracts = append(p.contracts, it.slots...)
+		h.contracts = append(h.contracts, it.slots...)
 		if it.ref.Kind == KindWork {
 			for i := range it.days {
-				p.contractDays[i] += it.days[i]
+				h.contractDays[i] += it.days[i]
 			}
-			p.contractWeek += it.hours
+			h.contractWeek += it.hours
 		}
 	}
+	p.held = h
 }
 
 // skillTable interns ROME skill codes as small integers, and the ROME
@@ -346,10 +488,23 @@ type skillTable struct {
 	ids  map[string]int32
 	rome map[string][]romeRef
 	sets map[string][]int32
+	fits map[string]*fit
 }
 
 func newSkillTable() *skillTable {
-	return &skillTable{ids: map[string]int32{}, rome: map[string][]romeRef{}, sets: map[string][]int32{}}
+	return &skillTable{ids: map[string]int32{}, rome: map[string][]romeRef{}, sets: map[string][]int32{}, fits: map[string]*fit{}}
+}
+
+// fitOf is the shared fit of ROME codes and declared skills.
+func (t *skillTable) fitOf(codes, declared []string) *fit {
+	key := strings.Join(codes, "\x00") + "\x01" + strings.Join(declared, "\x00")
+	if f, ok := t.fits[key]; ok {
+		return f
+	}
+	f := &fit{rome: t.romeRefs(codes)}
+	f.skills = t.skillSet(declared, f.rome)
+	t.fits[key] = f
+	return f
 }
 
 func (t *skillTable) id(ogr string) int32 {

@@ -42,7 +42,7 @@ func (e *Engine) Patch(c Changes) (*Engine, error) {
 		ne.verdicts = maps.Clone(e.verdicts)
 	}
 	if len(c.Measures)+len(c.DeletedMeasures) > 0 {
-		ne.measures, ne.byPerson, ne.pending = maps.Clone(e.measures), maps.Clone(e.byPerson), maps.Clone(e.pending)
+		ne.pending = maps.Clone(e.pending) // measures: a new list (patcher.measures)
 	}
 	if len(c.Applications)+len(c.DeletedApplications) > 0 {
 		ne.apps = maps.Clone(e.apps)
@@ -58,6 +58,8 @@ type patcher struct {
 	e      *Engine
 	posts  map[int32]bool // items whose pending count or verdict to refresh
 	people map[int64]bool // people whose measures or contracts to refresh
+	// wordsCopied: the engine's words are this patch's copy.
+	wordsCopied bool
 }
 
 func (p *patcher) apply(c Changes) error {
@@ -81,7 +83,7 @@ func (p *patcher) apply(c Changes) error {
 		}
 	}
 	for _, post := range c.Posts {
-		ii, ok := e.byRef[refKey(Ref{KindTIG, post.ID})]
+		ii, ok := e.byRef.get(refKey(Ref{KindTIG, post.ID}))
 		if !ok {
 			e.incomplete = true // a new post: proposed from the next build on
 			continue
@@ -89,16 +91,16 @@ func (p *patcher) apply(c Changes) error {
 		if e.items.at(ii).loc != post.Location || e.items.at(ii).orgID != post.OrganisationID {
 			return ErrRebuild
 		}
-		p.replace(ii, postItem(post, nil, false, 0, e.today))
+		p.replace(ii, postItem(post, nil, false, 0, e.today, nil))
 		p.posts[ii] = true
 	}
 	for _, id := range c.DeletedPosts {
-		if ii, ok := e.byRef[refKey(Ref{KindTIG, id})]; ok {
+		if ii, ok := e.byRef.get(refKey(Ref{KindTIG, id})); ok {
 			p.remove(ii)
 		}
 	}
 	for _, o := range c.Offers {
-		ii, ok := e.byRef[refKey(Ref{ItemKind(o.OfferKind), o.ID})]
+		ii, ok := e.byRef.get(refKey(Ref{ItemKind(o.OfferKind), o.ID}))
 		if !ok {
 			e.incomplete = true
 			continue
@@ -106,24 +108,17 @@ func (p *patcher) apply(c Changes) error {
 		if e.items.at(ii).loc != o.Location || e.items.at(ii).prisonID != o.PrisonID {
 			return ErrRebuild
 		}
-		p.replace(ii, offerItem(o))
+		p.replace(ii, offerItem(o, nil))
 	}
 	for _, id := range c.DeletedOffers {
 		for _, k := range []ItemKind{KindWork, KindTraining, KindRelease} {
-			if ii, ok := e.byRef[refKey(Ref{k, id})]; ok {
+			if ii, ok := e.byRef.get(refKey(Ref{k, id})); ok {
 				p.remove(ii)
 			}
 		}
 	}
-	for _, m := range c.Measures {
-		p.dropMeasure(m.ID)
-		e.measures[m.ID] = withoutHistory(m)
-		e.byPerson[m.PersonID] = append(slices.Clone(e.byPerson[m.PersonID]), m.ID)
-		p.countPending(m, 1)
-		p.people[m.PersonID] = true
-	}
-	for _, id := range c.DeletedMeasures {
-		p.dropMeasure(id)
+	if len(c.Measures)+len(c.DeletedMeasures) > 0 {
+		p.measures(c.Measures, c.DeletedMeasures)
 	}
 	for _, a := range c.Applications {
 		if old, ok := e.apps[a.ID]; ok {
@@ -151,18 +146,21 @@ func (p *patcher) apply(c Changes) error {
 		e.groups[it.group].taken += it.load() - before
 	}
 	for _, pp := range c.People {
-		pi, ok := e.byID[pp.ID]
+		pi, ok := e.byID.get(pp.ID)
 		if !ok {
 			e.incomplete = true // a new person: matched from the next build on
 			continue
 		}
 		old := e.people.mut(pi)
-		np := newPerson(pp, nil, nil, nil, e.today, &e.cfg)
-		np.rome, np.skills, np.text, np.words = old.rome, old.skills, old.text, old.words
+		np := newPerson(pp, nil, nil, nil, e.today, &e.cfg, nil)
+		np.fit, np.text = old.fit, old.text
 		if e.tfidf != nil {
 			np.text = e.tfidf.vector(personText(pp))
 		} else {
-			np.words = personText(pp)
+			if !p.wordsCopied { // readers of the engine patched keep theirs
+				e.words, p.wordsCopied = slices.Clone(e.words), true
+			}
+			e.words[pi] = personText(pp)
 		}
 		// A person who moved stays in the grid at the old home: they are
 		// examined from the unhomed list instead (the grid cell entry
@@ -181,7 +179,7 @@ func (p *patcher) apply(c Changes) error {
 		contracts = e.contractItems()
 	}
 	for id := range p.people {
-		pi, ok := e.byID[id]
+		pi, ok := e.byID.get(id)
 		if !ok {
 			e.incomplete = true // a measure or an application of someone not known yet
 			continue
@@ -198,11 +196,11 @@ func (p *patcher) apply(c Changes) error {
 // (ROME, skills, text) and its load group, whose places and taken follow.
 func (p *patcher) replace(ii int32, it item) {
 	old := p.e.items.mut(ii)
-	it.rome, it.skills, it.text, it.group = old.rome, old.skills, old.text, old.group
+	it.fit, it.text, it.group = old.fit, old.text, old.group
 	it.orgOK, it.orgState = old.orgOK, old.orgState
 	it.setPending(p.e.pending[it.ref.ID])
 	g := &p.e.groups[old.group]
-	g.places += it.places - old.places
+	g.places += int(it.places - old.places)
 	g.taken += it.load() - old.load()
 	*old = it
 }
@@ -210,31 +208,57 @@ func (p *patcher) replace(ii int32, it item) {
 // remove closes a deleted item: it stays in the indexes, never proposed.
 func (p *patcher) remove(ii int32) {
 	it := *p.e.items.at(ii)
-	it.open, it.status, it.baseLeft, it.places, it.taken = false, "supprimé", 0, 0, 0
+	it.open, it.status, it.baseLeft, it.places, it.taken = false, labelOf("supprimé"), 0, 0, 0
 	p.replace(ii, it)
 }
 
-// dropMeasure forgets measure id, its pending place and its person's link.
-func (p *patcher) dropMeasure(id int64) {
+// measures replaces the facts of the changed measures and forgets the
+// deleted ones (a measure both changed and deleted is deleted), with their
+// pending places, in a new list: one pass over the engine's, which readers
+// of the engine patched may still hold.
+func (p *patcher) measures(changed []*atigip.Measure, deleted []int64) {
 	e := p.e
-	old, ok := e.measures[id]
-	if !ok {
-		return
+	gone := make(map[int64]bool, len(changed)+len(deleted))
+	for _, id := range deleted {
+		gone[id] = true
 	}
-	p.countPending(old, -1)
-	e.byPerson[old.PersonID] = slices.DeleteFunc(slices.Clone(e.byPerson[old.PersonID]), func(x int64) bool { return x == id })
-	delete(e.measures, id)
-	p.people[old.PersonID] = true
+	added := make([]measureFacts, 0, len(changed))
+	for _, m := range changed {
+		if !gone[m.ID] {
+			f := measureFactsOf(m, e.today)
+			added = append(added, f)
+			p.countPending(&f, 1)
+			p.people[m.PersonID] = true
+		}
+		gone[m.ID] = true
+	}
+	slices.SortFunc(added, cmpMeasure)
+	out := make([]measureFacts, 0, len(e.measures)+len(added))
+	j := 0
+	for k := range e.measures {
+		m := &e.measures[k]
+		if gone[m.id] {
+			p.countPending(m, -1)
+			p.people[m.person] = true
+			continue
+		}
+		for j < len(added) && cmpMeasure(added[j], *m) < 0 {
+			out = append(out, added[j])
+			j++
+		}
+		out = append(out, *m)
+	}
+	e.measures = append(out, added[j:]...)
 }
 
 // countPending adds delta to the pending proposals of m's post when m
 // awaits the judge.
-func (p *patcher) countPending(m *atigip.Measure, delta int) {
-	if m.State != atigip.MeasureProposed || m.PostID <= 0 {
+func (p *patcher) countPending(m *measureFacts, delta int) {
+	if m.state != atigip.MeasureProposed || m.post <= 0 {
 		return
 	}
-	p.e.pending[m.PostID] += delta
-	if ii, ok := p.e.byRef[refKey(Ref{KindTIG, m.PostID})]; ok {
+	p.e.pending[m.post] += delta
+	if ii, ok := p.e.byRef.get(refKey(Ref{KindTIG, m.post})); ok {
 		p.posts[ii] = true
 	}
 }

@@ -234,8 +234,8 @@ func (b *rulebook) violations(p *person, it *item, d float64, all bool, skip ...
 	}
 	if it.left <= 0 {
 		msg := "Le poste n'a plus de place disponible."
-		if it.pending > 0 {
-			msg = fmt.Sprintf("Le poste n'a plus de place disponible : %d place(s) tenue(s) par des propositions en attente de la décision du juge.", it.pending)
+		if it.pending() > 0 {
+			msg = fmt.Sprintf("Le poste n'a plus de place disponible : %d place(s) tenue(s) par des propositions en attente de la décision du juge.", it.pending())
 		}
 		if add(mk(RulePlaces, 0, 0, "%s", msg)) {
 			return out
@@ -383,9 +383,9 @@ func (b *rulebook) violations(p *person, it *item, d float64, all bool, skip ...
 			}
 		}
 	}
-	if len(p.slots) > 0 && it.hours > 0 {
+	if len(p.avail.slots) > 0 && it.hours > 0 {
 		need := min(c.MinOverlapHours, it.hours)
-		if ov := overlapHours(p.slots, it.slots); ov < need &&
+		if ov := overlapHours(p.avail.slots, it.slots); ov < need &&
 			add(mk(RuleAvailability, ov, need, "Les horaires du poste ne recoupent les disponibilités de la personne que sur %s h par semaine (minimum %s h).", num(ov), num(need))) {
 			return out
 		}
@@ -403,8 +403,8 @@ var dayNames = [8]string{"", "lundi", "mardi", "mercredi", "jeudi", "vendredi", 
 // post's hours within the declared availability, or the post's hours when
 // none is declared.
 func rate(p *person, it *item) (h float64, within bool) {
-	if len(p.slots) > 0 {
-		return overlapHours(p.slots, it.slots), true
+	if len(p.avail.slots) > 0 {
+		return overlapHours(p.avail.slots, it.slots), true
 	}
 	return it.hours, false
 }
@@ -415,7 +415,7 @@ func rate(p *person, it *item) (h float64, within bool) {
 // days there are; the sentence states both, with the delay.
 func (b *rulebook) deadline(p *person, it *item, explain bool) (Exclusion, bool) {
 	c := &b.cfg
-	avail := p.daysAvail
+	avail := int(p.daysAvail)
 	h, within := rate(p, it)
 	if h <= 0 {
 		what := "Le poste n'a pas d'horaire hebdomadaire"

@@ -103,10 +103,10 @@ func (e *Engine) terms(p *person, it *item, d float64) raw {
 	}
 	r[3] = math.Exp(-d / e.cfg.DistanceScaleKm)
 	switch {
-	case len(p.slots) == 0 || it.hours <= 0:
+	case len(p.avail.slots) == 0 || it.hours <= 0:
 		r[4] = 0.5 // nothing declared: neither reward nor penalty
 	default:
-		r[4] = min(1, overlapHours(p.slots, it.slots)/it.hours)
+		r[4] = min(1, overlapHours(p.avail.slots, it.slots)/it.hours)
 	}
 	r[5] = p.urgency
 	g := e.groups[it.group]
@@ -148,11 +148,11 @@ type pairFacts struct {
 func (e *Engine) factsOf(p *person, it *item, d float64, r raw, score float64, sent int) pairFacts {
 	f := pairFacts{personID: p.p.ID, ref: it.ref, title: it.title, orgID: it.orgID, prisonID: it.prisonID,
 		d: d, score: score, r: r, personROME: len(p.rome) > 0, shared: sharedCount(p.skills, it.skills),
-		slotsKnown: len(p.slots) > 0 && it.hours > 0, hours: it.hours, radius: p.radius,
+		slotsKnown: len(p.avail.slots) > 0 && it.hours > 0, hours: it.hours, radius: p.radius,
 		hasDeadline: p.toPlace && !p.deadline.IsZero(), deadline: p.deadline, left: p.left, sent: sent}
 	f.rome, f.pc, f.ic = e.romeFit(p, it)
 	if f.slotsKnown {
-		f.overlap = overlapHours(p.slots, it.slots)
+		f.overlap = overlapHours(p.avail.slots, it.slots)
 	}
 	g := e.groups[it.group]
 	f.taken, f.places = g.taken, g.places

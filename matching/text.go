@@ -1,6 +1,7 @@
 package matching
 
 import (
+	"encoding/binary"
 	"math"
 	"slices"
 	"sync"
@@ -111,63 +112,148 @@ type TFIDF struct {
 
 // NewTFIDF indexes the texts of items.
 func NewTFIDF(texts map[Ref]string) *TFIDF {
-	t := &TFIDF{vocab: map[string]int32{}, docs: make(map[Ref]vec, len(texts))}
-	refs := make([]Ref, 0, len(texts))
-	for r := range texts {
-		refs = append(refs, r)
+	ix := newTextIndex()
+	for r, text := range texts {
+		ix.add(r, text)
 	}
-	// Sorted so that term ids, hence float sums, do not depend on map order.
-	slices.SortFunc(refs, cmpRef)
-	// Equal texts (posts copied from one template) are analysed once and
-	// share one vector; document frequencies still count every document.
-	tokens := make([][]string, len(refs))
-	first := make(map[string]int, len(refs)) // text → first index holding it
-	var df []int
-	for i, r := range refs {
-		if j, ok := first[texts[r]]; ok {
-			tokens[i] = tokens[j]
-		} else {
-			first[texts[r]] = i
-			tokens[i] = Terms(texts[r])
+	t, refs, vecs := ix.index()
+	t.docs = make(map[Ref]vec, len(refs))
+	for k, r := range refs {
+		t.docs[r] = vecs[k]
+	}
+	return t
+}
+
+// textIndex gathers the items' texts one at a time and makes the TF-IDF
+// index over them. Each text is analysed as it comes into provisional term
+// ids, and only their sequence is kept (once for equal sequences), so that
+// a build at ten times the country holds neither the 350,000 texts nor
+// their words. The final term ids are given in the order of first
+// occurrence over the texts in Ref order, as when the texts were analysed
+// together in that order: the vectors, and the float sums over their
+// terms, are the same.
+type textIndex struct {
+	vocab map[string]int32 // word → provisional id
+	seqs  map[string]int32 // provisional ids (4 bytes each) → index in uniq
+	uniq  []string
+	docs  []textDoc
+}
+
+// textDoc is one item's text: its sequence of provisional ids.
+type textDoc struct {
+	ref Ref
+	seq int32
+}
+
+func newTextIndex() *textIndex {
+	return &textIndex{vocab: map[string]int32{}, seqs: map[string]int32{}}
+}
+
+// add analyses the text of the item ref.
+func (x *textIndex) add(ref Ref, text string) {
+	terms := Terms(text)
+	key := make([]byte, 0, 4*len(terms))
+	for _, w := range terms {
+		id, ok := x.vocab[w]
+		if !ok {
+			id = int32(len(x.vocab))
+			x.vocab[w] = id
 		}
-		seen := map[int32]bool{}
-		for _, w := range tokens[i] {
-			id, ok := t.vocab[w]
-			if !ok {
-				id = int32(len(t.vocab))
-				t.vocab[w] = id
-				df = append(df, 0)
-			}
-			if !seen[id] {
-				seen[id] = true
-				df[id]++
-			}
+		key = binary.LittleEndian.AppendUint32(key, uint32(id))
+	}
+	s, ok := x.seqs[string(key)]
+	if !ok {
+		k := string(key)
+		s = int32(len(x.uniq))
+		x.uniq = append(x.uniq, k)
+		x.seqs[k] = s
+	}
+	x.docs = append(x.docs, textDoc{ref, s})
+}
+
+// ids calls fn with each provisional id of sequence s.
+func (x *textIndex) ids(s int32, fn func(int32)) {
+	seq := x.uniq[s]
+	for i := 0; i+4 <= len(seq); i += 4 {
+		fn(int32(uint32(seq[i]) | uint32(seq[i+1])<<8 | uint32(seq[i+2])<<16 | uint32(seq[i+3])<<24))
+	}
+}
+
+// index returns the TF-IDF index (without documents), the items in Ref
+// order and their vectors (one shared between equal texts). Document
+// frequencies count every item.
+func (x *textIndex) index() (*TFIDF, []Ref, []vec) {
+	slices.SortFunc(x.docs, func(a, b textDoc) int { return cmpRef(a.ref, b.ref) })
+	final := make([]int32, len(x.vocab))
+	for i := range final {
+		final[i] = -1
+	}
+	var next int32
+	uses := make([]int, len(x.uniq))
+	for _, d := range x.docs {
+		if uses[d.seq] == 0 { // a sequence seen before brings no new word
+			x.ids(d.seq, func(p int32) {
+				if final[p] < 0 {
+					final[p] = next
+					next++
+				}
+			})
 		}
+		uses[d.seq]++
+	}
+	t := &TFIDF{vocab: make(map[string]int32, len(x.vocab))}
+	for w, p := range x.vocab {
+		t.vocab[w] = final[p]
+	}
+	df := make([]int, len(x.vocab))
+	seen := make([]int32, len(x.vocab)) // last sequence (+1) that counted the term
+	ids := make([][]int32, len(x.uniq))
+	for s := range x.uniq {
+		x.ids(int32(s), func(p int32) {
+			id := final[p]
+			ids[s] = append(ids[s], id)
+			if seen[id] != int32(s)+1 {
+				seen[id] = int32(s) + 1
+				df[id] += uses[s]
+			}
+		})
 	}
 	t.idf = make([]float32, len(df))
-	n := float64(max(1, len(refs)))
+	n := float64(max(1, len(x.docs)))
 	for i, d := range df {
 		t.idf[i] = float32(math.Log(1 + n/float64(d)))
 	}
-	for i, r := range refs {
-		if j := first[texts[r]]; j < i {
-			t.docs[r] = t.docs[refs[j]]
-		} else {
-			t.docs[r] = t.vectorOf(tokens[i])
-		}
+	vecs := make([]vec, len(x.uniq))
+	for s := range x.uniq {
+		vecs[s] = t.vectorOfIDs(ids[s])
+		ids[s] = nil
 	}
-	return t
+	refs := make([]Ref, len(x.docs))
+	out := make([]vec, len(x.docs))
+	for k, d := range x.docs {
+		refs[k], out[k] = d.ref, vecs[d.seq]
+	}
+	return t, refs, out
 }
 
 // Vector returns the normalised query vector of a text.
 func (t *TFIDF) vector(text string) vec { return t.vectorOf(Terms(text)) }
 
 func (t *TFIDF) vectorOf(tokens []string) vec {
-	tf := map[int32]float64{}
+	ids := make([]int32, 0, len(tokens))
 	for _, w := range tokens {
 		if id, ok := t.vocab[w]; ok {
-			tf[id]++
+			ids = append(ids, id)
 		}
+	}
+	return t.vectorOfIDs(ids)
+}
+
+// vectorOfIDs is the vector of a text's term ids.
+func (t *TFIDF) vectorOfIDs(ids []int32) vec {
+	tf := map[int32]float64{}
+	for _, id := range ids {
+		tf[id]++
 	}
 	v := make(vec, 0, len(tf))
 	var norm float64
