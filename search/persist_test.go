@@ -41,9 +41,9 @@ func tableValues(t *testing.T, ix *Index) []string {
 			Date     int64
 			Lon, Lat float64
 			Located  bool
-			Hit      savedHit
+			Hit      Hit
 			Terms    []string
-		}{tb.ids[s], tb.dates[s], tb.lon[s], tb.lat[s], tb.located.has(s), newSavedHit(tb.hits[s]), names})
+		}{tb.ids[s], tb.dates[s], tb.lon[s], tb.lat[s], tb.located.has(s), tb.rows[s].hit(tb.pool), names})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -49,7 +49,8 @@ type filterTable struct {
 	dates    []int64 // updated, to the second, as yyyymmddhhmmss (fUpdatedKey)
 	lon, lat []float64
 	terms    [][]int32 // the row's filter values, to clear its bits and count facets
-	hits     []Hit     // with places left; no distance
+	rows     []row     // what a hit shows, its strings in pool
+	pool     *strPool
 	live     bitset
 	located  bitset
 	free     []int32
@@ -100,7 +101,7 @@ const (
 )
 
 func newFilterTable() *filterTable {
-	return &filterTable{slotOf: map[string]int32{}, termOf: map[string]int32{}}
+	return &filterTable{slotOf: map[string]int32{}, termOf: map[string]int32{}, pool: newStrPool()}
 }
 
 // term returns the term of name, creating it; the caller holds t.mu.
@@ -137,11 +138,11 @@ func (t *filterTable) setRow(s int32, id string, d document) {
 		}
 	}
 	for int(s) >= len(t.ids) {
-		t.ids, t.dates, t.terms, t.hits = append(t.ids, ""), append(t.dates, 0), append(t.terms, nil), append(t.hits, Hit{})
+		t.ids, t.dates, t.terms, t.rows = append(t.ids, ""), append(t.dates, 0), append(t.terms, nil), append(t.rows, row{})
 		t.lon, t.lat = append(t.lon, 0), append(t.lat, 0)
 	}
 	date, _ := strconv.ParseInt(d.UpdatedKey, 10, 64)
-	t.ids[s], t.dates[s], t.hits[s] = id, date, rowHit(id, d)
+	t.ids[s], t.dates[s], t.rows[s] = id, date, newRow(t.pool, rowHit(id, d))
 	t.live.set(s)
 	t.slotOf[id] = s
 	t.lon[s], t.lat[s] = 0, 0
@@ -227,7 +228,8 @@ func (t *filterTable) clearRow(s int32) {
 	t.live.clear(s)
 	t.located.clear(s)
 	delete(t.slotOf, t.ids[s])
-	t.ids[s], t.terms[s], t.hits[s] = "", nil, Hit{}
+	t.rows[s].drop(t.pool)
+	t.ids[s], t.terms[s], t.rows[s] = "", nil, row{}
 	t.free = append(t.free, s)
 }
 
@@ -453,7 +455,7 @@ func (t *filterTable) search(r *Request, facets bool) (res *Result, ok bool) {
 	res = &Result{Total: uint64(total), Page: r.Page, PerPage: r.PerPage, Hits: make([]Hit, 0, len(page))}
 	justice := r.Role.Audience() == atigip.AudienceJustice
 	for _, s := range page {
-		h := t.hits[s]
+		h := t.rows[s].hit(t.pool)
 		if !justice {
 			h.PlacesLeft = nil
 		}
