@@ -13,7 +13,7 @@ import (
 
 // tableFormat versions the saved filter table with the mapping: bump it
 // when the table's columns or setRow change.
-const tableFormat = "3/" + MappingVersion
+const tableFormat = "4/" + MappingVersion
 
 // savedTable is the filter table as SaveTable writes it beside the index:
 // reopening an index otherwise rebuilds the table from a scan of the
@@ -26,7 +26,7 @@ type savedTable struct {
 	IDs           []string
 	Dates         []int64
 	Lon, Lat      []float64
-	Terms         [][]int32
+	Terms         [][]int32 // sparse only
 	Rows          []savedRow
 	Strs          []string // the rows' strings by number ("" where free)
 	Live, Located []uint64

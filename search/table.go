@@ -48,13 +48,17 @@ type filterTable struct {
 	ids      []string
 	dates    []int64 // updated, to the second, as yyyymmddhhmmss (fUpdatedKey)
 	lon, lat []float64
-	terms    [][]int32 // the row's filter values, to clear its bits and count facets
-	rows     []row     // what a hit shows, its strings in pool
-	pool     *strPool
-	live     bitset
-	located  bitset
-	free     []int32
-	slotOf   map[string]int32
+	// terms are the row's sparse filter values (communes, ROME codes),
+	// to take it out of their slot lists; its dense values are its bits
+	// in their bitsets (a few hundred words to clear, while a list of
+	// every value was about 18 MB at ten times the country).
+	terms   [][]int32
+	rows    []row // what a hit shows, its strings in pool
+	pool    *strPool
+	live    bitset
+	located bitset
+	free    []int32
+	slotOf  map[string]int32
 
 	// order is the live slots by (date desc, id asc), the order bleve gives
 	// a request without text.
@@ -173,6 +177,7 @@ func (t *filterTable) setRow(s int32, id string, d document) {
 	for _, c := range d.ROME {
 		add(termROME+c, false)
 	}
+	var sparse []int32
 	for _, n := range terms {
 		if b := t.dense[n]; b != nil {
 			b.set(s)
@@ -180,9 +185,10 @@ func (t *filterTable) setRow(s int32, id string, d document) {
 			p := t.sparse[n]
 			i, _ := slices.BinarySearch(p, s)
 			t.sparse[n] = slices.Insert(p, i, s)
+			sparse = append(sparse, n)
 		}
 	}
-	t.terms[s] = terms
+	t.terms[s] = slices.Clip(sparse)
 }
 
 // rowHit is what toHit makes of the stored fields bleve returns for d.
@@ -218,10 +224,13 @@ func rowHit(id string, d document) Hit {
 // clearRow empties the slot of id, if any, and returns it to the free
 // list; the caller holds t.mu and removes the slot from t.order.
 func (t *filterTable) clearRow(s int32) {
-	for _, n := range t.terms[s] {
-		if b := t.dense[n]; b != nil {
+	for _, b := range t.dense {
+		if b != nil {
 			b.clear(s)
-		} else if i, ok := slices.BinarySearch(t.sparse[n], s); ok {
+		}
+	}
+	for _, n := range t.terms[s] {
+		if i, ok := slices.BinarySearch(t.sparse[n], s); ok {
 			t.sparse[n] = slices.Delete(t.sparse[n], i, i+1)
 		}
 	}
