@@ -13,7 +13,7 @@ import (
 
 // tableFormat versions the saved filter table with the mapping: bump it
 // when the table's columns or setRow change.
-const tableFormat = "4/" + MappingVersion
+const tableFormat = "5/" + MappingVersion
 
 // savedTable is the filter table as SaveTable writes it beside the index:
 // reopening an index otherwise rebuilds the table from a scan of the
@@ -23,7 +23,6 @@ type savedTable struct {
 	Format string
 	Mark   atigip.FeedMark
 
-	IDs           []string
 	Dates         []int64
 	Lon, Lat      []float64
 	Terms         [][]int32 // sparse only
@@ -61,7 +60,7 @@ func (s *savedRow) row() row {
 // save copies the columns of t; the caller holds t.mu for reading.
 func (t *filterTable) save() savedTable {
 	s := savedTable{Format: tableFormat,
-		IDs: slices.Clone(t.ids), Dates: slices.Clone(t.dates), Lon: slices.Clone(t.lon), Lat: slices.Clone(t.lat),
+		Dates: slices.Clone(t.dates), Lon: slices.Clone(t.lon), Lat: slices.Clone(t.lat),
 		Terms: make([][]int32, len(t.terms)), Rows: make([]savedRow, len(t.rows)), Strs: slices.Clone(t.pool.strs),
 		Live: slices.Clone(t.live), Located: slices.Clone(t.located), Free: slices.Clone(t.free), Order: slices.Clone(t.order),
 		Names: slices.Clone(t.names), Facets: slices.Clone(t.facets),
@@ -84,14 +83,14 @@ func (t *filterTable) save() savedTable {
 // load makes the table s saved, or reports that s does not hold together
 // (a file of another build).
 func (s *savedTable) load() (*filterTable, bool) {
-	n, words, terms := len(s.IDs), len(s.Live), len(s.Names)
-	if len(s.Dates) != n || len(s.Lon) != n || len(s.Lat) != n || len(s.Terms) != n || len(s.Rows) != n ||
+	n, words, terms := len(s.Rows), len(s.Live), len(s.Names)
+	if len(s.Dates) != n || len(s.Lon) != n || len(s.Lat) != n || len(s.Terms) != n ||
 		len(s.Located) != words || len(s.Dense) != terms || len(s.Sparse) != terms || words < (n+63)/64 ||
 		len(s.Strs) == 0 || s.Strs[0] != "" {
 		return nil, false
 	}
 	t := newFilterTable()
-	t.ids, t.dates, t.lon, t.lat, t.terms = s.IDs, s.Dates, s.Lon, s.Lat, s.Terms
+	t.dates, t.lon, t.lat, t.terms = s.Dates, s.Lon, s.Lat, s.Terms
 	t.live, t.located, t.free, t.order, t.names, t.facets = s.Live, s.Located, s.Free, s.Order, s.Names, s.Facets
 	if !t.loadRows(s.Rows, s.Strs) {
 		return nil, false
@@ -114,9 +113,10 @@ func (s *savedTable) load() (*filterTable, bool) {
 		}
 		t.dense[i] = b
 	}
-	for i, id := range t.ids {
+	t.slotOf = make(map[docKey]int32, n-len(t.free))
+	for i := range t.rows {
 		if t.live.has(int32(i)) {
-			t.slotOf[id] = int32(i)
+			t.slotOf[t.rows[i].key()] = int32(i)
 		}
 	}
 	t.ready = true

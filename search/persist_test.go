@@ -46,7 +46,7 @@ func tableValues(t *testing.T, ix *Index) []string {
 			Located  bool
 			Hit      Hit
 			Terms    []string
-		}{tb.ids[s], tb.dates[s], tb.lon[s], tb.lat[s], tb.located.has(s), tb.rows[s].hit(tb.pool), names})
+		}{string(tb.rowID(nil, s)), tb.dates[s], tb.lon[s], tb.lat[s], tb.located.has(s), tb.rows[s].hit(tb.pool), names})
 		if err != nil {
 			t.Fatal(err)
 		}

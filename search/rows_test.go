@@ -53,7 +53,8 @@ func TestTablePoolForgetsStrings(t *testing.T) {
 	if _, ok := tb.pool.of["Peintre 99"]; ok {
 		t.Fatal("a deleted row's title stays numbered")
 	}
-	if h := tb.rows[tb.slotOf["post:1"]].hit(tb.pool); h.Title != "Jardinier" || h.Parent != "Mairie de Lyon" || h.City != "Lyon" {
+	s, ok := tb.slot("post:1")
+	if h := tb.rows[s].hit(tb.pool); !ok || h.Title != "Jardinier" || h.Parent != "Mairie de Lyon" || h.City != "Lyon" {
 		t.Fatalf("the remaining row reads %+v", h)
 	}
 }
