@@ -12,7 +12,7 @@ import (
 // (a city, a département, an organisation's name are kept once for all
 // the rows that show them), its pointers values. A Hit is 216 bytes
 // plus its own strings, location and places; a row is 72 bytes. At ten
-// times the country the table holds about 560,000 rows: the Hits and
+// times the country the table holds about 500,000 rows: the Hits and
 // their strings were about 200 MB of the server's live heap.
 type row struct {
 	id                int64
