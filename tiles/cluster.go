@@ -209,6 +209,11 @@ func clusterLevel(in []item, z int, radius float64) []item {
 		out = append(out, c)
 	}
 	sortItems(out)
+	// The level is kept as long as the snapshot: not the room guessed
+	// for it (half the level below), which clustering often leaves empty.
+	if cap(out)-len(out) > len(out)/8 {
+		out = slices.Clone(out)
+	}
 	return out
 }
 
