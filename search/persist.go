@@ -113,10 +113,15 @@ func (s *savedTable) load() (*filterTable, bool) {
 		}
 		t.dense[i] = b
 	}
-	t.slotOf = make(map[docKey]int32, n-len(t.free))
+	perType := map[strRef]int{} // to size each type's map once
 	for i := range t.rows {
 		if t.live.has(int32(i)) {
-			t.slotOf[t.rows[i].key()] = int32(i)
+			perType[t.rows[i].typ]++
+		}
+	}
+	for i := range t.rows {
+		if t.live.has(int32(i)) {
+			t.setSlot(&t.rows[i], int32(i), perType[t.rows[i].typ])
 		}
 	}
 	t.ready = true

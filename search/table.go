@@ -59,7 +59,7 @@ type filterTable struct {
 	live    bitset
 	located bitset
 	free    []int32
-	slotOf  map[docKey]int32
+	slotOf  map[strRef]map[int64]int32 // by type, by number: 16-byte entries
 
 	// order is the live slots by (date desc, id asc), the order bleve gives
 	// a request without text.
@@ -106,7 +106,7 @@ const (
 )
 
 func newFilterTable() *filterTable {
-	return &filterTable{slotOf: map[docKey]int32{}, termOf: map[string]int32{}, pool: newStrPool()}
+	return &filterTable{slotOf: map[strRef]map[int64]int32{}, termOf: map[string]int32{}, pool: newStrPool()}
 }
 
 // term returns the term of name, creating it; the caller holds t.mu.
@@ -149,7 +149,7 @@ func (t *filterTable) setRow(s int32, id string, d document) {
 	date, _ := strconv.ParseInt(d.UpdatedKey, 10, 64)
 	t.dates[s], t.rows[s] = date, newRow(t.pool, rowHit(id, d))
 	t.live.set(s)
-	t.slotOf[t.rows[s].key()] = s
+	t.setSlot(&t.rows[s], s, 0)
 	t.lon[s], t.lat[s] = 0, 0
 	if len(d.Location) == 2 {
 		// Bleve compares distances on its geo point code, a little coarser
@@ -237,7 +237,11 @@ func (t *filterTable) clearRow(s int32) {
 	}
 	t.live.clear(s)
 	t.located.clear(s)
-	delete(t.slotOf, t.rows[s].key())
+	if r := &t.rows[s]; len(t.slotOf[r.typ]) == 1 {
+		delete(t.slotOf, r.typ) // its type's number may go to another string
+	} else {
+		delete(t.slotOf[r.typ], r.id)
+	}
 	t.rows[s].drop(t.pool)
 	t.terms[s], t.rows[s] = nil, row{}
 	t.free = append(t.free, s)
@@ -262,14 +266,16 @@ func (t *filterTable) rowID(buf []byte, s int32) []byte {
 	return strconv.AppendInt(buf, r.id, 10)
 }
 
-// docKey identifies a row's document: its type (numbered in the pool)
-// and number.
-type docKey struct {
-	typ strRef
-	id  int64
+// setSlot files slot s under its row's type and number; size is the
+// room to make for the type's first row.
+func (t *filterTable) setSlot(r *row, s int32, size int) {
+	m := t.slotOf[r.typ]
+	if m == nil {
+		m = make(map[int64]int32, size)
+		t.slotOf[r.typ] = m
+	}
+	m[r.id] = s
 }
-
-func (r *row) key() docKey { return docKey{r.typ, r.id} }
 
 // slot is the slot of document id, if the table holds it; the caller
 // holds t.mu.
@@ -282,7 +288,7 @@ func (t *filterTable) slot(id string) (int32, bool) {
 	if !ok {
 		return 0, false
 	}
-	s, ok := t.slotOf[docKey{ref, n}]
+	s, ok := t.slotOf[ref][n]
 	return s, ok
 }
 
