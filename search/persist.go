@@ -13,7 +13,7 @@ import (
 
 // tableFormat versions the saved filter table with the mapping: bump it
 // when the table's columns or setRow change.
-const tableFormat = "2/" + MappingVersion
+const tableFormat = "5/" + MappingVersion
 
 // savedTable is the filter table as SaveTable writes it beside the index:
 // reopening an index otherwise rebuilds the table from a scan of the
@@ -23,11 +23,11 @@ type savedTable struct {
 	Format string
 	Mark   atigip.FeedMark
 
-	IDs           []string
 	Dates         []int64
 	Lon, Lat      []float64
-	Terms         [][]int32
-	Hits          []savedHit
+	Terms         [][]int32 // sparse only
+	Rows          []savedRow
+	Strs          []string // the rows' strings by number ("" where free)
 	Live, Located []uint64
 	Free, Order   []int32
 	Names         []string
@@ -36,53 +36,40 @@ type savedTable struct {
 	Sparse        [][]int32  // by term; empty for a dense term
 }
 
-// savedHit is a Hit without its pointers, which gob flattens: a pointer
-// to 0 would come back nil.
-type savedHit struct {
-	Hit                     Hit
-	HitPlacesLeft           int
-	HasPlacesLeft, HasPoint bool
-	HitPoint                atigip.Point
+// savedRow is a row with exported fields, for gob.
+type savedRow struct {
+	ID, Updated                                                   int64
+	Lon, Lat                                                      float64
+	Type, Subtype, Title, Parent, City, Departement, Status, ROME strRef
+	PlacesLeft                                                    int32
+	Located, Places                                               bool
 }
 
-func newSavedHit(h Hit) savedHit {
-	s := savedHit{Hit: h}
-	s.Hit.PlacesLeft, s.Hit.Location = nil, nil
-	if p := h.PlacesLeft; p != nil {
-		s.HasPlacesLeft, s.HitPlacesLeft = true, *p
-	}
-	if p := h.Location; p != nil {
-		s.HasPoint, s.HitPoint = true, *p
-	}
-	return s
+func (r *row) saved() savedRow {
+	return savedRow{ID: r.id, Updated: r.updated, Lon: r.lon, Lat: r.lat, Type: r.typ, Subtype: r.subtype,
+		Title: r.title, Parent: r.parent, City: r.city, Departement: r.departement, Status: r.status, ROME: r.rome,
+		PlacesLeft: r.placesLeft, Located: r.located, Places: r.places}
 }
 
-func (s *savedHit) hit() Hit {
-	h := s.Hit
-	if s.HasPlacesLeft {
-		n := s.HitPlacesLeft
-		h.PlacesLeft = &n
-	}
-	if s.HasPoint {
-		p := s.HitPoint
-		h.Location = &p
-	}
-	return h
+func (s *savedRow) row() row {
+	return row{id: s.ID, updated: s.Updated, lon: s.Lon, lat: s.Lat, typ: s.Type, subtype: s.Subtype,
+		title: s.Title, parent: s.Parent, city: s.City, departement: s.Departement, status: s.Status, rome: s.ROME,
+		placesLeft: s.PlacesLeft, located: s.Located, places: s.Places}
 }
 
 // save copies the columns of t; the caller holds t.mu for reading.
 func (t *filterTable) save() savedTable {
 	s := savedTable{Format: tableFormat,
-		IDs: slices.Clone(t.ids), Dates: slices.Clone(t.dates), Lon: slices.Clone(t.lon), Lat: slices.Clone(t.lat),
-		Terms: make([][]int32, len(t.terms)), Hits: make([]savedHit, len(t.hits)),
+		Dates: slices.Clone(t.dates), Lon: slices.Clone(t.lon), Lat: slices.Clone(t.lat),
+		Terms: make([][]int32, len(t.terms)), Rows: make([]savedRow, len(t.rows)), Strs: slices.Clone(t.pool.strs),
 		Live: slices.Clone(t.live), Located: slices.Clone(t.located), Free: slices.Clone(t.free), Order: slices.Clone(t.order),
 		Names: slices.Clone(t.names), Facets: slices.Clone(t.facets),
 		Dense: make([][]uint64, len(t.dense)), Sparse: make([][]int32, len(t.sparse))}
 	for i, ts := range t.terms {
 		s.Terms[i] = slices.Clone(ts)
 	}
-	for i, h := range t.hits {
-		s.Hits[i] = newSavedHit(h)
+	for i := range t.rows {
+		s.Rows[i] = t.rows[i].saved()
 	}
 	for i, b := range t.dense {
 		s.Dense[i] = slices.Clone(b)
@@ -96,17 +83,17 @@ func (t *filterTable) save() savedTable {
 // load makes the table s saved, or reports that s does not hold together
 // (a file of another build).
 func (s *savedTable) load() (*filterTable, bool) {
-	n, words, terms := len(s.IDs), len(s.Live), len(s.Names)
-	if len(s.Dates) != n || len(s.Lon) != n || len(s.Lat) != n || len(s.Terms) != n || len(s.Hits) != n ||
-		len(s.Located) != words || len(s.Dense) != terms || len(s.Sparse) != terms || words < (n+63)/64 {
+	n, words, terms := len(s.Rows), len(s.Live), len(s.Names)
+	if len(s.Dates) != n || len(s.Lon) != n || len(s.Lat) != n || len(s.Terms) != n ||
+		len(s.Located) != words || len(s.Dense) != terms || len(s.Sparse) != terms || words < (n+63)/64 ||
+		len(s.Strs) == 0 || s.Strs[0] != "" {
 		return nil, false
 	}
 	t := newFilterTable()
-	t.ids, t.dates, t.lon, t.lat, t.terms = s.IDs, s.Dates, s.Lon, s.Lat, s.Terms
+	t.dates, t.lon, t.lat, t.terms = s.Dates, s.Lon, s.Lat, s.Terms
 	t.live, t.located, t.free, t.order, t.names, t.facets = s.Live, s.Located, s.Free, s.Order, s.Names, s.Facets
-	t.hits = make([]Hit, n)
-	for i := range s.Hits {
-		t.hits[i] = s.Hits[i].hit()
+	if !t.loadRows(s.Rows, s.Strs) {
+		return nil, false
 	}
 	t.dense, t.sparse = make([]bitset, terms), make([][]int32, terms)
 	for i, name := range s.Names {
@@ -126,13 +113,51 @@ func (s *savedTable) load() (*filterTable, bool) {
 		}
 		t.dense[i] = b
 	}
-	for i, id := range t.ids {
+	perType := map[strRef]int{} // to size each type's map once
+	for i := range t.rows {
 		if t.live.has(int32(i)) {
-			t.slotOf[id] = int32(i)
+			perType[t.rows[i].typ]++
+		}
+	}
+	for i := range t.rows {
+		if t.live.has(int32(i)) {
+			t.setSlot(&t.rows[i], int32(i), perType[t.rows[i].typ])
 		}
 	}
 	t.ready = true
 	return t, true
+}
+
+// loadRows installs the saved rows and their strings, counting each
+// string's uses again (the live rows'), or reports a row that names no
+// string.
+func (t *filterTable) loadRows(saved []savedRow, strs []string) bool {
+	p := &strPool{strs: strs, refs: make([]int32, len(strs)), of: make(map[string]strRef, len(strs))}
+	t.rows, t.pool = make([]row, len(saved)), p
+	for i := range saved {
+		t.rows[i] = saved[i].row()
+		if !t.live.has(int32(i)) {
+			t.rows[i] = row{}
+			continue
+		}
+		for _, f := range t.rows[i].refs() {
+			if *f < 0 || int(*f) >= len(strs) || (*f != 0 && strs[*f] == "") {
+				return false
+			}
+			p.refs[*f]++
+		}
+	}
+	for n, s := range strs {
+		switch {
+		case n == 0:
+		case p.refs[n] == 0:
+			p.strs[n] = ""
+			p.free = append(p.free, strRef(n))
+		default:
+			p.of[s] = strRef(n)
+		}
+	}
+	return true
 }
 
 // tablePath is where the filter table is saved: beside the index folder,

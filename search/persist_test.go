@@ -26,12 +26,15 @@ func tableValues(t *testing.T, ix *Index) []string {
 	out := make([]string, len(tb.order))
 	for i, s := range tb.order {
 		var names []string
+		for n, b := range tb.dense {
+			if b != nil && b.has(s) {
+				names = append(names, tb.names[n])
+			}
+		}
 		for _, n := range tb.terms[s] {
 			names = append(names, tb.names[n])
-			// The columns a request reads must agree with the row.
-			if b := tb.dense[n]; b != nil && !b.has(s) {
-				t.Errorf("slot %d carries %s but its bitset lacks it", s, tb.names[n])
-			} else if _, in := slices.BinarySearch(tb.sparse[n], s); b == nil && !in {
+			// The slot lists a request reads must agree with the row.
+			if _, in := slices.BinarySearch(tb.sparse[n], s); tb.dense[n] != nil || !in {
 				t.Errorf("slot %d carries %s but its slot list lacks it", s, tb.names[n])
 			}
 		}
@@ -41,9 +44,9 @@ func tableValues(t *testing.T, ix *Index) []string {
 			Date     int64
 			Lon, Lat float64
 			Located  bool
-			Hit      savedHit
+			Hit      Hit
 			Terms    []string
-		}{tb.ids[s], tb.dates[s], tb.lon[s], tb.lat[s], tb.located.has(s), newSavedHit(tb.hits[s]), names})
+		}{string(tb.rowID(nil, s)), tb.dates[s], tb.lon[s], tb.lat[s], tb.located.has(s), tb.rows[s].hit(tb.pool), names})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,12 +1,12 @@
 package search
 
 import (
+	"bytes"
 	"cmp"
 	"math"
 	"math/bits"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -44,16 +44,22 @@ type filterTable struct {
 	mu    sync.RWMutex
 	ready bool
 
-	// By slot.
-	ids      []string
+	// By slot. A row's document id (docID) is its type and number
+	// (rowID); keeping the strings cost about 20 MB at ten times the
+	// country.
 	dates    []int64 // updated, to the second, as yyyymmddhhmmss (fUpdatedKey)
 	lon, lat []float64
-	terms    [][]int32 // the row's filter values, to clear its bits and count facets
-	hits     []Hit     // with places left; no distance
-	live     bitset
-	located  bitset
-	free     []int32
-	slotOf   map[string]int32
+	// terms are the row's sparse filter values (communes, ROME codes),
+	// to take it out of their slot lists; its dense values are its bits
+	// in their bitsets (a few hundred words to clear, while a list of
+	// every value was about 18 MB at ten times the country).
+	terms   [][]int32
+	rows    []row // what a hit shows, its strings in pool
+	pool    *strPool
+	live    bitset
+	located bitset
+	free    []int32
+	slotOf  map[strRef]map[int64]int32 // by type, by number: 16-byte entries
 
 	// order is the live slots by (date desc, id asc), the order bleve gives
 	// a request without text.
@@ -100,7 +106,7 @@ const (
 )
 
 func newFilterTable() *filterTable {
-	return &filterTable{slotOf: map[string]int32{}, termOf: map[string]int32{}}
+	return &filterTable{slotOf: map[strRef]map[int64]int32{}, termOf: map[string]int32{}, pool: newStrPool()}
 }
 
 // term returns the term of name, creating it; the caller holds t.mu.
@@ -136,14 +142,14 @@ func (t *filterTable) setRow(s int32, id string, d document) {
 			}
 		}
 	}
-	for int(s) >= len(t.ids) {
-		t.ids, t.dates, t.terms, t.hits = append(t.ids, ""), append(t.dates, 0), append(t.terms, nil), append(t.hits, Hit{})
+	for int(s) >= len(t.rows) {
+		t.dates, t.terms, t.rows = append(t.dates, 0), append(t.terms, nil), append(t.rows, row{})
 		t.lon, t.lat = append(t.lon, 0), append(t.lat, 0)
 	}
 	date, _ := strconv.ParseInt(d.UpdatedKey, 10, 64)
-	t.ids[s], t.dates[s], t.hits[s] = id, date, rowHit(id, d)
+	t.dates[s], t.rows[s] = date, newRow(t.pool, rowHit(id, d))
 	t.live.set(s)
-	t.slotOf[id] = s
+	t.setSlot(&t.rows[s], s, 0)
 	t.lon[s], t.lat[s] = 0, 0
 	if len(d.Location) == 2 {
 		// Bleve compares distances on its geo point code, a little coarser
@@ -172,6 +178,7 @@ func (t *filterTable) setRow(s int32, id string, d document) {
 	for _, c := range d.ROME {
 		add(termROME+c, false)
 	}
+	var sparse []int32
 	for _, n := range terms {
 		if b := t.dense[n]; b != nil {
 			b.set(s)
@@ -179,9 +186,10 @@ func (t *filterTable) setRow(s int32, id string, d document) {
 			p := t.sparse[n]
 			i, _ := slices.BinarySearch(p, s)
 			t.sparse[n] = slices.Insert(p, i, s)
+			sparse = append(sparse, n)
 		}
 	}
-	t.terms[s] = terms
+	t.terms[s] = slices.Clip(sparse)
 }
 
 // rowHit is what toHit makes of the stored fields bleve returns for d.
@@ -217,23 +225,71 @@ func rowHit(id string, d document) Hit {
 // clearRow empties the slot of id, if any, and returns it to the free
 // list; the caller holds t.mu and removes the slot from t.order.
 func (t *filterTable) clearRow(s int32) {
-	for _, n := range t.terms[s] {
-		if b := t.dense[n]; b != nil {
+	for _, b := range t.dense {
+		if b != nil {
 			b.clear(s)
-		} else if i, ok := slices.BinarySearch(t.sparse[n], s); ok {
+		}
+	}
+	for _, n := range t.terms[s] {
+		if i, ok := slices.BinarySearch(t.sparse[n], s); ok {
 			t.sparse[n] = slices.Delete(t.sparse[n], i, i+1)
 		}
 	}
 	t.live.clear(s)
 	t.located.clear(s)
-	delete(t.slotOf, t.ids[s])
-	t.ids[s], t.terms[s], t.hits[s] = "", nil, Hit{}
+	if r := &t.rows[s]; len(t.slotOf[r.typ]) == 1 {
+		delete(t.slotOf, r.typ) // its type's number may go to another string
+	} else {
+		delete(t.slotOf[r.typ], r.id)
+	}
+	t.rows[s].drop(t.pool)
+	t.terms[s], t.rows[s] = nil, row{}
 	t.free = append(t.free, s)
 }
 
 // before is the table's order: the most recent first, then by id.
 func (t *filterTable) before(a, b int32) int {
-	return cmp.Or(cmp.Compare(t.dates[b], t.dates[a]), strings.Compare(t.ids[a], t.ids[b]))
+	if c := cmp.Compare(t.dates[b], t.dates[a]); c != 0 {
+		return c
+	}
+	// The ids' strings, written on the stack: sorting the national
+	// table compares hundreds of thousands of pairs.
+	var ia, ib [48]byte
+	return bytes.Compare(t.rowID(ia[:0], a), t.rowID(ib[:0], b))
+}
+
+// rowID appends the document id of slot s (docID) to buf.
+func (t *filterTable) rowID(buf []byte, s int32) []byte {
+	r := &t.rows[s]
+	buf = append(buf, t.pool.str(r.typ)...)
+	buf = append(buf, ':')
+	return strconv.AppendInt(buf, r.id, 10)
+}
+
+// setSlot files slot s under its row's type and number; size is the
+// room to make for the type's first row.
+func (t *filterTable) setSlot(r *row, s int32, size int) {
+	m := t.slotOf[r.typ]
+	if m == nil {
+		m = make(map[int64]int32, size)
+		t.slotOf[r.typ] = m
+	}
+	m[r.id] = s
+}
+
+// slot is the slot of document id, if the table holds it; the caller
+// holds t.mu.
+func (t *filterTable) slot(id string) (int32, bool) {
+	typ, n, ok := parseDocID(id)
+	if !ok {
+		return 0, false
+	}
+	ref, ok := t.pool.of[string(typ)]
+	if !ok {
+		return 0, false
+	}
+	s, ok := t.slotOf[ref][n]
+	return s, ok
 }
 
 // at is the place of slot s in t.order (where it goes, if absent).
@@ -260,7 +316,7 @@ func (t *filterTable) delete(id string) {
 }
 
 func (t *filterTable) remove(id string) {
-	s, ok := t.slotOf[id]
+	s, ok := t.slot(id)
 	if !ok {
 		return
 	}
@@ -276,7 +332,7 @@ func (t *filterTable) newSlot() int32 {
 		t.free = t.free[:n-1]
 		return s
 	}
-	return int32(len(t.ids))
+	return int32(len(t.rows))
 }
 
 // add appends the row of a document while the table is built from a scan
@@ -284,7 +340,7 @@ func (t *filterTable) newSlot() int32 {
 func (t *filterTable) add(id string, d document) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if s, ok := t.slotOf[id]; ok {
+	if s, ok := t.slot(id); ok {
 		t.clearRow(s)
 		t.order = slices.DeleteFunc(t.order, func(x int32) bool { return x == s })
 	}
@@ -453,7 +509,7 @@ func (t *filterTable) search(r *Request, facets bool) (res *Result, ok bool) {
 	res = &Result{Total: uint64(total), Page: r.Page, PerPage: r.PerPage, Hits: make([]Hit, 0, len(page))}
 	justice := r.Role.Audience() == atigip.AudienceJustice
 	for _, s := range page {
-		h := t.hits[s]
+		h := t.rows[s].hit(t.pool)
 		if !justice {
 			h.PlacesLeft = nil
 		}

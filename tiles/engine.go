@@ -557,7 +557,7 @@ func (e *Engine) renderTile(s *snapshot, posts *pyramid, aud int, z int, x, y ui
 	}
 
 	fs = nil
-	items := itemsIn(posts.at(z), z, x, y)
+	items := posts.itemsAt(z, x, y)
 	for i := range items {
 		it := &items[i]
 		fs = append(fs, &geojson.Feature{ID: it.featureID(z), Geometry: pointInTile(tb, it.x, it.y, ext), Properties: it.props(aud)})

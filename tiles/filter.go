@@ -201,12 +201,12 @@ func (fs *filteredSet) pyramid(id uint32, f Filter, aud int, clusterBelow int, r
 	return en.p
 }
 
-// bytes is the pyramid's weight in memory (its items; the posts are
-// shared with the snapshot).
+// bytes is the pyramid's weight in memory (its items and leaf pointers;
+// the posts are shared with the snapshot).
 func (p *pyramid) bytes() int64 {
-	n := len(p.leaves)
+	n := 0
 	for _, l := range p.levels {
 		n += len(l)
 	}
-	return int64(n) * int64(unsafe.Sizeof(item{}))
+	return int64(n)*int64(unsafe.Sizeof(item{})) + int64(len(p.leaves))*int64(unsafe.Sizeof(&postRec{}))
 }

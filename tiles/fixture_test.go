@@ -106,3 +106,11 @@ func features(l *mvt.Layer) []*geojson.Feature {
 	}
 	return l.Features
 }
+
+// at returns the items of every tile of zoom z.
+func (p *pyramid) at(z int) []item {
+	if z < len(p.levels) {
+		return p.levels[z]
+	}
+	return leafItems(p.leaves)
+}

@@ -219,9 +219,9 @@ func (e *Engine) invalidate(prev, next *snapshot, d *dirtySet) int {
 		for z := 0; z < e.opts.ClusterBelow; z++ {
 			diffLevels(prev.posts[a].levels[z], next.posts[a].levels[z], func(it *item) { del(a, z, it.x, it.y) })
 		}
-		diffLevels(prev.posts[a].leaves, next.posts[a].leaves, func(it *item) {
+		diffLeaves(prev.posts[a].leaves, next.posts[a].leaves, func(r *postRec) {
 			for z := e.opts.ClusterBelow; z <= e.opts.MaxZoom; z++ {
-				del(a, z, it.x, it.y)
+				del(a, z, r.x, r.y)
 			}
 		})
 	}

@@ -48,7 +48,7 @@ func TestLiveInvalidation(t *testing.T) {
 	// A visible public post.
 	var post *atigip.Post
 	for _, r := range e.snap.Load().posts[audPublic].leaves {
-		post, err = atigip.Of[*atigip.Post](s).Get(ctx, r.post.id)
+		post, err = atigip.Of[*atigip.Post](s).Get(ctx, r.id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -155,7 +155,7 @@ func TestLiveOrganisation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := e.snap.Load().posts[audPublic].leaves[0].post
+	r := e.snap.Load().posts[audPublic].leaves[0]
 	org, err := atigip.Of[*atigip.Organisation](s).Get(ctx, r.orgID)
 	if err != nil {
 		t.Fatal(err)

@@ -38,8 +38,7 @@ func (e *Engine) Near(a atigip.Audience, tileset string, center atigip.Point, ra
 	aud := audIndex(ta)
 	var out []NearPost
 	leaves := e.snap.Load().posts[aud].leaves
-	for i := range leaves {
-		r := leaves[i].post
+	for _, r := range leaves {
 		if d := atigip.DistanceKm(center, r.loc); d <= radiusKm {
 			out = append(out, NearPost{ID: r.id, Lon: r.loc.Lon, Lat: r.loc.Lat, DistanceKm: round1(d), Properties: postProps(r, aud)})
 		}

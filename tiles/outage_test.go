@@ -96,7 +96,7 @@ func TestFollowRidesOutOutage(t *testing.T) {
 
 	var posts []*atigip.Post
 	for _, r := range e.snap.Load().posts[audPublic].leaves {
-		p, err := atigip.Of[*atigip.Post](s).Get(ctx, r.post.id)
+		p, err := atigip.Of[*atigip.Post](s).Get(ctx, r.id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,7 +185,7 @@ func TestFollowerBehindPrunedFeedRebuilds(t *testing.T) {
 	}
 	var post *atigip.Post
 	for _, r := range e.snap.Load().posts[audPublic].leaves {
-		if post, err = atigip.Of[*atigip.Post](s).Get(ctx, r.post.id); err != nil {
+		if post, err = atigip.Of[*atigip.Post](s).Get(ctx, r.id); err != nil {
 			t.Fatal(err)
 		}
 		break

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -35,6 +36,15 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	cfg := env.Config
+	// The profiles are served from the start, so that the load (index
+	// build, engines' catch-up) can be profiled too.
+	if cfg.PprofAddr != "" {
+		stop, err := startPprof(ctx, env, cfg.PprofAddr)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	// The soft memory limit holds the steady state (never under twice the
 	// live heap, see memoryGovernor); the start-up load (seeding, the
 	// search index build of a new data directory) runs under a looser
@@ -392,6 +402,44 @@ func (env *Env) openStoreWaiting(ctx context.Context) (atigip.Store, error) {
 func serveMetrics(ctx context.Context, ln net.Listener, h http.Handler) error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", h)
+	return serveOn(ctx, "metrics", ln, mux)
+}
+
+// pprofMux serves the runtime's profiles under /debug/pprof/, on a mux
+// of its own: the default mux, where net/http/pprof also registers them,
+// is served nowhere.
+func pprofMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index) // heap, allocs, goroutine… by name
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	return mux
+}
+
+// startPprof serves pprofMux on addr until ctx ends or stop is called;
+// stop returns once the listener is closed.
+func startPprof(ctx context.Context, env *Env, addr string) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := serveOn(ctx, "pprof", ln, pprofMux()); err != nil {
+			env.Logger.Warn("pprof listener", "err", err)
+		}
+	}()
+	return func() { cancel(); <-done }, nil
+}
+
+// serveOn serves mux on ln until ctx ends (what names it in errors).
+func serveOn(ctx context.Context, what string, ln net.Listener, mux http.Handler) error {
+	// No write timeout: a processor profile or a trace streams for as
+	// long as its ?seconds= asks.
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
@@ -400,7 +448,7 @@ func serveMetrics(ctx context.Context, ln net.Listener, h http.Handler) error {
 		_ = hs.Shutdown(sctx)
 	}()
 	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("metrics: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }

@@ -86,6 +86,11 @@ type Config struct {
 	// serves them on a listener of their own instead of the API's. In
 	// production, without either, metrics are not served.
 	MetricsToken, MetricsAddr string
+	// PprofAddr serves the runtime's profiles (net/http/pprof) on a
+	// listener of its own, for an operator measuring memory or processor
+	// time; empty (the default) serves none. They reveal the process's
+	// internals, so they never share the API's listener.
+	PprofAddr string
 	// MaxBodyBytes limits request bodies.
 	MaxBodyBytes int
 	LogLevel     string
@@ -232,6 +237,7 @@ func FromLookupEnv(lookupEnv func(string) (string, bool)) (Config, error) {
 	str("ATIGIP_FLOWS_CLIENTS", &c.FlowsClients)
 	str("ATIGIP_METRICS_TOKEN", &c.MetricsToken)
 	str("ATIGIP_METRICS_ADDR", &c.MetricsAddr)
+	str("ATIGIP_PPROF_ADDR", &c.PprofAddr)
 	if v, ok := lookup(getenv, "ATIGIP_MAX_BODY_BYTES"); ok {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -358,6 +364,13 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Sprintf("ATIGIP_METRICS_ADDR %q: %v", c.MetricsAddr, err))
 		} else if c.MetricsAddr == c.Addr {
 			errs = append(errs, "ATIGIP_METRICS_ADDR must differ from ATIGIP_ADDR")
+		}
+	}
+	if c.PprofAddr != "" {
+		if _, _, err := net.SplitHostPort(c.PprofAddr); err != nil {
+			errs = append(errs, fmt.Sprintf("ATIGIP_PPROF_ADDR %q: %v", c.PprofAddr, err))
+		} else if c.PprofAddr == c.Addr || c.PprofAddr == c.MetricsAddr {
+			errs = append(errs, "ATIGIP_PPROF_ADDR must differ from ATIGIP_ADDR and ATIGIP_METRICS_ADDR")
 		}
 	}
 	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 64<<20 {

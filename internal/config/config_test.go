@@ -107,6 +107,13 @@ func TestFromEnv(t *testing.T) {
 			}},
 		{name: "bad metrics addr", vars: map[string]string{"ATIGIP_METRICS_ADDR": "9090"}, wantErr: "ATIGIP_METRICS_ADDR"},
 		{name: "metrics on the API address", vars: map[string]string{"ATIGIP_METRICS_ADDR": ":8080"}, wantErr: "differ"},
+		{name: "bad pprof addr", vars: map[string]string{"ATIGIP_PPROF_ADDR": "6060"}, wantErr: "ATIGIP_PPROF_ADDR"},
+		{name: "pprof on the metrics address", vars: map[string]string{"ATIGIP_METRICS_ADDR": "127.0.0.1:9090", "ATIGIP_PPROF_ADDR": "127.0.0.1:9090"}, wantErr: "ATIGIP_PPROF_ADDR must differ"},
+		{name: "pprof", vars: map[string]string{"ATIGIP_PPROF_ADDR": "127.0.0.1:6060"}, check: func(t *testing.T, c Config) {
+			if c.PprofAddr != "127.0.0.1:6060" {
+				t.Errorf("PprofAddr = %q", c.PprofAddr)
+			}
+		}},
 		{name: "memory limit too low", vars: map[string]string{"ATIGIP_MEMORY_LIMIT_MB": "16"}, wantErr: "MEMORY_LIMIT"},
 		{name: "no memory limit", vars: map[string]string{"ATIGIP_MEMORY_LIMIT_MB": "0"}, check: func(t *testing.T, c Config) {
 			if c.MemoryLimitMB != 0 {
