@@ -549,9 +549,21 @@ func minShould(n int) int {
 // towns big enough to be searched by name are conditions (see
 // placeQuery), and the commune filter names any.
 func tokenQuery(t string, weight float64, info termInfo, syn *synonyms, jobLike, jobWord bool) query.Query {
+	var codes []codeWeight
+	if syn != nil {
+		codes = syn.expand([]string{t})
+	}
 	var alts []query.Query
 	for _, f := range textFields {
 		if f.name == fBody && info.commonBody || f.name == fROMELabel && info.commonLabel || f.name == fPlace && jobWord {
+			continue
+		}
+		if f.name == fROMELabel && len(codes) > 0 {
+			// The same documents as the label's, found by their codes
+			// (see labelRest); the expansion's codes are in alts already.
+			if q := romeQuery(syn.labelRest(t, codes), f.boost*weight); q != nil {
+				alts = append(alts, q)
+			}
 			continue
 		}
 		b := f.boost
@@ -566,10 +578,8 @@ func tokenQuery(t string, weight float64, info termInfo, syn *synonyms, jobLike,
 		tq.SetBoost(b * weight)
 		alts = append(alts, tq)
 	}
-	if syn != nil {
-		if q := romeQuery(syn.expand([]string{t}), boostSynonym*weight); q != nil {
-			alts = append(alts, q)
-		}
+	if q := romeQuery(codes, boostSynonym*weight); q != nil {
+		alts = append(alts, q)
 	}
 	return query.NewDisjunctionQuery(alts)
 }
