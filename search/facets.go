@@ -31,7 +31,7 @@ import (
 // snapshot it ran on.
 type matchSet struct {
 	snap   *scorch.IndexSnapshot
-	starts []uint64   // first global document number of each segment
+	starts []uint64   // see segStarts
 	nums   [][]uint32 // by segment: its matches' local numbers, ascending
 	cur    int        // the segment of the last match
 	n      int
@@ -39,11 +39,31 @@ type matchSet struct {
 
 // add records the match with the global document number g.
 func (m *matchSet) add(g uint64) {
-	if m.cur+1 < len(m.starts) && g >= m.starts[m.cur+1] || g < m.starts[m.cur] {
-		m.cur = sort.Search(len(m.starts), func(i int) bool { return m.starts[i] > g }) - 1
-	}
+	m.cur = segOf(m.starts, g, m.cur)
 	m.nums[m.cur] = append(m.nums[m.cur], uint32(g-m.starts[m.cur]))
 	m.n++
+}
+
+// segStarts is the first global document number of each segment of segs
+// and, last, the end of the numbers: as scorch numbers them, each
+// segment's documents, deleted ones included, after the previous
+// segments'.
+func segStarts(segs []*scorch.SegmentSnapshot) []uint64 {
+	starts := make([]uint64, len(segs)+1)
+	for i, s := range segs {
+		starts[i+1] = starts[i] + s.Segment().Count()
+	}
+	return starts
+}
+
+// segOf is the segment of the global document number g, by starts (see
+// segStarts); cur, the segment of the previous number, is checked first,
+// as matches come in order.
+func segOf(starts []uint64, g uint64, cur int) int {
+	if g >= starts[cur] && g < starts[cur+1] {
+		return cur
+	}
+	return sort.Search(len(starts)-1, func(i int) bool { return starts[i+1] > g })
 }
 
 // recordQuery is q with its matches recorded in set: put at the root of a
@@ -62,14 +82,7 @@ func (r recordQuery) Searcher(ctx context.Context, rd index.IndexReader, m mappi
 		return nil, fmt.Errorf("search: facets from postings need a scorch index, not %T", rd)
 	}
 	segs := snap.Segments()
-	r.set.snap, r.set.starts, r.set.nums = snap, make([]uint64, len(segs)), make([][]uint32, len(segs))
-	var running uint64
-	for i, s := range segs {
-		// As scorch numbers them: each segment's documents, deleted
-		// ones included, after the previous segments'.
-		r.set.starts[i] = running
-		running += s.Segment().Count()
-	}
+	r.set.snap, r.set.starts, r.set.nums = snap, segStarts(segs), make([][]uint32, len(segs))
 	s, err := r.q.Searcher(ctx, rd, m, opts)
 	if err != nil {
 		return nil, err
@@ -91,7 +104,7 @@ func (s *recordSearcher) Advance(ctx *bsearch.SearchContext, id index.IndexInter
 }
 
 func (s *recordSearcher) record(d *bsearch.DocumentMatch, err error) (*bsearch.DocumentMatch, error) {
-	if d != nil && len(s.set.starts) > 0 {
+	if d != nil && len(s.set.nums) > 0 {
 		s.set.add(d.IndexInternalID.Value())
 	}
 	return d, err
@@ -110,31 +123,32 @@ func (m *matchSet) facetTerms(cache *facetCache, dep string) (map[string]int, er
 	if m.n == 0 {
 		return terms, nil
 	}
+	depKey := facetKey(fDepartement)
 	segs := m.snap.Segments()
 	for i, s := range segs {
 		n := len(m.nums[i])
 		if n == 0 {
 			continue
 		}
-		values, err := cache.get(s.Segment(), segs)
+		e, err := cache.get(s.Segment(), segs)
 		if err != nil {
 			return nil, err
 		}
 		if dep != "" {
-			terms["d"+dep] += n
+			terms[string(depKey)+dep] += n
 		}
 		matches := roaring.New()
 		matches.AddMany(m.nums[i])
 		var key byte
 		counted := 0 // by the values of key so far
-		for _, v := range values {
+		for _, v := range e.values {
 			if v.term[0] != key {
 				key, counted = v.term[0], 0
 			}
 			switch {
-			case key == 'd' && dep != "":
+			case key == depKey && dep != "":
 				continue
-			case singleValued(key) && counted == n:
+			case counted == n && singleValued[key]:
 				continue
 			}
 			if c := int(matches.AndCardinality(v.docs)); c > 0 {
@@ -146,11 +160,14 @@ func (m *matchSet) facetTerms(cache *facetCache, dep string) (map[string]int, er
 	return terms, nil
 }
 
-// singleValued reports whether a document has one value of the facet key
-// at most (see setFacets).
-func singleValued(key byte) bool {
-	return key == facetKey(fType) || key == facetKey(fDepartement) || key == facetKey(fRegion) || key == facetKey(fStatus)
-}
+// singleValued tells the facet keys a document has one value of at most
+// (see setFacets).
+var singleValued = func() (keys [256]bool) {
+	for _, f := range []string{fType, fDepartement, fRegion, fStatus} {
+		keys[facetKey(f)] = true
+	}
+	return keys
+}()
 
 // facetCache keeps each segment's facet values and their posting lists
 // as bitmaps. Segments never change, so an entry stays right for the
@@ -159,7 +176,14 @@ func singleValued(key byte) bool {
 // megabytes.
 type facetCache struct {
 	mu   sync.Mutex
-	segs map[segment.Segment][]facetValue
+	segs map[segment.Segment]*segFacets
+}
+
+// segFacets are a segment's facet values, and its documents by type (the
+// type values' bitmaps), which tell the kind of a match (see kindTops).
+type segFacets struct {
+	values []facetValue
+	types  map[Type]*roaring.Bitmap
 }
 
 type facetValue struct {
@@ -170,23 +194,29 @@ type facetValue struct {
 // get returns the facet values of seg, reading them on first use; live
 // is the snapshot's segments: when the cache holds many more, the
 // entries of segments merged away are dropped.
-func (c *facetCache) get(seg segment.Segment, live []*scorch.SegmentSnapshot) ([]facetValue, error) {
+func (c *facetCache) get(seg segment.Segment, live []*scorch.SegmentSnapshot) (*segFacets, error) {
 	c.mu.Lock()
-	values, ok := c.segs[seg]
+	e, ok := c.segs[seg]
 	c.mu.Unlock()
 	if ok {
-		return values, nil
+		return e, nil
 	}
 	values, err := readFacetValues(seg)
 	if err != nil {
 		return nil, err
 	}
+	e = &segFacets{values: values, types: map[Type]*roaring.Bitmap{}}
+	for _, v := range values {
+		if v.term[0] == facetKey(fType) {
+			e.types[Type(v.term[1:])] = v.docs
+		}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.segs == nil {
-		c.segs = map[segment.Segment][]facetValue{}
+		c.segs = map[segment.Segment]*segFacets{}
 	}
-	c.segs[seg] = values
+	c.segs[seg] = e
 	if len(c.segs) > 2*len(live)+8 {
 		keep := make(map[segment.Segment]bool, len(live))
 		for _, s := range live {
@@ -198,20 +228,7 @@ func (c *facetCache) get(seg segment.Segment, live []*scorch.SegmentSnapshot) ([
 			}
 		}
 	}
-	return values, nil
-}
-
-// bytes is the size of the bitmaps the cache holds.
-func (c *facetCache) bytes() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var n uint64
-	for _, values := range c.segs {
-		for _, v := range values {
-			n += v.docs.GetSizeInBytes()
-		}
-	}
-	return n
+	return e, nil
 }
 
 // readFacetValues reads the facet field's terms of seg and their postings.

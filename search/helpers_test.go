@@ -135,3 +135,16 @@ func textOf(tb testing.TB, ix *Index, r *Request) (parsedQuery, *textQuery) {
 	}
 	return pq, tq
 }
+
+// bytes is the size of the bitmaps the cache holds.
+func (c *facetCache) bytes() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var n uint64
+	for _, e := range c.segs {
+		for _, v := range e.values {
+			n += v.docs.GetSizeInBytes()
+		}
+	}
+	return n
+}

@@ -4,7 +4,6 @@ import (
 	"container/heap"
 	"fmt"
 	"slices"
-	"sort"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
@@ -93,31 +92,20 @@ func (t *kindTops) kindReader(sctx *bsearch.SearchContext) (func(*bsearch.Docume
 		}, nil
 	}
 	segs := snap.Segments()
-	starts := make([]uint64, len(segs))
-	var running uint64
-	for i, s := range segs {
-		starts[i] = running // as scorch numbers documents (see recordQuery)
-		running += s.Segment().Count()
-	}
+	starts := segStarts(segs)
 	bitmaps := make([][]*roaring.Bitmap, len(segs)) // by segment, by kind; read on first match
 	cur := 0
 	return func(d *bsearch.DocumentMatch) (int, error) {
 		g := d.IndexInternalID.Value()
-		if cur+1 < len(starts) && g >= starts[cur+1] || g < starts[cur] {
-			cur = sort.Search(len(starts), func(i int) bool { return starts[i] > g }) - 1
-		}
+		cur = segOf(starts, g, cur)
 		if bitmaps[cur] == nil {
-			values, err := t.cache.get(segs[cur].Segment(), segs)
+			e, err := t.cache.get(segs[cur].Segment(), segs)
 			if err != nil {
 				return 0, err
 			}
 			bitmaps[cur] = make([]*roaring.Bitmap, len(t.kinds))
-			for _, v := range values {
-				if v.term[0] == 't' {
-					if k := slices.Index(t.kinds, Type(v.term[1:])); k >= 0 {
-						bitmaps[cur][k] = v.docs
-					}
-				}
+			for k, kind := range t.kinds {
+				bitmaps[cur][k] = e.types[kind]
 			}
 		}
 		local := uint32(g - starts[cur])

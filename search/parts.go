@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"slices"
-	"sort"
 	"sync"
 	"sync/atomic"
 
@@ -37,10 +35,9 @@ import (
 // reach documents through terms only, as text queries do. Without scorch
 // (bleve's in-memory index), q is searched as it is.
 type partsQuery struct {
-	q       query.Query
-	workers int
-	kinds   []Type
-	cache   *facetCache
+	q     query.Query
+	kinds []Type
+	cache *facetCache
 }
 
 // searchWorkers is how many parts of a partsQuery run at once: one per
@@ -54,21 +51,20 @@ func (p partsQuery) Searcher(ctx context.Context, r index.IndexReader, m mapping
 		return p.q.Searcher(ctx, r, m, opts)
 	}
 	segs := snap.Segments()
-	starts := make([]uint64, len(segs)+1)
-	keep := make([]*roaring.Bitmap, len(segs))
-	for i, s := range segs {
-		starts[i+1] = starts[i] + s.Segment().Count() // as scorch numbers documents
-		if len(p.kinds) == 0 {
-			continue
-		}
-		values, err := p.cache.get(s.Segment(), segs)
+	starts := segStarts(segs)
+	var keep []*roaring.Bitmap
+	if len(p.kinds) > 0 {
+		keep = make([]*roaring.Bitmap, len(segs))
+	}
+	for i := range keep {
+		e, err := p.cache.get(segs[i].Segment(), segs)
 		if err != nil {
 			return nil, err
 		}
 		keep[i] = roaring.New()
-		for _, v := range values {
-			if v.term[0] == 't' && slices.Contains(p.kinds, Type(v.term[1:])) {
-				keep[i].Or(v.docs)
+		for _, k := range p.kinds {
+			if b := e.types[k]; b != nil {
+				keep[i].Or(b)
 			}
 		}
 	}
@@ -78,7 +74,7 @@ func (p partsQuery) Searcher(ctx context.Context, r index.IndexReader, m mapping
 	}
 	// The parts' term readers report their reading costs to bleve's
 	// accounting, which is not made for several goroutines: none.
-	s := &partsSearcher{ctx: ctx, workers: max(p.workers, 1), keep: keep, starts: starts, q: p.q,
+	s := &partsSearcher{ctx: ctx, workers: searchWorkers(), keep: keep, starts: starts, q: p.q,
 		pctx: context.WithValue(ctx, bsearch.SearchIOStatsCallbackKey, nil), ir: r, m: m, opts: opts}
 	// Each part builds the query's searchers again, a few term lookups
 	// per segment: on a small index that costs more than it spares.
@@ -196,9 +192,7 @@ func (s *partsSearcher) run(p *part) error {
 			continue // reached by a searcher other than a term's
 		}
 		if len(s.keep) > 0 {
-			if g >= s.starts[seg+1] {
-				seg = sort.Search(len(s.starts)-1, func(i int) bool { return s.starts[i+1] > g })
-			}
+			seg = segOf(s.starts, g, seg)
 			if !s.keep[seg].Contains(uint32(g - s.starts[seg])) {
 				continue
 			}

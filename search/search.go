@@ -172,7 +172,8 @@ func (ix *Index) textQuery(pq parsedQuery, docs uint64) (*textQuery, error) {
 // the result: a national query then runs in parts side by side, its kinds
 // told apart per match rather than by a filter (see partsQuery).
 func (ix *Index) query(ctx context.Context, r *Request, pq parsedQuery, tq *textQuery, from, size int, facets bool, tops *kindTops) (*bleve.SearchResult, error) {
-	parts := tops != nil && tq != nil && !narrowFilter(r) && !r.Explain && ix.onScorch()
+	narrow, onScorch := narrowFilter(r), ix.onScorch()
+	parts := tops != nil && tq != nil && !narrow && !r.Explain && onScorch
 	fr := r
 	if parts {
 		fr = &Request{}
@@ -184,7 +185,7 @@ func (ix *Index) query(ctx context.Context, r *Request, pq parsedQuery, tq *text
 	switch {
 	case tq != nil && fq != nil:
 		text := tq.match
-		if narrowFilter(r) && (r.Sort == SortRelevance || r.Explain) {
+		if narrow && (r.Sort == SortRelevance || r.Explain) {
 			// Scores off, bleve reads the text's postings as bitmaps
 			// (its unadorned optimization, which the filtered reader
 			// would turn off) and scores nothing.
@@ -203,14 +204,16 @@ func (ix *Index) query(ctx context.Context, r *Request, pq parsedQuery, tq *text
 	}
 
 	if parts {
-		q = partsQuery{q: q, workers: searchWorkers(), kinds: tops.kinds, cache: &ix.facets}
+		// r.Types, not tops.kinds: without types every document is of
+		// a searched kind, and no match needs checking.
+		q = partsQuery{q: q, kinds: r.Types, cache: &ix.facets}
 	}
 	if tops != nil {
 		ctx = context.WithValue(ctx, bsearch.MakeDocumentMatchHandlerKey, bsearch.MakeDocumentMatchHandler(tops.handler))
 	}
 
 	var matches *matchSet
-	if facets && tq != nil && facetsFromPostings && ix.onScorch() {
+	if facets && tq != nil && facetsFromPostings && onScorch {
 		// A text query may match a quarter of the index: count from
 		// posting lists rather than each match's doc values (see
 		// matchSet). Without text the filter table answers.
