@@ -434,7 +434,7 @@ func indices(n int) []int {
 // result turns local choices (candidate index per person, −1 unplaced)
 // into a result, the load term of each pair at its marginal value.
 func (e *Engine) result(method string, pr *problem, asg []int32, start time.Time) *Result {
-	r := &Result{Method: method, w: e.weights()}
+	r := &Result{Method: method, w: e.w}
 	// Sized once: appends would hold the old and the new arrays of facts
 	// (350 bytes a pair) at the job's peak.
 	placed := 0

@@ -56,7 +56,9 @@ func Check(pr Pair, at atigip.Date, cfg *Config) []Exclusion {
 	var it item
 	switch {
 	case pr.Post != nil:
-		it = postItem(pr.Post, pr.Organisation, true, pr.Pending, at, nil)
+		it = postItem(pr.Post, pr.Pending, nil)
+		v := verdictOf(pr.Organisation, at)
+		it.orgOK, it.orgState = v.ok, v.state
 	case pr.Offer != nil:
 		it = offerItem(pr.Offer, nil)
 	default:

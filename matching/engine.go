@@ -28,8 +28,8 @@ type Engine struct {
 	rulebook
 	w      raw
 	text   TextScorer
-	tfidf  *TFIDF   // built-in text fit (nil when Text is external), without its documents
-	words  []string // people's experience and wishes, by index, for an external Text only
+	tfidf  *TFIDF      // built-in text fit (nil when Text is external), without its documents
+	words  cow[string] // people's experience and wishes, by index, for an external Text only
 	items  cow[item]
 	byRef  index // by refKey
 	groups []group
@@ -107,8 +107,6 @@ func byID[T atigip.Entity](xs []T) []T {
 // id; a record out of that order fails the build (Add).
 type Builder struct {
 	e         *Engine
-	cfg       Config
-	today     atigip.Date
 	skills    *skillTable
 	scheds    schedTable
 	groupOf   map[[2]int64]int // (kind tag, id) → group index
@@ -149,7 +147,7 @@ func NewBuilder(o Options, allOrganisations bool) (*Builder, error) {
 		verdicts: map[int64]verdict{},
 		pending:  map[int64]int{}, apps: map[int64]appFacts{}}
 	e.w = e.weights()
-	b := &Builder{e: e, cfg: cfg, today: today, skills: newSkillTable(), scheds: schedTable{}, groupOf: map[[2]int64]int{},
+	b := &Builder{e: e, skills: newSkillTable(), scheds: schedTable{}, groupOf: map[[2]int64]int{},
 		vecs: map[string]vec{}}
 	if o.Text == nil {
 		b.text = newTextIndex()
@@ -224,7 +222,7 @@ func (b *Builder) groupIdx(tag, id int64) int {
 }
 
 func (b *Builder) organisation(org *atigip.Organisation) {
-	b.e.verdicts[org.ID] = verdictOf(org, b.today)
+	b.e.verdicts[org.ID] = verdictOf(org, b.e.today)
 	b.e.allOrgs = true
 }
 
@@ -235,19 +233,13 @@ func (b *Builder) measure(m *atigip.Measure) {
 	if m.State == atigip.MeasureProposed && m.PostID > 0 {
 		e.pending[m.PostID]++
 	}
-	e.measures = append(e.measures, measureFactsOf(m, b.today))
+	e.measures = append(e.measures, measureFactsOf(m, b.e.today))
 }
 
 func (b *Builder) post(p *atigip.Post) {
 	e := b.e
-	it := postItem(p, nil, false, e.pending[p.ID], b.today, b.scheds)
-	if e.allOrgs { // a missing organisation is a deleted one
-		v, ok := e.verdicts[p.OrganisationID]
-		if !ok {
-			v = verdictOf(nil, b.today)
-		}
-		it.orgOK, it.orgState = v.ok, v.state
-	}
+	it := postItem(p, e.pending[p.ID], b.scheds)
+	e.setVerdict(&it)
 	b.file(it, b.groupIdx(1, p.OrganisationID), p.ROMECodes, p.Skills, p.Places, p.Title, p.Description)
 }
 
@@ -306,7 +298,7 @@ func (b *Builder) person(pp *atigip.Person) {
 		b.items()
 	}
 	m, open := e.measureOf(pp.ID)
-	p := newPerson(pp, m, open, b.contracts[pp.ID], b.today, &b.cfg, b.scheds)
+	p := newPerson(pp, m, open, b.contracts[pp.ID], b.e.today, &b.e.cfg, b.scheds)
 	e.maxRad = max(e.maxRad, p.radius)
 	p.fit = b.skills.fitOf(pp.ROMECodes, pp.Skills)
 	if e.tfidf != nil {
@@ -318,7 +310,7 @@ func (b *Builder) person(pp *atigip.Person) {
 		}
 		p.text = v
 	} else {
-		e.words = append(e.words, personText(pp))
+		e.words.add(personText(pp))
 	}
 	pi := int32(e.people.len())
 	e.byID.add(pp.ID, pi)
@@ -597,7 +589,7 @@ func (e *Engine) fillText(p *person, fs []scored) {
 			refs[k] = (*e.items.at(fs[k].item)).ref
 		}
 		out := make([]float64, len(fs))
-		e.text.TextFit(e.words[fs[0].person], refs, out)
+		e.text.TextFit(*e.words.at(fs[0].person), refs, out)
 		for k := range fs {
 			fs[k].r[2] = min(1, max(0, out[k]))
 		}
@@ -638,8 +630,7 @@ func (e *Engine) top(fs []scored, limit int) []Proposal {
 // load term counts.
 func (e *Engine) proposal(s *scored, sent int) Proposal {
 	f := e.factsOf(e.people.at(s.person), e.items.at(s.item), s.d, s.r, s.score, sent)
-	w := e.weights()
-	return f.proposal(&w)
+	return f.proposal(&e.w)
 }
 
 // nearer orders excluded pairs: nearest first, then item and person ids.

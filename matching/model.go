@@ -387,9 +387,9 @@ func verdictOf(org *atigip.Organisation, today atigip.Date) verdict {
 	return verdict{ok: 1}
 }
 
-// postItem flattens what the rules read of a post. orgKnown tells whether
-// organisations were given: then a missing one is a deleted one.
-func postItem(p *atigip.Post, org *atigip.Organisation, orgKnown bool, pending int, today atigip.Date, scheds schedTable) item {
+// postItem flattens what the rules read of a post, but its organisation's
+// verdict (see Engine.setVerdict).
+func postItem(p *atigip.Post, pending int, scheds schedTable) item {
 	it := item{ref: Ref{KindTIG, p.ID}, title: unique.Make(p.Title).Value(), orgID: p.OrganisationID, loc: p.Location,
 		located: !p.Location.IsZero(), minors: p.MinorsAccepted, medical: p.MedicalCheck, risky: p.Risky,
 		care: p.CareSetting, transit: p.PublicTransport, open: p.Status == atigip.PostOpen,
@@ -397,11 +397,21 @@ func postItem(p *atigip.Post, org *atigip.Organisation, orgKnown bool, pending i
 		taken: int32(min(p.PlacesTaken, p.Places)), sched: scheds.of(p.Schedule), fit: noFit}
 	it.setPending(pending)
 	it.hours = it.schedHours
-	if org != nil || orgKnown {
-		v := verdictOf(org, today)
-		it.orgOK, it.orgState = v.ok, v.state
-	}
 	return it
+}
+
+// setVerdict gives it the habilitation verdict of its organisation when
+// known: when every organisation was given, a missing one is a deleted
+// one.
+func (e *Engine) setVerdict(it *item) {
+	v, ok := e.verdicts[it.orgID]
+	if !ok && !e.allOrgs {
+		return
+	}
+	if !ok {
+		v = verdictOf(nil, e.today)
+	}
+	it.orgOK, it.orgState = v.ok, v.state
 }
 
 // setPending deducts the places held by proposals awaiting the judge.

@@ -36,7 +36,7 @@ type Changes struct {
 // the next full build; the caller rebuilds on a schedule for that.
 func (e *Engine) Patch(c Changes) (*Engine, error) {
 	ne := *e
-	ne.items, ne.people, ne.groups = e.items.share(), e.people.share(), slices.Clone(e.groups)
+	ne.items, ne.people, ne.words, ne.groups = e.items.share(), e.people.share(), e.words.share(), slices.Clone(e.groups)
 	// The maps are copied only when the changes write in them.
 	if len(c.Organisations)+len(c.DeletedOrganisations) > 0 {
 		ne.verdicts = maps.Clone(e.verdicts)
@@ -58,8 +58,6 @@ type patcher struct {
 	e      *Engine
 	posts  map[int32]bool // items whose pending count or verdict to refresh
 	people map[int64]bool // people whose measures or contracts to refresh
-	// wordsCopied: the engine's words are this patch's copy.
-	wordsCopied bool
 }
 
 func (p *patcher) apply(c Changes) error {
@@ -91,7 +89,7 @@ func (p *patcher) apply(c Changes) error {
 		if e.items.at(ii).loc != post.Location || e.items.at(ii).orgID != post.OrganisationID {
 			return ErrRebuild
 		}
-		p.replace(ii, postItem(post, nil, false, 0, e.today, nil))
+		p.replace(ii, postItem(post, 0, nil))
 		p.posts[ii] = true
 	}
 	for _, id := range c.DeletedPosts {
@@ -136,12 +134,7 @@ func (p *patcher) apply(c Changes) error {
 	for ii := range p.posts {
 		it := e.items.mut(ii)
 		before := it.load()
-		if v, ok := e.verdicts[it.orgID]; ok || e.allOrgs {
-			if !ok {
-				v = verdictOf(nil, e.today)
-			}
-			it.orgOK, it.orgState = v.ok, v.state
-		}
+		e.setVerdict(it)
 		it.setPending(e.pending[it.ref.ID])
 		e.groups[it.group].taken += it.load() - before
 	}
@@ -157,10 +150,7 @@ func (p *patcher) apply(c Changes) error {
 		if e.tfidf != nil {
 			np.text = e.tfidf.vector(personText(pp))
 		} else {
-			if !p.wordsCopied { // readers of the engine patched keep theirs
-				e.words, p.wordsCopied = slices.Clone(e.words), true
-			}
-			e.words[pi] = personText(pp)
+			*e.words.mut(pi) = personText(pp)
 		}
 		// A person who moved stays in the grid at the old home: they are
 		// examined from the unhomed list instead (the grid cell entry

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -107,6 +106,10 @@ type ServiceOptions[S any] struct {
 	// Logger receives the failures of background builds and jobs (nil:
 	// slog.Default).
 	Logger *slog.Logger
+	// AfterBuild, when set, runs after each full build: a server that
+	// governs its memory gives the build's garbage back there (it is as
+	// large as the engine: every record read).
+	AfterBuild func()
 }
 
 // Snapshot is an immutable engine over one state of the store.
@@ -241,11 +244,9 @@ func (s *Service[S]) build(ctx context.Context) (*Snapshot[S], error) {
 	if err != nil {
 		return nil, err
 	}
-	// The build's garbage (every record read) is as large as the engine:
-	// give it back now rather than let the process keep it resident
-	// until the next collections (the soft limit then follows the live
-	// heap, see serve's memory governor).
-	debug.FreeOSMemory()
+	if s.o.AfterBuild != nil {
+		s.o.AfterBuild()
+	}
 	return &Snapshot[S]{Engine: e, Facts: facts, Seq: seq, BuiltAt: time.Now().UTC()}, nil
 }
 

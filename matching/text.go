@@ -175,7 +175,7 @@ func (x *textIndex) add(ref Ref, text string) {
 func (x *textIndex) ids(s int32, fn func(int32)) {
 	seq := x.uniq[s]
 	for i := 0; i+4 <= len(seq); i += 4 {
-		fn(int32(uint32(seq[i]) | uint32(seq[i+1])<<8 | uint32(seq[i+2])<<16 | uint32(seq[i+3])<<24))
+		fn(int32(binary.LittleEndian.Uint32([]byte(seq[i : i+4]))))
 	}
 }
 

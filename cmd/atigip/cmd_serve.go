@@ -159,6 +159,11 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("ATIGIP_FLOWS_CLIENTS: %w", err)
 	}
 	matchingModule := &httpapi.MatchingModule{}
+	if memory != nil {
+		// The snapshot build's garbage goes back at once, as the load's
+		// does above: the soft limit then follows the live heap.
+		matchingModule.AfterBuild = debug.FreeOSMemory
+	}
 	referentModule := &httpapi.ReferentModule{EmbedSecret: []byte(cfg.EmbedSecret), EmbedOrigin: cfg.EmbedOrigin, MaxAge: cfg.FiguresMaxAge}
 	modules := []httpapi.Module{
 		tilesModule,

@@ -31,6 +31,9 @@ type MatchingModule struct {
 	// MaxAge is the least age of a snapshot before a change triggers a
 	// rebuild (default 30 s; negative: rebuild on every change, for tests).
 	MaxAge time.Duration
+	// AfterBuild runs after each full build of the snapshot (see
+	// matching.ServiceOptions).
+	AfterBuild func()
 
 	mu  sync.Mutex // guards svc
 	svc *matching.Service[personScope]
@@ -105,7 +108,8 @@ func (m *MatchingModule) service(s *Server) *matching.Service[personScope] {
 	defer m.mu.Unlock()
 	if m.svc == nil {
 		m.svc = matching.NewService(s.Store(), matching.ServiceOptions[personScope]{
-			Config: m.Config, Text: m.Text, MaxAge: m.MaxAge, Scope: scopeOf, Logger: s.Logger()})
+			Config: m.Config, Text: m.Text, MaxAge: m.MaxAge, Scope: scopeOf, Logger: s.Logger(),
+			AfterBuild: m.AfterBuild})
 	}
 	return m.svc
 }
