@@ -124,22 +124,39 @@ func (s *Sessions) Create(ctx context.Context, p atigip.Principal, provider, idT
 // Get returns the live session of id (ENOTFOUND if none) and records its
 // use when the last recorded one is older than TouchEvery.
 func (s *Sessions) Get(ctx context.Context, id string) (Session, error) {
-	now := s.clock()
-	key := Digest(id)
-	b, err := s.store.Session(ctx, key, now.Add(-s.Lifetime), now.Add(-s.Idle))
+	b, err := s.live(ctx, id)
 	if err != nil {
-		return Session{}, fmt.Errorf("auth: read session: %w", err)
-	}
-	if now.Sub(b.Seen) >= TouchEvery {
-		if err := s.store.TouchSession(ctx, key, now); err != nil {
-			return Session{}, fmt.Errorf("auth: touch session: %w", err)
-		}
+		return Session{}, err
 	}
 	idToken, err := openIDToken(id, b.IDToken)
 	if err != nil {
 		return Session{}, fmt.Errorf("auth: read session: %w", err)
 	}
 	return Session{ID: id, Principal: b.Principal, Provider: b.Provider, IDToken: idToken}, nil
+}
+
+// Principal is Get's principal alone, without opening the ID token: what
+// every signed-in request reads.
+func (s *Sessions) Principal(ctx context.Context, id string) (atigip.Principal, error) {
+	b, err := s.live(ctx, id)
+	return b.Principal, err
+}
+
+// live reads the live session of id and records its use when the last
+// recorded one is older than TouchEvery.
+func (s *Sessions) live(ctx context.Context, id string) (atigip.BrowserSession, error) {
+	now := s.clock()
+	key := Digest(id)
+	b, err := s.store.Session(ctx, key, now.Add(-s.Lifetime), now.Add(-s.Idle))
+	if err != nil {
+		return b, fmt.Errorf("auth: read session: %w", err)
+	}
+	if now.Sub(b.Seen) >= TouchEvery {
+		if err := s.store.TouchSession(ctx, key, now); err != nil {
+			return b, fmt.Errorf("auth: touch session: %w", err)
+		}
+	}
+	return b, nil
 }
 
 // The provider's ID token is kept sealed with a key derived from the

@@ -129,7 +129,7 @@ func (s *Server) signin(c *fiber.Ctx) error {
 	// The browser gets a server session, as with ProConnect, so that its
 	// forms are under the same CSRF check; the token is for curl. A former
 	// token cookie goes, else it would outlive this session's sign-out.
-	if _, _, err := s.endSession(c); err != nil {
+	if err := s.endSession(c); err != nil {
 		return s.Problem(c, err)
 	}
 	if err := s.openSession(c, p, "dev", ""); err != nil {
@@ -144,7 +144,7 @@ func (s *Server) signin(c *fiber.Ctx) error {
 // signout ends the server session (the CSRF check of authenticate
 // guards it, as every write signed in by cookie).
 func (s *Server) signout(c *fiber.Ctx) error {
-	if _, _, err := s.endSession(c); err != nil {
+	if err := s.endSession(c); err != nil {
 		return s.Problem(c, err)
 	}
 	if back := returnPath(c.FormValue("retour")); back != "" {

@@ -148,8 +148,18 @@ func (s *Server) signoutSession(c *fiber.Ctx) error {
 	if back == "" {
 		back = "/"
 	}
-	ss, ok, err := s.endSession(c)
-	if err != nil {
+	// The provider's sign-out needs the ID token the session holds.
+	var ss auth.Session
+	var ok bool
+	if id := c.Cookies(sidCookie); id != "" && s.sessions != nil {
+		var err error
+		ss, err = s.sessions.Get(c.UserContext(), id)
+		if err != nil && atigip.ErrorCode(err) != atigip.ENOTFOUND {
+			return s.errorPage(c, problemOf(err))
+		}
+		ok = err == nil
+	}
+	if err := s.endSession(c); err != nil {
 		return s.errorPage(c, problemOf(err))
 	}
 	if ok {
@@ -176,21 +186,12 @@ func (s *Server) openSession(c *fiber.Ctx, p atigip.Principal, provider, idToken
 }
 
 // endSession ends the request's server session, on every instance, and
-// clears the session cookies (server session and development token). It
-// returns the session that was open, if any. When the store fails, the
-// cookies stay so that the user can try again.
-func (s *Server) endSession(c *fiber.Ctx) (auth.Session, bool, error) {
-	var ss auth.Session
-	var ok bool
+// clears the session cookies (server session and development token).
+// When the store fails, the cookies stay so that the user can try again.
+func (s *Server) endSession(c *fiber.Ctx) error {
 	if id := c.Cookies(sidCookie); id != "" && s.sessions != nil {
-		var err error
-		ss, err = s.sessions.Get(c.UserContext(), id)
-		if err != nil && atigip.ErrorCode(err) != atigip.ENOTFOUND {
-			return ss, false, err
-		}
-		ok = err == nil
 		if err := s.sessions.Delete(c.UserContext(), id); err != nil {
-			return ss, false, err
+			return err
 		}
 	}
 	gone := time.Unix(1, 0)
@@ -198,7 +199,7 @@ func (s *Server) endSession(c *fiber.Ctx) (auth.Session, bool, error) {
 		c.Cookie(&fiber.Cookie{Name: name, Value: "", Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
 			Secure: !s.opts.Dev, MaxAge: -1, Expires: gone})
 	}
-	return ss, ok, nil
+	return nil
 }
 
 // sessionPrincipal is the principal of the request's server session:
@@ -212,14 +213,14 @@ func (s *Server) sessionPrincipal(c *fiber.Ctx) (atigip.Principal, bool, error) 
 	if id == "" {
 		return atigip.Principal{}, false, nil
 	}
-	ss, err := s.sessions.Get(c.UserContext(), id)
+	p, err := s.sessions.Principal(c.UserContext(), id)
 	if atigip.ErrorCode(err) == atigip.ENOTFOUND {
 		return atigip.Principal{}, false, nil // ended or expired: anonymous, as a bad cookie
 	}
 	if err != nil {
 		return atigip.Principal{}, false, err
 	}
-	return ss.Principal, true, nil
+	return p, true, nil
 }
 
 // csrfGuard refuses a write signed in by session without the form's CSRF

@@ -221,7 +221,7 @@ func (m IPROModule) kioskApply(s *Server) fiber.Handler {
 // shared terminal.
 func (m IPROModule) kioskEnd(s *Server) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if _, _, err := s.endSession(c); err != nil {
+		if err := s.endSession(c); err != nil {
 			return s.errorPage(c, problemOf(err))
 		}
 		c.Set("Clear-Site-Data", `"cache", "storage"`)
