@@ -45,7 +45,8 @@ func IndicatorsModule(now func() time.Time, figures *ReferentModule) Module {
 					return s.Problem(c, invalidParam("format", "Format json ou csv attendu."))
 				}
 				var r *indicators.Report
-				if figures != nil {
+				// The warm report is this year's: another year is computed.
+				if figures != nil && (year == 0 || year == atigip.DateOf(now()).Year()) {
 					ir, err := figures.report(s, c)
 					if err != nil {
 						return s.Problem(c, err)

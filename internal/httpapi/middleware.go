@@ -114,14 +114,7 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 			return s.Problem(c, err)
 		}
 		if ok {
-			c.Locals(localPrincipal, p)
-			c.Locals(localAuthed, true)
-			c.Locals(localSession, true)
-			c.SetUserContext(atigip.WithPrincipal(c.UserContext(), p))
-			if !csrfGuard(c) {
-				return s.Problem(c, errCSRF)
-			}
-			return c.Next()
+			return s.signedIn(c, p, true)
 		}
 		token = c.Cookies(SessionCookie)
 	}
@@ -146,12 +139,18 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 	if !p.Role.Valid() {
 		return s.Problem(c, atigip.Errorf(atigip.EUNAUTHORIZED, "Jeton d'accès sans rôle reconnu."))
 	}
+	// A token in a cookie travels with requests another site makes the
+	// browser send, as a session's id does.
+	return s.signedIn(c, p, !fromHeader)
+}
+
+// signedIn runs the request as p; byCookie, it is signed in by a cookie
+// the browser sends on its own, so its writes need the CSRF token.
+func (s *Server) signedIn(c *fiber.Ctx, p atigip.Principal, byCookie bool) error {
 	c.Locals(localPrincipal, p)
 	c.Locals(localAuthed, true)
 	c.SetUserContext(atigip.WithPrincipal(c.UserContext(), p))
-	if !fromHeader {
-		// A token in a cookie travels with requests another site makes
-		// the browser send, as a session's id does.
+	if byCookie {
 		c.Locals(localSession, true)
 		if !csrfGuard(c) {
 			return s.Problem(c, errCSRF)
