@@ -353,14 +353,25 @@ func (d *document) setROME(codes []string) {
 			d.ROMEDomain = append(d.ROMEDomain, c[:1])
 		}
 		if r, ok := refdata.ROMEByCode(c); ok {
-			labels = append(labels, r.Label)
-			if dp, ok := refdata.DomaineProByCode(r.DomainePro); ok && !seen[dp.Code] {
-				seen[dp.Code] = true
-				labels = append(labels, dp.Label)
+			label, dp, dpLabel := romeLabels(r)
+			labels = append(labels, label)
+			if dp != "" && !seen[dp] {
+				seen[dp] = true
+				labels = append(labels, dpLabel)
 			}
 		}
 	}
 	d.ROMELabel = strings.Join(labels, " ; ")
+}
+
+// romeLabels are what a ROME code puts in a document's ROME label: its
+// own label and its domaine professionnel's (code and label; "" when
+// unknown), once per document. The synonyms' labelCodes read the same.
+func romeLabels(r refdata.ROMECode) (label, dp, dpLabel string) {
+	if d, ok := refdata.DomaineProByCode(r.DomainePro); ok {
+		return r.Label, d.Code, d.Label
+	}
+	return r.Label, "", ""
 }
 
 // setPlace fills the administrative codes (completing the région and the

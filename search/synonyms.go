@@ -79,11 +79,8 @@ func buildSynonyms() *synonyms {
 	}
 	for _, c := range refdata.ROMECodes() {
 		add(c.Code, c.Label)
-		label := c.Label
-		if dp, ok := refdata.DomaineProByCode(c.DomainePro); ok {
-			label += " ; " + dp.Label
-		}
-		for _, t := range Tokens(label) {
+		label, _, dpLabel := romeLabels(c)
+		for _, t := range Tokens(label + " ; " + dpLabel) {
 			if l := s.labelCodes[t]; len(l) == 0 || l[len(l)-1] != c.Code {
 				s.labelCodes[t] = append(l, c.Code)
 			}
