@@ -180,6 +180,14 @@ func (r *Request) normalize() (parsedQuery, error) {
 	return pq, p.Err("Recherche")
 }
 
+// departement is the code of the département filter as documents hold
+// it (the référentiel's code), "" without one (normalize refuses unknown
+// codes).
+func (r *Request) departement() string {
+	d, _ := refdata.DepartementByCode(r.Departement)
+	return d.Code
+}
+
 // parsedQuery is the user's text split into free words and quoted phrases.
 type parsedQuery struct {
 	words   []string
@@ -639,9 +647,8 @@ func buildFilter(r *Request) query.Query {
 		types[i] = string(t)
 	}
 	anyOf(fType, types)
-	if r.Departement != "" {
-		d, _ := refdata.DepartementByCode(r.Departement)
-		fs = append(fs, term(fDepartement, d.Code))
+	if dep := r.departement(); dep != "" {
+		fs = append(fs, term(fDepartement, dep))
 	}
 	if r.Region != "" {
 		fs = append(fs, term(fRegion, r.Region))

@@ -261,11 +261,7 @@ func (ix *Index) query(ctx context.Context, r *Request, pq parsedQuery, tq *text
 		return nil, fmt.Errorf("search: query: %w", err)
 	}
 	if matches != nil {
-		var dep string // the filter's code, as documents hold it
-		if d, ok := refdata.DepartementByCode(r.Departement); ok && r.Departement != "" {
-			dep = d.Code
-		}
-		terms, err := matches.facetTerms(&ix.facets, dep)
+		terms, err := matches.facetTerms(&ix.facets, r.departement())
 		if err != nil {
 			return nil, err
 		}

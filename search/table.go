@@ -14,7 +14,6 @@ import (
 	bsearch "github.com/blevesearch/bleve/v2/search"
 
 	"github.com/atigip/atigip360/internal/atigip"
-	"github.com/atigip/atigip360/internal/refdata"
 )
 
 // filterTable answers requests without text from memory. Bleve visits the
@@ -415,9 +414,8 @@ func (t *filterTable) match(r *Request) bitset {
 		}
 		group(prefixed(string(facetKey(fType)), types)...)
 	}
-	if r.Departement != "" {
-		d, _ := refdata.DepartementByCode(r.Departement)
-		group(string(facetKey(fDepartement)) + d.Code)
+	if dep := r.departement(); dep != "" {
+		group(string(facetKey(fDepartement)) + dep)
 	}
 	if r.Region != "" {
 		group(string(facetKey(fRegion)) + r.Region)

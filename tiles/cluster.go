@@ -61,10 +61,7 @@ func (p *pyramid) itemsAt(z int, x, y uint32) []item {
 	if z < len(p.levels) {
 		return itemsIn(p.levels[z], z, x, y)
 	}
-	lo, hi := quadRange(z, x, y)
-	i := sort.Search(len(p.leaves), func(k int) bool { return p.leaves[k].qk >= lo })
-	j := sort.Search(len(p.leaves), func(k int) bool { return p.leaves[k].qk >= hi })
-	return leafItems(p.leaves[i:j])
+	return leafItems(inTile(p.leaves, func(r *postRec) uint64 { return r.qk }, z, x, y))
 }
 
 func leafItems(rs []*postRec) []item {
@@ -251,12 +248,18 @@ func clusterProps(c *item, aud int) geojson.Properties {
 }
 
 // itemsIn returns the items of a level sorted by qk that fall in tile
-// (z, x, y): a contiguous run.
+// (z, x, y).
 func itemsIn(items []item, z int, x, y uint32) []item {
+	return inTile(items, func(it item) uint64 { return it.qk }, z, x, y)
+}
+
+// inTile returns the elements of s, sorted by their quadkey qk, that fall
+// in tile (z, x, y): a contiguous run.
+func inTile[T any](s []T, qk func(T) uint64, z int, x, y uint32) []T {
 	lo, hi := quadRange(z, x, y)
-	i := sort.Search(len(items), func(k int) bool { return items[k].qk >= lo })
-	j := sort.Search(len(items), func(k int) bool { return items[k].qk >= hi })
-	return items[i:j]
+	i := sort.Search(len(s), func(k int) bool { return qk(s[k]) >= lo })
+	j := sort.Search(len(s), func(k int) bool { return qk(s[k]) >= hi })
+	return s[i:j]
 }
 
 // diffLeaves calls fn with every post present in only one of a and b:
