@@ -458,6 +458,11 @@ func TestFirstSync20kThroughEveryFaultInOneRun(t *testing.T) {
 		// even on a loaded machine (at 100 ms, a busy CI machine timed out
 		// ordinary answers eleven times in a row).
 		e.cfg.RequestTimeout = 300 * time.Millisecond
+		// Twenty attempts with waits growing to a second ride out ten
+		// seconds or more of a CI machine too busy to answer in time
+		// (ten with waits of 20 ms gave up after 3.5 s, once); a fault
+		// is still retried after a millisecond.
+		e.cfg.RetryMax, e.cfg.RetryWaitMax = 20, time.Second
 		e.cfg.PageSize = 100
 		e.cfg.PushWorkers = 16
 		for i, p := range e.fake.Partners() {

@@ -73,7 +73,7 @@ func TestBadInputsChangeNothing(t *testing.T) {
 			if tc.status == 413 {
 				// fasthttp refuses the body while reading it: app.Test
 				// reports an error, a real connection gets the 413.
-				res = env.real(tc.method, tc.path, tc.token, tc.body.(string))
+				res = env.refused(tc.method, tc.path, tc.token, tc.body.(string))
 			} else {
 				res = env.do(tc.method, tc.path, tc.token, tc.body)
 			}

@@ -93,9 +93,12 @@ func TestEndToEndSQLite(t *testing.T) {
 				t.Fatal(err)
 			}
 			var res response
-			if s, ok := tc.body.(string); ok {
+			switch s, ok := tc.body.(string); {
+			case ok && tc.status == 413:
+				res = env.refused(tc.method, tc.path, tc.token, s)
+			case ok:
 				res = env.real(tc.method, tc.path, tc.token, s)
-			} else {
+			default:
 				res = env.real(tc.method, tc.path, tc.token, mustJSON(t, tc.body))
 			}
 			if res.status != tc.status {

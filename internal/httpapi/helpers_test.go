@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -200,17 +202,32 @@ func mustJSON(t testing.TB, v any) string {
 // the server (started on first use, stopped at the end of the test).
 func (e *testEnv) real(method, target, token, body string) response {
 	e.t.Helper()
-	if e.url == "" {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- e.srv.Serve(ctx, ln) }()
-		e.t.Cleanup(func() { cancel(); <-done })
-		e.url = "http://" + ln.Addr().String()
+	e.listen()
+	res, err := e.sendReal(method, target, token, body)
+	if err != nil {
+		e.t.Fatal(err)
 	}
+	return res
+}
+
+// listen serves the server on a local port, once.
+func (e *testEnv) listen() {
+	if e.url != "" {
+		return
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.srv.Serve(ctx, ln) }()
+	e.t.Cleanup(func() { cancel(); <-done })
+	e.url = "http://" + ln.Addr().String()
+}
+
+// sendReal is real's request, its transport error returned.
+func (e *testEnv) sendReal(method, target, token, body string) (response, error) {
 	req, err := http.NewRequest(method, e.url+target, strings.NewReader(body))
 	if err != nil {
 		e.t.Fatal(err)
@@ -221,9 +238,31 @@ func (e *testEnv) real(method, target, token, body string) response {
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		e.t.Fatal(err)
+		return response{}, err
 	}
-	return e.read(res)
+	return e.read(res), nil
+}
+
+// refused sends a request whose body the server refuses by its announced
+// length: the server answers 413 and closes the connection while the
+// client may still be writing, which the client then sees as a broken
+// pipe instead of the answer. The request changes nothing, so it is sent
+// again on such an error (three times at most).
+func (e *testEnv) refused(method, target, token, body string) response {
+	e.t.Helper()
+	e.listen()
+	var err error
+	for range 3 {
+		var res response
+		if res, err = e.sendReal(method, target, token, body); err == nil {
+			return res
+		}
+		if !errors.Is(err, syscall.EPIPE) && !errors.Is(err, syscall.ECONNRESET) {
+			break
+		}
+	}
+	e.t.Fatal(err)
+	return response{}
 }
 
 func getenv(k string) string { return os.Getenv(k) }
