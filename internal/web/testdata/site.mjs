@@ -38,6 +38,14 @@ async function mapReady(page) {
   await page.waitForFunction(() => window.atigip && window.atigip.counts > 0, null, { timeout: 60000 });
 }
 
+// mapIdle waits for the map's next 'idle': every tile in view loaded and
+// drawn, the cluster counts updated (app.js updates them on 'idle' first).
+const mapIdle = (page) => page.evaluate(() => new Promise((res) => {
+  const m = window.atigip.map;
+  m.once('idle', res);
+  m.triggerRepaint();
+}));
+
 await settle(report, browser, async () => {
   const errors = [];
   const watch = (page) => page.on('pageerror', (e) => errors.push(String(e)));
@@ -64,6 +72,7 @@ await settle(report, browser, async () => {
       const now = [...document.querySelectorAll('.count')].map((e) => e.textContent);
       return now.length > 0 && now.join('|') !== b.join('|');
     }, labels0, { timeout: 30000 });
+    await mapIdle(page); // the counts of every tile in view, not of the first one in
     const labels1 = await page.evaluate(() => [...document.querySelectorAll('.count')].map((e) => e.textContent));
     check('map: cluster counts follow a filter', sum(labels1) < sum(labels0), { before: sum(labels0), after: sum(labels1) });
     await shot(page, 'carte-filtre-mineurs', false);
@@ -74,6 +83,7 @@ await settle(report, browser, async () => {
       const now = [...document.querySelectorAll('.count')].map((e) => e.textContent);
       return now.length > 0 && now.join('|') !== b.join('|');
     }, labels1, { timeout: 30000 });
+    await mapIdle(page);
     const two = await page.evaluate(() => ({
       labels: [...document.querySelectorAll('.count')].map((e) => e.textContent),
       tiles: window.atigip.tiles,
